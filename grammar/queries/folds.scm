@@ -1,0 +1,2 @@
+(node_section) @fold
+(block) @fold

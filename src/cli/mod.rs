@@ -1,0 +1,5 @@
+//! The command line: loading projects from disk and rendering results. The only I/O layer
+//! besides the (future) server.
+
+pub mod check;
+pub mod render;

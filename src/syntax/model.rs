@@ -1,0 +1,192 @@
+//! The typed model of a datafile. Every element keeps its source range in the file.
+
+use super::block::MappedText;
+use super::{Dialect, FileKind};
+use crate::text::TextRange;
+
+/// A value as the official parser stores it (unquoted), with the range of what was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Value {
+    pub text: String,
+    pub range: TextRange,
+}
+
+/// A `KEYWORD value` setting (connector and sink settings, copy settings, ...), key lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    pub key: String,
+    pub key_range: TextRange,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenDecl {
+    pub name: Value,
+    pub permission: Option<Value>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub name_range: TextRange,
+    /// The type with a top-level `Nullable(...)` removed, as the official `doc` stores it.
+    pub ty: String,
+    pub type_range: TextRange,
+    pub nullable: bool,
+    pub jsonpath: Option<Value>,
+    pub default: Option<Value>,
+    pub codec: Option<Value>,
+    /// `MATERIALIZED expr` (Classic only).
+    pub materialized: Option<Value>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Schema {
+    pub columns: Vec<Column>,
+    /// The SCHEMA keyword line through the last column.
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: Value,
+    pub expr: Value,
+    pub type_full: Value,
+    pub granularity: Option<Value>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineParam {
+    /// `sorting_key`, `partition_key`, `ttl`, ... (without the `engine_` prefix).
+    pub key: String,
+    pub key_range: TextRange,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Engine {
+    pub name: Option<Value>,
+    pub params: Vec<EngineParam>,
+}
+
+impl Engine {
+    pub fn param(&self, key: &str) -> Option<&Value> {
+        self.params.iter().find(|p| p.key == key).map(|p| &p.value)
+    }
+}
+
+/// SQL of a node (or a FORWARD_QUERY) as the official parser stores it, mapped to the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sql {
+    pub text: MappedText,
+    /// The `SQL >` line.
+    pub keyword_range: TextRange,
+    /// From the keyword to the end of the last content line.
+    pub range: TextRange,
+}
+
+impl Sql {
+    pub fn is_template(&self) -> bool {
+        self.text.text.starts_with('%')
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Node {
+    pub name: String,
+    /// The name as written after NODE (the file start for a datasource's implicit node).
+    pub name_range: TextRange,
+    /// From the NODE line through the node's last line.
+    pub range: TextRange,
+    pub description: Option<Value>,
+    pub sql: Option<Sql>,
+    /// `TYPE` as written (Classic keeps its case; compare with [`Node::node_type`]).
+    pub type_value: Option<Value>,
+    pub datasource: Option<Value>,
+    pub target_datasource: Option<Value>,
+    pub copy_schedule: Option<Value>,
+    pub copy_mode: Option<Value>,
+    pub schema: Option<Schema>,
+    pub indexes: Vec<Index>,
+    pub engine: Option<Engine>,
+    /// Every other `KEY value` of the node (connectors, sinks, tags, ...).
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeType {
+    Standard,
+    Endpoint,
+    Materialized,
+    Copy,
+    Sink,
+    Stream,
+    Other,
+}
+
+impl Node {
+    pub fn node_type(&self) -> NodeType {
+        match self.type_value.as_ref().map(|v| v.text.to_lowercase()) {
+            None => NodeType::Standard,
+            Some(t) => match t.as_str() {
+                "" | "standard" => NodeType::Standard,
+                "endpoint" => NodeType::Endpoint,
+                "materialized" => NodeType::Materialized,
+                "copy" => NodeType::Copy,
+                "sink" => NodeType::Sink,
+                "stream" => NodeType::Stream,
+                _ => NodeType::Other,
+            },
+        }
+    }
+    pub fn setting(&self, key: &str) -> Option<&Value> {
+        self.settings
+            .iter()
+            .rev()
+            .find(|s| s.key == key)
+            .map(|s| &s.value)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncludeRef {
+    pub path: Value,
+    pub resolved: String,
+    pub args: Vec<(String, String)>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Datafile {
+    pub kind: FileKind,
+    pub dialect: Dialect,
+    pub description: Option<Value>,
+    pub tokens: Vec<TokenDecl>,
+    pub filtering_tags: Vec<Value>,
+    pub version: Option<Value>,
+    pub includes: Vec<IncludeRef>,
+    pub shared_with: Vec<Value>,
+    pub forward_query: Option<Sql>,
+    /// Pipes: the nodes in order. Datasources and connections: the one implicit `default` node
+    /// that holds the schema, engine and connector settings.
+    pub nodes: Vec<Node>,
+}
+
+impl Datafile {
+    /// The implicit node of a datasource or connection.
+    pub fn default_node(&self) -> Option<&Node> {
+        match self.kind {
+            FileKind::Datasource | FileKind::Connection => self.nodes.first(),
+            _ => None,
+        }
+    }
+    pub fn schema(&self) -> Option<&Schema> {
+        self.default_node().and_then(|n| n.schema.as_ref())
+    }
+    pub fn engine(&self) -> Option<&Engine> {
+        self.default_node().and_then(|n| n.engine.as_ref())
+    }
+}

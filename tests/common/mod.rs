@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use tinybird_lsp::diagnostics::{Diagnostic, Severity};
+use tinybird_lsp::syntax::{self, Dialect, FileKind, Parsed};
+
+/// `../shared` beside the project (the official verdicts, corpus and conformance files).
+pub fn shared() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    assert!(
+        p.join("conformance").is_dir(),
+        "the shared reference folder is missing: expected {} (it sits beside the project)",
+        p.display()
+    );
+    p
+}
+
+/// Parses a file on disk as the official parser would when given that file.
+pub fn parse_file(path: &Path, dialect: Dialect) -> Option<Parsed> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let name = path.to_string_lossy().to_string();
+    let kind = FileKind::detect(&name, &text)?;
+    let base = path.parent().unwrap().to_string_lossy().to_string();
+    let loader = |p: &str| std::fs::read_to_string(p).ok();
+    let no_secrets = |_: &str| false;
+    Some(syntax::parse(
+        &text,
+        &syntax::ParseOptions {
+            dialect,
+            kind,
+            base_dir: &base,
+            loader: Some(&loader),
+            secret_defined: &no_secrets,
+            fragment: name.ends_with(".incl"),
+        },
+    ))
+}
+
+pub fn errors(d: &[Diagnostic]) -> Vec<&Diagnostic> {
+    d.iter().filter(|d| d.severity == Severity::Error).collect()
+}
+
+pub fn dialects() -> [(Dialect, &'static str); 2] {
+    [(Dialect::Classic, "classic"), (Dialect::Forward, "forward")]
+}
+
+pub fn set<'a>(items: &[&'a str]) -> HashSet<&'a str> {
+    items.iter().copied().collect()
+}
