@@ -15,16 +15,25 @@ pub struct FileReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub struct CheckReport {
+/// One project found under the checked path.
+pub struct ProjectReport {
     pub root: PathBuf,
     pub dialect: DialectGuess,
+    /// File paths are relative to the checked path (for one project at the checked path:
+    /// relative to the project root).
     pub files: Vec<FileReport>,
 }
 
+pub struct CheckReport {
+    pub projects: Vec<ProjectReport>,
+}
+
 impl CheckReport {
+    pub fn files(&self) -> impl Iterator<Item = &FileReport> {
+        self.projects.iter().flat_map(|p| &p.files)
+    }
     pub fn count(&self, severity: Severity) -> usize {
-        self.files
-            .iter()
+        self.files()
             .flat_map(|f| &f.diagnostics)
             .filter(|d| d.severity == severity)
             .count()
@@ -147,13 +156,14 @@ pub fn check_text(
     Some((parsed.datafile, diagnostics))
 }
 
+fn is_root(dir: &Path) -> bool {
+    ROOT_MARKERS.iter().any(|m| dir.join(m).exists())
+}
+
 pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, CheckError> {
     let meta = fs::metadata(path)
         .map_err(|e| CheckError(format!("cannot read `{}`: {e}", path.display())))?;
-    let (root, targets) = if meta.is_dir() {
-        let files = walk(path);
-        (path.to_path_buf(), files)
-    } else {
+    if !meta.is_dir() {
         if !project::is_datafile(&path.to_string_lossy()) {
             return Err(CheckError(format!(
                 "`{}` is not a Tinybird datafile (.datasource, .pipe, .incl or .connection)",
@@ -165,13 +175,68 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
             .strip_prefix(&root)
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|_| path.to_string_lossy().to_string());
-        (root, vec![rel])
-    };
-    let all_paths = if meta.is_dir() {
-        targets.clone()
-    } else {
-        walk(&root)
-    };
+        let project = check_project(&root, Some(&rel), dialect, "")?;
+        return Ok(CheckReport {
+            projects: vec![project],
+        });
+    }
+    // A folder that is not itself a project (a repository holding one or more): every folder
+    // below it with a project marker is a project; datafiles outside any are checked with the
+    // folder as their root.
+    let all = walk(path);
+    let mut roots: Vec<String> = Vec::new();
+    if !is_root(path) {
+        for rel in all.iter().filter(|p| project::is_datafile(p)) {
+            let mut dir = Path::new(rel).parent();
+            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                if is_root(&path.join(d)) {
+                    let d = d.to_string_lossy().replace('\\', "/");
+                    if !roots.contains(&d) {
+                        roots.push(d);
+                    }
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        // Keep the outermost roots only.
+        let snapshot = roots.clone();
+        roots.retain(|r| {
+            !snapshot
+                .iter()
+                .any(|o| o != r && r.starts_with(&format!("{o}/")))
+        });
+    }
+    let mut projects = Vec::new();
+    for r in &roots {
+        projects.push(check_project(
+            &path.join(r),
+            None,
+            dialect,
+            &format!("{r}/"),
+        )?);
+    }
+    let outside = all
+        .iter()
+        .any(|p| project::is_datafile(p) && !roots.iter().any(|r| p.starts_with(&format!("{r}/"))));
+    if roots.is_empty() || outside {
+        let mut p = check_project(path, None, dialect, "")?;
+        p.files
+            .retain(|f| !roots.iter().any(|r| f.path.starts_with(&format!("{r}/"))));
+        projects.insert(0, p);
+    }
+    Ok(CheckReport { projects })
+}
+
+/// Checks the datafiles of the project at `root` (only `only` when given). `prefix` is put in
+/// front of reported paths.
+fn check_project(
+    root: &Path,
+    only: Option<&str>,
+    dialect: Option<Dialect>,
+    prefix: &str,
+) -> Result<ProjectReport, CheckError> {
+    let all_paths = walk(root);
     let mut texts: Vec<(String, String)> = Vec::new();
     for rel in all_paths.iter().filter(|p| project::is_datafile(p)) {
         match fs::read(root.join(rel)) {
@@ -189,25 +254,25 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
             texts.iter().map(|(p, t)| (p.as_str(), t.as_str())),
         ),
     };
-    let secrets = read_env_local(&root);
+    let secrets = read_env_local(root);
     let mut files = Vec::new();
     for (rel, text) in texts {
-        if !targets.contains(&rel) {
+        if only.is_some_and(|o| o != rel) {
             continue;
         }
         if let Some((datafile, diagnostics)) =
-            check_text(&root, &rel, &text, guess.dialect, &secrets)
+            check_text(root, &rel, &text, guess.dialect, &secrets)
         {
             files.push(FileReport {
-                path: rel,
+                path: format!("{prefix}{rel}"),
                 text,
                 datafile,
                 diagnostics,
             });
         }
     }
-    Ok(CheckReport {
-        root,
+    Ok(ProjectReport {
+        root: root.to_path_buf(),
         dialect: guess,
         files,
     })

@@ -23,7 +23,7 @@ pub fn human(report: &CheckReport, color: bool) -> String {
         }
     };
     let mut out = String::new();
-    for f in &report.files {
+    for f in report.files() {
         let index = LineIndex::new(&f.text);
         for d in &f.diagnostics {
             let start = index.position(&f.text, d.range.start, Encoding::Chars);
@@ -73,12 +73,27 @@ pub fn human(report: &CheckReport, color: bool) -> String {
     }
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
+    let files = report.files().count();
+    let dialects: Vec<String> = report
+        .projects
+        .iter()
+        .map(|p| {
+            let name = p
+                .root
+                .file_name()
+                .map_or(".".into(), |n| n.to_string_lossy().to_string());
+            format!(
+                "{name}: {} ({})",
+                p.dialect.dialect.name(),
+                p.dialect.reason
+            )
+        })
+        .collect();
     out.push_str(&format!(
-        "{} file{} checked ({} dialect: {}): {} error{}, {} warning{}\n",
-        report.files.len(),
-        if report.files.len() == 1 { "" } else { "s" },
-        report.dialect.dialect.name(),
-        report.dialect.reason,
+        "{} file{} checked [{}]: {} error{}, {} warning{}\n",
+        files,
+        if files == 1 { "" } else { "s" },
+        dialects.join("; "),
         errors,
         if errors == 1 { "" } else { "s" },
         warnings,
@@ -89,7 +104,7 @@ pub fn human(report: &CheckReport, color: bool) -> String {
 
 pub fn json(report: &CheckReport) -> serde_json::Value {
     let mut diags = Vec::new();
-    for f in &report.files {
+    for f in report.files() {
         let index = LineIndex::new(&f.text);
         let range = |r: crate::text::TextRange| {
             json!({
@@ -119,9 +134,14 @@ pub fn json(report: &CheckReport) -> serde_json::Value {
             }));
         }
     }
+    let projects: Vec<_> = report
+        .projects
+        .iter()
+        .map(|p| json!({"root": p.root.to_string_lossy(), "dialect": p.dialect.dialect.name(), "reason": p.dialect.reason}))
+        .collect();
     json!({
-        "files": report.files.len(),
-        "dialect": report.dialect.dialect.name(),
+        "files": report.files().count(),
+        "projects": projects,
         "diagnostics": diags,
     })
 }
