@@ -23,7 +23,7 @@ fn tree_blocks(text: &str) -> (Vec<(usize, usize)>, bool) {
             out.push((index.line_of(n.start_byte()), index.line_of(last)));
         }
         for i in 0..n.child_count() {
-            stack.push(n.child(i as u32).unwrap());
+            stack.push(n.child(i).unwrap());
         }
     }
     out.sort();

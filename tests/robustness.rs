@@ -135,7 +135,7 @@ proptest! {
         for (at, piece) in edits {
             let mut at = at % (text.len() + 1);
             while !text.is_char_boundary(at) { at -= 1; }
-            if at % 2 == 0 {
+            if at.is_multiple_of(2) {
                 text.insert_str(at, piece);
             } else {
                 let mut end = (at + piece.len()).min(text.len());

@@ -113,14 +113,16 @@ impl MappedText {
     }
 }
 
-/// The longest common leading white space of all lines that are not only white space.
+/// The longest common leading run of spaces and tabs of all lines that are not only spaces and
+/// tabs (Python's textwrap.dedent).
 fn common_margin<'a>(lines: impl Iterator<Item = &'a str>) -> &'a str {
     let mut margin: Option<&str> = None;
     for l in lines {
-        if l.trim().is_empty() {
+        let rest = l.trim_start_matches([' ', '\t']);
+        if rest.is_empty() {
             continue;
         }
-        let indent = &l[..l.len() - l.trim_start().len()];
+        let indent = &l[..l.len() - rest.len()];
         margin = Some(match margin {
             None => indent,
             Some(m) => {

@@ -513,14 +513,15 @@ impl<'a> Builder<'a> {
                     );
                     return;
                 };
-                let mut text = MappedText::default();
-                text.text = w.text.clone();
-                text.segments.push(super::block::Segment {
-                    text_start: 0,
-                    file_start: w.range.start,
-                    len: w.text.len(),
-                    included: false,
-                });
+                let text = MappedText {
+                    text: w.text.clone(),
+                    segments: vec![super::block::Segment {
+                        text_start: 0,
+                        file_start: w.range.start,
+                        len: w.text.len(),
+                        included: false,
+                    }],
+                };
                 Sql {
                     text,
                     keyword_range: keyword.range,
@@ -542,14 +543,15 @@ impl<'a> Builder<'a> {
                 // one column named `aInt32`.
                 let joined: String = words.iter().map(|w| w.text.as_str()).collect();
                 let start = words.first().map_or(keyword.range.end, |w| w.range.start);
-                let mut m = MappedText::default();
-                m.text = unquote(&joined).to_string();
-                m.segments.push(super::block::Segment {
-                    text_start: 0,
-                    file_start: start,
-                    len: 0,
-                    included: true,
-                });
+                let m = MappedText {
+                    text: unquote(&joined).to_string(),
+                    segments: vec![super::block::Segment {
+                        text_start: 0,
+                        file_start: start,
+                        len: 0,
+                        included: true,
+                    }],
+                };
                 (m, true)
             }
         };

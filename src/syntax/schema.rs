@@ -94,8 +94,8 @@ impl<'a> P<'a> {
     fn keyword_in(&self, set: &[&'static str]) -> Option<&'static str> {
         let r = self.rest();
         set.iter().copied().find(|k| {
-            r.len() >= k.len()
-                && r[..k.len()].eq_ignore_ascii_case(k)
+            r.get(..k.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(k))
                 && !r[k.len()..]
                     .chars()
                     .next()
@@ -177,7 +177,7 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
         }
         let col_start = p.pos;
         let r = p.rest();
-        if r.len() > 6 && r[..6].eq_ignore_ascii_case("INDEX ") {
+        if r.get(..6).is_some_and(|h| h.eq_ignore_ascii_case("INDEX ")) {
             let end = p.pos + r.find('\n').unwrap_or(r.len());
             if classic {
                 // Classic silently ignores INDEX lines inside SCHEMA.
@@ -202,8 +202,8 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
         }
         // Column name.
         let (name, name_start, name_end);
-        if r.starts_with('`') {
-            let close = r[1..].find(['`', '\n']).map(|i| i + 1);
+        if let Some(after_tick) = r.strip_prefix('`') {
+            let close = after_tick.find(['`', '\n']).map(|i| i + 1);
             let inner_end = match close {
                 Some(i) if r.as_bytes()[i] == b'`' => i,
                 _ => {

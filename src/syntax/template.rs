@@ -105,13 +105,14 @@ pub fn block_errors(sql: &str) -> Vec<TemplateError> {
             }
             continue;
         }
-        let word = inner.trim().split_whitespace().next().unwrap_or("");
+        let word = inner.split_whitespace().next().unwrap_or("");
         match word {
             "if" | "for" | "while" | "try" | "apply" | "block" | "autoescape" => {
                 stack.push((range, word.to_string()))
             }
             "end" => {
-                if stack.pop().is_none() {
+                let closed = stack.pop();
+                if closed.is_none() {
                     errors.push(TemplateError {
                         range,
                         message:
@@ -120,16 +121,15 @@ pub fn block_errors(sql: &str) -> Vec<TemplateError> {
                     });
                 }
             }
-            "elif" | "else" => {
+            "elif" | "else"
                 if !stack
                     .iter()
-                    .any(|(_, w)| w == "if" || w == "for" || w == "while" || w == "try")
-                {
-                    errors.push(TemplateError {
-                        range,
-                        message: format!("`{{% {word} %}}` outside an `{{% if %}}` block"),
-                    });
-                }
+                    .any(|(_, w)| w == "if" || w == "for" || w == "while" || w == "try") =>
+            {
+                errors.push(TemplateError {
+                    range,
+                    message: format!("`{{% {word} %}}` outside an `{{% if %}}` block"),
+                });
             }
             _ => {}
         }
