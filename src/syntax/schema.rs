@@ -352,7 +352,6 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
                     }
                     let (s, e) = p.expression(PART_KEYWORDS);
                     codec = Some(p.value(s, e));
-                    let _ = s;
                 }
                 Some(kw) => {
                     let what = match kw {

@@ -27,7 +27,7 @@ pub fn forward(doc: &Datafile, out: &mut Vec<Diagnostic>) {
         FileKind::Datasource => forward_datasource(doc, out),
         _ => {}
     }
-    common(doc, out, true);
+    common(doc, out);
 }
 
 pub fn classic_deploy_time(doc: &Datafile, out: &mut Vec<Diagnostic>) {
@@ -62,11 +62,11 @@ pub fn classic_deploy_time(doc: &Datafile, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    common(doc, out, false);
+    common(doc, out);
 }
 
 /// Checks for both dialects.
-fn common(doc: &Datafile, out: &mut Vec<Diagnostic>, forward: bool) {
+fn common(doc: &Datafile, out: &mut Vec<Diagnostic>) {
     if doc.kind == FileKind::Pipe {
         for (i, n) in doc.nodes.iter().enumerate() {
             if let Some(first) = doc.nodes[..i].iter().find(|m| m.name == n.name) {
@@ -111,7 +111,6 @@ fn common(doc: &Datafile, out: &mut Vec<Diagnostic>, forward: bool) {
             }
         }
     }
-    let _ = forward;
 }
 
 fn forward_pipe(doc: &Datafile, out: &mut Vec<Diagnostic>) {
