@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tinybird_lsp::cli::{check, render};
 use tinybird_lsp::diagnostics::Severity;
+use tinybird_lsp::project::graph::Graph;
 use tinybird_lsp::syntax::Dialect;
 
 #[derive(Parser)]
@@ -23,9 +24,25 @@ enum DialectArg {
     Forward,
 }
 
+impl DialectArg {
+    fn dialect(self) -> Dialect {
+        match self {
+            DialectArg::Classic => Dialect::Classic,
+            DialectArg::Forward => Dialect::Forward,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum Format {
     Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
     Json,
 }
 
@@ -38,6 +55,18 @@ enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Override the detected dialect.
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+    },
+    /// Print the project's dependency graph: resources and tests, and what reads,
+    /// materializes into, copies into or sinks to what.
+    Graph {
+        /// A project folder (or a folder holding several projects).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: GraphFormat,
         /// Override the detected dialect.
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
@@ -60,33 +89,63 @@ fn main() -> ExitCode {
             path,
             format,
             dialect,
-        }) => {
-            let dialect = dialect.map(|d| match d {
-                DialectArg::Classic => Dialect::Classic,
-                DialectArg::Forward => Dialect::Forward,
-            });
-            match check::check_path(&path, dialect) {
-                Ok(report) => {
-                    if format == Format::Json {
-                        println!("{}", render::json(&report));
-                    } else {
-                        print!(
-                            "{}",
-                            render::human(&report, std::io::stdout().is_terminal())
-                        );
-                    }
-                    if report.count(Severity::Error) > 0 {
-                        ExitCode::from(1)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
+        }) => match check::check_path(&path, dialect.map(DialectArg::dialect)) {
+            Ok(report) => {
+                if format == Format::Json {
+                    println!("{}", render::json(&report));
+                } else {
+                    print!(
+                        "{}",
+                        render::human(&report, std::io::stdout().is_terminal())
+                    );
                 }
-                Err(e) => {
-                    eprintln!("tinybird-lsp: {e}");
-                    ExitCode::from(2)
+                if report.count(Severity::Error) > 0 {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
                 }
             }
-        }
+            Err(e) => {
+                eprintln!("tinybird-lsp: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Graph {
+            path,
+            format,
+            dialect,
+        }) => match check::check_path(&path, dialect.map(DialectArg::dialect)) {
+            Ok(report) => {
+                let graphs = report
+                    .projects
+                    .iter()
+                    .map(|p| {
+                        let prefix = p
+                            .root
+                            .strip_prefix(&path)
+                            .map(|r| r.to_string_lossy().replace('\\', "/"))
+                            .unwrap_or_default();
+                        let prefix = if prefix.is_empty() {
+                            prefix
+                        } else {
+                            format!("{prefix}/")
+                        };
+                        (prefix, Graph::of(&p.project))
+                    })
+                    .collect();
+                let graph = Graph::merged(graphs);
+                match format {
+                    GraphFormat::Mermaid => print!("{}", graph.to_mermaid()),
+                    GraphFormat::Dot => print!("{}", graph.to_dot()),
+                    GraphFormat::Json => println!("{}", graph.to_json()),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tinybird-lsp: {e}");
+                ExitCode::from(2)
+            }
+        },
         None | Some(Command::Serve) => {
             eprintln!("tinybird-lsp: the language server (`serve`) is not implemented yet; use `tinybird-lsp check`");
             ExitCode::from(2)

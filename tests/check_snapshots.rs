@@ -1,8 +1,10 @@
 //! `check` on fixture projects (tests/fixtures/check/<name>/) against the expected human output
-//! in tests/fixtures/check/<name>.expected. Set UPDATE_SNAPSHOTS=1 to rewrite them.
+//! in tests/fixtures/check/<name>.expected, and `graph --format json` against
+//! <name>.graph.json. Set UPDATE_SNAPSHOTS=1 to rewrite them.
 
 use std::path::Path;
 use tinybird_lsp::cli::{check::check_path, render};
+use tinybird_lsp::project::graph::Graph;
 
 #[test]
 fn check_output_matches_snapshots() {
@@ -15,18 +17,26 @@ fn check_output_matches_snapshots() {
         }
         n += 1;
         let report = check_path(&entry.path(), None).unwrap();
-        let actual = render::human(&report, false);
-        let expected_path = entry.path().with_extension("expected");
-        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&expected_path, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
-                entry.path().display()
-            ));
+        let graph = Graph::of(&report.projects[0].project).to_json() + "\n";
+        let outputs = [
+            (
+                render::human(&report, false),
+                entry.path().with_extension("expected"),
+            ),
+            (graph, entry.path().with_extension("graph.json")),
+        ];
+        for (actual, expected_path) in outputs {
+            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                std::fs::write(&expected_path, &actual).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            if expected != actual {
+                failures.push(format!(
+                    "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
+                    expected_path.display()
+                ));
+            }
         }
     }
     assert!(n > 0);

@@ -13,12 +13,12 @@ use tinybird_lsp::text::LineIndex;
 /// Files whose official verdict depends on something outside the datafile layer. Each entry:
 /// (file, dialect, reason).
 const EXPECTED_DIFFERENCES: &[(&str, &str, &str)] = &[
-    ("e01_unknown_kw.pipe", "classic", "ClickHouse SQL syntax error inside the SQL block (SQL layer)"),
-    ("e01_unknown_kw.pipe", "forward", "ClickHouse SQL syntax error inside the SQL block (SQL layer)"),
-    ("e08_indented_type.pipe", "classic", "ClickHouse SQL syntax error inside the SQL block (SQL layer)"),
-    ("e08_indented_type.pipe", "forward", "ClickHouse SQL syntax error inside the SQL block (SQL layer)"),
-    ("e45_bad_sql.pipe", "classic", "ClickHouse SQL syntax error inside the SQL block (SQL layer)"),
-    ("e45_bad_sql.pipe", "forward", "ClickHouse SQL syntax error inside the SQL block (SQL layer)"),
+    ("e01_unknown_kw.pipe", "classic", "a ClickHouse grammar error in the SQL; the SQL layer reports only lexical and bracket errors, the ones ClickHouse is sure to report"),
+    ("e01_unknown_kw.pipe", "forward", "a ClickHouse grammar error in the SQL; the SQL layer reports only lexical and bracket errors, the ones ClickHouse is sure to report"),
+    ("e08_indented_type.pipe", "classic", "a ClickHouse grammar error in the SQL; the SQL layer reports only lexical and bracket errors, the ones ClickHouse is sure to report"),
+    ("e08_indented_type.pipe", "forward", "a ClickHouse grammar error in the SQL; the SQL layer reports only lexical and bracket errors, the ones ClickHouse is sure to report"),
+    ("e45_bad_sql.pipe", "classic", "a ClickHouse grammar error in the SQL; the SQL layer reports only lexical and bracket errors, the ones ClickHouse is sure to report"),
+    ("e45_bad_sql.pipe", "forward", "a ClickHouse grammar error in the SQL; the SQL layer reports only lexical and bracket errors, the ones ClickHouse is sure to report"),
     ("e78_sql_single_token.pipe", "classic", "`SQL SELECT1` is accepted by the datafile layer; ClickHouse rejects the SQL (SQL layer)"),
     ("e63_s3.connection", "forward", "a secret without default fails only when it is missing from .env.local and the workspace: we warn, as it depends on the environment"),
 ];

@@ -110,8 +110,92 @@ fn check_all(text: &str) {
     );
 }
 
+/// SQL pieces, template tags included, for the SQL layer.
+const SQL_PIECES: &[&str] = &[
+    "SELECT ",
+    "FROM ",
+    "WHERE ",
+    " AND ",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "'",
+    "\"",
+    "`",
+    "x",
+    "t.a",
+    " AS ",
+    "{{ ",
+    " }}",
+    "{% if defined(x) %}",
+    "{% else %}",
+    "{% end %}",
+    "{% for a in b %}",
+    "%\n",
+    "--",
+    "/*",
+    "*/",
+    "WITH c AS ",
+    " IN ",
+    "JOIN ",
+    " ON ",
+    "count()",
+    "sumIfState(",
+    "::",
+    "->",
+    "?",
+    ":",
+    "INTERVAL 1 DAY",
+    "UNION ALL ",
+    "{{ table('t') }}",
+    "é",
+    "\n",
+    "$$",
+    "CASE WHEN ",
+    " THEN ",
+    " END",
+    "1e",
+    ".5",
+    "#",
+    "{x:String}",
+];
+
+/// The SQL layer on any text: no panic, every range inside the text and on char boundaries.
+fn check_sql(text: &str) {
+    let a = tinybird_lsp::sql::analyze(text);
+    let ok = |r: tinybird_lsp::text::TextRange| {
+        r.start <= r.end
+            && r.end <= text.len()
+            && text.is_char_boundary(r.start)
+            && text.is_char_boundary(r.end)
+    };
+    for t in &a.tables {
+        assert!(ok(t.range), "{t:?} in {text:?}");
+    }
+    for e in &a.errors {
+        assert!(ok(e.range), "{e:?} in {text:?}");
+    }
+    if let Some(m) = &a.main {
+        for i in &m.items {
+            assert!(ok(i.range), "{i:?} in {text:?}");
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_sql(parts in prop::collection::vec(prop::sample::select(SQL_PIECES), 0..60)) {
+        check_sql(&parts.concat());
+    }
+
+    #[test]
+    fn arbitrary_sql_text(text in "\\PC{0,200}") {
+        check_sql(&text);
+    }
 
     #[test]
     fn random_datafiles(parts in prop::collection::vec(prop::sample::select(PIECES), 0..80)) {

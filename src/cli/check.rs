@@ -1,7 +1,8 @@
 //! `tinybird-lsp check [PATH]`: parse every datafile of a project (or one file) from disk.
 
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::project::{self, detect_dialect, DialectGuess};
+use crate::project::model::{Project, SourceFile};
+use crate::project::{self, detect_dialect, rules, test_files, DialectGuess};
 use crate::syntax::{self, model::Datafile, Dialect, FileKind};
 use std::collections::HashSet;
 use std::fs;
@@ -11,7 +12,6 @@ pub struct FileReport {
     /// Relative to the project root, `/`-separated.
     pub path: String,
     pub text: String,
-    pub datafile: Datafile,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -22,6 +22,8 @@ pub struct ProjectReport {
     /// File paths are relative to the checked path (for one project at the checked path:
     /// relative to the project root).
     pub files: Vec<FileReport>,
+    /// The project model (all of the project's files, even when one file was checked).
+    pub project: Project,
 }
 
 pub struct CheckReport {
@@ -256,24 +258,58 @@ fn check_project(
     };
     let secrets = read_env_local(root);
     let mut files = Vec::new();
+    let mut sources = Vec::new();
     for (rel, text) in texts {
-        if only.is_some_and(|o| o != rel) {
-            continue;
-        }
         if let Some((datafile, diagnostics)) =
             check_text(root, &rel, &text, guess.dialect, &secrets)
         {
-            files.push(FileReport {
-                path: format!("{prefix}{rel}"),
-                text,
+            sources.push(SourceFile {
+                seen_by_cli: project::seen_by_cli(&rel, guess.dialect),
+                path: rel.clone(),
                 datafile,
+            });
+            files.push(FileReport {
+                path: rel,
+                text,
                 diagnostics,
             });
         }
     }
+    let tests: Vec<(String, String)> = all_paths
+        .iter()
+        .filter(|p| test_files::is_test_file(p))
+        .filter_map(|p| Some((p.clone(), fs::read_to_string(root.join(p)).ok()?)))
+        .collect();
+    let model = Project::build(guess.dialect, sources, &tests);
+    for (path, diagnostics) in rules::check(&model) {
+        match files.iter_mut().find(|f| f.path == path) {
+            Some(f) => {
+                f.diagnostics.extend(diagnostics);
+                f.diagnostics.sort_by_key(|d| (d.range.start, d.range.end));
+            }
+            None => {
+                let text = tests
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_default();
+                files.push(FileReport {
+                    path,
+                    text,
+                    diagnostics,
+                });
+            }
+        }
+    }
+    files.retain(|f| only.is_none_or(|o| o == f.path));
+    for f in &mut files {
+        f.path = format!("{prefix}{}", f.path);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(ProjectReport {
         root: root.to_path_buf(),
         dialect: guess,
         files,
+        project: model,
     })
 }

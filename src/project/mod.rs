@@ -1,6 +1,11 @@
 //! A Tinybird project: which files belong to it and which dialect it is written in
 //! (datafile-spec §10). Pure: the caller lists the files and reads them.
 
+pub mod graph;
+pub mod model;
+pub mod rules;
+pub mod test_files;
+
 use crate::syntax::Dialect;
 
 /// Folders never searched for datafiles.

@@ -102,6 +102,26 @@ pub struct Parsed {
     pub includes: Vec<reader::IncludeFile>,
 }
 
+/// SQL syntax errors ClickHouse is sure to report, in node SQL that is not a template. The
+/// Classic CLI parses every node's SQL with ClickHouse when it reads the file (an error);
+/// Forward leaves it to the server (a warning: rejected at build/deploy time).
+fn sql_syntax(datafile: &Datafile, dialect: Dialect, out: &mut Vec<Diagnostic>) {
+    for node in &datafile.nodes {
+        let Some(sql) = node.sql.as_ref().filter(|s| !s.is_template()) else {
+            continue;
+        };
+        let tokens = crate::sql::lexer::tokenize(&sql.text.text);
+        for e in crate::sql::syntax_errors(&sql.text.text, &tokens) {
+            let range = sql.text.range_to_file(e.range);
+            let message = format!("SQL syntax error in node `{}`: {}", node.name, e.message);
+            out.push(match dialect {
+                Dialect::Classic => Diagnostic::error("sql-syntax", range, message),
+                Dialect::Forward => Diagnostic::warning("sql-syntax", range, message),
+            });
+        }
+    }
+}
+
 /// Parses one datafile. Never fails and never panics: problems become diagnostics.
 pub fn parse(text: &str, opts: &ParseOptions) -> Parsed {
     if opts.dialect == Dialect::Classic && opts.kind == FileKind::Connection {
@@ -143,6 +163,7 @@ pub fn parse(text: &str, opts: &ParseOptions) -> Parsed {
         build::Builder::new(&read, opts.dialect, opts.kind, opts.fragment).build();
     let mut all = read.diagnostics.clone();
     all.append(&mut diagnostics);
+    sql_syntax(&datafile, opts.dialect, &mut all);
     if opts.dialect == Dialect::Forward
         && !opts.fragment
         && matches!(opts.kind, FileKind::Datasource | FileKind::Connection)

@@ -1,0 +1,569 @@
+//! The project model: every resource (datasource, pipe, connection) and test of a project, the
+//! SQL of every node analysed, and the dependency graph between them with typed edges
+//! (datafile-spec §9). Pure: the caller reads the files.
+
+use super::test_files::{self, TestFile};
+use crate::sql::{self, facts::RefContext, template::BranchInfo, SqlAnalysis};
+use crate::syntax::block::MappedText;
+use crate::syntax::model::{Datafile, NodeType};
+use crate::syntax::{Dialect, FileKind};
+use crate::text::TextRange;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A datafile of the project, parsed.
+pub struct SourceFile {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub datafile: Datafile,
+    /// Whether the official CLI of the dialect reads this file (datafile-spec §10).
+    pub seen_by_cli: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Datasource,
+    Pipe,
+    Connection,
+}
+
+/// What a pipe publishes, from its node types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PipeKind {
+    Standard,
+    Endpoint,
+    Materialized,
+    Copy,
+    Sink,
+    Stream,
+}
+
+#[derive(Debug)]
+pub struct NodeInfo {
+    pub name: String,
+    pub name_range: TextRange,
+    pub node_type: NodeType,
+    /// The node's SQL analysed (ranges in the SQL text; map them with `sql_map`).
+    pub sql: Option<SqlAnalysis>,
+    pub sql_map: MappedText,
+}
+
+impl NodeInfo {
+    pub fn file_range(&self, r: TextRange) -> TextRange {
+        self.sql_map.range_to_file(r)
+    }
+}
+
+#[derive(Debug)]
+pub struct Resource {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub pipe_kind: Option<PipeKind>,
+    /// The file defining it (for a datasource created by a Classic materialized node's ENGINE:
+    /// the pipe).
+    pub path: String,
+    /// Where the name is defined (empty at the file start when the name is the file name).
+    pub name_range: TextRange,
+    pub nodes: Vec<NodeInfo>,
+    pub seen_by_cli: bool,
+    /// Index of the file in the project's file list.
+    pub file: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// A node's SQL (or a datasource's MATERIALIZED column) reads a table.
+    Reads,
+    /// `TYPE materialized` + `DATASOURCE`.
+    MaterializesInto,
+    /// `TYPE copy` + `TARGET_DATASOURCE`.
+    CopiesInto,
+    /// `TYPE sink` + `EXPORT_CONNECTION_NAME`.
+    Sinks,
+    /// A test's SQL or `pipe:` reads a resource.
+    TestReads,
+}
+
+impl EdgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Reads => "reads",
+            EdgeKind::MaterializesInto => "materializes_into",
+            EdgeKind::CopiesInto => "copies_into",
+            EdgeKind::Sinks => "sinks",
+            EdgeKind::TestReads => "test_reads",
+        }
+    }
+}
+
+/// What a referenced name resolves to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Resource(usize),
+    /// A node of the same pipe (it shadows resources of the same name).
+    Node(usize),
+    /// A Tinybird service data source (`tinybird.pipe_stats`, ...).
+    Service,
+    /// Defined outside the repository: another workspace's shared data source (`ws.ds`) or a
+    /// ClickHouse system table.
+    External,
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "index")]
+pub enum Source {
+    Resource(usize),
+    Test(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub from: Source,
+    /// The node holding the reference (pipes).
+    pub from_node: Option<String>,
+    /// The name as written (`db.name` when qualified).
+    pub to: String,
+    pub target: Target,
+    pub kind: EdgeKind,
+    /// File and range of the reference.
+    pub path: String,
+    pub range: TextRange,
+    pub branch: Option<BranchInfo>,
+    pub context: Option<RefContext>,
+}
+
+impl Edge {
+    /// Whether the official CLI sees this dependency (not only in a template branch its test
+    /// rendering skips).
+    pub fn seen_by_official(&self) -> bool {
+        self.context == Some(RefContext::TemplateTable)
+            || self.branch.as_ref().is_none_or(|b| b.taken_by_official)
+    }
+}
+
+pub struct TestInfo {
+    pub file: TestFile,
+    /// Per case, its SQL analysed.
+    pub sql: Vec<Option<SqlAnalysis>>,
+}
+
+pub struct Project {
+    pub dialect: Dialect,
+    pub files: Vec<SourceFile>,
+    pub resources: Vec<Resource>,
+    pub tests: Vec<TestInfo>,
+    pub edges: Vec<Edge>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+fn service_datasources() -> &'static Vec<&'static str> {
+    static CELL: OnceLock<Vec<&'static str>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        include_str!("data/service_datasources.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
+    })
+}
+
+/// Whether a `db.name` is a Tinybird service data source.
+pub fn is_service_datasource(full: &str) -> bool {
+    service_datasources().contains(&full)
+}
+
+/// The resource name of a file: its stem; vendored files (`vendor/<ws>/…`) are `<ws>.<stem>`.
+pub fn resource_name(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file.split('.').next().unwrap_or(file).to_string();
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.first() == Some(&"vendor") && parts.len() > 2 {
+        format!("{}.{stem}", parts[1])
+    } else {
+        stem
+    }
+}
+
+fn pipe_kind(df: &Datafile) -> PipeKind {
+    let types: Vec<NodeType> = df.nodes.iter().map(|n| n.node_type()).collect();
+    for (t, k) in [
+        (NodeType::Materialized, PipeKind::Materialized),
+        (NodeType::Copy, PipeKind::Copy),
+        (NodeType::Sink, PipeKind::Sink),
+        (NodeType::Stream, PipeKind::Stream),
+        (NodeType::Endpoint, PipeKind::Endpoint),
+    ] {
+        if types.contains(&t) {
+            return k;
+        }
+    }
+    PipeKind::Standard
+}
+
+impl Project {
+    /// Builds the model from parsed datafiles and test files (`(path, text)`).
+    pub fn build(dialect: Dialect, files: Vec<SourceFile>, tests: &[(String, String)]) -> Project {
+        let mut p = Project {
+            dialect,
+            files,
+            resources: Vec::new(),
+            tests: Vec::new(),
+            edges: Vec::new(),
+            by_name: HashMap::new(),
+        };
+        p.collect_resources();
+        p.collect_edges();
+        for (path, text) in tests {
+            let file = test_files::read(path, text);
+            let sql = file
+                .cases
+                .iter()
+                .map(|c| c.sql.as_ref().map(|m| sql::analyze(&m.text)))
+                .collect();
+            p.tests.push(TestInfo { file, sql });
+        }
+        p.collect_test_edges();
+        p
+    }
+
+    fn add_resource(&mut self, r: Resource) {
+        self.by_name
+            .entry(r.name.clone())
+            .or_default()
+            .push(self.resources.len());
+        self.resources.push(r);
+    }
+
+    fn collect_resources(&mut self) {
+        for fi in 0..self.files.len() {
+            let f = &self.files[fi];
+            if f.path.ends_with(".incl") {
+                continue;
+            }
+            let df = &f.datafile;
+            let kind = match df.kind {
+                FileKind::Datasource => ResourceKind::Datasource,
+                FileKind::Pipe => ResourceKind::Pipe,
+                FileKind::Connection => ResourceKind::Connection,
+                FileKind::Include => continue,
+            };
+            let nodes = df
+                .nodes
+                .iter()
+                .map(|n| NodeInfo {
+                    name: n.name.clone(),
+                    name_range: n.name_range,
+                    node_type: n.node_type(),
+                    sql: n.sql.as_ref().map(|s| sql::analyze(&s.text.text)),
+                    sql_map: n.sql.as_ref().map(|s| s.text.clone()).unwrap_or_default(),
+                })
+                .collect();
+            let r = Resource {
+                name: resource_name(&f.path),
+                kind,
+                pipe_kind: (kind == ResourceKind::Pipe).then(|| pipe_kind(df)),
+                path: f.path.clone(),
+                name_range: TextRange::empty(0),
+                nodes,
+                seen_by_cli: f.seen_by_cli,
+                file: fi,
+            };
+            self.add_resource(r);
+        }
+        // Classic (legacy): a materialized node with an ENGINE creates its DATASOURCE when no
+        // datafile defines it (find_file_by_name tries files first).
+        for fi in 0..self.files.len() {
+            let f = &self.files[fi];
+            let created: Vec<(String, TextRange)> = f
+                .datafile
+                .nodes
+                .iter()
+                .filter(|n| n.node_type() == NodeType::Materialized && n.engine.is_some())
+                .filter_map(|n| n.datasource.as_ref().map(|d| (d.text.clone(), d.range)))
+                .collect();
+            let (path, seen) = (f.path.clone(), f.seen_by_cli);
+            for (name, range) in created {
+                if self
+                    .named(&name)
+                    .any(|(_, r)| r.kind == ResourceKind::Datasource)
+                {
+                    continue;
+                }
+                self.add_resource(Resource {
+                    name,
+                    kind: ResourceKind::Datasource,
+                    pipe_kind: None,
+                    path: path.clone(),
+                    name_range: range,
+                    nodes: vec![],
+                    seen_by_cli: seen,
+                    file: fi,
+                });
+            }
+        }
+    }
+
+    /// Resources named `name` (several when the name is defined twice).
+    pub fn named(&self, name: &str) -> impl Iterator<Item = (usize, &Resource)> {
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.resources[i]))
+    }
+
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.named(name).map(|(_, r)| r).next()
+    }
+
+    /// Resolves a table name read by a query (`pipe`: the reading pipe, whose nodes shadow).
+    pub fn resolve(&self, name: &str, pipe: Option<usize>) -> Target {
+        if let Some(p) = pipe {
+            if let Some(i) = self.resources[p].nodes.iter().position(|n| n.name == name) {
+                return Target::Node(i);
+            }
+        }
+        // Prefer a datasource or pipe over a connection of the same name.
+        let mut found = self
+            .named(name)
+            .filter(|(_, r)| r.kind != ResourceKind::Connection);
+        if let Some((i, _)) = found.next() {
+            return Target::Resource(i);
+        }
+        match name.split_once('.') {
+            Some(_) if is_service_datasource(name) => Target::Service,
+            Some((db, _)) if db == "tinybird" || db == "organization" => Target::Unknown,
+            Some(_) => Target::External,
+            // Classic skips these bare service names (INTERNAL_TABLES).
+            None if is_service_datasource(&format!("tinybird.{name}")) => Target::Service,
+            None => Target::Unknown,
+        }
+    }
+
+    fn collect_edges(&mut self) {
+        let mut edges = Vec::new();
+        for (ri, r) in self.resources.iter().enumerate() {
+            if r.nodes.is_empty() && r.name_range != TextRange::empty(0) {
+                continue; // a datasource created by a materialized node: no own file content
+            }
+            let df = &self.files[r.file].datafile;
+            let pipe = (r.kind == ResourceKind::Pipe).then_some(ri);
+            for (ni, node) in r.nodes.iter().enumerate() {
+                let from_node = pipe.map(|_| node.name.clone());
+                if let Some(a) = &node.sql {
+                    for t in &a.tables {
+                        let to = t.full_name();
+                        edges.push(Edge {
+                            from: Source::Resource(ri),
+                            from_node: from_node.clone(),
+                            target: self.resolve(&to, pipe),
+                            to,
+                            kind: EdgeKind::Reads,
+                            path: r.path.clone(),
+                            range: node.file_range(t.range),
+                            branch: t.branch.clone(),
+                            context: Some(t.context),
+                        });
+                    }
+                }
+                let dn = &df.nodes[ni];
+                let targets = [
+                    (
+                        NodeType::Materialized,
+                        &dn.datasource,
+                        EdgeKind::MaterializesInto,
+                    ),
+                    (NodeType::Copy, &dn.target_datasource, EdgeKind::CopiesInto),
+                ];
+                for (ty, value, kind) in targets {
+                    if let Some(v) = value.as_ref().filter(|_| node.node_type == ty) {
+                        edges.push(Edge {
+                            from: Source::Resource(ri),
+                            from_node: from_node.clone(),
+                            to: v.text.clone(),
+                            target: self.resolve(&v.text, None),
+                            kind,
+                            path: r.path.clone(),
+                            range: v.range,
+                            branch: None,
+                            context: None,
+                        });
+                    }
+                }
+                if node.node_type == NodeType::Sink {
+                    if let Some(v) = dn.setting("export_connection_name") {
+                        let target = self
+                            .named(&v.text)
+                            .find(|(_, r)| r.kind == ResourceKind::Connection)
+                            .map_or(Target::Unknown, |(i, _)| Target::Resource(i));
+                        edges.push(Edge {
+                            from: Source::Resource(ri),
+                            from_node: from_node.clone(),
+                            to: v.text.clone(),
+                            target,
+                            kind: EdgeKind::Sinks,
+                            path: r.path.clone(),
+                            range: v.range,
+                            branch: None,
+                            context: None,
+                        });
+                    }
+                }
+                // A datasource reads the tables of its MATERIALIZED column expressions.
+                for col in dn.schema.iter().flat_map(|s| &s.columns) {
+                    let Some(m) = &col.materialized else { continue };
+                    let a = sql::analyze(&format!("SELECT {}", m.text));
+                    for t in &a.tables {
+                        let to = t.full_name();
+                        let start = (m.range.start + t.range.start).saturating_sub(7);
+                        edges.push(Edge {
+                            from: Source::Resource(ri),
+                            from_node: None,
+                            target: self.resolve(&to, None),
+                            to,
+                            kind: EdgeKind::Reads,
+                            path: r.path.clone(),
+                            range: TextRange::new(start, start + t.range.len()),
+                            branch: None,
+                            context: Some(t.context),
+                        });
+                    }
+                }
+            }
+        }
+        self.edges = edges;
+    }
+
+    fn collect_test_edges(&mut self) {
+        let mut edges = Vec::new();
+        for (ti, t) in self.tests.iter().enumerate() {
+            for (ci, case) in t.file.cases.iter().enumerate() {
+                if let Some((pipe, range)) = &case.pipe {
+                    edges.push(Edge {
+                        from: Source::Test(ti),
+                        from_node: Some(case.name.clone()),
+                        to: pipe.clone(),
+                        target: self.resolve(pipe, None),
+                        kind: EdgeKind::TestReads,
+                        path: t.file.path.clone(),
+                        range: *range,
+                        branch: None,
+                        context: None,
+                    });
+                }
+                if let (Some(a), Some(map)) = (&t.sql[ci], &case.sql) {
+                    for r in &a.tables {
+                        let to = r.full_name();
+                        edges.push(Edge {
+                            from: Source::Test(ti),
+                            from_node: Some(case.name.clone()),
+                            target: self.resolve(&to, None),
+                            to,
+                            kind: EdgeKind::TestReads,
+                            path: t.file.path.clone(),
+                            range: map.range_to_file(r.range),
+                            branch: None,
+                            context: Some(r.context),
+                        });
+                    }
+                }
+            }
+        }
+        self.edges.extend(edges);
+    }
+
+    /// The display name of an edge's source: the resource, or the test file.
+    pub fn source_name(&self, s: &Source) -> String {
+        match s {
+            Source::Resource(i) => self.resources[*i].name.clone(),
+            Source::Test(i) => self.tests[*i].file.path.clone(),
+        }
+    }
+
+    /// Edges whose target is resource `i`.
+    pub fn edges_into(&self, i: usize) -> impl Iterator<Item = &Edge> {
+        self.edges
+            .iter()
+            .filter(move |e| e.target == Target::Resource(i))
+    }
+
+    /// Who reads resource `name` (nodes and tests).
+    pub fn readers_of(&self, name: &str) -> Vec<&Edge> {
+        self.named(name)
+            .flat_map(|(i, _)| self.edges_into(i))
+            .filter(|e| matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads))
+            .collect()
+    }
+
+    /// What writes into datasource `name`: materialized and copy nodes.
+    pub fn feeders_of(&self, name: &str) -> Vec<&Edge> {
+        self.named(name)
+            .flat_map(|(i, _)| self.edges_into(i))
+            .filter(|e| matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto))
+            .collect()
+    }
+
+    /// The materialized nodes writing into datasource `name`.
+    pub fn materializers_of(&self, name: &str) -> Vec<&Edge> {
+        self.feeders_of(name)
+            .into_iter()
+            .filter(|e| e.kind == EdgeKind::MaterializesInto)
+            .collect()
+    }
+
+    /// Endpoint pipes whose data comes (through pipes, materializations and copies) from `name`.
+    pub fn downstream_endpoints(&self, name: &str) -> Vec<&Resource> {
+        let mut seen = vec![false; self.resources.len()];
+        let mut stack: Vec<usize> = self.named(name).map(|(i, _)| i).collect();
+        let mut out = Vec::new();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            if self.resources[i].pipe_kind == Some(PipeKind::Endpoint)
+                && self.resources[i].name != name
+            {
+                out.push(&self.resources[i]);
+            }
+            for e in self.edges_into(i).filter(|e| e.kind == EdgeKind::Reads) {
+                if let Source::Resource(reader) = e.from {
+                    stack.push(reader);
+                }
+            }
+            // Data flows on from a pipe into what it materializes or copies into.
+            for e in self.edges.iter().filter(|e| {
+                e.from == Source::Resource(i)
+                    && matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
+            }) {
+                if let Target::Resource(t) = e.target {
+                    stack.push(t);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dedup_by(|a, b| a.name == b.name);
+        out
+    }
+
+    /// Dependencies between resources, as the official deploy order sees them: per resource,
+    /// the resources it reads, materializes or copies into (deduplicated, sorted).
+    pub fn dependency_lists(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.resources.len()];
+        for e in &self.edges {
+            if let (Source::Resource(i), Target::Resource(t), false) =
+                (&e.from, &e.target, e.kind == EdgeKind::TestReads)
+            {
+                out[*i].push(*t);
+            }
+        }
+        for deps in &mut out {
+            deps.sort();
+            deps.dedup();
+        }
+        out
+    }
+}

@@ -1,0 +1,34 @@
+//! `duplicate-resource`: two files define a resource of the same name. Datasources and pipes
+//! share one namespace (datafile-spec §9.2); connections have their own.
+
+use super::{push, FileDiagnostics};
+use crate::diagnostics::Diagnostic;
+use crate::project::model::{Project, ResourceKind};
+
+pub fn check(p: &Project, out: &mut FileDiagnostics) {
+    for (i, r) in p.resources.iter().enumerate() {
+        let others: Vec<_> = p
+            .named(&r.name)
+            .filter(|(j, o)| {
+                *j != i
+                    && (o.kind == ResourceKind::Connection) == (r.kind == ResourceKind::Connection)
+            })
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let mut d = Diagnostic::warning(
+            "duplicate-resource",
+            r.name_range,
+            format!(
+                "`{}` is defined {} times: datasources and pipes share one namespace, so only one can be deployed",
+                r.name,
+                others.len() + 1
+            ),
+        );
+        for (_, o) in others {
+            d = d.with_related(Some(o.path.clone()), o.name_range, "also defined here");
+        }
+        push(out, &r.path, d);
+    }
+}

@@ -1,0 +1,63 @@
+//! `missing-target-datasource`: a materialized node's DATASOURCE or a copy node's
+//! TARGET_DATASOURCE is not a datasource of the project. `unknown-connection`: a sink node's
+//! EXPORT_CONNECTION_NAME is not a connection of the project.
+
+use super::{did_you_mean, push, FileDiagnostics};
+use crate::diagnostics::Diagnostic;
+use crate::project::model::{EdgeKind, Project, ResourceKind, Target};
+
+pub fn check(p: &Project, out: &mut FileDiagnostics) {
+    for e in &p.edges {
+        let (code, wanted, keyword) = match e.kind {
+            EdgeKind::MaterializesInto => (
+                "missing-target-datasource",
+                ResourceKind::Datasource,
+                "DATASOURCE",
+            ),
+            EdgeKind::CopiesInto => (
+                "missing-target-datasource",
+                ResourceKind::Datasource,
+                "TARGET_DATASOURCE",
+            ),
+            EdgeKind::Sinks => (
+                "unknown-connection",
+                ResourceKind::Connection,
+                "EXPORT_CONNECTION_NAME",
+            ),
+            _ => continue,
+        };
+        let msg = match &e.target {
+            Target::Resource(i) if p.resources[*i].kind == wanted => continue,
+            Target::Resource(i) => format!(
+                "{keyword} `{}` is a {:?} ({}), not a {}",
+                e.to,
+                p.resources[*i].kind,
+                p.resources[*i].path,
+                if wanted == ResourceKind::Datasource {
+                    "datasource"
+                } else {
+                    "connection"
+                }
+            )
+            .replace("Pipe", "pipe")
+            .replace("Datasource", "datasource")
+            .replace("Connection", "connection"),
+            _ => {
+                let candidates = p
+                    .resources
+                    .iter()
+                    .filter(|r| r.kind == wanted)
+                    .map(|r| r.name.as_str());
+                let mut m = format!(
+                    "{keyword} `{}` does not exist in this project: Tinybird will reject the pipe at deploy time",
+                    e.to
+                );
+                if let Some(s) = did_you_mean(&e.to, candidates) {
+                    m.push_str(&format!(" (did you mean `{s}`?)"));
+                }
+                m
+            }
+        };
+        push(out, &e.path, Diagnostic::warning(code, e.range, msg));
+    }
+}

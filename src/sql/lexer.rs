@@ -1,0 +1,321 @@
+//! ClickHouse SQL tokens (the lexical rules of ClickHouse's `Lexer.cpp`, enough to parse the SQL
+//! of datafiles). The lexer never fails: an unterminated literal or comment becomes an
+//! [`TokenKind::Unterminated`] token that runs to the end of the text.
+
+use crate::text::TextRange;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A bare word: identifier or keyword (compare keywords case-insensitively).
+    Word,
+    /// `"name"` or `` `name` ``.
+    QuotedIdent,
+    /// `'text'` or a heredoc `$tag$text$tag$`.
+    String,
+    Number,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+    Comma,
+    Dot,
+    Semicolon,
+    /// Any operator: `+ - * / % = == != <> < > <= >= || -> :: ? : ^ !` ...
+    Op,
+    /// A string, quoted identifier or block comment that never ends.
+    Unterminated,
+    /// A character ClickHouse does not accept.
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub range: TextRange,
+}
+
+impl Token {
+    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+        &src[self.range.start..self.range.end]
+    }
+}
+
+/// Splits `src` into tokens, dropping white space and comments.
+pub fn tokenize(src: &str) -> Vec<Token> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let c = b[i];
+        let kind = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+                i += 1;
+                continue;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = line_end(b, i);
+                continue;
+            }
+            b'#' if matches!(b.get(i + 1), Some(b' ' | b'!')) => {
+                i = line_end(b, i);
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => match block_comment_end(b, i) {
+                Some(e) => {
+                    i = e;
+                    continue;
+                }
+                None => {
+                    i = b.len();
+                    TokenKind::Unterminated
+                }
+            },
+            b'\'' | b'"' | b'`' => {
+                let (end, closed) = quoted_end(b, i);
+                i = end;
+                match (closed, c) {
+                    (false, _) => TokenKind::Unterminated,
+                    (true, b'\'') => TokenKind::String,
+                    (true, _) => TokenKind::QuotedIdent,
+                }
+            }
+            b'0'..=b'9' => {
+                i = number_end(b, i);
+                TokenKind::Number
+            }
+            b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && !out
+                    .last()
+                    .is_some_and(|t: &Token| t.range.end == i && ends_operand(t.kind)) =>
+            {
+                i = number_end(b, i);
+                TokenKind::Number
+            }
+            b'$' => match heredoc_end(src, i) {
+                Some(e) => {
+                    i = e;
+                    TokenKind::String
+                }
+                None => {
+                    i = word_end(b, i + 1);
+                    TokenKind::Word
+                }
+            },
+            c if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
+                i = word_end(b, i);
+                TokenKind::Word
+            }
+            b'(' => single(&mut i, TokenKind::LParen),
+            b')' => single(&mut i, TokenKind::RParen),
+            b'[' => single(&mut i, TokenKind::LBracket),
+            b']' => single(&mut i, TokenKind::RBracket),
+            b'{' => single(&mut i, TokenKind::LBrace),
+            b'}' => single(&mut i, TokenKind::RBrace),
+            b',' => single(&mut i, TokenKind::Comma),
+            b'.' => single(&mut i, TokenKind::Dot),
+            b';' => single(&mut i, TokenKind::Semicolon),
+            _ => {
+                const TWO: &[&[u8]] = &[
+                    b"<=", b">=", b"!=", b"<>", b"==", b"||", b"->", b"::", b"<=>",
+                ];
+                if let Some(op) = TWO.iter().rev().find(|op| b[i..].starts_with(op)) {
+                    i += op.len();
+                    TokenKind::Op
+                } else if b"+-*/%=<>?:^!@&|~".contains(&c) {
+                    i += 1;
+                    TokenKind::Op
+                } else {
+                    // One whole character, even when it is several bytes.
+                    i += src[i..].chars().next().map_or(1, char::len_utf8);
+                    TokenKind::Unknown
+                }
+            }
+        };
+        out.push(Token {
+            kind,
+            range: TextRange::new(start, i),
+        });
+    }
+    out
+}
+
+fn single(i: &mut usize, kind: TokenKind) -> TokenKind {
+    *i += 1;
+    kind
+}
+
+fn ends_operand(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::Word
+            | TokenKind::QuotedIdent
+            | TokenKind::RParen
+            | TokenKind::RBracket
+            | TokenKind::Number
+    )
+}
+
+fn line_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// ClickHouse block comments nest.
+fn block_comment_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0;
+    while i < b.len() {
+        if b[i..].starts_with(b"/*") {
+            depth += 1;
+            i += 2;
+        } else if b[i..].starts_with(b"*/") {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return Some(i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The end of a quoted token starting at `i`, and whether it was closed. Backslash escapes the
+/// next byte; a doubled quote is an escaped quote.
+fn quoted_end(b: &[u8], i: usize) -> (usize, bool) {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() {
+        if b[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if b[j] == q {
+            if b.get(j + 1) == Some(&q) {
+                j += 2;
+                continue;
+            }
+            return (j + 1, true);
+        }
+        j += 1;
+    }
+    (b.len(), false)
+}
+
+fn number_end(b: &[u8], mut i: usize) -> usize {
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X' | b'b' | b'B')) {
+        i += 2;
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b'_') {
+            i += 1;
+        }
+        return i;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        let mut j = i + 1;
+        if j < b.len() && matches!(b[j], b'+' | b'-') {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            i = j;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    // `1a` lexes as one bad number in ClickHouse; keep the letters with it.
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+        i += 1;
+    }
+    i
+}
+
+fn word_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len()
+        && (b[i] == b'_' || b[i] == b'$' || b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
+    {
+        i += 1;
+    }
+    i
+}
+
+/// `$tag$ … $tag$` (the tag may be empty).
+fn heredoc_end(src: &str, i: usize) -> Option<usize> {
+    let b = src.as_bytes();
+    let mut j = i + 1;
+    while j < b.len() && (b[j] == b'_' || b[j].is_ascii_alphanumeric()) {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'$') {
+        return None;
+    }
+    let tag = &src[i..=j];
+    let body = j + 1;
+    src[body..].find(tag).map(|k| body + k + tag.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(TokenKind, &str)> {
+        tokenize(s).iter().map(|t| (t.kind, t.text(s))).collect()
+    }
+
+    #[test]
+    fn tokens_of_a_query() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("SELECT a.b, 'x''y' -- c\n FROM `t` WHERE x>=1.5e3 /* a /* b */ */"),
+            vec![
+                (Word, "SELECT"),
+                (Word, "a"),
+                (Dot, "."),
+                (Word, "b"),
+                (Comma, ","),
+                (String, "'x''y'"),
+                (Word, "FROM"),
+                (QuotedIdent, "`t`"),
+                (Word, "WHERE"),
+                (Word, "x"),
+                (Op, ">="),
+                (Number, "1.5e3"),
+            ]
+        );
+    }
+
+    #[test]
+    fn tuple_access_is_not_a_number() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("t.1 .5"),
+            vec![(Word, "t"), (Dot, "."), (Number, "1"), (Number, ".5")]
+        );
+    }
+
+    #[test]
+    fn unterminated_tokens() {
+        assert_eq!(
+            tokenize("'abc").last().unwrap().kind,
+            TokenKind::Unterminated
+        );
+        assert_eq!(
+            tokenize("/* abc").last().unwrap().kind,
+            TokenKind::Unterminated
+        );
+        assert_eq!(tokenize("$$ x $$")[0].kind, TokenKind::String);
+    }
+}

@@ -1,0 +1,1415 @@
+//! A tolerant recursive-descent parser for ClickHouse `SELECT` queries. It never gives up: what
+//! it cannot read becomes an [`ExprKind::Error`] node or is skipped to the next clause, and any
+//! subquery met while skipping is still parsed, so no table reference is lost. It reports no
+//! errors itself: SQL syntax diagnostics come from [`super::syntax_errors`], which only reports
+//! what ClickHouse is sure to reject.
+
+use super::ast::*;
+use super::lexer::{tokenize, Token, TokenKind};
+use crate::text::TextRange;
+
+/// Every query of the text (several when separated by `;`), plus subqueries found in text the
+/// parser skipped.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    pub queries: Vec<Query>,
+    pub stray: Vec<Query>,
+}
+
+pub fn parse(src: &str) -> Parsed {
+    let mut p = Parser {
+        src,
+        toks: tokenize(src),
+        pos: 0,
+        stray: Vec::new(),
+        depth: 0,
+    };
+    let mut queries = Vec::new();
+    while !p.eof() {
+        if p.at(TokenKind::Semicolon) {
+            p.bump();
+            continue;
+        }
+        let before = p.pos;
+        if p.at_kw("SELECT") || p.at_kw("WITH") || p.at(TokenKind::LParen) {
+            queries.push(p.query());
+        }
+        // Anything after a query up to the next `;` (or a statement that is not a query).
+        while !p.eof() && !p.at(TokenKind::Semicolon) {
+            p.skip_one();
+        }
+        if p.pos == before {
+            p.bump();
+        }
+    }
+    Parsed {
+        queries,
+        stray: p.stray,
+    }
+}
+
+/// Words that end an expression or a select item: they are never taken as an implicit alias.
+const RESERVED: &[&str] = &[
+    "ALL",
+    "AND",
+    "ANTI",
+    "ANY",
+    "ARRAY",
+    "AS",
+    "ASC",
+    "ASCENDING",
+    "ASOF",
+    "BETWEEN",
+    "BY",
+    "CROSS",
+    "DESC",
+    "DESCENDING",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "FETCH",
+    "FINAL",
+    "FORMAT",
+    "FROM",
+    "FULL",
+    "GLOBAL",
+    "GROUP",
+    "HAVING",
+    "ILIKE",
+    "IN",
+    "INNER",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "LOCAL",
+    "NOT",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "PASTE",
+    "PREWHERE",
+    "QUALIFY",
+    "RIGHT",
+    "SAMPLE",
+    "SEMI",
+    "SETTINGS",
+    "THEN",
+    "UNION",
+    "USING",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+    "NULLS",
+    "COLLATE",
+    "INTERPOLATE",
+    "REGEXP",
+];
+
+const JOIN_WORDS: &[&str] = &[
+    "GLOBAL", "LOCAL", "ANY", "ALL", "ASOF", "SEMI", "ANTI", "INNER", "LEFT", "RIGHT", "FULL",
+    "CROSS", "OUTER", "PASTE", "JOIN",
+];
+
+const MAX_DEPTH: usize = 200;
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: Vec<Token>,
+    pos: usize,
+    stray: Vec<Query>,
+    /// Nesting depth, bounded so that deeply nested input cannot overflow the stack.
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    // --- token helpers -----------------------------------------------------------------------
+
+    fn eof(&self) -> bool {
+        self.pos >= self.toks.len()
+    }
+    fn peek(&self) -> Option<&Token> {
+        self.toks.get(self.pos)
+    }
+    fn nth(&self, n: usize) -> Option<&Token> {
+        self.toks.get(self.pos + n)
+    }
+    fn at(&self, kind: TokenKind) -> bool {
+        self.peek().is_some_and(|t| t.kind == kind)
+    }
+    fn text(&self, t: &Token) -> &'a str {
+        &self.src[t.range.start..t.range.end]
+    }
+    fn word_at(&self, n: usize) -> Option<&'a str> {
+        self.nth(n)
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| &self.src[t.range.start..t.range.end])
+    }
+    fn at_kw(&self, kw: &str) -> bool {
+        self.word_at(0).is_some_and(|w| w.eq_ignore_ascii_case(kw))
+    }
+    fn nth_kw(&self, n: usize, kw: &str) -> bool {
+        self.word_at(n).is_some_and(|w| w.eq_ignore_ascii_case(kw))
+    }
+    fn at_op(&self, op: &str) -> bool {
+        self.peek()
+            .is_some_and(|t| t.kind == TokenKind::Op && self.text(t) == op)
+    }
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        if self.at_kw(kw) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn eat(&mut self, kind: TokenKind) -> bool {
+        if self.at(kind) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn bump(&mut self) -> Option<Token> {
+        let t = self.peek().copied();
+        self.pos += 1;
+        t
+    }
+    /// Start of the current token (or the end of the text).
+    fn here(&self) -> usize {
+        self.peek().map_or(self.src.len(), |t| t.range.start)
+    }
+    /// End of the previous token.
+    fn last_end(&self) -> usize {
+        if self.pos == 0 {
+            return 0;
+        }
+        self.toks
+            .get(self.pos - 1)
+            .map_or(self.src.len(), |t| t.range.end)
+    }
+    fn range_from(&self, start: usize) -> TextRange {
+        TextRange::new(start, self.last_end().max(start))
+    }
+    fn at_query_start(&self) -> bool {
+        self.at_kw("SELECT") || self.at_kw("WITH")
+    }
+    /// `(` followed by a query, possibly behind more parentheses.
+    fn at_subquery(&self) -> bool {
+        let mut n = 0;
+        while self.nth(n).is_some_and(|t| t.kind == TokenKind::LParen) {
+            n += 1;
+        }
+        n > 0 && (self.nth_kw(n, "SELECT") || self.nth_kw(n, "WITH"))
+    }
+    fn at_reserved(&self) -> bool {
+        self.word_at(0)
+            .is_some_and(|w| RESERVED.iter().any(|r| r.eq_ignore_ascii_case(w)))
+    }
+
+    /// Skips one token, or a whole bracketed group; subqueries inside are parsed into `stray`.
+    fn skip_one(&mut self) {
+        if self.at_subquery() && self.depth <= MAX_DEPTH {
+            self.skip_subquery();
+            return;
+        }
+        let Some(t) = self.bump() else { return };
+        let Some(close) = closer(t.kind) else { return };
+        let mut stack = vec![close];
+        while let Some(&close) = stack.last() {
+            if self.eof() {
+                return;
+            }
+            if self.at(close) {
+                self.bump();
+                stack.pop();
+                continue;
+            }
+            if self.at(TokenKind::RParen) || self.at(TokenKind::RBracket) {
+                // A closer of an outer group: stop here.
+                return;
+            }
+            if self.at_subquery() && self.depth <= MAX_DEPTH {
+                self.skip_subquery();
+                continue;
+            }
+            if let Some(c) = self.bump().and_then(|t| closer(t.kind)) {
+                stack.push(c);
+            }
+        }
+    }
+
+    fn skip_subquery(&mut self) {
+        self.bump();
+        let q = self.query();
+        self.stray.push(q);
+        self.eat(TokenKind::RParen);
+    }
+
+    fn ident(&mut self) -> Option<Ident> {
+        let t = *self.peek()?;
+        let name = match t.kind {
+            TokenKind::Word => self.text(&t).to_string(),
+            TokenKind::QuotedIdent => unquote(self.text(&t)),
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(Ident {
+            name,
+            range: t.range,
+        })
+    }
+
+    // --- queries -----------------------------------------------------------------------------
+
+    fn query(&mut self) -> Query {
+        let start = self.here();
+        let mut selects = Vec::new();
+        if self.depth > MAX_DEPTH {
+            while !self.eof() && !self.at(TokenKind::RParen) {
+                self.bump();
+            }
+            return Query {
+                selects,
+                range: self.range_from(start),
+            };
+        }
+        self.depth += 1;
+        loop {
+            if self.at(TokenKind::LParen) {
+                self.bump();
+                let inner = self.query();
+                self.eat(TokenKind::RParen);
+                selects.extend(inner.selects);
+            } else {
+                selects.push(self.select());
+            }
+            if self.at_kw("UNION") || self.at_kw("EXCEPT") || self.at_kw("INTERSECT") {
+                self.bump();
+                let _ = self.eat_kw("ALL") || self.eat_kw("DISTINCT");
+                continue;
+            }
+            break;
+        }
+        self.depth -= 1;
+        Query {
+            selects,
+            range: self.range_from(start),
+        }
+    }
+
+    fn select(&mut self) -> Select {
+        let start = self.here();
+        let mut s = Select::default();
+        if self.eat_kw("WITH") {
+            self.eat_kw("RECURSIVE");
+            s.with = self.with_items();
+        }
+        if !self.eat_kw("SELECT") {
+            s.range = self.range_from(start);
+            return s;
+        }
+        let _ = self.eat_kw("DISTINCT") || self.eat_kw("ALL");
+        if self.at_kw("ON") && self.nth(1).is_some_and(|t| t.kind == TokenKind::LParen) {
+            self.bump();
+            self.skip_one();
+        }
+        if self.eat_kw("TOP") {
+            self.bump();
+            if self.at_kw("WITH") && self.nth_kw(1, "TIES") {
+                self.pos += 2;
+            }
+        }
+        s.items = self.expr_list(true);
+        loop {
+            if self.eof()
+                || self.at(TokenKind::RParen)
+                || self.at(TokenKind::Semicolon)
+                || self.at_kw("UNION")
+                || self.at_kw("EXCEPT")
+                || self.at_kw("INTERSECT")
+            {
+                break;
+            }
+            if self.eat_kw("FROM") {
+                self.parse_from(&mut s);
+            } else if self.at_join_start() {
+                self.join(&mut s);
+            } else if self.at_kw("ARRAY") && self.nth_kw(1, "JOIN")
+                || self.at_kw("LEFT") && self.nth_kw(1, "ARRAY")
+            {
+                while !self.eat_kw("JOIN") {
+                    self.bump();
+                }
+                s.array_join.extend(self.expr_list(true));
+            } else if self.eat_kw("PREWHERE") {
+                s.prewhere = Some(self.expr());
+            } else if self.eat_kw("WHERE") {
+                s.where_ = Some(self.expr());
+            } else if self.at_kw("GROUP") && self.nth_kw(1, "BY") {
+                self.pos += 2;
+                if self.at_kw("ALL") && !self.nth(1).is_some_and(|t| t.kind == TokenKind::LParen) {
+                    self.bump();
+                } else {
+                    if self.at_kw("ROLLUP") || self.at_kw("CUBE") {
+                        self.bump();
+                    }
+                    s.group_by = self.expr_list(false);
+                }
+            } else if self.at_kw("WITH")
+                && (self.nth_kw(1, "ROLLUP") || self.nth_kw(1, "CUBE") || self.nth_kw(1, "TOTALS"))
+            {
+                self.pos += 2;
+            } else if self.eat_kw("HAVING") {
+                s.having = Some(self.expr());
+            } else if self.eat_kw("QUALIFY") {
+                let e = self.expr();
+                s.other.push(e);
+            } else if self.eat_kw("WINDOW") {
+                loop {
+                    self.ident();
+                    self.eat_kw("AS");
+                    self.window_spec(&mut s.other);
+                    if !self.eat(TokenKind::Comma) {
+                        break;
+                    }
+                }
+            } else if self.at_kw("ORDER") && self.nth_kw(1, "BY") {
+                self.pos += 2;
+                s.order_by = self.order_list();
+            } else if self.eat_kw("LIMIT") || self.eat_kw("OFFSET") || self.eat_kw("FETCH") {
+                let e = self.expr_list(false);
+                s.other.extend(e);
+                for w in ["ROW", "ROWS", "ONLY", "FIRST", "NEXT"] {
+                    self.eat_kw(w);
+                }
+                if self.at_kw("BY") {
+                    self.bump();
+                    let e = self.expr_list(false);
+                    s.other.extend(e);
+                }
+                if self.at_kw("WITH") && self.nth_kw(1, "TIES") {
+                    self.pos += 2;
+                }
+            } else if self.eat_kw("SETTINGS") {
+                let e = self.expr_list(false);
+                s.other.extend(e);
+            } else if self.eat_kw("FORMAT") {
+                self.bump();
+            } else if self.at_kw("INTO") {
+                while !self.eof() && !self.at(TokenKind::Semicolon) && !self.at(TokenKind::RParen) {
+                    self.bump();
+                }
+            } else {
+                self.skip_one();
+            }
+        }
+        s.range = self.range_from(start);
+        s
+    }
+
+    fn with_items(&mut self) -> Vec<WithItem> {
+        let mut out = Vec::new();
+        loop {
+            let is_cte = matches!(
+                self.peek().map(|t| t.kind),
+                Some(TokenKind::Word | TokenKind::QuotedIdent)
+            ) && self.nth_kw(1, "AS")
+                && self.nth(2).is_some_and(|t| t.kind == TokenKind::LParen);
+            if is_cte {
+                let name = self.ident().expect("checked");
+                self.bump(); // AS
+                self.bump(); // (
+                let q = self.query();
+                self.eat(TokenKind::RParen);
+                out.push(WithItem::Subquery {
+                    name,
+                    query: Box::new(q),
+                });
+            } else {
+                let e = self.expr();
+                if self.eat_kw("AS") {
+                    if let Some(name) = self.ident() {
+                        out.push(WithItem::Expr { name, expr: e });
+                    }
+                } else if let ExprKind::Alias { expr, alias } = e.kind {
+                    out.push(WithItem::Expr {
+                        name: alias,
+                        expr: *expr,
+                    });
+                }
+            }
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        out
+    }
+
+    fn at_join_start(&self) -> bool {
+        let mut n = 0;
+        while let Some(w) = self.word_at(n) {
+            if w.eq_ignore_ascii_case("JOIN") {
+                return true;
+            }
+            if !JOIN_WORDS.iter().any(|j| j.eq_ignore_ascii_case(w)) {
+                return false;
+            }
+            n += 1;
+        }
+        false
+    }
+
+    fn parse_from(&mut self, s: &mut Select) {
+        if let Some(t) = self.table_expr(None) {
+            s.from.push(t);
+        }
+        while self.eat(TokenKind::Comma) {
+            if let Some(t) = self.table_expr(Some(vec![])) {
+                s.from.push(t);
+            }
+        }
+    }
+
+    fn join(&mut self, s: &mut Select) {
+        while !self.eat_kw("JOIN") {
+            self.bump();
+        }
+        let Some(mut t) = self.table_expr(Some(vec![])) else {
+            return;
+        };
+        let mut cond = Vec::new();
+        if self.eat_kw("ON") {
+            cond.push(self.expr());
+        } else if self.eat_kw("USING") {
+            if self.at(TokenKind::LParen) {
+                let start = self.here();
+                self.bump();
+                let items = self.expr_list(false);
+                self.eat(TokenKind::RParen);
+                cond.push(Expr::new(ExprKind::Group(items), self.range_from(start)));
+            } else {
+                cond.extend(self.expr_list(false));
+            }
+        }
+        t.join = Some(cond);
+        s.from.push(t);
+    }
+
+    fn table_expr(&mut self, join: Option<Vec<Expr>>) -> Option<TableExpr> {
+        let start = self.here();
+        let source = if self.at(TokenKind::LParen) {
+            if self.at_subquery() {
+                self.bump();
+                let q = self.query();
+                self.eat(TokenKind::RParen);
+                TableSource::Subquery(Box::new(q))
+            } else {
+                // `(t)` or a parenthesised join: read what is inside as a query or a table.
+                self.bump();
+                let inner = self.table_expr(None);
+                while !self.eof() && !self.at(TokenKind::RParen) {
+                    self.skip_one();
+                }
+                self.eat(TokenKind::RParen);
+                inner?.source
+            }
+        } else {
+            if self.at_reserved() && !self.at_kw("ANY") {
+                return None;
+            }
+            let first = self.ident()?;
+            if self.at(TokenKind::LParen) {
+                let args = self.call_args();
+                let range = self.range_from(start);
+                TableSource::Function(Expr::new(
+                    ExprKind::Function(Function {
+                        name: first,
+                        params: vec![],
+                        args,
+                        over: vec![],
+                    }),
+                    range,
+                ))
+            } else if self.at(TokenKind::Dot)
+                && self
+                    .nth(1)
+                    .is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent))
+            {
+                self.bump();
+                let name = self.ident().expect("checked");
+                if self.at(TokenKind::LParen) {
+                    // db.function(...) is not a table function ClickHouse knows; keep it opaque.
+                    self.skip_one();
+                    TableSource::Function(Expr::new(ExprKind::Opaque, self.range_from(start)))
+                } else {
+                    TableSource::Table {
+                        database: Some(first),
+                        name,
+                    }
+                }
+            } else {
+                TableSource::Table {
+                    database: None,
+                    name: first,
+                }
+            }
+        };
+        let mut alias = None;
+        loop {
+            if self.eat_kw("FINAL") {
+                continue;
+            }
+            if self.eat_kw("SAMPLE") {
+                self.additive();
+                if self.eat_kw("OFFSET") {
+                    self.additive();
+                }
+                continue;
+            }
+            if self.eat_kw("AS") {
+                alias = self.ident();
+                continue;
+            }
+            if alias.is_none()
+                && (self.at(TokenKind::QuotedIdent)
+                    || (self.at(TokenKind::Word) && !self.at_reserved() && !self.at_kw("FINAL")))
+            {
+                alias = self.ident();
+                continue;
+            }
+            break;
+        }
+        Some(TableExpr {
+            source,
+            alias,
+            join,
+            range: self.range_from(start),
+        })
+    }
+
+    fn window_spec(&mut self, out: &mut Vec<Expr>) {
+        if !self.eat(TokenKind::LParen) {
+            self.ident();
+            return;
+        }
+        while !self.eof() && !self.at(TokenKind::RParen) {
+            if self.at_kw("PARTITION") && self.nth_kw(1, "BY") {
+                self.pos += 2;
+                out.extend(self.expr_list(false));
+            } else if self.at_kw("ORDER") && self.nth_kw(1, "BY") {
+                self.pos += 2;
+                out.extend(self.order_list());
+            } else {
+                self.skip_one();
+            }
+        }
+        self.eat(TokenKind::RParen);
+    }
+
+    fn order_list(&mut self) -> Vec<Expr> {
+        let mut out = Vec::new();
+        loop {
+            if self.at_clause_end() {
+                break;
+            }
+            out.push(self.aliased(false));
+            loop {
+                if [
+                    "ASC",
+                    "DESC",
+                    "ASCENDING",
+                    "DESCENDING",
+                    "NULLS",
+                    "FIRST",
+                    "LAST",
+                ]
+                .iter()
+                .any(|w| self.eat_kw(w))
+                {
+                    continue;
+                }
+                if self.eat_kw("COLLATE") {
+                    self.bump();
+                    continue;
+                }
+                if self.at_kw("WITH") && self.nth_kw(1, "FILL") {
+                    self.pos += 2;
+                    continue;
+                }
+                if self.eat_kw("FROM")
+                    || self.eat_kw("TO")
+                    || self.eat_kw("STEP")
+                    || self.eat_kw("STALENESS")
+                {
+                    let e = self.expr();
+                    out.push(e);
+                    continue;
+                }
+                break;
+            }
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        if self.eat_kw("INTERPOLATE") && self.at(TokenKind::LParen) {
+            self.skip_one();
+        }
+        out
+    }
+
+    fn at_clause_end(&self) -> bool {
+        self.eof()
+            || self.at(TokenKind::RParen)
+            || self.at(TokenKind::Semicolon)
+            || (self.at_reserved() && !self.at_kw("NOT") && !self.at_function_named_like_keyword())
+    }
+
+    /// `any(x)`, `left(s, 1)`, `format(...)`: functions whose names are also keywords.
+    fn at_function_named_like_keyword(&self) -> bool {
+        const NAMES: &[&str] = &[
+            "ANY", "ALL", "ARRAY", "LEFT", "RIGHT", "FORMAT", "LIKE", "ILIKE", "REGEXP",
+        ];
+        self.nth(1).is_some_and(|t| t.kind == TokenKind::LParen)
+            && NAMES.iter().any(|n| self.at_kw(n))
+    }
+
+    /// A comma-separated list of (aliased) expressions, ending before a clause keyword.
+    fn expr_list(&mut self, implicit_alias: bool) -> Vec<Expr> {
+        let mut out = Vec::new();
+        loop {
+            if self.at_clause_end() {
+                break;
+            }
+            let before = self.pos;
+            out.push(self.aliased(implicit_alias));
+            if self.pos == before {
+                self.skip_one();
+            }
+            if !self.eat(TokenKind::Comma) {
+                break;
+            }
+        }
+        out
+    }
+
+    // --- expressions -------------------------------------------------------------------------
+
+    /// An expression with an optional `AS alias` (or, in select lists, a bare alias).
+    fn aliased(&mut self, implicit: bool) -> Expr {
+        let start = self.here();
+        let e = self.expr();
+        let alias = if self.at_kw("AS")
+            && self
+                .nth(1)
+                .is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent))
+        {
+            self.bump();
+            self.ident()
+        } else if implicit
+            && (self.at(TokenKind::QuotedIdent)
+                || (self.at(TokenKind::Word) && !self.at_reserved()))
+        {
+            self.ident()
+        } else {
+            None
+        };
+        match alias {
+            Some(alias) => Expr::new(
+                ExprKind::Alias {
+                    expr: Box::new(e),
+                    alias,
+                },
+                self.range_from(start),
+            ),
+            None => e,
+        }
+    }
+
+    pub fn expr(&mut self) -> Expr {
+        if self.depth > MAX_DEPTH {
+            let start = self.here();
+            self.skip_one();
+            return Expr::new(ExprKind::Error, self.range_from(start));
+        }
+        self.depth += 1;
+        let start = self.here();
+        let e = self.ternary();
+        let e = if self.at_op("->") {
+            self.bump();
+            let body = self.expr();
+            Expr::new(
+                ExprKind::Lambda {
+                    body: Box::new(body),
+                },
+                self.range_from(start),
+            )
+        } else {
+            e
+        };
+        self.depth -= 1;
+        e
+    }
+
+    fn ternary(&mut self) -> Expr {
+        let start = self.here();
+        let c = self.or();
+        if self.at_op("?") {
+            self.bump();
+            let a = self.expr();
+            if self.at_op(":") {
+                self.bump();
+            }
+            let b = self.expr();
+            return Expr::new(ExprKind::Group(vec![c, a, b]), self.range_from(start));
+        }
+        c
+    }
+
+    /// `l op r`, or, past [`MAX_CHAIN`] links, `r` appended to a flat group.
+    fn chain(&self, op: &'static str, l: Expr, r: Expr, start: usize, n: &mut usize) -> Expr {
+        *n += 1;
+        if *n <= MAX_CHAIN {
+            return self.binary(op, l, r, start);
+        }
+        let range = self.range_from(start);
+        match l.kind {
+            ExprKind::Group(mut items) if *n > MAX_CHAIN + 1 => {
+                items.push(r);
+                Expr::new(ExprKind::Group(items), range)
+            }
+            _ => Expr::new(ExprKind::Group(vec![l, r]), range),
+        }
+    }
+
+    fn binary(&self, op: &'static str, l: Expr, r: Expr, start: usize) -> Expr {
+        Expr::new(
+            ExprKind::Binary {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+            self.range_from(start),
+        )
+    }
+
+    fn or(&mut self) -> Expr {
+        let start = self.here();
+        let mut n = 0;
+        let mut l = self.and();
+        while self.eat_kw("OR") {
+            let r = self.and();
+            l = self.chain("or", l, r, start, &mut n);
+        }
+        l
+    }
+
+    fn and(&mut self) -> Expr {
+        let start = self.here();
+        let mut n = 0;
+        let mut l = self.not();
+        while self.at_kw("AND") {
+            self.bump();
+            let r = self.not();
+            l = self.chain("and", l, r, start, &mut n);
+        }
+        l
+    }
+
+    fn not(&mut self) -> Expr {
+        let mut starts = Vec::new();
+        while self.at_kw("NOT") {
+            starts.push(self.here());
+            self.bump();
+        }
+        let mut e = self.comparison();
+        for start in starts.into_iter().rev().take(MAX_CHAIN) {
+            e = Expr::new(
+                ExprKind::Unary {
+                    op: "not",
+                    expr: Box::new(e),
+                },
+                self.range_from(start),
+            );
+        }
+        e
+    }
+
+    fn comparison(&mut self) -> Expr {
+        let start = self.here();
+        let mut n = 0;
+        let mut l = self.concat();
+        loop {
+            let op = self
+                .peek()
+                .filter(|t| t.kind == TokenKind::Op)
+                .map(|t| self.text(t));
+            let name = match op {
+                Some("=" | "==") => Some("equals"),
+                Some("!=" | "<>") => Some("notEquals"),
+                Some("<") => Some("less"),
+                Some(">") => Some("greater"),
+                Some("<=") => Some("lessOrEquals"),
+                Some(">=") => Some("greaterOrEquals"),
+                Some("<=>") => Some("isNotDistinctFrom"),
+                _ => None,
+            };
+            if let Some(name) = name {
+                self.bump();
+                let r = self.concat();
+                l = self.chain(name, l, r, start, &mut n);
+                continue;
+            }
+            if self.at_kw("IS") {
+                self.bump();
+                let neg = self.eat_kw("NOT");
+                if self.at_kw("DISTINCT") && self.nth_kw(1, "FROM") {
+                    self.pos += 2;
+                    let r = self.concat();
+                    l = self.chain("isDistinctFrom", l, r, start, &mut n);
+                    continue;
+                }
+                self.eat_kw("NULL");
+                l = Expr::new(
+                    ExprKind::Unary {
+                        op: if neg { "isNotNull" } else { "isNull" },
+                        expr: Box::new(l),
+                    },
+                    self.range_from(start),
+                );
+                continue;
+            }
+            let mut n = 0;
+            let global = self.nth_kw(n, "GLOBAL");
+            n += usize::from(global);
+            let neg = self.nth_kw(n, "NOT");
+            n += usize::from(neg);
+            let Some(w) = self.word_at(n).map(|w| w.to_ascii_uppercase()) else {
+                break;
+            };
+            let name: &'static str = match (w.as_str(), global, neg) {
+                ("IN", false, false) => "in",
+                ("IN", false, true) => "notIn",
+                ("IN", true, false) => "globalIn",
+                ("IN", true, true) => "globalNotIn",
+                ("LIKE", false, false) => "like",
+                ("LIKE", false, true) => "notLike",
+                ("ILIKE", false, false) => "ilike",
+                ("ILIKE", false, true) => "notILike",
+                ("REGEXP", false, _) => "match",
+                ("BETWEEN", false, _) => "between",
+                _ => break,
+            };
+            self.pos += n + 1;
+            if name == "between" {
+                let lo = self.concat();
+                self.eat_kw("AND");
+                let hi = self.concat();
+                l = Expr::new(ExprKind::Group(vec![l, lo, hi]), self.range_from(start));
+                if neg {
+                    l = Expr::new(
+                        ExprKind::Unary {
+                            op: "not",
+                            expr: Box::new(l),
+                        },
+                        self.range_from(start),
+                    );
+                }
+                continue;
+            }
+            let r = self.concat();
+            l = self.chain(name, l, r, start, &mut n);
+        }
+        l
+    }
+
+    fn concat(&mut self) -> Expr {
+        let start = self.here();
+        let mut n = 0;
+        let mut l = self.additive();
+        while self.at_op("||") {
+            self.bump();
+            let r = self.additive();
+            l = self.chain("concat", l, r, start, &mut n);
+        }
+        l
+    }
+
+    fn additive(&mut self) -> Expr {
+        let start = self.here();
+        let mut n = 0;
+        let mut l = self.multiplicative();
+        loop {
+            let op = if self.at_op("+") {
+                "plus"
+            } else if self.at_op("-") {
+                "minus"
+            } else {
+                break;
+            };
+            self.bump();
+            let r = self.multiplicative();
+            l = self.chain(op, l, r, start, &mut n);
+        }
+        l
+    }
+
+    fn multiplicative(&mut self) -> Expr {
+        let start = self.here();
+        let mut n = 0;
+        let mut l = self.unary();
+        loop {
+            let op = if self.at_op("*") {
+                "multiply"
+            } else if self.at_op("/") {
+                "divide"
+            } else if self.at_op("%") || self.at_kw("MOD") {
+                "modulo"
+            } else if self.at_kw("DIV") {
+                "intDiv"
+            } else {
+                break;
+            };
+            self.bump();
+            let r = self.unary();
+            l = self.chain(op, l, r, start, &mut n);
+        }
+        l
+    }
+
+    fn unary(&mut self) -> Expr {
+        let mut negations = Vec::new();
+        while self.at_op("-") || self.at_op("+") {
+            if self.at_op("-") {
+                negations.push(self.here());
+            }
+            self.bump();
+        }
+        let mut e = self.postfix();
+        for start in negations.into_iter().rev().take(MAX_CHAIN) {
+            e = Expr::new(
+                ExprKind::Unary {
+                    op: "negate",
+                    expr: Box::new(e),
+                },
+                self.range_from(start),
+            );
+        }
+        e
+    }
+
+    fn postfix(&mut self) -> Expr {
+        let start = self.here();
+        let mut e = self.primary();
+        let mut links = 0;
+        loop {
+            links += 1;
+            let wrap = links <= MAX_CHAIN;
+            if self.at_op("::") {
+                self.bump();
+                self.type_name();
+                if wrap {
+                    e = Expr::new(ExprKind::Group(vec![e]), self.range_from(start));
+                }
+            } else if self.at(TokenKind::LBracket) {
+                self.bump();
+                let i = self.expr();
+                self.eat(TokenKind::RBracket);
+                if wrap {
+                    e = Expr::new(ExprKind::Group(vec![e, i]), self.range_from(start));
+                }
+            } else if self.at(TokenKind::Dot)
+                && self.nth(1).is_some_and(|t| {
+                    matches!(
+                        t.kind,
+                        TokenKind::Number | TokenKind::Word | TokenKind::QuotedIdent
+                    )
+                })
+            {
+                // Tuple element access `t.1` / `(expr).name`.
+                self.pos += 2;
+                if wrap {
+                    e = Expr::new(ExprKind::Group(vec![e]), self.range_from(start));
+                }
+            } else {
+                break;
+            }
+        }
+        e
+    }
+
+    /// A type name with arguments, as in `CAST(x AS Nullable(String))`.
+    fn type_name(&mut self) {
+        if self.ident().is_some() {
+            // Two-word SQL types: `DOUBLE PRECISION`, `CHARACTER VARYING`.
+            if self.at(TokenKind::Word) && !self.at_reserved() {
+                self.bump();
+            }
+            if self.at(TokenKind::LParen) {
+                self.skip_one();
+            }
+        }
+    }
+
+    fn primary(&mut self) -> Expr {
+        let start = self.here();
+        let Some(t) = self.peek().copied() else {
+            return Expr::new(ExprKind::Error, TextRange::empty(start));
+        };
+        match t.kind {
+            TokenKind::Number => {
+                self.bump();
+                Expr::new(ExprKind::Literal(Literal::Number), t.range)
+            }
+            TokenKind::String => {
+                self.bump();
+                Expr::new(
+                    ExprKind::Literal(Literal::String(unquote(self.text(&t)))),
+                    t.range,
+                )
+            }
+            TokenKind::LParen => {
+                if self.at_subquery() {
+                    self.bump();
+                    let q = self.query();
+                    self.eat(TokenKind::RParen);
+                    return Expr::new(ExprKind::Subquery(Box::new(q)), self.range_from(start));
+                }
+                self.bump();
+                let mut items = Vec::new();
+                let mut trailing_comma = false;
+                while !self.eof() && !self.at(TokenKind::RParen) {
+                    let before = self.pos;
+                    items.push(self.aliased(false));
+                    trailing_comma = self.eat(TokenKind::Comma);
+                    if !trailing_comma && !self.at(TokenKind::RParen) {
+                        if self.pos == before {
+                            self.skip_one();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                self.eat(TokenKind::RParen);
+                let range = self.range_from(start);
+                if items.len() == 1 && !trailing_comma {
+                    let mut e = items.pop().expect("one");
+                    e.range = range;
+                    return e;
+                }
+                Expr::new(ExprKind::Group(items), range)
+            }
+            TokenKind::LBracket => {
+                self.bump();
+                let items = self.bracket_items(TokenKind::RBracket);
+                Expr::new(ExprKind::Group(items), self.range_from(start))
+            }
+            TokenKind::LBrace => {
+                self.skip_one();
+                Expr::new(ExprKind::Opaque, self.range_from(start))
+            }
+            TokenKind::Op if self.text(&t) == "*" => {
+                self.bump();
+                self.star_modifiers();
+                Expr::new(ExprKind::Star, self.range_from(start))
+            }
+            TokenKind::Word | TokenKind::QuotedIdent => self.word_expr(),
+            _ => {
+                // Do not swallow what ends the enclosing construct.
+                if !matches!(
+                    t.kind,
+                    TokenKind::RParen
+                        | TokenKind::RBracket
+                        | TokenKind::Comma
+                        | TokenKind::Semicolon
+                ) {
+                    self.skip_one();
+                }
+                Expr::new(ExprKind::Error, self.range_from(start))
+            }
+        }
+    }
+
+    fn bracket_items(&mut self, close: TokenKind) -> Vec<Expr> {
+        let mut items = Vec::new();
+        while !self.eof() && !self.at(close) {
+            let before = self.pos;
+            items.push(self.aliased(false));
+            if !self.eat(TokenKind::Comma) && !self.at(close) {
+                if self.pos == before || self.at(TokenKind::RParen) {
+                    break;
+                }
+                self.skip_one();
+            }
+        }
+        self.eat(close);
+        items
+    }
+
+    fn star_modifiers(&mut self) {
+        loop {
+            if (self.at_kw("EXCEPT") || self.at_kw("REPLACE") || self.at_kw("APPLY"))
+                && self
+                    .nth(1)
+                    .is_some_and(|t| t.kind == TokenKind::LParen || t.kind == TokenKind::Word)
+            {
+                self.bump();
+                self.skip_one();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn word_expr(&mut self) -> Expr {
+        let start = self.here();
+        let t = *self.peek().expect("caller checked");
+        let word = self.text(&t);
+        if t.kind == TokenKind::Word {
+            let upper = word.to_ascii_uppercase();
+            let next_is_paren = self.nth(1).is_some_and(|n| n.kind == TokenKind::LParen);
+            match upper.as_str() {
+                "NULL" => {
+                    self.bump();
+                    return Expr::new(ExprKind::Literal(Literal::Null), t.range);
+                }
+                "TRUE" | "FALSE" => {
+                    self.bump();
+                    return Expr::new(ExprKind::Literal(Literal::Bool), t.range);
+                }
+                "CASE" => return self.case(),
+                "INTERVAL" if !next_is_paren => {
+                    self.bump();
+                    let v = self.additive();
+                    if self.at(TokenKind::Word) && !self.at_reserved() {
+                        self.bump();
+                    }
+                    return Expr::new(
+                        ExprKind::Function(Function {
+                            name: Ident {
+                                name: "INTERVAL".into(),
+                                range: t.range,
+                            },
+                            params: vec![],
+                            args: vec![v],
+                            over: vec![],
+                        }),
+                        self.range_from(start),
+                    );
+                }
+                "DATE" | "TIMESTAMP"
+                    if self.nth(1).is_some_and(|n| n.kind == TokenKind::String) =>
+                {
+                    self.pos += 2;
+                    return Expr::new(ExprKind::Literal(Literal::Number), self.range_from(start));
+                }
+                _ => {}
+            }
+            if next_is_paren {
+                return self.function();
+            }
+        }
+        // An identifier path: a, t.a, db.t.a, t.*
+        let mut parts = vec![self.ident().expect("word")];
+        while self.at(TokenKind::Dot) {
+            match self.nth(1).map(|t| t.kind) {
+                Some(TokenKind::Word | TokenKind::QuotedIdent) => {
+                    self.bump();
+                    parts.push(self.ident().expect("checked"));
+                }
+                Some(TokenKind::Op) if self.nth(1).is_some_and(|t| self.text(t) == "*") => {
+                    self.pos += 2;
+                    self.star_modifiers();
+                    return Expr::new(ExprKind::Star, self.range_from(start));
+                }
+                _ => break,
+            }
+        }
+        if self.at(TokenKind::LParen) && parts.len() > 1 {
+            // `db.func(...)` (user-defined functions of other engines): read as a call.
+            let args = self.call_args();
+            let name = parts.pop().expect("len > 1");
+            return Expr::new(
+                ExprKind::Function(Function {
+                    name,
+                    params: vec![],
+                    args,
+                    over: vec![],
+                }),
+                self.range_from(start),
+            );
+        }
+        Expr::new(ExprKind::Ident(parts), self.range_from(start))
+    }
+
+    fn case(&mut self) -> Expr {
+        let start = self.here();
+        self.bump();
+        let mut items = Vec::new();
+        if !self.at_kw("WHEN") {
+            items.push(self.expr());
+        }
+        loop {
+            if self.eat_kw("WHEN") || self.eat_kw("THEN") || self.eat_kw("ELSE") {
+                items.push(self.expr());
+                continue;
+            }
+            if self.eat_kw("END") {
+                break;
+            }
+            if self.eof() || self.at(TokenKind::RParen) || self.at(TokenKind::Comma) {
+                break;
+            }
+            self.skip_one();
+        }
+        Expr::new(ExprKind::Group(items), self.range_from(start))
+    }
+
+    fn function(&mut self) -> Expr {
+        let start = self.here();
+        let name = self.ident().expect("word");
+        let is_cast = name.name.eq_ignore_ascii_case("CAST")
+            || name.name.eq_ignore_ascii_case("TRY_CAST")
+            || name.name.eq_ignore_ascii_case("accurateCastOrNull");
+        let mut args = if is_cast {
+            self.cast_args()
+        } else {
+            self.call_args()
+        };
+        let mut params = Vec::new();
+        if self.at(TokenKind::LParen) {
+            params = std::mem::take(&mut args);
+            args = self.call_args();
+        }
+        let mut over = Vec::new();
+        if self.at_kw("FILTER") && self.nth(1).is_some_and(|t| t.kind == TokenKind::LParen) {
+            self.bump();
+            self.bump();
+            self.eat_kw("WHERE");
+            over.push(self.expr());
+            self.eat(TokenKind::RParen);
+        }
+        if self.at_kw("RESPECT") || self.at_kw("IGNORE") {
+            self.pos += 1;
+            self.eat_kw("NULLS");
+        }
+        if self.eat_kw("OVER") {
+            self.window_spec(&mut over);
+        }
+        Expr::new(
+            ExprKind::Function(Function {
+                name,
+                params,
+                args,
+                over,
+            }),
+            self.range_from(start),
+        )
+    }
+
+    fn cast_args(&mut self) -> Vec<Expr> {
+        self.bump(); // (
+        let mut args = vec![self.expr()];
+        if self.eat_kw("AS") {
+            let start = self.here();
+            self.type_name();
+            args.push(Expr::new(ExprKind::Opaque, self.range_from(start)));
+        }
+        while self.eat(TokenKind::Comma) {
+            args.push(self.expr());
+        }
+        while !self.eof() && !self.at(TokenKind::RParen) {
+            self.skip_one();
+        }
+        self.eat(TokenKind::RParen);
+        args
+    }
+
+    /// `( args )` of a call. Besides commas, `FROM`, `FOR` and `AS` separate the arguments of
+    /// SQL-standard forms (`EXTRACT(DAY FROM d)`, `SUBSTRING(s FROM 1 FOR 2)`).
+    fn call_args(&mut self) -> Vec<Expr> {
+        self.bump(); // (
+        let mut args = Vec::new();
+        self.eat_kw("DISTINCT");
+        self.eat_kw("ALL");
+        while !self.eof() && !self.at(TokenKind::RParen) {
+            let before = self.pos;
+            if self.at_query_start() {
+                let start = self.here();
+                let q = self.query();
+                args.push(Expr::new(
+                    ExprKind::Subquery(Box::new(q)),
+                    self.range_from(start),
+                ));
+            } else {
+                args.push(self.aliased(false));
+            }
+            if self.eat(TokenKind::Comma)
+                || self.eat_kw("FROM")
+                || self.eat_kw("FOR")
+                || self.eat_kw("AS")
+                || self.eat_kw("SEPARATOR")
+            {
+                continue;
+            }
+            if self.pos == before {
+                self.skip_one();
+            }
+            if self.at(TokenKind::RBracket) {
+                break;
+            }
+        }
+        self.eat(TokenKind::RParen);
+        args
+    }
+}
+
+fn closer(kind: TokenKind) -> Option<TokenKind> {
+    match kind {
+        TokenKind::LParen => Some(TokenKind::RParen),
+        TokenKind::LBracket => Some(TokenKind::RBracket),
+        TokenKind::LBrace => Some(TokenKind::RBrace),
+        _ => None,
+    }
+}
+
+/// Operators chained more than this many times are kept in one flat group, so that the tree
+/// (and every walk over it) stays shallow on any input.
+const MAX_CHAIN: usize = 256;
+
+/// The text of a quoted identifier or string without its quotes and escapes.
+pub fn unquote(s: &str) -> String {
+    let Some(q) = s.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
+        return s.to_string();
+    };
+    if s.starts_with('$') {
+        return s.to_string();
+    }
+    let inner = &s[1..s.len().saturating_sub(1).max(1)];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('0') => out.push('\0'),
+                Some(o) => out.push(o),
+                None => {}
+            }
+        } else if c == q && chars.peek() == Some(&q) {
+            chars.next();
+            out.push(q);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
