@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes src/sql/data/*.txt from ClickHouse itself (chdb's system tables): the aggregate
-functions, the aggregate function combinators and the table functions, one name per line.
+functions and the aggregate function combinators, one name per line.
 
 Run: ~/.cache/tinybird-lsp/venv/bin/python scripts/gen-sql-data.py   (needs `pip install chdb`)
 """
@@ -13,7 +13,6 @@ version = str(chdb.query("SELECT version()", "TSV")).strip()
 queries = {
     "aggregate_functions.txt": "SELECT name FROM system.functions WHERE is_aggregate ORDER BY name",
     "combinators.txt": "SELECT name FROM system.aggregate_function_combinators ORDER BY name",
-    "table_functions.txt": "SELECT name FROM system.table_functions ORDER BY name",
 }
 for name, q in queries.items():
     rows = str(chdb.query(q, "TSV"))

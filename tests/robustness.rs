@@ -174,7 +174,7 @@ fn check_sql(text: &str) {
     for t in &a.tables {
         assert!(ok(t.range), "{t:?} in {text:?}");
     }
-    for e in &a.errors {
+    for e in &tinybird_lsp::sql::check_syntax(text) {
         assert!(ok(e.range), "{e:?} in {text:?}");
     }
     if let Some(m) = &a.main {

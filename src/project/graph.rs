@@ -2,9 +2,9 @@
 //! what it reads and to the datasource it materializes or copies into, and from a test to what
 //! it reads. Rendered as JSON, Mermaid or DOT, and checked for cycles.
 
-use super::model::{Project, ResourceKind, Source, Target};
+use super::model::{Project, Source, Target};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct GraphNode {
@@ -32,18 +32,13 @@ impl Graph {
     pub fn of(p: &Project) -> Graph {
         let mut nodes = BTreeSet::new();
         for r in &p.resources {
-            let kind = match (r.kind, r.pipe_kind) {
-                (ResourceKind::Pipe, Some(k)) => serde_json::to_value(k)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "pipe".into()),
-                (ResourceKind::Pipe, None) => "pipe".into(),
-                (ResourceKind::Datasource, _) => "datasource".into(),
-                (ResourceKind::Connection, _) => "connection".into(),
+            let kind = match r.pipe_kind {
+                Some(k) => k.as_str(),
+                None => r.kind.as_str(),
             };
             nodes.insert(GraphNode {
                 name: r.name.clone(),
-                kind,
+                kind: kind.into(),
                 path: r.path.clone(),
             });
         }
@@ -104,7 +99,11 @@ impl Graph {
 
     pub fn to_mermaid(&self) -> String {
         let mut out = String::from("flowchart LR\n");
-        let id = |name: &str| self.nodes.iter().position(|n| n.name == name).unwrap_or(0);
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            ids.entry(n.name.as_str()).or_insert(i);
+        }
+        let id = |name: &str| ids.get(name).copied().unwrap_or(0);
         for (i, n) in self.nodes.iter().enumerate() {
             let label = format!("{}<br/><i>{}</i>", escape_mermaid(&n.name), n.kind);
             let shape = match n.kind.as_str() {

@@ -29,6 +29,16 @@ pub enum ResourceKind {
     Connection,
 }
 
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Datasource => "datasource",
+            ResourceKind::Pipe => "pipe",
+            ResourceKind::Connection => "connection",
+        }
+    }
+}
+
 /// What a pipe publishes, from its node types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +49,19 @@ pub enum PipeKind {
     Copy,
     Sink,
     Stream,
+}
+
+impl PipeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PipeKind::Standard => "standard",
+            PipeKind::Endpoint => "endpoint",
+            PipeKind::Materialized => "materialized",
+            PipeKind::Copy => "copy",
+            PipeKind::Sink => "sink",
+            PipeKind::Stream => "stream",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -141,8 +164,7 @@ impl Edge {
     /// Whether the official CLI sees this dependency (not only in a template branch its test
     /// rendering skips).
     pub fn seen_by_official(&self) -> bool {
-        self.context == Some(RefContext::TemplateTable)
-            || self.branch.as_ref().is_none_or(|b| b.taken_by_official)
+        sql::seen_by_official(self.context, self.branch.as_ref())
     }
 }
 

@@ -178,7 +178,11 @@ pub struct Cte {
 
 /// Table references of queries: every table read anywhere (subqueries, joins, IN, scalar
 /// subqueries, CTE bodies), minus the names of CTEs in scope.
-pub fn table_refs(queries: &[Query], out: &mut Vec<RawTableRef>, ctes: &mut Vec<Cte>) {
+pub fn table_refs<'q>(
+    queries: impl IntoIterator<Item = &'q Query>,
+    out: &mut Vec<RawTableRef>,
+    ctes: &mut Vec<Cte>,
+) {
     let mut scope: Vec<String> = Vec::new();
     for q in queries {
         walk_query(q, &mut scope, out, ctes);
@@ -380,13 +384,6 @@ fn combinator_names() -> &'static Vec<&'static str> {
     })
 }
 
-/// Table functions ClickHouse knows (`numbers`, `url`, ...).
-pub fn is_table_function(name: &str) -> bool {
-    static CELL: OnceLock<Vec<&'static str>> = OnceLock::new();
-    CELL.get_or_init(|| lines(include_str!("data/table_functions.txt")))
-        .contains(&name)
-}
-
 fn is_aggregate(name: &str) -> bool {
     aggregate_functions()
         .iter()
@@ -584,6 +581,5 @@ mod tests {
             (Some("count".into()), vec!["SimpleState".into()])
         );
         assert_eq!(split_combinators("toDate"), (None, vec![]));
-        assert!(is_table_function("numbers"));
     }
 }

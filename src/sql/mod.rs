@@ -40,9 +40,14 @@ impl TableRef {
     }
     /// Whether the official CLI sees this reference when it computes dependencies.
     pub fn seen_by_official(&self) -> bool {
-        self.context == RefContext::TemplateTable
-            || self.branch.as_ref().is_none_or(|b| b.taken_by_official)
+        seen_by_official(Some(self.context), self.branch.as_ref())
     }
+}
+
+/// Whether the official CLI sees a reference: `table('x')` calls in any branch, other references
+/// only in the branches its test-mode rendering takes (datafile-spec §9.1).
+pub fn seen_by_official(context: Option<RefContext>, branch: Option<&BranchInfo>) -> bool {
+    context == Some(RefContext::TemplateTable) || branch.is_none_or(|b| b.taken_by_official)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -59,8 +64,6 @@ pub struct SqlAnalysis {
     pub ctes: Vec<Cte>,
     /// The first SELECT of the query as the official CLI renders it.
     pub main: Option<SelectFacts>,
-    /// SQL syntax errors ClickHouse is sure to report (only for SQL that is not a template).
-    pub errors: Vec<SqlError>,
     /// How many renderings of the template were analysed.
     pub variants: usize,
 }
@@ -74,7 +77,6 @@ pub fn analyze(text: &str) -> SqlAnalysis {
     };
     if !templated {
         let rendered = Rendered::plain(text, 0);
-        out.errors = syntax_errors(text, &lexer::tokenize(text));
         add_variant(&mut out, &rendered, None, true);
         out.variants = 1;
         return out;
@@ -114,13 +116,11 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
     let parsed = parser::parse(&v.text);
     let mut raw = Vec::new();
     let mut ctes = Vec::new();
-    let all: Vec<ast::Query> = parsed
-        .queries
-        .iter()
-        .chain(&parsed.stray)
-        .cloned()
-        .collect();
-    facts::table_refs(&all, &mut raw, &mut ctes);
+    facts::table_refs(
+        parsed.queries.iter().chain(&parsed.stray),
+        &mut raw,
+        &mut ctes,
+    );
     for r in raw {
         let range = v.to_source(r.range);
         if out
@@ -164,9 +164,18 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
     }
 }
 
+/// SQL syntax errors ClickHouse is sure to report, for SQL that is not a template (a template
+/// gets none: its rendering depends on parameters).
+pub fn check_syntax(text: &str) -> Vec<SqlError> {
+    if text.trim_start().starts_with('%') {
+        return Vec::new();
+    }
+    syntax_errors(text, &lexer::tokenize(text))
+}
+
 /// Lexical and bracket errors: each is one ClickHouse reports too (unterminated literals and
 /// comments, unbalanced parentheses and brackets). Nothing that depends on grammar details.
-pub fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
+fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
     let mut errors = Vec::new();
     let mut stack: Vec<Token> = Vec::new();
     for t in tokens {
@@ -233,13 +242,12 @@ mod tests {
 
     #[test]
     fn tables_of_a_plain_query() {
-        let a = analyze(
-            "WITH c AS (SELECT * FROM z) SELECT a FROM c JOIN u USING id \
-             WHERE x IN (SELECT k FROM q) AND y IN db.s AND z IN (1, 2)",
-        );
+        let sql = "WITH c AS (SELECT * FROM z) SELECT a FROM c JOIN u USING id \
+                   WHERE x IN (SELECT k FROM q) AND y IN db.s AND z IN (1, 2)";
+        let a = analyze(sql);
         assert_eq!(names(&a), vec!["z", "u", "q", "db.s"]);
         assert_eq!(a.ctes[0].name, "c");
-        assert!(a.errors.is_empty());
+        assert!(check_syntax(sql).is_empty());
     }
 
     #[test]
@@ -292,11 +300,11 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_lexical_or_brackets() {
-        assert_eq!(analyze("SELECT (1").errors.len(), 1);
-        assert_eq!(analyze("SELECT 1)").errors.len(), 1);
-        assert_eq!(analyze("SELECT 'a").errors.len(), 1);
-        assert!(analyze("SELECT a b c FROM").errors.is_empty());
-        assert!(analyze("%\nSELECT ({{ x }}").errors.is_empty());
+        assert_eq!(check_syntax("SELECT (1").len(), 1);
+        assert_eq!(check_syntax("SELECT 1)").len(), 1);
+        assert_eq!(check_syntax("SELECT 'a").len(), 1);
+        assert!(check_syntax("SELECT a b c FROM").is_empty());
+        assert!(check_syntax("%\nSELECT ({{ x }}").is_empty());
     }
 }
 

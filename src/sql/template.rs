@@ -42,8 +42,6 @@ pub struct Branch {
     pub tag: TextRange,
     /// The condition (`None` for `else`).
     pub condition: Option<String>,
-    /// From the end of the tag to the start of the next tag of the chain.
-    pub body_range: TextRange,
     pub body: Vec<Piece>,
 }
 
@@ -77,8 +75,6 @@ struct ChainInfo {
 pub struct Rendered {
     pub text: String,
     segments: Vec<MapSegment>,
-    /// The chain choices that made this variant (chain id → branch, `None` = no branch).
-    pub choices: Vec<Option<usize>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +97,6 @@ impl Rendered {
                 src: TextRange::new(src_start, src_start + text.len()),
                 exact: true,
             }],
-            choices: vec![],
         }
     }
 
@@ -320,7 +315,6 @@ impl Template {
             branches.push(Branch {
                 tag: tag_range,
                 condition,
-                body_range: TextRange::new(tag_range.end, body_end),
                 body,
             });
             match tags.get(*pos).map(|t| &t.kind) {
@@ -337,10 +331,6 @@ impl Template {
             .position(|b| b.condition.as_deref().is_none_or(eval_test_mode));
         self.chains[id].official = official;
         IfChain { id, branches }
-    }
-
-    pub fn chain_count(&self) -> usize {
-        self.chains.len()
     }
 
     /// The choices of the official (test mode) rendering.
@@ -376,17 +366,13 @@ impl Template {
     }
 
     pub fn render(&self, text: &str, choices: &[Option<usize>]) -> Rendered {
-        let mut r = Rendered {
-            choices: choices.to_vec(),
-            ..Rendered::default()
-        };
+        let mut r = Rendered::default();
         render_pieces(&self.pieces, text, choices, &mut r);
         r
     }
 
     /// The innermost branch holding template offset `offset`, if any.
     pub fn branch_at(&self, offset: usize) -> Option<BranchInfo> {
-        let official = self.official_choices();
         let mut best: Option<(usize, usize, &TextRange)> = None;
         for (id, c) in self.chains.iter().enumerate() {
             for (k, (body, _)) in c.branches.iter().enumerate() {
@@ -398,10 +384,10 @@ impl Template {
         let (id, k, _) = best?;
         let mut info = self.chains[id].branches[k].1.clone();
         // Taken by the official rendering when this branch and all enclosing ones are.
-        let mut taken = official[id] == Some(k);
+        let mut taken = self.chains[id].official == Some(k);
         let mut up = self.chains[id].parent;
         while let Some((p, b)) = up {
-            taken &= official[p] == Some(b);
+            taken &= self.chains[p].official == Some(b);
             up = self.chains[p].parent;
         }
         info.taken_by_official = taken;
@@ -491,62 +477,39 @@ impl Tag {
     }
 }
 
+/// The tags of `text[start..]` (scanned by [`crate::syntax::template::tags`]), classified.
 fn lex(text: &str, start: usize) -> Vec<Tag> {
-    let mut out = Vec::new();
-    let mut i = start;
-    while let Some(off) = text[i..].find('{') {
-        let s = i + off;
-        let Some(k) = text[s + 1..].chars().next() else {
-            break;
-        };
-        let close = match k {
-            '{' => "}}",
-            '%' => "%}",
-            '#' => "#}",
-            _ => {
-                i = s + 1;
-                continue;
-            }
-        };
-        if text[s + 2..].starts_with('!') {
-            out.push(Tag {
-                kind: TagKind::Escaped,
-                range: TextRange::new(s, s + 3),
-                inner: TextRange::empty(s + 3),
-            });
-            i = s + 3;
-            continue;
-        }
-        let inner_start = s + 2;
-        let (inner_end, end) = match text[inner_start..].find(close) {
-            Some(j) => (inner_start + j, inner_start + j + 2),
-            None => (text.len(), text.len()),
-        };
-        let inner = TextRange::new(inner_start, inner_end);
-        let kind = match k {
-            '{' => TagKind::Expr,
-            '#' => TagKind::Nothing,
-            _ => {
-                let body = text[inner_start..inner_end].trim();
-                let word: String = body
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                match word.as_str() {
-                    "if" | "elif" | "else" | "end" | "for" | "while" | "try" | "except"
-                    | "finally" => TagKind::Block(word),
-                    _ => TagKind::Nothing,
+    crate::syntax::template::tags(&text[start..])
+        .into_iter()
+        .map(|(range, k, inner)| {
+            let range = range.shift(start);
+            let inner_start = range.start + 2;
+            let inner = TextRange::new(inner_start, inner_start + inner.len());
+            let body = &text[inner.start..inner.end];
+            let kind = if body.starts_with('!') {
+                // `{{!`, `{%!`, `{#!`: the tag is literal text (without the `!`).
+                TagKind::Escaped
+            } else {
+                match k {
+                    '{' => TagKind::Expr,
+                    '#' => TagKind::Nothing,
+                    _ => {
+                        let word: String = body
+                            .trim()
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        match word.as_str() {
+                            "if" | "elif" | "else" | "end" | "for" | "while" | "try" | "except"
+                            | "finally" => TagKind::Block(word),
+                            _ => TagKind::Nothing,
+                        }
+                    }
                 }
-            }
-        };
-        out.push(Tag {
-            kind,
-            range: TextRange::new(s, end),
-            inner,
-        });
-        i = end;
-    }
-    out
+            };
+            Tag { kind, range, inner }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -110,8 +110,7 @@ fn sql_syntax(datafile: &Datafile, dialect: Dialect, out: &mut Vec<Diagnostic>) 
         let Some(sql) = node.sql.as_ref().filter(|s| !s.is_template()) else {
             continue;
         };
-        let tokens = crate::sql::lexer::tokenize(&sql.text.text);
-        for e in crate::sql::syntax_errors(&sql.text.text, &tokens) {
+        for e in crate::sql::check_syntax(&sql.text.text) {
             let range = sql.text.range_to_file(e.range);
             let message = format!("SQL syntax error in node `{}`: {}", node.name, e.message);
             out.push(match dialect {
