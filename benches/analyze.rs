@@ -4,47 +4,17 @@
 //! pipe — then times parsing, the project model (SQL analysis of every node and the graph),
 //! every project rule, and the graph rendering, and reports the peak resident memory.
 
+use std::sync::Arc;
 use std::time::Instant;
+use tinybird_lsp::project::db::ProjectDb;
 use tinybird_lsp::project::graph::Graph;
 use tinybird_lsp::project::model::{Project, SourceFile};
 use tinybird_lsp::project::rules;
 use tinybird_lsp::syntax::{self, Dialect, FileKind};
 
-fn files(n: usize) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(n);
-    for k in 0..n.div_ceil(5) {
-        let prev = k.saturating_sub(1);
-        out.push((
-            format!("datasources/events_{k}.datasource"),
-            "SCHEMA >\n    `timestamp` DateTime `json:$.timestamp`,\n    `session_id` String `json:$.session_id`,\n    `action` LowCardinality(String) `json:$.action`,\n    `amount` Float64 `json:$.amount`\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"timestamp, session_id\"\n".to_string(),
-        ));
-        out.push((
-            format!("datasources/sessions_{k}.datasource"),
-            "SCHEMA >\n    `date` Date,\n    `session_id` String,\n    `hits` AggregateFunction(count)\n\nENGINE \"AggregatingMergeTree\"\nENGINE_SORTING_KEY \"date, session_id\"\n".to_string(),
-        ));
-        out.push((
-            format!("pipes/mat_{k}.pipe"),
-            format!("NODE aggregate\nSQL >\n    SELECT toDate(timestamp) AS date, session_id, countState() AS hits\n    FROM events_{k}\n    WHERE timestamp > '2024-01-01 00:00:00'\n    GROUP BY date, session_id\n\nTYPE materialized\nDATASOURCE sessions_{k}\n"),
-        ));
-        out.push((
-            format!("pipes/api_{k}.pipe"),
-            format!("NODE filtered\nSQL >\n    %\n    SELECT date, session_id, countMerge(hits) AS hits\n    FROM sessions_{k}\n    WHERE 1\n    {{% if defined(day) %}} AND date = {{{{ Date(day) }}}} {{% end %}}\n    {{% if defined(compare) %}} AND session_id IN (SELECT session_id FROM events_{prev}) {{% end %}}\n    GROUP BY date, session_id\n\nNODE endpoint\nSQL >\n    SELECT * FROM filtered ORDER BY hits DESC LIMIT {{{{ Int32(limit, 10) }}}}\n\nTYPE endpoint\n"),
-        ));
-        out.push((
-            format!("pipes/copy_{k}.pipe"),
-            format!("NODE snapshot\nSQL >\n    WITH recent AS (SELECT * FROM events_{k} WHERE timestamp > now() - INTERVAL 1 DAY)\n    SELECT toDate(timestamp) AS date, session_id, countState() AS hits FROM recent GROUP BY date, session_id\n\nTYPE copy\nTARGET_DATASOURCE sessions_{k}\n"),
-        ));
-    }
-    out.truncate(n);
-    out
-}
-
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
+#[path = "common/synthetic.rs"]
+mod synthetic;
+use synthetic::{files, peak_rss_mib};
 
 fn main() {
     let n: usize = std::env::args()
@@ -56,7 +26,7 @@ fn main() {
     let no = |_: &str| false;
 
     let t = Instant::now();
-    let sources: Vec<SourceFile> = inputs
+    let parsed: Vec<(String, syntax::model::Datafile)> = inputs
         .iter()
         .map(|(path, text)| {
             let kind = FileKind::from_path(path).expect("datafile");
@@ -71,14 +41,17 @@ fn main() {
                     fragment: false,
                 },
             );
-            SourceFile {
-                path: path.clone(),
-                datafile: parsed.datafile,
-                seen_by_cli: true,
-            }
+            (path.clone(), parsed.datafile)
         })
         .collect();
     let parse = t.elapsed();
+
+    let t = Instant::now();
+    let sources: Vec<Arc<SourceFile>> = parsed
+        .into_iter()
+        .map(|(path, datafile)| Arc::new(SourceFile::new(path, datafile, true)))
+        .collect();
+    let sql_time = t.elapsed();
 
     let t = Instant::now();
     let project = Project::build(Dialect::Classic, sources, &[]);
@@ -101,7 +74,8 @@ fn main() {
         project.edges.len()
     );
     println!("parse datafiles          {:>8.3} s", parse.as_secs_f64());
-    println!("model (SQL + graph)      {:>8.3} s", model.as_secs_f64());
+    println!("SQL analysis             {:>8.3} s", sql_time.as_secs_f64());
+    println!("project model (graph)    {:>8.3} s", model.as_secs_f64());
     println!(
         "project rules            {:>8.3} s",
         rules_time.as_secs_f64()
@@ -113,7 +87,39 @@ fn main() {
     );
     println!(
         "total                    {:>8.3} s",
-        (parse + model + rules_time + graph_time).as_secs_f64()
+        (parse + sql_time + model + rules_time + graph_time).as_secs_f64()
+    );
+
+    // What the language server does after an edit: the database re-parses the edited file and
+    // rebuilds the graph and rules from cached per-file results.
+    let mut db = ProjectDb::new("", Some(Dialect::Classic));
+    for (path, text) in &inputs {
+        db.set_file(path, Arc::from(text.as_str()));
+    }
+    let loader = |_: &str| None;
+    let t = Instant::now();
+    let first = db.analyze(&loader);
+    let cold = t.elapsed();
+    drop(first);
+    let mut times = Vec::new();
+    let edits: usize = std::env::var("BENCH_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    for i in 0..edits {
+        let (path, text) = &inputs[(i * 7919) % inputs.len()];
+        db.set_file(path, Arc::from(format!("{text}\n# edit {i}\n")));
+        let t = Instant::now();
+        let a = db.analyze(&loader);
+        times.push(t.elapsed());
+        drop(a);
+    }
+    times.sort();
+    println!("db: cold analysis        {:>8.3} s", cold.as_secs_f64());
+    println!(
+        "db: after one edit       {:>8.3} s p50, {:.3} s max ({edits} edits)",
+        times[times.len() / 2].as_secs_f64(),
+        times[times.len() - 1].as_secs_f64()
     );
     if let Some(mib) = peak_rss_mib() {
         println!("peak resident memory     {mib:>8.1} MiB");

@@ -71,7 +71,7 @@ enum Command {
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
     },
-    /// Run the language server over stdio (not available yet in this build).
+    /// Run the language server over stdio (the default). Settings: docs/configuration.md.
     Serve,
 }
 
@@ -146,9 +146,6 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        None | Some(Command::Serve) => {
-            eprintln!("tinybird-lsp: the language server (`serve`) is not implemented yet; use `tinybird-lsp check`");
-            ExitCode::from(2)
-        }
+        None | Some(Command::Serve) => ExitCode::from(tinybird_lsp::server::run() as u8),
     }
 }

@@ -8,7 +8,7 @@ use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tinybird_lsp::cli::check::walk;
+use tinybird_lsp::fs::walk;
 use tinybird_lsp::project::detect_dialect;
 use tinybird_lsp::syntax::Dialect;
 

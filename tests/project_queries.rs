@@ -58,7 +58,7 @@ fn who_reads_what_feeds_and_what_is_downstream() {
         .collect();
     assert_eq!(endpoints, vec!["reads_mat", "unknown"]);
     // The branch a reference came from is kept, and whether the official CLI renders it.
-    let missing = p.edges.iter().find(|e| e.to == "missing_ds").unwrap();
+    let missing = p.edges.iter().find(|e| &*e.to == "missing_ds").unwrap();
     let branch = missing.branch.as_ref().unwrap();
     assert_eq!(branch.label, "if defined(legacy)");
     assert!(!branch.taken_by_official);

@@ -1,11 +1,11 @@
-//! `tinybird-lsp check [PATH]`: parse every datafile of a project (or one file) from disk.
+//! `tinybird-lsp check [PATH]`: analyse every datafile of a project (or one file) from disk,
+//! through the same [`ProjectDb`](crate::project::db::ProjectDb) the language server uses.
 
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::project::model::{Project, SourceFile};
-use crate::project::{self, detect_dialect, rules, test_files, DialectGuess};
-use crate::syntax::{self, model::Datafile, Dialect, FileKind};
-use std::collections::HashSet;
-use std::fs;
+use crate::fs;
+use crate::project::model::Project;
+use crate::project::{self, DialectGuess};
+use crate::syntax::Dialect;
 use std::path::{Path, PathBuf};
 
 pub struct FileReport {
@@ -51,119 +51,8 @@ impl std::fmt::Display for CheckError {
     }
 }
 
-const ROOT_MARKERS: &[&str] = &[
-    ".tinyenv",
-    "tinybird.json",
-    "tinybird.config.json",
-    "datasources",
-    "pipes",
-    "endpoints",
-    ".tinyb",
-];
-
-/// The project root of a single file: the nearest folder above it with a project marker.
-fn root_of_file(file: &Path) -> PathBuf {
-    let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut cur = Some(dir.as_path());
-    while let Some(d) = cur {
-        if ROOT_MARKERS.iter().any(|m| d.join(m).exists()) {
-            return d.to_path_buf();
-        }
-        cur = d.parent();
-    }
-    dir
-}
-
-/// Every file below `root` (relative paths), skipping hidden and build folders.
-pub fn walk(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if !project::SKIPPED_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
-                    stack.push(path);
-                }
-            } else if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn read_env_local(root: &Path) -> HashSet<String> {
-    fs::read_to_string(root.join(".env.local"))
-        .map(|t| {
-            t.lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, _)| k.trim().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Parses one file's text as a member of a project at `root`.
-pub fn check_text(
-    root: &Path,
-    rel: &str,
-    text: &str,
-    dialect: Dialect,
-    secrets: &HashSet<String>,
-) -> Option<(Datafile, Vec<Diagnostic>)> {
-    let kind = FileKind::detect(rel, text)?;
-    let fragment = rel.ends_with(".incl");
-    let abs = root.join(rel);
-    let base_dir = abs
-        .parent()
-        .map(|p| p.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let loader = |p: &str| fs::read_to_string(p).ok();
-    let secret_defined = |k: &str| secrets.contains(k);
-    let parsed = syntax::parse(
-        text,
-        &syntax::ParseOptions {
-            dialect,
-            kind,
-            base_dir: &base_dir,
-            loader: Some(&loader),
-            secret_defined: &secret_defined,
-            fragment,
-        },
-    );
-    let mut diagnostics = parsed.diagnostics;
-    if !project::seen_by_cli(rel, dialect) && !rel.ends_with(".connection") {
-        diagnostics.insert(
-            0,
-            Diagnostic {
-                severity: Severity::Info,
-                ..Diagnostic::error(
-                    "outside-project-folders",
-                    crate::text::TextRange::empty(0),
-                    match dialect {
-                        Dialect::Classic => "The Classic CLI does not read files in this folder (only the project root, datasources/, pipes/ and endpoints/)",
-                        Dialect::Forward => "The Forward CLI does not read files more than three folders deep",
-                    },
-                )
-            },
-        );
-    }
-    Some((parsed.datafile, diagnostics))
-}
-
-fn is_root(dir: &Path) -> bool {
-    ROOT_MARKERS.iter().any(|m| dir.join(m).exists())
-}
-
 pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, CheckError> {
-    let meta = fs::metadata(path)
+    let meta = std::fs::metadata(path)
         .map_err(|e| CheckError(format!("cannot read `{}`: {e}", path.display())))?;
     if !meta.is_dir() {
         if !project::is_datafile(&path.to_string_lossy()) {
@@ -172,12 +61,13 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
                 path.display()
             )));
         }
-        let root = root_of_file(path);
+        let root = fs::root_of_file(path);
         let rel = path
             .strip_prefix(&root)
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|_| path.to_string_lossy().to_string());
-        let project = check_project(&root, Some(&rel), dialect, "")?;
+        let all = fs::walk(&root);
+        let project = check_project(&root, &all, &[], Some(&rel), dialect, "")?;
         return Ok(CheckReport {
             projects: vec![project],
         });
@@ -185,47 +75,25 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
     // A folder that is not itself a project (a repository holding one or more): every folder
     // below it with a project marker is a project; datafiles outside any are checked with the
     // folder as their root.
-    let all = walk(path);
-    let mut roots: Vec<String> = Vec::new();
-    if !is_root(path) {
-        for rel in all.iter().filter(|p| project::is_datafile(p)) {
-            let mut dir = Path::new(rel).parent();
-            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
-                if is_root(&path.join(d)) {
-                    let d = d.to_string_lossy().replace('\\', "/");
-                    if !roots.contains(&d) {
-                        roots.push(d);
-                    }
-                    break;
-                }
-                dir = d.parent();
-            }
-        }
-        // Keep the outermost roots only.
-        let snapshot = roots.clone();
-        roots.retain(|r| {
-            !snapshot
-                .iter()
-                .any(|o| o != r && r.starts_with(&format!("{o}/")))
-        });
-    }
+    let all = fs::walk(path);
+    let roots = fs::project_roots(path, &all);
     let mut projects = Vec::new();
     for r in &roots {
-        projects.push(check_project(
-            &path.join(r),
-            None,
-            dialect,
-            &format!("{r}/"),
-        )?);
-    }
-    let outside = all
-        .iter()
-        .any(|p| project::is_datafile(p) && !roots.iter().any(|r| p.starts_with(&format!("{r}/"))));
-    if roots.is_empty() || outside {
-        let mut p = check_project(path, None, dialect, "")?;
-        p.files
-            .retain(|f| !roots.iter().any(|r| f.path.starts_with(&format!("{r}/"))));
-        projects.insert(0, p);
+        if r.is_empty() {
+            let nested: Vec<String> = roots.iter().filter(|x| !x.is_empty()).cloned().collect();
+            projects.push(check_project(path, &all, &nested, None, dialect, "")?);
+        } else {
+            let sub = path.join(r);
+            let files = fs::walk(&sub);
+            projects.push(check_project(
+                &sub,
+                &files,
+                &[],
+                None,
+                dialect,
+                &format!("{r}/"),
+            )?);
+        }
     }
     Ok(CheckReport { projects })
 }
@@ -234,82 +102,38 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
 /// front of reported paths.
 fn check_project(
     root: &Path,
+    all: &[String],
+    exclude: &[String],
     only: Option<&str>,
     dialect: Option<Dialect>,
     prefix: &str,
 ) -> Result<ProjectReport, CheckError> {
-    let all_paths = walk(root);
-    let mut texts: Vec<(String, String)> = Vec::new();
-    for rel in all_paths.iter().filter(|p| project::is_datafile(p)) {
-        match fs::read(root.join(rel)) {
-            Ok(bytes) => texts.push((rel.clone(), String::from_utf8_lossy(&bytes).into_owned())),
-            Err(e) => return Err(CheckError(format!("cannot read `{rel}`: {e}"))),
-        }
-    }
-    let guess = match dialect {
-        Some(d) => DialectGuess {
-            dialect: d,
-            reason: "set on the command line".into(),
-        },
-        None => detect_dialect(
-            &all_paths,
-            texts.iter().map(|(p, t)| (p.as_str(), t.as_str())),
-        ),
-    };
-    let secrets = read_env_local(root);
-    let mut files = Vec::new();
-    let mut sources = Vec::new();
-    for (rel, text) in texts {
-        if let Some((datafile, diagnostics)) =
-            check_text(root, &rel, &text, guess.dialect, &secrets)
-        {
-            sources.push(SourceFile {
-                seen_by_cli: project::seen_by_cli(&rel, guess.dialect),
-                path: rel.clone(),
-                datafile,
-            });
-            files.push(FileReport {
-                path: rel,
-                text,
-                diagnostics,
-            });
-        }
-    }
-    let tests: Vec<(String, String)> = all_paths
-        .iter()
-        .filter(|p| test_files::is_test_file(p))
-        .filter_map(|p| Some((p.clone(), fs::read_to_string(root.join(p)).ok()?)))
+    let mut db = fs::load_project(root, all, exclude, dialect).map_err(CheckError)?;
+    let analysis = db.analyze(&fs::disk_loader);
+    let mut diagnostics = analysis.diagnostics;
+    // Every datafile is reported; test files only when something is wrong in them.
+    let mut paths: Vec<String> = db
+        .paths()
+        .filter(|p| project::is_datafile(p))
+        .map(str::to_string)
         .collect();
-    let model = Project::build(guess.dialect, sources, &tests);
-    for (path, diagnostics) in rules::check(&model) {
-        match files.iter_mut().find(|f| f.path == path) {
-            Some(f) => {
-                f.diagnostics.extend(diagnostics);
-                f.diagnostics.sort_by_key(|d| (d.range.start, d.range.end));
-            }
-            None => {
-                let text = tests
-                    .iter()
-                    .find(|(p, _)| *p == path)
-                    .map(|(_, t)| t.clone())
-                    .unwrap_or_default();
-                files.push(FileReport {
-                    path,
-                    text,
-                    diagnostics,
-                });
-            }
-        }
-    }
-    files.retain(|f| only.is_none_or(|o| o == f.path));
-    for f in &mut files {
-        f.path = format!("{prefix}{}", f.path);
-    }
+    paths.extend(diagnostics.keys().cloned());
+    paths.sort();
+    paths.dedup();
+    let mut files: Vec<FileReport> = paths
+        .into_iter()
+        .filter(|path| only.is_none_or(|o| o == path))
+        .map(|path| FileReport {
+            text: db.text(&path).map(|t| t.to_string()).unwrap_or_default(),
+            diagnostics: diagnostics.remove(&path).unwrap_or_default(),
+            path: format!("{prefix}{path}"),
+        })
+        .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(ProjectReport {
         root: root.to_path_buf(),
-        dialect: guess,
+        dialect: analysis.dialect,
         files,
-        project: model,
+        project: analysis.project,
     })
 }

@@ -39,7 +39,7 @@ impl Graph {
             nodes.insert(GraphNode {
                 name: r.name.clone(),
                 kind: kind.into(),
-                path: r.path.clone(),
+                path: r.path.to_string(),
             });
         }
         for t in &p.tests {

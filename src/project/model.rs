@@ -8,17 +8,191 @@ use crate::syntax::block::MappedText;
 use crate::syntax::model::{Datafile, NodeType};
 use crate::syntax::{Dialect, FileKind};
 use crate::text::TextRange;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-/// A datafile of the project, parsed.
+/// A datafile of the project, parsed, with the SQL of every node analysed. Built once per file
+/// text ([`SourceFile::new`]) and shared (`Arc`) by every project model built from it, so a
+/// rebuild after an edit re-analyses only the edited file.
 pub struct SourceFile {
     /// Relative to the project root, `/`-separated.
     pub path: String,
     pub datafile: Datafile,
     /// Whether the official CLI of the dialect reads this file (datafile-spec §10).
     pub seen_by_cli: bool,
+    /// Per node of `datafile`, its SQL analysed.
+    pub node_sql: Vec<NodeSql>,
+    /// Every name the file refers to, with file ranges: what the graph's edges are made of,
+    /// computed once per file so rebuilding the graph only resolves names.
+    pub refs: Vec<FileRef>,
+    /// The resource the file defines (none for an `.incl`).
+    pub resource: Option<OwnResource>,
+    /// Classic legacy: datasources its materialized nodes create with an ENGINE (name and the
+    /// DATASOURCE value's range), used when no datafile defines them.
+    pub created_datasources: Vec<(String, TextRange)>,
+}
+
+/// What a file contributes as a resource, independent of the other files.
+#[derive(Clone, Debug)]
+pub struct OwnResource {
+    pub name: String,
+    pub kind: ResourceKind,
+    pub pipe_kind: Option<PipeKind>,
+    pub nodes: Arc<[NodeInfo]>,
+}
+
+/// A reference from a file to a resource, before resolution.
+#[derive(Clone, Debug)]
+pub struct FileRef {
+    /// The node holding it (pipes); `None` for datasources.
+    pub node: Option<Arc<str>>,
+    /// The name as written (`db.name` when qualified).
+    pub to: Arc<str>,
+    pub kind: EdgeKind,
+    /// Range in the file.
+    pub range: TextRange,
+    pub branch: Option<BranchInfo>,
+    pub context: Option<RefContext>,
+}
+
+/// A node's SQL analysis and the map from SQL positions to file positions.
+#[derive(Clone, Debug, Default)]
+pub struct NodeSql {
+    pub analysis: Option<Arc<SqlAnalysis>>,
+    pub map: Arc<MappedText>,
+}
+
+impl SourceFile {
+    pub fn new(path: String, datafile: Datafile, seen_by_cli: bool) -> SourceFile {
+        let node_sql: Vec<NodeSql> = datafile
+            .nodes
+            .iter()
+            .map(|n| NodeSql {
+                analysis: n.sql.as_ref().map(|s| Arc::new(sql::analyze(&s.text.text))),
+                map: Arc::new(n.sql.as_ref().map(|s| s.text.clone()).unwrap_or_default()),
+            })
+            .collect();
+        let refs = file_refs(&datafile, &node_sql);
+        let kind = match datafile.kind {
+            FileKind::Datasource => Some(ResourceKind::Datasource),
+            FileKind::Pipe => Some(ResourceKind::Pipe),
+            FileKind::Connection => Some(ResourceKind::Connection),
+            FileKind::Include => None,
+        };
+        let resource = kind
+            .filter(|_| !path.ends_with(".incl"))
+            .map(|kind| OwnResource {
+                name: resource_name(&path),
+                kind,
+                pipe_kind: (kind == ResourceKind::Pipe).then(|| pipe_kind(&datafile)),
+                nodes: datafile
+                    .nodes
+                    .iter()
+                    .zip(&node_sql)
+                    .map(|(n, s)| NodeInfo {
+                        name: n.name.clone(),
+                        name_range: n.name_range,
+                        node_type: n.node_type(),
+                        sql: s.analysis.clone(),
+                        sql_map: s.map.clone(),
+                    })
+                    .collect(),
+            });
+        let created_datasources = datafile
+            .nodes
+            .iter()
+            .filter(|n| n.node_type() == NodeType::Materialized && n.engine.is_some())
+            .filter_map(|n| n.datasource.as_ref().map(|d| (d.text.clone(), d.range)))
+            .collect();
+        SourceFile {
+            path,
+            datafile,
+            seen_by_cli,
+            node_sql,
+            refs,
+            resource,
+            created_datasources,
+        }
+    }
+}
+
+/// The references of a file: tables read by node SQL and MATERIALIZED columns, the targets of
+/// materialized and copy nodes, the connections of sinks.
+fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
+    let mut out = Vec::new();
+    let pipe = df.kind == FileKind::Pipe;
+    for (dn, sql) in df.nodes.iter().zip(node_sql) {
+        let node: Option<Arc<str>> = pipe.then(|| dn.name.as_str().into());
+        if let Some(a) = &sql.analysis {
+            for t in &a.tables {
+                out.push(FileRef {
+                    node: node.clone(),
+                    to: t.full_name().into(),
+                    kind: EdgeKind::Reads,
+                    range: sql.map.range_to_file(t.range),
+                    branch: t.branch.clone(),
+                    context: Some(t.context),
+                });
+            }
+        }
+        let node_type = dn.node_type();
+        let targets = [
+            (
+                NodeType::Materialized,
+                &dn.datasource,
+                EdgeKind::MaterializesInto,
+            ),
+            (NodeType::Copy, &dn.target_datasource, EdgeKind::CopiesInto),
+        ];
+        for (ty, value, kind) in targets {
+            if let Some(v) = value.as_ref().filter(|_| node_type == ty) {
+                out.push(FileRef {
+                    node: node.clone(),
+                    to: v.text.as_str().into(),
+                    kind,
+                    range: v.range,
+                    branch: None,
+                    context: None,
+                });
+            }
+        }
+        if node_type == NodeType::Sink {
+            if let Some(v) = dn.setting("export_connection_name") {
+                out.push(FileRef {
+                    node: node.clone(),
+                    to: v.text.as_str().into(),
+                    kind: EdgeKind::Sinks,
+                    range: v.range,
+                    branch: None,
+                    context: None,
+                });
+            }
+        }
+    }
+    // A datasource reads the tables of its MATERIALIZED column expressions.
+    if df.kind == FileKind::Datasource {
+        for m in df
+            .nodes
+            .iter()
+            .flat_map(|n| n.schema.iter().flat_map(|s| &s.columns))
+            .filter_map(|c| c.materialized.as_ref())
+        {
+            let a = sql::analyze(&format!("SELECT {}", m.text));
+            for t in &a.tables {
+                let start = (m.range.start + t.range.start).saturating_sub(7);
+                out.push(FileRef {
+                    node: None,
+                    to: t.full_name().into(),
+                    kind: EdgeKind::Reads,
+                    range: TextRange::new(start, start + t.range.len()),
+                    branch: None,
+                    context: Some(t.context),
+                });
+            }
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -70,8 +244,8 @@ pub struct NodeInfo {
     pub name_range: TextRange,
     pub node_type: NodeType,
     /// The node's SQL analysed (ranges in the SQL text; map them with `sql_map`).
-    pub sql: Option<SqlAnalysis>,
-    pub sql_map: MappedText,
+    pub sql: Option<Arc<SqlAnalysis>>,
+    pub sql_map: Arc<MappedText>,
 }
 
 impl NodeInfo {
@@ -87,10 +261,10 @@ pub struct Resource {
     pub pipe_kind: Option<PipeKind>,
     /// The file defining it (for a datasource created by a Classic materialized node's ENGINE:
     /// the pipe).
-    pub path: String,
+    pub path: Arc<str>,
     /// Where the name is defined (empty at the file start when the name is the file name).
     pub name_range: TextRange,
-    pub nodes: Vec<NodeInfo>,
+    pub nodes: Arc<[NodeInfo]>,
     pub seen_by_cli: bool,
     /// Index of the file in the project's file list.
     pub file: usize,
@@ -148,13 +322,13 @@ pub enum Source {
 pub struct Edge {
     pub from: Source,
     /// The node holding the reference (pipes).
-    pub from_node: Option<String>,
+    pub from_node: Option<Arc<str>>,
     /// The name as written (`db.name` when qualified).
-    pub to: String,
+    pub to: Arc<str>,
     pub target: Target,
     pub kind: EdgeKind,
     /// File and range of the reference.
-    pub path: String,
+    pub path: Arc<str>,
     pub range: TextRange,
     pub branch: Option<BranchInfo>,
     pub context: Option<RefContext>,
@@ -176,11 +350,11 @@ pub struct TestInfo {
 
 pub struct Project {
     pub dialect: Dialect,
-    pub files: Vec<SourceFile>,
+    pub files: Vec<Arc<SourceFile>>,
     pub resources: Vec<Resource>,
     pub tests: Vec<TestInfo>,
     pub edges: Vec<Edge>,
-    by_name: HashMap<String, Vec<usize>>,
+    by_name: FxHashMap<String, Vec<usize>>,
 }
 
 fn service_datasources() -> &'static Vec<&'static str> {
@@ -228,14 +402,18 @@ fn pipe_kind(df: &Datafile) -> PipeKind {
 
 impl Project {
     /// Builds the model from parsed datafiles and test files (`(path, text)`).
-    pub fn build(dialect: Dialect, files: Vec<SourceFile>, tests: &[(String, String)]) -> Project {
+    pub fn build(
+        dialect: Dialect,
+        files: Vec<Arc<SourceFile>>,
+        tests: &[(String, Arc<str>)],
+    ) -> Project {
         let mut p = Project {
             dialect,
             files,
             resources: Vec::new(),
             tests: Vec::new(),
             edges: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxHashMap::default(),
         };
         p.collect_resources();
         p.collect_edges();
@@ -263,34 +441,14 @@ impl Project {
     fn collect_resources(&mut self) {
         for fi in 0..self.files.len() {
             let f = &self.files[fi];
-            if f.path.ends_with(".incl") {
-                continue;
-            }
-            let df = &f.datafile;
-            let kind = match df.kind {
-                FileKind::Datasource => ResourceKind::Datasource,
-                FileKind::Pipe => ResourceKind::Pipe,
-                FileKind::Connection => ResourceKind::Connection,
-                FileKind::Include => continue,
-            };
-            let nodes = df
-                .nodes
-                .iter()
-                .map(|n| NodeInfo {
-                    name: n.name.clone(),
-                    name_range: n.name_range,
-                    node_type: n.node_type(),
-                    sql: n.sql.as_ref().map(|s| sql::analyze(&s.text.text)),
-                    sql_map: n.sql.as_ref().map(|s| s.text.clone()).unwrap_or_default(),
-                })
-                .collect();
+            let Some(own) = &f.resource else { continue };
             let r = Resource {
-                name: resource_name(&f.path),
-                kind,
-                pipe_kind: (kind == ResourceKind::Pipe).then(|| pipe_kind(df)),
-                path: f.path.clone(),
+                name: own.name.clone(),
+                kind: own.kind,
+                pipe_kind: own.pipe_kind,
+                path: f.path.as_str().into(),
                 name_range: TextRange::empty(0),
-                nodes,
+                nodes: own.nodes.clone(),
                 seen_by_cli: f.seen_by_cli,
                 file: fi,
             };
@@ -299,32 +457,25 @@ impl Project {
         // Classic (legacy): a materialized node with an ENGINE creates its DATASOURCE when no
         // datafile defines it (find_file_by_name tries files first).
         for fi in 0..self.files.len() {
-            let f = &self.files[fi];
-            let created: Vec<(String, TextRange)> = f
-                .datafile
-                .nodes
-                .iter()
-                .filter(|n| n.node_type() == NodeType::Materialized && n.engine.is_some())
-                .filter_map(|n| n.datasource.as_ref().map(|d| (d.text.clone(), d.range)))
-                .collect();
-            let (path, seen) = (f.path.clone(), f.seen_by_cli);
-            for (name, range) in created {
+            let f = self.files[fi].clone();
+            for (name, range) in &f.created_datasources {
                 if self
-                    .named(&name)
+                    .named(name)
                     .any(|(_, r)| r.kind == ResourceKind::Datasource)
                 {
                     continue;
                 }
-                self.add_resource(Resource {
-                    name,
+                let r = Resource {
+                    name: name.clone(),
                     kind: ResourceKind::Datasource,
                     pipe_kind: None,
-                    path: path.clone(),
-                    name_range: range,
-                    nodes: vec![],
-                    seen_by_cli: seen,
+                    path: f.path.as_str().into(),
+                    name_range: *range,
+                    nodes: Arc::from([]),
+                    seen_by_cli: f.seen_by_cli,
                     file: fi,
-                });
+                };
+                self.add_resource(r);
             }
         }
     }
@@ -367,94 +518,32 @@ impl Project {
     }
 
     fn collect_edges(&mut self) {
-        let mut edges = Vec::new();
+        let mut edges = Vec::with_capacity(self.files.iter().map(|f| f.refs.len()).sum());
         for (ri, r) in self.resources.iter().enumerate() {
             if r.nodes.is_empty() && r.name_range != TextRange::empty(0) {
                 continue; // a datasource created by a materialized node: no own file content
             }
-            let df = &self.files[r.file].datafile;
             let pipe = (r.kind == ResourceKind::Pipe).then_some(ri);
-            for (ni, node) in r.nodes.iter().enumerate() {
-                let from_node = pipe.map(|_| node.name.clone());
-                if let Some(a) = &node.sql {
-                    for t in &a.tables {
-                        let to = t.full_name();
-                        edges.push(Edge {
-                            from: Source::Resource(ri),
-                            from_node: from_node.clone(),
-                            target: self.resolve(&to, pipe),
-                            to,
-                            kind: EdgeKind::Reads,
-                            path: r.path.clone(),
-                            range: node.file_range(t.range),
-                            branch: t.branch.clone(),
-                            context: Some(t.context),
-                        });
-                    }
-                }
-                let dn = &df.nodes[ni];
-                let targets = [
-                    (
-                        NodeType::Materialized,
-                        &dn.datasource,
-                        EdgeKind::MaterializesInto,
-                    ),
-                    (NodeType::Copy, &dn.target_datasource, EdgeKind::CopiesInto),
-                ];
-                for (ty, value, kind) in targets {
-                    if let Some(v) = value.as_ref().filter(|_| node.node_type == ty) {
-                        edges.push(Edge {
-                            from: Source::Resource(ri),
-                            from_node: from_node.clone(),
-                            to: v.text.clone(),
-                            target: self.resolve(&v.text, None),
-                            kind,
-                            path: r.path.clone(),
-                            range: v.range,
-                            branch: None,
-                            context: None,
-                        });
-                    }
-                }
-                if node.node_type == NodeType::Sink {
-                    if let Some(v) = dn.setting("export_connection_name") {
-                        let target = self
-                            .named(&v.text)
-                            .find(|(_, r)| r.kind == ResourceKind::Connection)
-                            .map_or(Target::Unknown, |(i, _)| Target::Resource(i));
-                        edges.push(Edge {
-                            from: Source::Resource(ri),
-                            from_node: from_node.clone(),
-                            to: v.text.clone(),
-                            target,
-                            kind: EdgeKind::Sinks,
-                            path: r.path.clone(),
-                            range: v.range,
-                            branch: None,
-                            context: None,
-                        });
-                    }
-                }
-                // A datasource reads the tables of its MATERIALIZED column expressions.
-                for col in dn.schema.iter().flat_map(|s| &s.columns) {
-                    let Some(m) = &col.materialized else { continue };
-                    let a = sql::analyze(&format!("SELECT {}", m.text));
-                    for t in &a.tables {
-                        let to = t.full_name();
-                        let start = (m.range.start + t.range.start).saturating_sub(7);
-                        edges.push(Edge {
-                            from: Source::Resource(ri),
-                            from_node: None,
-                            target: self.resolve(&to, None),
-                            to,
-                            kind: EdgeKind::Reads,
-                            path: r.path.clone(),
-                            range: TextRange::new(start, start + t.range.len()),
-                            branch: None,
-                            context: Some(t.context),
-                        });
-                    }
-                }
+            for fr in &self.files[r.file].refs {
+                let target = match fr.kind {
+                    EdgeKind::Sinks => self
+                        .named(&fr.to)
+                        .find(|(_, r)| r.kind == ResourceKind::Connection)
+                        .map_or(Target::Unknown, |(i, _)| Target::Resource(i)),
+                    EdgeKind::Reads => self.resolve(&fr.to, pipe),
+                    _ => self.resolve(&fr.to, None),
+                };
+                edges.push(Edge {
+                    from: Source::Resource(ri),
+                    from_node: fr.node.clone(),
+                    to: fr.to.clone(),
+                    target,
+                    kind: fr.kind,
+                    path: r.path.clone(),
+                    range: fr.range,
+                    branch: fr.branch.clone(),
+                    context: fr.context,
+                });
             }
         }
         self.edges = edges;
@@ -467,11 +556,11 @@ impl Project {
                 if let Some((pipe, range)) = &case.pipe {
                     edges.push(Edge {
                         from: Source::Test(ti),
-                        from_node: Some(case.name.clone()),
-                        to: pipe.clone(),
+                        from_node: Some(case.name.as_str().into()),
+                        to: pipe.as_str().into(),
                         target: self.resolve(pipe, None),
                         kind: EdgeKind::TestReads,
-                        path: t.file.path.clone(),
+                        path: t.file.path.as_str().into(),
                         range: *range,
                         branch: None,
                         context: None,
@@ -482,11 +571,11 @@ impl Project {
                         let to = r.full_name();
                         edges.push(Edge {
                             from: Source::Test(ti),
-                            from_node: Some(case.name.clone()),
+                            from_node: Some(case.name.as_str().into()),
                             target: self.resolve(&to, None),
-                            to,
+                            to: to.into(),
                             kind: EdgeKind::TestReads,
-                            path: t.file.path.clone(),
+                            path: t.file.path.as_str().into(),
                             range: map.range_to_file(r.range),
                             branch: None,
                             context: Some(r.context),

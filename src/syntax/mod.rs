@@ -129,18 +129,7 @@ pub fn parse(text: &str, opts: &ParseOptions) -> Parsed {
             .find(|l| !l.text.trim().is_empty())
             .map_or(TextRange::empty(0), |l| l.range);
         return Parsed {
-            datafile: Datafile {
-                kind: opts.kind,
-                dialect: opts.dialect,
-                description: None,
-                tokens: vec![],
-                filtering_tags: vec![],
-                version: None,
-                includes: vec![],
-                shared_with: vec![],
-                forward_query: None,
-                nodes: vec![],
-            },
+            datafile: Datafile::empty(opts.kind, opts.dialect),
             diagnostics: vec![Diagnostic::error(
                 "connection-in-classic",
                 first,

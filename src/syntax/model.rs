@@ -129,17 +129,25 @@ pub enum NodeType {
 
 impl Node {
     pub fn node_type(&self) -> NodeType {
-        match self.type_value.as_ref().map(|v| v.text.to_lowercase()) {
-            None => NodeType::Standard,
-            Some(t) => match t.as_str() {
-                "" | "standard" => NodeType::Standard,
-                "endpoint" => NodeType::Endpoint,
-                "materialized" => NodeType::Materialized,
-                "copy" => NodeType::Copy,
-                "sink" => NodeType::Sink,
-                "stream" => NodeType::Stream,
-                _ => NodeType::Other,
-            },
+        let Some(v) = &self.type_value else {
+            return NodeType::Standard;
+        };
+        let t = v.text.as_str();
+        let is = |name: &str| t.eq_ignore_ascii_case(name);
+        if t.is_empty() || is("standard") {
+            NodeType::Standard
+        } else if is("endpoint") {
+            NodeType::Endpoint
+        } else if is("materialized") {
+            NodeType::Materialized
+        } else if is("copy") {
+            NodeType::Copy
+        } else if is("sink") {
+            NodeType::Sink
+        } else if is("stream") {
+            NodeType::Stream
+        } else {
+            NodeType::Other
         }
     }
     pub fn setting(&self, key: &str) -> Option<&Value> {
@@ -176,6 +184,22 @@ pub struct Datafile {
 }
 
 impl Datafile {
+    /// A datafile with nothing in it.
+    pub fn empty(kind: FileKind, dialect: Dialect) -> Datafile {
+        Datafile {
+            kind,
+            dialect,
+            description: None,
+            tokens: vec![],
+            filtering_tags: vec![],
+            version: None,
+            includes: vec![],
+            shared_with: vec![],
+            forward_query: None,
+            nodes: vec![],
+        }
+    }
+
     /// The implicit node of a datasource or connection.
     pub fn default_node(&self) -> Option<&Node> {
         match self.kind {

@@ -7,6 +7,9 @@ use crate::project::model::{Project, ResourceKind};
 
 pub fn check(p: &Project, out: &mut FileDiagnostics) {
     for (i, r) in p.resources.iter().enumerate() {
+        if p.named(&r.name).nth(1).is_none() {
+            continue;
+        }
         let others: Vec<_> = p
             .named(&r.name)
             .filter(|(j, o)| {
@@ -27,7 +30,7 @@ pub fn check(p: &Project, out: &mut FileDiagnostics) {
             ),
         );
         for (_, o) in others {
-            d = d.with_related(Some(o.path.clone()), o.name_range, "also defined here");
+            d = d.with_related(Some(o.path.to_string()), o.name_range, "also defined here");
         }
         push(out, &r.path, d);
     }

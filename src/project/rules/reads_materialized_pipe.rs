@@ -21,7 +21,7 @@ pub fn check(p: &Project, out: &mut FileDiagnostics) {
             .edges
             .iter()
             .filter(|t| t.from == Source::Resource(i) && t.kind == EdgeKind::MaterializesInto)
-            .map(|t| t.to.as_str())
+            .map(|t| &*t.to)
             .collect();
         let hint = match targets.as_slice() {
             [] => String::new(),
@@ -37,7 +37,7 @@ pub fn check(p: &Project, out: &mut FileDiagnostics) {
             ),
         );
         d = d.with_related(
-            Some(pipe.path.clone()),
+            Some(pipe.path.to_string()),
             pipe.name_range,
             "the materialized pipe",
         );

@@ -1,0 +1,228 @@
+//! The `LanguageServer` implementation: capabilities, lifecycle, and the requests, each
+//! forwarded to the engine thread (queued behind the edits that preceded it). Document
+//! synchronisation never reaches this type: [`super::ordered`] hands it to the engine.
+
+use super::engine::{EngineHandle, Msg, Negotiated};
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::{self as lsp};
+use tower_lsp_server::{Client, LanguageServer};
+
+pub struct Backend {
+    client: Client,
+    engine: EngineHandle,
+    /// `TINYBIRD_LSP_DEBUG=1` enables the `tinybird/debug/*` methods used by the tests.
+    debug: bool,
+    client_caps: std::sync::OnceLock<lsp::ClientCapabilities>,
+}
+
+fn engine_gone() -> Error {
+    Error {
+        code: ErrorCode::InternalError,
+        message: "the request failed inside tinybird-lsp (see its log); the server carries on"
+            .into(),
+        data: None,
+    }
+}
+
+impl Backend {
+    pub fn new(client: Client, engine: EngineHandle) -> Self {
+        Backend {
+            client,
+            engine,
+            debug: std::env::var("TINYBIRD_LSP_DEBUG").is_ok_and(|v| v == "1"),
+            client_caps: Default::default(),
+        }
+    }
+
+    fn caps(&self) -> Option<&lsp::ClientCapabilities> {
+        self.client_caps.get()
+    }
+
+    async fn register_watchers(&self) {
+        let dynamic = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        if !dynamic {
+            tracing::info!("the client cannot watch files for us: changes made outside the editor are seen when files are opened");
+            return;
+        }
+        let glob = |g: &str, kind: Option<lsp::WatchKind>| lsp::FileSystemWatcher {
+            glob_pattern: lsp::GlobPattern::String(g.to_string()),
+            kind,
+        };
+        let watchers = vec![
+            glob("**/*.{datasource,pipe,incl,connection}", None),
+            glob("**/tests/**/*.{yaml,yml}", None),
+            glob("**/{.tinyenv,tinybird.json,tinybird.config.json,.env.local}", None),
+            // Folders deleted or created as a whole (a checkout).
+            glob(
+                "**/{datasources,pipes,endpoints,materializations,copies,sinks,connections,tests,vendor}",
+                None,
+            ),
+        ];
+        let options = lsp::DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = lsp::Registration {
+            id: "tinybird-watched-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            tracing::warn!("could not register file watchers: {e}");
+        }
+    }
+
+    /// `tinybird/debug/panic`: panics in the handler (`{"in": "handler"}`) or on the engine
+    /// thread (`{"in": "engine"}`), to prove both are survived.
+    pub async fn debug_panic(&self, params: Value) -> Result<Value> {
+        if !self.debug {
+            return Err(Error::method_not_found());
+        }
+        if params.get("in").and_then(Value::as_str) == Some("engine") {
+            return self
+                .engine
+                .query(|_| -> Value { panic!("injected panic on the engine thread") })
+                .await
+                .ok_or_else(engine_gone);
+        }
+        panic!("injected panic in a request handler");
+    }
+
+    /// `tinybird/debug/document`: an open document as the server has it.
+    pub async fn debug_document(&self, params: Value) -> Result<Value> {
+        if !self.debug {
+            return Err(Error::method_not_found());
+        }
+        let uri: lsp::Uri = params
+            .get("uri")
+            .and_then(|u| serde_json::from_value(u.clone()).ok())
+            .ok_or_else(|| Error::invalid_params("expected {\"uri\": ...}"))?;
+        self.engine
+            .query(move |e| e.debug_document(&uri))
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    /// `tinybird/debug/stats`: projects and counts.
+    pub async fn debug_stats(&self, _: Value) -> Result<Value> {
+        if !self.debug {
+            return Err(Error::method_not_found());
+        }
+        self.engine
+            .query(|e| e.debug_stats())
+            .await
+            .ok_or_else(engine_gone)
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let n = Negotiated::from_params(&params);
+        let _ = self.client_caps.set(params.capabilities.clone());
+        let capabilities = lsp::ServerCapabilities {
+            position_encoding: Some(match n.encoding {
+                super::position::PositionEncoding::Utf8 => lsp::PositionEncodingKind::UTF8,
+                super::position::PositionEncoding::Utf16 => lsp::PositionEncodingKind::UTF16,
+            }),
+            text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+                lsp::TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                    will_save: None,
+                    will_save_wait_until: None,
+                    save: Some(lsp::TextDocumentSyncSaveOptions::Supported(true)),
+                },
+            )),
+            diagnostic_provider: n.pull.then(|| {
+                lsp::DiagnosticServerCapabilities::Options(lsp::DiagnosticOptions {
+                    identifier: Some("tinybird".into()),
+                    inter_file_dependencies: true,
+                    workspace_diagnostics: true,
+                    work_done_progress_options: Default::default(),
+                })
+            }),
+            folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+            ..Default::default()
+        };
+        Ok(lsp::InitializeResult {
+            capabilities,
+            server_info: Some(lsp::ServerInfo {
+                name: "tinybird-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        // Indexing was started by the transport layer, in order (see `ordered`).
+        self.register_watchers().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        // Answered after everything queued before it (the engine stops publishing).
+        self.engine.query(|e| e.set_shutting_down()).await;
+        Ok(())
+    }
+
+    async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
+        let mut settings = params.settings;
+        let empty = settings.is_null() || settings.as_object().is_some_and(|o| o.is_empty());
+        let can_pull = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.configuration)
+            .unwrap_or(false);
+        if empty && can_pull {
+            let item = lsp::ConfigurationItem {
+                scope_uri: None,
+                section: Some("tinybird".into()),
+            };
+            match self.client.configuration(vec![item]).await {
+                Ok(mut values) if !values.is_empty() => settings = values.swap_remove(0),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
+            }
+        }
+        self.engine.send(Msg::Configuration(settings));
+    }
+
+    async fn diagnostic(
+        &self,
+        params: lsp::DocumentDiagnosticParams,
+    ) -> Result<lsp::DocumentDiagnosticReportResult> {
+        let uri = params.text_document.uri;
+        let previous = params.previous_result_id;
+        self.engine
+            .query(move |e| e.document_diagnostic(&uri, previous.as_deref()))
+            .await
+            .map(lsp::DocumentDiagnosticReportResult::Report)
+            .ok_or_else(engine_gone)
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: lsp::WorkspaceDiagnosticParams,
+    ) -> Result<lsp::WorkspaceDiagnosticReportResult> {
+        let previous = params.previous_result_ids;
+        self.engine
+            .query(move |e| e.workspace_diagnostic(&previous))
+            .await
+            .map(lsp::WorkspaceDiagnosticReportResult::Report)
+            .ok_or_else(engine_gone)
+    }
+
+    async fn folding_range(
+        &self,
+        params: lsp::FoldingRangeParams,
+    ) -> Result<Option<Vec<lsp::FoldingRange>>> {
+        let uri = params.text_document.uri;
+        self.engine
+            .query(move |e| e.folding_ranges(&uri))
+            .await
+            .ok_or_else(engine_gone)
+    }
+}

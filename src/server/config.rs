@@ -1,0 +1,241 @@
+//! Server settings, from `initializationOptions` and `workspace/didChangeConfiguration` (or
+//! `workspace/configuration`, section `tinybird`). Every setting is documented in
+//! docs/configuration.md. Unknown or invalid settings are reported once, as a warning, and
+//! never stop the server: the rest of the settings still apply.
+
+use crate::diagnostics::Severity;
+use crate::syntax::Dialect;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// What to do with one rule's diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    Severity(Severity),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagnosticsMode {
+    /// Pull when the client supports pull diagnostics and refreshing them, push otherwise.
+    Auto,
+    Push,
+    Pull,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// `None`: detect per project.
+    pub dialect: Option<Dialect>,
+    /// Per diagnostic code.
+    pub rules: BTreeMap<String, RuleLevel>,
+    pub debounce_ms: u64,
+    pub diagnostics_mode: DiagnosticsMode,
+    /// Minutes between now and a generated migration cutoff.
+    pub cutoff_delay_minutes: u64,
+    /// "Now" for migration timing checks and generated cutoffs (`YYYY-MM-DD HH:MM:SS`, UTC);
+    /// `None`: the clock.
+    pub now: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dialect: None,
+            rules: BTreeMap::new(),
+            debounce_ms: 150,
+            diagnostics_mode: DiagnosticsMode::Auto,
+            cutoff_delay_minutes: 60,
+            now: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The level of rule `code` given its default severity.
+    pub fn level(&self, code: &str, default: Severity) -> RuleLevel {
+        self.rules
+            .get(code)
+            .copied()
+            .unwrap_or(RuleLevel::Severity(default))
+    }
+
+    /// Reads settings: `{"tinybird": {...}}` or the object itself. Returns the settings and the
+    /// problems found (unknown keys, wrong types), which leave the defaults in place.
+    pub fn from_json(value: &Value) -> (Settings, Vec<String>) {
+        let mut s = Settings::default();
+        let mut problems = Vec::new();
+        let obj = match value {
+            Value::Null => return (s, problems),
+            Value::Object(m) => match m.get("tinybird") {
+                Some(Value::Object(inner)) => inner,
+                Some(Value::Null) => return (s, problems),
+                _ => m,
+            },
+            other => {
+                problems.push(format!("settings must be an object, not {}", kind(other)));
+                return (s, problems);
+            }
+        };
+        for (key, v) in obj {
+            match key.as_str() {
+                "dialect" => match v.as_str() {
+                    _ if v.is_null() => s.dialect = None,
+                    Some("auto") => s.dialect = None,
+                    Some("classic") => s.dialect = Some(Dialect::Classic),
+                    Some("forward") => s.dialect = Some(Dialect::Forward),
+                    _ => problems.push(format!(
+                        "`dialect` must be \"auto\", \"classic\" or \"forward\", not {v}"
+                    )),
+                },
+                "rules" => match v {
+                    Value::Object(rules) => {
+                        for (code, level) in rules {
+                            match level.as_str().and_then(parse_level) {
+                                Some(l) => {
+                                    s.rules.insert(code.clone(), l);
+                                }
+                                None => problems.push(format!(
+                                    "`rules.{code}` must be \"off\", \"error\", \"warning\", \"info\" or \"hint\", not {level}"
+                                )),
+                            }
+                        }
+                    }
+                    _ => problems.push(format!("`rules` must be an object, not {}", kind(v))),
+                },
+                "diagnostics" => section(v, "diagnostics", &mut problems, |k, v, problems| {
+                    match k {
+                        "debounceMs" => match v.as_u64() {
+                            Some(n) if n <= 10_000 => s.debounce_ms = n,
+                            _ => problems.push(format!(
+                                "`diagnostics.debounceMs` must be a number of milliseconds from 0 to 10000, not {v}"
+                            )),
+                        },
+                        "mode" => match v.as_str() {
+                            Some("auto") => s.diagnostics_mode = DiagnosticsMode::Auto,
+                            Some("push") => s.diagnostics_mode = DiagnosticsMode::Push,
+                            Some("pull") => s.diagnostics_mode = DiagnosticsMode::Pull,
+                            _ => problems.push(format!(
+                                "`diagnostics.mode` must be \"auto\", \"push\" or \"pull\", not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                "migration" => section(v, "migration", &mut problems, |k, v, problems| {
+                    match k {
+                        "cutoffDelayMinutes" => match v.as_u64() {
+                            Some(n) => s.cutoff_delay_minutes = n,
+                            None => problems.push(format!(
+                                "`migration.cutoffDelayMinutes` must be a whole number of minutes, not {v}"
+                            )),
+                        },
+                        "now" => match v {
+                            Value::Null => s.now = None,
+                            Value::String(t) if valid_timestamp(t) => s.now = Some(t.clone()),
+                            _ => problems.push(format!(
+                                "`migration.now` must be null or \"YYYY-MM-DD HH:MM:SS\" (UTC), not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                _ => problems.push(format!("unknown setting `{key}`")),
+            }
+        }
+        (s, problems)
+    }
+}
+
+/// Reads the keys of a nested object with `f`, which returns false for an unknown key.
+fn section(
+    v: &Value,
+    name: &str,
+    problems: &mut Vec<String>,
+    mut f: impl FnMut(&str, &Value, &mut Vec<String>) -> bool,
+) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if !f(k, v, problems) {
+                    problems.push(format!("unknown setting `{name}.{k}`"));
+                }
+            }
+        }
+        _ => problems.push(format!("`{name}` must be an object, not {}", kind(v))),
+    }
+}
+
+fn parse_level(s: &str) -> Option<RuleLevel> {
+    Some(match s {
+        "off" => RuleLevel::Off,
+        "error" => RuleLevel::Severity(Severity::Error),
+        "warning" => RuleLevel::Severity(Severity::Warning),
+        "info" => RuleLevel::Severity(Severity::Info),
+        "hint" => RuleLevel::Severity(Severity::Hint),
+        _ => return None,
+    })
+}
+
+fn valid_timestamp(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_settings_and_reports_problems() {
+        let (s, problems) = Settings::from_json(&json!({"tinybird": {
+            "dialect": "forward",
+            "rules": {"unknown-table": "off", "sql-syntax": "hint", "x": "loud"},
+            "diagnostics": {"debounceMs": 0, "colour": 1},
+            "migration": {"cutoffDelayMinutes": 30, "now": "2026-01-02 03:04:05"},
+            "typo": true
+        }}));
+        assert_eq!(s.dialect, Some(Dialect::Forward));
+        assert_eq!(s.level("unknown-table", Severity::Warning), RuleLevel::Off);
+        assert_eq!(
+            s.level("sql-syntax", Severity::Error),
+            RuleLevel::Severity(Severity::Hint)
+        );
+        assert_eq!(s.debounce_ms, 0);
+        assert_eq!(s.cutoff_delay_minutes, 30);
+        assert_eq!(s.now.as_deref(), Some("2026-01-02 03:04:05"));
+        assert_eq!(
+            problems,
+            vec![
+                "`rules.x` must be \"off\", \"error\", \"warning\", \"info\" or \"hint\", not \"loud\"",
+                "unknown setting `diagnostics.colour`",
+                "unknown setting `typo`"
+            ]
+        );
+        assert_eq!(
+            Settings::from_json(&json!(null)),
+            (Settings::default(), vec![])
+        );
+        assert_eq!(Settings::from_json(&json!([1])).1.len(), 1);
+    }
+}

@@ -1,0 +1,958 @@
+//! The engine: one thread that owns every piece of server state (open documents, projects,
+//! settings, what was published) and handles messages one at a time, in the order they were
+//! sent. Text synchronisation is ordered by construction: the transport hands each
+//! synchronisation notification to this thread's queue synchronously, in wire order
+//! ([`super::ordered`]), and nothing else mutates a document. Requests that read state are
+//! queued behind the edits that preceded them, so they see those edits.
+//!
+//! Diagnostics are computed after a debounce delay, project by project, and published only
+//! for files whose diagnostics (or open version) changed; a run whose documents changed while
+//! it ran is dropped rather than published (never stale).
+
+use super::config::{DiagnosticsMode, Settings};
+use super::convert;
+use super::documents::Document;
+use super::folding;
+use super::outbox::{Outbox, Outgoing};
+use super::position::PositionEncoding;
+use crate::fs;
+use crate::project::db::{Analysis, ProjectDb};
+use crate::project::is_datafile;
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tree_sitter::Parser;
+
+/// What the engine is asked to do.
+pub enum Msg {
+    Initialize(Box<Negotiated>),
+    /// Index the workspace (on `initialized`).
+    Initialized,
+    Open(lsp::DidOpenTextDocumentParams),
+    Change(lsp::DidChangeTextDocumentParams),
+    Close(lsp::DidCloseTextDocumentParams),
+    Save(lsp::DidSaveTextDocumentParams),
+    Watched(lsp::DidChangeWatchedFilesParams),
+    Configuration(Value),
+    /// Runs on the engine thread after every message queued before it.
+    Query(Box<dyn FnOnce(&mut Engine) + Send>),
+}
+
+/// What `initialize` settled, computed from its params alone (so the transport layer and the
+/// engine agree).
+#[derive(Clone, Debug)]
+pub struct Negotiated {
+    pub encoding: PositionEncoding,
+    pub pull: bool,
+    pub work_done_progress: bool,
+    pub settings: Settings,
+    pub setting_problems: Vec<String>,
+    pub folders: Vec<PathBuf>,
+}
+
+impl Negotiated {
+    pub fn from_params(p: &lsp::InitializeParams) -> Negotiated {
+        let caps = &p.capabilities;
+        let utf8 = caps
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|e| e.contains(&lsp::PositionEncodingKind::UTF8));
+        let (settings, setting_problems) =
+            Settings::from_json(p.initialization_options.as_ref().unwrap_or(&Value::Null));
+        let client_pull = caps
+            .text_document
+            .as_ref()
+            .is_some_and(|t| t.diagnostic.is_some());
+        let refresh = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostics.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
+        let pull = match settings.diagnostics_mode {
+            DiagnosticsMode::Push => false,
+            DiagnosticsMode::Pull => client_pull,
+            DiagnosticsMode::Auto => client_pull && refresh,
+        };
+        let mut folders: Vec<PathBuf> = p
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)]
+        if folders.is_empty() {
+            if let Some(root) = p.root_uri.as_ref().and_then(|u| u.to_file_path()) {
+                folders.push(root.into_owned());
+            }
+        }
+        Negotiated {
+            encoding: if utf8 {
+                PositionEncoding::Utf8
+            } else {
+                PositionEncoding::Utf16
+            },
+            pull,
+            work_done_progress: caps
+                .window
+                .as_ref()
+                .and_then(|w| w.work_done_progress)
+                .unwrap_or(false),
+            settings,
+            setting_problems,
+            folders,
+        }
+    }
+}
+
+/// The engine's queue.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: Sender<Msg>,
+}
+
+impl EngineHandle {
+    pub fn send(&self, msg: Msg) {
+        if self.tx.send(msg).is_err() {
+            tracing::error!("the engine thread has stopped; message dropped");
+        }
+    }
+
+    /// Runs `f` on the engine after everything queued so far; `None` if it panicked or the
+    /// caller went away.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Engine) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Msg::Query(Box::new(move |e| {
+            if tx.is_closed() {
+                return; // cancelled: the request is gone
+            }
+            let _ = tx.send(f(e));
+        })));
+        rx.await.ok()
+    }
+}
+
+/// Starts the engine thread.
+pub fn spawn(out: Outbox) -> EngineHandle {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("tinybird-engine".into())
+        .spawn(move || Engine::new(out).run(rx))
+        .expect("cannot start the engine thread");
+    EngineHandle { tx }
+}
+
+struct ProjectSlot {
+    root: PathBuf,
+    db: ProjectDb,
+    dirty: bool,
+    analysis: Option<Analysis>,
+}
+
+/// What the client was last told about a file.
+struct Published {
+    root: PathBuf,
+    diagnostics: Vec<lsp::Diagnostic>,
+    version: Option<i32>,
+    /// Bumped whenever the diagnostics change (pull diagnostics' resultId).
+    result_id: u64,
+}
+
+pub struct Engine {
+    out: Outbox,
+    parser: Parser,
+    negotiated: Option<Negotiated>,
+    settings: Settings,
+    projects: Vec<ProjectSlot>,
+    docs: HashMap<PathBuf, Document>,
+    /// The URI the client uses for a path (as it sent it).
+    uris: HashMap<PathBuf, Uri>,
+    published: HashMap<PathBuf, Published>,
+    next_result_id: u64,
+    deadline: Option<Instant>,
+    /// Messages taken off the queue while checking whether a run went stale.
+    pending: std::collections::VecDeque<Msg>,
+    shutting_down: bool,
+}
+
+impl Engine {
+    fn new(out: Outbox) -> Engine {
+        let mut parser = Parser::new();
+        if let Err(e) = parser.set_language(&crate::syntax::tree::language()) {
+            tracing::error!("tree-sitter language: {e}");
+        }
+        Engine {
+            out,
+            parser,
+            negotiated: None,
+            settings: Settings::default(),
+            projects: Vec::new(),
+            docs: HashMap::new(),
+            uris: HashMap::new(),
+            published: HashMap::new(),
+            next_result_id: 1,
+            deadline: None,
+            pending: Default::default(),
+            shutting_down: false,
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Msg>) {
+        loop {
+            let msg = if let Some(m) = self.pending.pop_front() {
+                Ok(m)
+            } else {
+                match self.deadline {
+                    Some(d) => rx
+                        .recv_timeout(d.saturating_duration_since(Instant::now()))
+                        .map_err(|e| e == RecvTimeoutError::Disconnected),
+                    None => rx.recv().map_err(|_| true),
+                }
+            };
+            match msg {
+                Ok(m) => self.guarded("a message", |e| e.handle(m)),
+                Err(true) => return,
+                Err(false) => {
+                    self.deadline = None;
+                    self.guarded("analysis", |e| e.analyze_dirty(Some(&rx)));
+                }
+            }
+        }
+    }
+
+    /// Runs `f`, turning a panic into a logged error; the engine carries on (every project is
+    /// re-analysed, in case the panic left one half-updated).
+    fn guarded(&mut self, what: &str, f: impl FnOnce(&mut Engine)) {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(self))) {
+            let msg = panic_message(&p);
+            tracing::error!("internal error in {what}: {msg}");
+            for s in &mut self.projects {
+                s.dirty = true;
+            }
+            self.schedule();
+        }
+    }
+
+    fn encoding(&self) -> PositionEncoding {
+        self.negotiated
+            .as_ref()
+            .map_or(PositionEncoding::Utf16, |n| n.encoding)
+    }
+
+    fn pull(&self) -> bool {
+        self.negotiated.as_ref().is_some_and(|n| n.pull)
+    }
+
+    fn schedule(&mut self) {
+        let due = Instant::now() + Duration::from_millis(self.settings.debounce_ms);
+        self.deadline = Some(due);
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Initialize(n) => {
+                if self.negotiated.is_none() {
+                    self.settings = n.settings.clone();
+                    if !n.setting_problems.is_empty() {
+                        self.warn_settings(&n.setting_problems);
+                    }
+                    self.negotiated = Some(*n);
+                }
+            }
+            Msg::Initialized => self.index_workspace(),
+            Msg::Query(f) => f(self),
+            _ if self.negotiated.is_none() || self.shutting_down => {
+                // Before `initialize` the protocol drops notifications.
+            }
+            Msg::Open(p) => self.open(p),
+            Msg::Change(p) => self.change(p),
+            Msg::Close(p) => self.close(p),
+            Msg::Save(_) => {}
+            Msg::Watched(p) => self.watched(p),
+            Msg::Configuration(v) => self.configure(&v),
+        }
+    }
+
+    pub fn set_shutting_down(&mut self) {
+        self.shutting_down = true;
+    }
+
+    // ---- documents ------------------------------------------------------------------------
+
+    fn open(&mut self, p: lsp::DidOpenTextDocumentParams) {
+        let Some(path) = file_path(&p.text_document.uri) else {
+            tracing::info!(
+                "not analysing {}: not a file URI",
+                p.text_document.uri.as_str()
+            );
+            return;
+        };
+        let doc = Document::new(
+            p.text_document.text,
+            p.text_document.version,
+            p.text_document.language_id,
+            &mut self.parser,
+        );
+        let text: Arc<str> = Arc::from(doc.text());
+        self.uris.insert(path.clone(), p.text_document.uri);
+        self.docs.insert(path.clone(), doc);
+        self.set_text(&path, text);
+    }
+
+    fn change(&mut self, p: lsp::DidChangeTextDocumentParams) {
+        let Some(path) = file_path(&p.text_document.uri) else {
+            return;
+        };
+        let enc = self.encoding();
+        let Some(doc) = self.docs.get_mut(&path) else {
+            tracing::warn!(
+                "didChange for {} which is not open: ignored",
+                p.text_document.uri.as_str()
+            );
+            return;
+        };
+        doc.apply(
+            &p.content_changes,
+            p.text_document.version,
+            enc,
+            &mut self.parser,
+        );
+        let text: Arc<str> = Arc::from(doc.text());
+        self.set_text(&path, text);
+    }
+
+    fn close(&mut self, p: lsp::DidCloseTextDocumentParams) {
+        let Some(path) = file_path(&p.text_document.uri) else {
+            return;
+        };
+        if self.docs.remove(&path).is_none() {
+            return;
+        }
+        // The file on disk takes over again (or the file is gone).
+        match fs::read_text(&path) {
+            Ok(text) => self.set_text(&path, Arc::from(text)),
+            Err(_) => self.remove_path(&path),
+        }
+    }
+
+    /// Sets a file's text in its project (creating the project if needed) and schedules
+    /// analysis.
+    fn set_text(&mut self, path: &Path, text: Arc<str>) {
+        let name = path.to_string_lossy();
+        if name.ends_with(".env.local") {
+            if let Some(i) = self.project_of(path) {
+                let root = self.projects[i].root.clone();
+                self.projects[i].db.set_secrets(fs::read_env_local(&root));
+                self.projects[i].dirty = true;
+                self.schedule();
+            }
+            return;
+        }
+        // An included file may live outside any project: re-parse whoever includes it.
+        let loader_path = fs::db_root(path);
+        for s in &mut self.projects {
+            if s.db.includes(&loader_path) {
+                s.db.invalidate_includers(&loader_path);
+                s.dirty = true;
+            }
+        }
+        if let Some(i) = self.project_for_new_file(path) {
+            let slot = &mut self.projects[i];
+            if let Some(rel) = relative(&slot.root, path) {
+                if slot.db.set_file(&rel, text) {
+                    slot.dirty = true;
+                }
+            }
+        }
+        self.schedule();
+    }
+
+    fn remove_path(&mut self, path: &Path) {
+        let loader_path = fs::db_root(path);
+        for s in &mut self.projects {
+            let Some(rel) = relative(&s.root, path) else {
+                if s.db.includes(&loader_path) {
+                    s.db.invalidate_includers(&loader_path);
+                    s.dirty = true;
+                }
+                continue;
+            };
+            // A folder: everything below it goes (unless open in the editor).
+            let prefix = format!("{rel}/");
+            let below: Vec<String> =
+                s.db.paths()
+                    .filter(|p| *p == rel || p.starts_with(&prefix))
+                    .map(str::to_string)
+                    .collect();
+            for r in below.iter().chain(std::iter::once(&rel)) {
+                if !self.docs.contains_key(&s.root.join(r)) && s.db.remove_file(r) {
+                    s.dirty = true;
+                }
+            }
+            if rel.ends_with(".env.local") {
+                s.db.set_secrets(fs::read_env_local(&s.root));
+                s.dirty = true;
+            }
+        }
+        self.schedule();
+    }
+
+    // ---- projects -------------------------------------------------------------------------
+
+    /// The project a path belongs to: the one with the longest root above it.
+    fn project_of(&self, path: &Path) -> Option<usize> {
+        self.projects
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| path.starts_with(&s.root))
+            .max_by_key(|(_, s)| s.root.components().count())
+            .map(|(i, _)| i)
+    }
+
+    /// The project for a file that may be new: its marked root's project, found or created
+    /// (walking the root once), else the project of a folder above it, else a project of its
+    /// own folder.
+    fn project_for_new_file(&mut self, path: &Path) -> Option<usize> {
+        if let Some(root) = fs::marked_root_of_file(path) {
+            if let Some(i) = self.projects.iter().position(|s| s.root == root) {
+                return Some(i);
+            }
+            // A project not indexed yet (a file opened from outside the workspace folders,
+            // or a project a checkout created): index it now.
+            let all = fs::walk(&root);
+            let db =
+                fs::load_project(&root, &all, &[], self.settings.dialect).unwrap_or_else(|e| {
+                    tracing::warn!("{e}");
+                    ProjectDb::new(fs::db_root(&root), self.settings.dialect)
+                });
+            self.add_project(root.clone(), db);
+            // Open documents in it win over what was read from disk.
+            self.apply_open_docs();
+            return self.projects.iter().position(|s| s.root == root);
+        }
+        if let Some(i) = self.project_of(path) {
+            return Some(i);
+        }
+        let dir = path.parent()?.to_path_buf();
+        self.add_project(
+            dir.clone(),
+            ProjectDb::new(fs::db_root(&dir), self.settings.dialect),
+        );
+        self.projects.iter().position(|s| s.root == dir)
+    }
+
+    fn add_project(&mut self, root: PathBuf, db: ProjectDb) {
+        tracing::info!(
+            "project {} ({} files, {})",
+            root.display(),
+            db.file_count(),
+            db.dialect().reason
+        );
+        self.projects.push(ProjectSlot {
+            root,
+            db,
+            dirty: true,
+            analysis: None,
+        });
+    }
+
+    fn apply_open_docs(&mut self) {
+        for (path, doc) in &self.docs {
+            let Some(i) = self
+                .projects
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| path.starts_with(&s.root))
+                .max_by_key(|(_, s)| s.root.components().count())
+                .map(|(i, _)| i)
+            else {
+                continue;
+            };
+            let s = &mut self.projects[i];
+            if let Some(rel) = relative(&s.root, path) {
+                s.db.set_file(&rel, Arc::from(doc.text()));
+                s.dirty = true;
+            }
+        }
+    }
+
+    fn index_workspace(&mut self) {
+        let started = Instant::now();
+        let progress = self
+            .negotiated
+            .as_ref()
+            .is_some_and(|n| n.work_done_progress)
+            .then(|| lsp::ProgressToken::String("tinybird-indexing".into()));
+        if let Some(token) = &progress {
+            self.out.send(Outgoing::CreateProgress(token.clone()));
+        }
+        let folders = self
+            .negotiated
+            .as_ref()
+            .map(|n| n.folders.clone())
+            .unwrap_or_default();
+        let report = |out: &Outbox, value: lsp::WorkDoneProgress| {
+            if let Some(token) = &progress {
+                out.send(Outgoing::Progress(lsp::ProgressParams {
+                    token: token.clone(),
+                    value: lsp::ProgressParamsValue::WorkDone(value),
+                }));
+            }
+        };
+        report(
+            &self.out,
+            lsp::WorkDoneProgress::Begin(lsp::WorkDoneProgressBegin {
+                title: "Indexing Tinybird projects".into(),
+                cancellable: Some(false),
+                message: Some(format!("{} workspace folder(s)", folders.len())),
+                percentage: Some(0),
+            }),
+        );
+        let mut files = 0;
+        for (fi, folder) in folders.iter().enumerate() {
+            let all = fs::walk(folder);
+            let roots = fs::project_roots(folder, &all);
+            for r in &roots {
+                let root = if r.is_empty() {
+                    folder.clone()
+                } else {
+                    folder.join(r)
+                };
+                if self.projects.iter().any(|s| s.root == root) {
+                    continue;
+                }
+                let (listing, exclude): (Vec<String>, Vec<String>) = if r.is_empty() {
+                    (
+                        all.clone(),
+                        roots.iter().filter(|x| !x.is_empty()).cloned().collect(),
+                    )
+                } else {
+                    (fs::walk(&root), Vec::new())
+                };
+                match fs::load_project(&root, &listing, &exclude, self.settings.dialect) {
+                    Ok(db) => {
+                        files += db.file_count();
+                        self.add_project(root, db);
+                    }
+                    Err(e) => self.out.send(Outgoing::Message {
+                        typ: lsp::MessageType::WARNING,
+                        text: format!("Tinybird: {e}"),
+                        show: true,
+                    }),
+                }
+            }
+            report(
+                &self.out,
+                lsp::WorkDoneProgress::Report(lsp::WorkDoneProgressReport {
+                    cancellable: Some(false),
+                    message: Some(format!("{files} files read")),
+                    percentage: Some((((fi + 1) * 50) / folders.len().max(1)) as u32),
+                }),
+            );
+        }
+        self.apply_open_docs();
+        self.analyze_dirty(None);
+        report(
+            &self.out,
+            lsp::WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
+                message: Some(format!(
+                    "{files} files in {} project(s), {} ms",
+                    self.projects.len(),
+                    started.elapsed().as_millis()
+                )),
+            }),
+        );
+        tracing::info!(
+            "indexed {files} files in {} project(s) in {} ms",
+            self.projects.len(),
+            started.elapsed().as_millis()
+        );
+    }
+
+    // ---- watched files and configuration --------------------------------------------------
+
+    fn watched(&mut self, p: lsp::DidChangeWatchedFilesParams) {
+        for change in p.changes {
+            let Some(path) = file_path(&change.uri) else {
+                continue;
+            };
+            if self.docs.contains_key(&path) {
+                continue; // the editor's buffer wins over the disk
+            }
+            if change.typ == lsp::FileChangeType::DELETED {
+                self.remove_path(&path);
+                continue;
+            }
+            if path.is_dir() {
+                // A folder appeared (a checkout): read what is relevant below it.
+                for rel in fs::walk(&path) {
+                    let file = path.join(&rel);
+                    if is_relevant_path(&file) {
+                        if let Ok(text) = fs::read_text(&file) {
+                            self.set_text(&file, Arc::from(text));
+                        }
+                    }
+                }
+                continue;
+            }
+            if !is_relevant_path(&path) {
+                continue;
+            }
+            match fs::read_text(&path) {
+                Ok(text) => self.set_text(&path, Arc::from(text)),
+                Err(_) => self.remove_path(&path),
+            }
+        }
+    }
+
+    fn configure(&mut self, v: &Value) {
+        let (settings, problems) = Settings::from_json(v);
+        if !problems.is_empty() {
+            self.warn_settings(&problems);
+        }
+        if settings.dialect != self.settings.dialect {
+            for s in &mut self.projects {
+                s.db.set_dialect_override(settings.dialect);
+                s.dirty = true;
+            }
+        }
+        let republish = settings.rules != self.settings.rules;
+        self.settings = settings;
+        if republish {
+            for s in &mut self.projects {
+                s.dirty = true;
+            }
+        }
+        self.schedule();
+    }
+
+    fn warn_settings(&self, problems: &[String]) {
+        let text = format!(
+            "Tinybird: ignored {} setting problem{}: {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.join("; ")
+        );
+        tracing::warn!("{text}");
+        self.out.send(Outgoing::Message {
+            typ: lsp::MessageType::WARNING,
+            text,
+            show: true,
+        });
+    }
+
+    // ---- analysis and publishing ----------------------------------------------------------
+
+    /// Analyses every dirty project and publishes what changed. With `rx`, a run is dropped
+    /// (and redone after the debounce) when documents changed while it ran.
+    fn analyze_dirty(&mut self, rx: Option<&Receiver<Msg>>) {
+        for i in 0..self.projects.len() {
+            if !self.projects[i].dirty {
+                continue;
+            }
+            let analysis = {
+                let docs = &self.docs;
+                let loader = |p: &str| {
+                    docs.get(Path::new(p))
+                        .map(|d| d.text().to_string())
+                        .or_else(|| fs::disk_loader(p))
+                };
+                self.projects[i].db.analyze(&loader)
+            };
+            self.projects[i].dirty = false;
+            if let Some(rx) = rx {
+                let mut stale = false;
+                while let Ok(m) = rx.try_recv() {
+                    stale |= matches!(
+                        m,
+                        Msg::Open(_)
+                            | Msg::Change(_)
+                            | Msg::Close(_)
+                            | Msg::Watched(_)
+                            | Msg::Configuration(_)
+                    );
+                    self.pending.push_back(m);
+                }
+                if stale {
+                    // Newer text is waiting: publishing now would show stale results.
+                    self.projects[i].dirty = true;
+                    self.projects[i].analysis = Some(analysis);
+                    return;
+                }
+            }
+            let old = self.projects[i].analysis.replace(analysis);
+            self.publish_project(i);
+            drop(old);
+        }
+    }
+
+    /// Analyses now whatever is dirty (for requests that need fresh results).
+    pub fn flush(&mut self) {
+        if self.projects.iter().any(|s| s.dirty) {
+            self.deadline = None;
+            self.analyze_dirty(None);
+        }
+    }
+
+    fn text_of(&self, slot: &ProjectSlot, path: &Path, rel: &str) -> Option<Arc<str>> {
+        match self.docs.get(path) {
+            Some(d) => Some(Arc::from(d.text())),
+            None => slot.db.text(rel),
+        }
+    }
+
+    fn uri_of(&self, path: &Path) -> Option<Uri> {
+        self.uris
+            .get(path)
+            .cloned()
+            .or_else(|| Uri::from_file_path(path))
+    }
+
+    fn publish_project(&mut self, i: usize) {
+        let slot = &self.projects[i];
+        let Some(analysis) = &slot.analysis else {
+            return;
+        };
+        let root = slot.root.clone();
+        let mut paths: BTreeSet<PathBuf> = analysis
+            .diagnostics
+            .keys()
+            .map(|rel| root.join(rel))
+            .collect();
+        paths.extend(
+            self.published
+                .iter()
+                .filter(|(_, p)| p.root == root)
+                .map(|(path, _)| path.clone()),
+        );
+        paths.extend(
+            self.docs
+                .keys()
+                .filter(|p| self.project_of(p) == Some(i))
+                .cloned(),
+        );
+        let enc = self.encoding();
+        let pull = self.pull();
+        let mut changed = false;
+        for path in paths {
+            let Some(rel) = relative(&root, &path) else {
+                continue;
+            };
+            // A path that now belongs to a nested project is published by that project.
+            if self.project_of(&path) != Some(i) {
+                continue;
+            }
+            let text = self.text_of(slot, &path, &rel);
+            let diagnostics = match (&text, analysis.diagnostics.get(&rel)) {
+                (Some(text), Some(found)) => convert::diagnostics(
+                    found,
+                    text,
+                    self.uri_of(&path).as_ref(),
+                    enc,
+                    &self.settings,
+                    &|other: &str| {
+                        let p = root.join(other);
+                        Some((self.uri_of(&p)?, self.text_of(slot, &p, other)?))
+                    },
+                ),
+                _ => Vec::new(),
+            };
+            let version = self.docs.get(&path).map(|d| d.version);
+            let same = self
+                .published
+                .get(&path)
+                .is_some_and(|p| p.diagnostics == diagnostics && p.version == version);
+            if same {
+                continue;
+            }
+            let Some(uri) = self.uri_of(&path) else {
+                continue;
+            };
+            changed = true;
+            let result_id = self.next_result_id;
+            self.next_result_id += 1;
+            if !pull {
+                self.out.send(Outgoing::Publish {
+                    uri,
+                    diagnostics: diagnostics.clone(),
+                    version,
+                });
+            }
+            if diagnostics.is_empty() && version.is_none() && !pull {
+                self.published.remove(&path);
+            } else {
+                self.published.insert(
+                    path,
+                    Published {
+                        root: root.clone(),
+                        diagnostics,
+                        version,
+                        result_id,
+                    },
+                );
+            }
+        }
+        if changed && pull {
+            self.out.send(Outgoing::RefreshDiagnostics);
+        }
+    }
+
+    // ---- requests -------------------------------------------------------------------------
+
+    /// `textDocument/diagnostic`.
+    pub fn document_diagnostic(
+        &mut self,
+        uri: &Uri,
+        previous: Option<&str>,
+    ) -> lsp::DocumentDiagnosticReport {
+        self.flush();
+        let (items, id) = file_path(uri)
+            .and_then(|p| self.published.get(&p))
+            .map_or((Vec::new(), 0), |p| (p.diagnostics.clone(), p.result_id));
+        let result_id = id.to_string();
+        if previous == Some(result_id.as_str()) {
+            return lsp::DocumentDiagnosticReport::Unchanged(
+                lsp::RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: lsp::UnchangedDocumentDiagnosticReport {
+                        result_id,
+                    },
+                },
+            );
+        }
+        lsp::DocumentDiagnosticReport::Full(lsp::RelatedFullDocumentDiagnosticReport {
+            related_documents: None,
+            full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                result_id: Some(result_id),
+                items,
+            },
+        })
+    }
+
+    /// `workspace/diagnostic`: every file with diagnostics, and every file the client had a
+    /// result for (so cleared files are cleared).
+    pub fn workspace_diagnostic(
+        &mut self,
+        previous: &[lsp::PreviousResultId],
+    ) -> lsp::WorkspaceDiagnosticReport {
+        self.flush();
+        let prev: HashMap<PathBuf, &str> = previous
+            .iter()
+            .filter_map(|p| Some((file_path(&p.uri)?, p.value.as_str())))
+            .collect();
+        let mut items = Vec::new();
+        let mut paths: BTreeSet<&PathBuf> = self
+            .published
+            .iter()
+            .filter(|(_, p)| !p.diagnostics.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        paths.extend(prev.keys());
+        for path in paths {
+            let Some(uri) = self.uri_of(path) else {
+                continue;
+            };
+            let (diagnostics, id, version) =
+                self.published.get(path).map_or((Vec::new(), 0, None), |p| {
+                    (p.diagnostics.clone(), p.result_id, p.version.map(i64::from))
+                });
+            let result_id = id.to_string();
+            if prev.get(path) == Some(&result_id.as_str()) {
+                items.push(lsp::WorkspaceDocumentDiagnosticReport::Unchanged(
+                    lsp::WorkspaceUnchangedDocumentDiagnosticReport {
+                        uri,
+                        version,
+                        unchanged_document_diagnostic_report:
+                            lsp::UnchangedDocumentDiagnosticReport { result_id },
+                    },
+                ));
+            } else {
+                items.push(lsp::WorkspaceDocumentDiagnosticReport::Full(
+                    lsp::WorkspaceFullDocumentDiagnosticReport {
+                        uri,
+                        version,
+                        full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                            result_id: Some(result_id),
+                            items: diagnostics,
+                        },
+                    },
+                ));
+            }
+        }
+        lsp::WorkspaceDiagnosticReport { items }
+    }
+
+    /// `textDocument/foldingRange`, from the open document's tree.
+    pub fn folding_ranges(&self, uri: &Uri) -> Option<Vec<lsp::FoldingRange>> {
+        let doc = self.docs.get(&file_path(uri)?)?;
+        Some(folding::ranges(doc.tree()?, doc.text(), self.encoding()))
+    }
+
+    /// Debug: an open document's text and version, and whether its incrementally re-parsed
+    /// tree equals a fresh parse.
+    pub fn debug_document(&mut self, uri: &Uri) -> Value {
+        let Some(path) = file_path(uri) else {
+            return Value::Null;
+        };
+        let Some(doc) = self.docs.get(&path) else {
+            return Value::Null;
+        };
+        json!({
+            "text": doc.text(),
+            "version": doc.version,
+            "languageId": doc.language_id,
+            "treeMatchesFreshParse": doc.tree_matches_fresh_parse(&mut self.parser),
+        })
+    }
+
+    /// Debug: counts, for tests and benchmarks.
+    pub fn debug_stats(&mut self) -> Value {
+        json!({
+            "projects": self.projects.iter().map(|s| json!({
+                "root": s.root.to_string_lossy(),
+                "files": s.db.file_count(),
+                "dialect": s.db.dialect().dialect.name(),
+            })).collect::<Vec<_>>(),
+            "openDocuments": self.docs.len(),
+            "published": self.published.values().filter(|p| !p.diagnostics.is_empty()).count(),
+        })
+    }
+}
+
+fn file_path(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let s = rel.to_string_lossy().replace('\\', "/");
+    (!s.is_empty()).then_some(s)
+}
+
+fn is_relevant_path(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    is_datafile(&name)
+        || name.ends_with(".yaml")
+        || name.ends_with(".yml")
+        || name.ends_with(".env.local")
+        || ProjectDb::is_relevant(path.file_name().map_or("", |n| n.to_str().unwrap_or("")))
+}
+
+pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

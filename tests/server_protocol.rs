@@ -1,0 +1,364 @@
+//! Protocol tests: the real `tinybird-lsp serve` binary over stdio, driven by a small client.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
+use lsp_client::{client_caps, project, uri, LspClient};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const DS: &str = "SCHEMA >\n    `ts` DateTime,\n    `user_id` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";
+const READER: &str =
+    "NODE totals\nSQL >\n    SELECT user_id, count() AS hits FROM events GROUP BY user_id\n";
+
+fn codes(diags: &Value) -> Vec<String> {
+    diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn fast() -> Value {
+    json!({"diagnostics": {"debounceMs": 0}})
+}
+
+#[test]
+fn lifecycle_encoding_and_exit_codes() {
+    let dir = project(&[("datasources/events.datasource", DS)]);
+    // UTF-8 when offered.
+    let mut c = LspClient::spawn(&[]);
+    let r = c.initialize(dir.path(), client_caps(true), Value::Null);
+    let caps = &r["result"]["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-8");
+    assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental sync");
+    assert_eq!(r["result"]["serverInfo"]["name"], "tinybird-lsp");
+    assert!(caps.get("diagnosticProvider").is_none(), "push client");
+    let r = c.request("shutdown", Value::Null);
+    assert_eq!(r["result"], Value::Null);
+    c.notify("exit", Value::Null);
+    // stdin stays open: the process must end by itself, with 0 after shutdown.
+    let status = c.wait_exit(Duration::from_secs(5)).expect("exited");
+    assert_eq!(status.code(), Some(0));
+
+    // UTF-16 otherwise; exit without shutdown is code 1.
+    let mut c = LspClient::spawn(&[]);
+    let r = c.initialize(dir.path(), client_caps(false), Value::Null);
+    assert_eq!(r["result"]["capabilities"]["positionEncoding"], "utf-16");
+    c.notify("exit", Value::Null);
+    let status = c.wait_exit(Duration::from_secs(5)).expect("exited");
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn indexes_workspace_with_progress_and_publishes_unopened_files() {
+    let dir = project(&[
+        ("datasources/events.datasource", DS),
+        ("pipes/totals.pipe", &READER.replace("events", "evnts")),
+    ]);
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    let create = c.wait_for(|m| m["method"] == "window/workDoneProgress/create");
+    let token = create["params"]["token"].clone();
+    let begin =
+        c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin");
+    assert_eq!(begin["params"]["token"], token);
+    let end = c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    assert!(end["params"]["value"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2 files"));
+    // The watcher registration was made dynamically.
+    assert!(c
+        .received
+        .iter()
+        .any(|m| m["method"] == "client/registerCapability"
+            && m["params"]["registrations"][0]["method"] == "workspace/didChangeWatchedFiles"));
+    let pipe = uri(&dir.path().join("pipes/totals.pipe"));
+    // Published during indexing, before the progress ended.
+    let d = c
+        .last_diagnostics(&pipe)
+        .expect("published without being opened");
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    assert!(
+        d["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("events"),
+        "did you mean"
+    );
+    assert_eq!(d["version"], Value::Null, "not open: no version");
+}
+
+#[test]
+fn open_change_close_with_versions() {
+    let dir = project(&[
+        ("datasources/events.datasource", DS),
+        ("pipes/totals.pipe", READER),
+    ]);
+    let path = dir.path().join("pipes/totals.pipe");
+    let u = uri(&path);
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(false), fast());
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    c.open(&path, READER, 1);
+    let d = c.next_diagnostics(&u);
+    assert_eq!(d["version"], 1);
+    assert!(codes(&d).is_empty());
+    // Break the table name with an incremental edit (line 2, "events" → "evnts").
+    let line = "    SELECT user_id, count() AS hits FROM events GROUP BY user_id";
+    let col = line.find("events").unwrap() as u32;
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 2, "character": col + 1}, "end": {"line": 2, "character": col + 2}}, "text": ""}
+        ]}),
+    );
+    let d = c.next_diagnostics(&u);
+    assert_eq!(d["version"], 2);
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    let range = &d["diagnostics"][0]["range"];
+    assert_eq!(range["start"], json!({"line": 2, "character": col}));
+    assert_eq!(range["end"], json!({"line": 2, "character": col + 5}));
+    // Close without saving: the file on disk (correct) takes over; no version.
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
+    let d = c.next_diagnostics(&u);
+    assert!(codes(&d).is_empty());
+    assert_eq!(d["version"], Value::Null);
+}
+
+#[test]
+fn edit_in_one_file_republishes_its_dependents() {
+    let dir = project(&[
+        ("datasources/events.datasource", DS),
+        ("datasources/daily.datasource", DS),
+        (
+            "pipes/base.pipe",
+            "NODE n\nSQL >\n    SELECT * FROM events\n",
+        ),
+        (
+            "pipes/reader.pipe",
+            "NODE m\nSQL >\n    SELECT * FROM base\n",
+        ),
+    ]);
+    let base = dir.path().join("pipes/base.pipe");
+    let reader = uri(&dir.path().join("pipes/reader.pipe"));
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let text = "NODE n\nSQL >\n    SELECT * FROM events\n";
+    c.open(&base, text, 1);
+    // Make `base` a materialized pipe: `reader` now reads a materialized pipe.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&base), "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}},
+             "text": "\nTYPE materialized\nDATASOURCE daily\n"}
+        ]}),
+    );
+    let d = c.next_diagnostics(&reader);
+    assert_eq!(codes(&d), vec!["reads-materialized-pipe"]);
+    let related = &d["diagnostics"][0]["relatedInformation"][0]["location"];
+    assert_eq!(related["uri"], uri(&base));
+    // Undo: the dependent is cleared again.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&base), "version": 3}, "contentChanges": [{"text": text}]}),
+    );
+    let d = c.next_diagnostics(&reader);
+    assert!(codes(&d).is_empty());
+}
+
+#[test]
+fn watched_file_changes_are_reindexed() {
+    let dir = project(&[
+        ("datasources/events.datasource", DS),
+        ("pipes/totals.pipe", READER),
+    ]);
+    let pipe = uri(&dir.path().join("pipes/totals.pipe"));
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    // A file created outside the editor.
+    let extra = dir.path().join("pipes/extra.pipe");
+    std::fs::write(&extra, "NODE x\nSQL >\n    SELECT * FROM nowhere\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&extra), "type": 1}]}),
+    );
+    let d = c.next_diagnostics(&uri(&extra));
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    // Deleted: its diagnostics are cleared.
+    std::fs::remove_file(&extra).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&extra), "type": 3}]}),
+    );
+    let d = c.next_diagnostics(&uri(&extra));
+    assert!(codes(&d).is_empty());
+    // The datasource deleted (a checkout): its reader now reads an unknown table.
+    let ds = dir.path().join("datasources/events.datasource");
+    std::fs::remove_file(&ds).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&ds), "type": 3}]}),
+    );
+    let d = c.next_diagnostics(&pipe);
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    // Restored and changed on disk.
+    std::fs::write(&ds, DS).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&ds), "type": 1}]}),
+    );
+    let d = c.next_diagnostics(&pipe);
+    assert!(codes(&d).is_empty());
+    // A whole folder deleted.
+    std::fs::remove_dir_all(dir.path().join("datasources")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&dir.path().join("datasources")), "type": 3}]}),
+    );
+    let d = c.next_diagnostics(&pipe);
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+}
+
+#[test]
+fn configuration_changes_severity_disables_rules_and_warns_once() {
+    let dir = project(&[("pipes/totals.pipe", READER)]);
+    let pipe = uri(&dir.path().join("pipes/totals.pipe"));
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(
+        dir.path(),
+        client_caps(true),
+        json!({"diagnostics": {"debounceMs": 0}, "bogus": 1}),
+    );
+    let warning = c.wait_for(|m| m["method"] == "window/showMessage");
+    assert_eq!(warning["params"]["type"], 2);
+    assert!(warning["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown setting `bogus`"));
+    let d = c.next_diagnostics(&pipe);
+    assert_eq!(d["diagnostics"][0]["severity"], 2);
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"tinybird": {"rules": {"unknown-table": "error"}}}}),
+    );
+    let d = c.next_diagnostics(&pipe);
+    assert_eq!(d["diagnostics"][0]["severity"], 1);
+    // Pull model: empty settings make the server ask (workspace/configuration).
+    c.configuration = json!({"rules": {"unknown-table": "off"}, "typo": true});
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": null}),
+    );
+    let d = c.next_diagnostics(&pipe);
+    assert!(codes(&d).is_empty());
+    let warnings: Vec<&Value> = c
+        .received
+        .iter()
+        .filter(|m| m["method"] == "window/showMessage")
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        2,
+        "one warning per settings change with problems"
+    );
+    assert!(warnings[1]["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`typo`"));
+}
+
+#[test]
+fn a_panicking_handler_gets_an_error_and_the_server_keeps_serving() {
+    let dir = project(&[("datasources/events.datasource", DS)]);
+    let path = dir.path().join("datasources/events.datasource");
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    c.open(&path, DS, 1);
+    let r = c.request("tinybird/debug/panic", json!({}));
+    assert_eq!(r["error"]["code"], -32603);
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("injected panic"));
+    let r = c.request("tinybird/debug/panic", json!({"in": "engine"}));
+    assert_eq!(r["error"]["code"], -32603);
+    // Still serving, with its state intact.
+    let r = c.request("tinybird/debug/document", json!({"uri": uri(&path)}));
+    assert_eq!(r["result"]["text"], DS);
+    let r = c.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri(&path)}}),
+    );
+    assert_eq!(r["result"][0]["startLine"], 0, "{r}");
+    let r = c.request("shutdown", Value::Null);
+    assert!(r.get("error").is_none());
+}
+
+#[test]
+fn positions_follow_the_negotiated_encoding() {
+    // An error after non-ASCII text on the same line.
+    let text =
+        "DESCRIPTION >\n    Café 😀 stats\n\nNODE n\nSQL >\n    SELECT 'é😀', x FROM nowhere\n";
+    let col_utf8 = "    SELECT 'é😀', x FROM ".len() as u64;
+    let col_utf16 = "    SELECT 'é😀', x FROM ".encode_utf16().count() as u64;
+    assert_ne!(col_utf8, col_utf16);
+    for (utf8, col) in [(true, col_utf8), (false, col_utf16)] {
+        let dir = project(&[("pipes/p.pipe", text)]);
+        let path = dir.path().join("pipes/p.pipe");
+        let mut c = LspClient::spawn(&[]);
+        c.initialize(dir.path(), client_caps(utf8), fast());
+        c.open(&path, text, 7);
+        let d = c.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 7
+        })["params"]
+            .clone();
+        assert_eq!(codes(&d), vec!["unknown-table"]);
+        assert_eq!(
+            d["diagnostics"][0]["range"]["start"],
+            json!({"line": 5, "character": col})
+        );
+    }
+}
+
+#[test]
+fn pull_diagnostics_when_the_client_supports_them() {
+    let dir = project(&[("pipes/totals.pipe", READER)]);
+    let pipe = uri(&dir.path().join("pipes/totals.pipe"));
+    let mut caps = client_caps(true);
+    caps["textDocument"]["diagnostic"] = json!({"dynamicRegistration": false});
+    caps["workspace"]["diagnostics"] = json!({"refreshSupport": true});
+    let mut c = LspClient::spawn(&[]);
+    let r = c.initialize(dir.path(), caps, fast());
+    assert_eq!(
+        r["result"]["capabilities"]["diagnosticProvider"]["workspaceDiagnostics"],
+        true
+    );
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": pipe}}),
+    );
+    assert_eq!(r["result"]["kind"], "full");
+    assert_eq!(r["result"]["items"][0]["code"], "unknown-table");
+    let id = r["result"]["resultId"].clone();
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": pipe}, "previousResultId": id}),
+    );
+    assert_eq!(r["result"]["kind"], "unchanged");
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    let items = r["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["uri"], pipe);
+    c.drain(Duration::from_millis(300));
+    assert!(
+        !c.received
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"),
+        "pull clients get no pushed diagnostics"
+    );
+}
