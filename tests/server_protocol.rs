@@ -362,3 +362,51 @@ fn pull_diagnostics_when_the_client_supports_them() {
         "pull clients get no pushed diagnostics"
     );
 }
+
+#[test]
+fn cancelled_requests_are_answered_as_cancelled() {
+    let dir = project(&[("datasources/events.datasource", DS)]);
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    let id = c.request_async("tinybird/debug/sleep", json!({"ms": 30000}));
+    c.notify("$/cancelRequest", json!({"id": id}));
+    let started = std::time::Instant::now();
+    let r = c.response(id);
+    assert_eq!(r["error"]["code"], -32800, "{r}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let r = c.request("tinybird/debug/stats", json!({}));
+    assert_eq!(r["result"]["projects"][0]["files"], 1);
+}
+
+#[test]
+fn every_workspace_folder_is_indexed() {
+    let a = project(&[(
+        "pipes/a.pipe",
+        "NODE n\nSQL >\n    SELECT * FROM missing_a\n",
+    )]);
+    let b = project(&[
+        (".tinyenv", "VERSION=0.0.1\n"),
+        (
+            "pipes/b.pipe",
+            "NODE n\nSQL >\n    SELECT * FROM missing_b\n",
+        ),
+    ]);
+    let mut c = LspClient::spawn(&[]);
+    c.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "workspaceFolders": [{"uri": uri(a.path()), "name": "a"}, {"uri": uri(b.path()), "name": "b"}],
+            "capabilities": client_caps(true),
+            "initializationOptions": fast(),
+        }),
+    );
+    c.notify("initialized", json!({}));
+    let r = c.request("tinybird/debug/stats", json!({}));
+    let projects = r["result"]["projects"].as_array().unwrap();
+    assert_eq!(projects.len(), 2, "{r}");
+    for (dir, name) in [(&a, "pipes/a.pipe"), (&b, "pipes/b.pipe")] {
+        let d = c.diagnostics_eventually(&uri(&dir.path().join(name)));
+        assert_eq!(codes(&d), vec!["unknown-table"]);
+    }
+}

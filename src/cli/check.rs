@@ -109,7 +109,8 @@ fn check_project(
     prefix: &str,
 ) -> Result<ProjectReport, CheckError> {
     let mut db = fs::load_project(root, all, exclude, dialect).map_err(CheckError)?;
-    let analysis = db.analyze(&fs::disk_loader);
+    db.analyze(&fs::disk_loader);
+    let analysis = db.take_analysis().expect("just analysed");
     let mut diagnostics = analysis.diagnostics;
     // Every datafile is reported; test files only when something is wrong in them.
     let mut paths: Vec<String> = db

@@ -63,6 +63,14 @@ pub struct ProjectDb {
     /// Loader path of an included file → the files that include it (may hold stale entries:
     /// they only cost a needless re-parse).
     included_by: HashMap<String, HashSet<String>>,
+    /// "Did you mean" answers, kept while the resource names stay the same.
+    suggestions: rules::Suggestions,
+    /// The last analysis, updated in place after edits that leave the project's structure as
+    /// it was.
+    last: Option<Analysis>,
+    /// Files were added or removed, tests changed or everything was re-parsed since `last`:
+    /// the next analysis rebuilds the project model.
+    structure_changed: bool,
 }
 
 impl ProjectDb {
@@ -77,6 +85,9 @@ impl ProjectDb {
             secrets: HashSet::new(),
             parsed_dialect: None,
             included_by: HashMap::new(),
+            suggestions: Default::default(),
+            last: None,
+            structure_changed: true,
         }
     }
 
@@ -99,6 +110,7 @@ impl ProjectDb {
                 }
             }
             let signals = [path_signals(rel), content_signals(rel, &text)].concat();
+            self.structure_changed |= !self.datafiles.contains_key(rel);
             self.datafiles.insert(
                 rel.to_string(),
                 FileEntry {
@@ -110,7 +122,10 @@ impl ProjectDb {
             self.invalidate_includers(rel);
             true
         } else if test_files::is_test_file(rel) {
-            self.tests.insert(rel.to_string(), text);
+            if self.tests.get(rel) != Some(&text) {
+                self.tests.insert(rel.to_string(), text);
+                self.structure_changed = true;
+            }
             true
         } else {
             let signals = path_signals(rel);
@@ -129,6 +144,7 @@ impl ProjectDb {
             | self.other_signals.remove(rel).is_some();
         if had {
             self.invalidate_includers(rel);
+            self.structure_changed = true;
         }
         had
     }
@@ -175,6 +191,7 @@ impl ProjectDb {
         for e in self.datafiles.values_mut() {
             e.parsed = None;
         }
+        self.structure_changed = true;
     }
 
     /// Re-parse the files that include `path` (relative to the root, or a loader path).
@@ -235,8 +252,10 @@ impl ProjectDb {
         }
     }
 
-    /// Parses what changed and analyses the whole project.
-    pub fn analyze(&mut self, loader: Loader) -> Analysis {
+    /// Parses what changed and analyses the whole project. After edits that keep the
+    /// project's structure (no file added or removed, each edited file still defining the same
+    /// resource), the model is updated in place rather than rebuilt.
+    pub fn analyze(&mut self, loader: Loader) -> &Analysis {
         let dialect = self.dialect();
         if self.parsed_dialect != Some(dialect.dialect) {
             self.invalidate_all();
@@ -248,46 +267,81 @@ impl ProjectDb {
             .filter(|(_, e)| e.parsed.is_none())
             .map(|(p, _)| p.clone())
             .collect();
-        for rel in stale {
-            let text = self.datafiles[&rel].text.clone();
-            let parsed = self.parse_file(&rel, &text, dialect.dialect, loader);
+        for rel in &stale {
+            let text = self.datafiles[rel].text.clone();
+            let parsed = self.parse_file(rel, &text, dialect.dialect, loader);
             for inc in &parsed.includes {
                 self.included_by
                     .entry(inc.clone())
                     .or_default()
                     .insert(rel.clone());
             }
-            if let Some(e) = self.datafiles.get_mut(&rel) {
+            if let Some(e) = self.datafiles.get_mut(rel) {
                 e.parsed = Some(Arc::new(parsed));
             }
         }
-        let parsed: Vec<(&String, &Arc<ParsedFile>)> = self
+        let mut project = match self.last.take() {
+            Some(last) if !self.structure_changed => {
+                let mut project = last.project;
+                let updated = stale.iter().all(|rel| {
+                    let fi = project.files.iter().position(|f| f.path == *rel);
+                    let new = self.datafiles[rel]
+                        .parsed
+                        .as_ref()
+                        .map(|p| p.source.clone());
+                    match (fi, new) {
+                        (Some(fi), Some(new)) => project.replace_file(fi, new),
+                        _ => false,
+                    }
+                });
+                updated.then_some(project)
+            }
+            _ => None,
+        };
+        if project.is_none() {
+            let sources = self
+                .datafiles
+                .values()
+                .filter_map(|e| Some(e.parsed.as_ref()?.source.clone()))
+                .collect();
+            let tests: Vec<(String, Arc<str>)> = self
+                .tests
+                .iter()
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect();
+            project = Some(Project::build(dialect.dialect, sources, &tests));
+        }
+        let project = project.unwrap_or_else(|| Project::build(dialect.dialect, vec![], &[]));
+        self.structure_changed = false;
+        let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = self
             .datafiles
             .iter()
-            .filter_map(|(p, e)| Some((p, e.parsed.as_ref()?)))
+            .filter_map(|(p, e)| {
+                let f = e.parsed.as_ref().filter(|f| !f.diagnostics.is_empty())?;
+                Some((p.clone(), f.diagnostics.clone()))
+            })
             .collect();
-        let sources = parsed.iter().map(|(_, p)| p.source.clone()).collect();
-        let tests: Vec<(String, Arc<str>)> = self
-            .tests
-            .iter()
-            .map(|(p, t)| (p.clone(), t.clone()))
-            .collect();
-        let project = Project::build(dialect.dialect, sources, &tests);
-        let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = parsed
-            .iter()
-            .filter(|(_, f)| !f.diagnostics.is_empty())
-            .map(|(p, f)| ((*p).clone(), f.diagnostics.clone()))
-            .collect();
-        for (path, found) in rules::check(&project) {
+        for (path, found) in rules::check_with(&project, &self.suggestions) {
             let list = diagnostics.entry(path).or_default();
             list.extend(found);
             list.sort_by_key(|d| (d.range.start, d.range.end));
         }
-        Analysis {
+        self.last.insert(Analysis {
             dialect,
             project,
             diagnostics,
-        }
+        })
+    }
+
+    /// The last analysis, if any.
+    pub fn analysis(&self) -> Option<&Analysis> {
+        self.last.as_ref()
+    }
+
+    /// Takes the last analysis out (the next one rebuilds the model).
+    pub fn take_analysis(&mut self) -> Option<Analysis> {
+        self.structure_changed = true;
+        self.last.take()
     }
 
     fn parse_file(&self, rel: &str, text: &str, dialect: Dialect, loader: Loader) -> ParsedFile {

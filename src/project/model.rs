@@ -480,6 +480,17 @@ impl Project {
         }
     }
 
+    /// A fingerprint of the set of resource names (equal sets, equal keys).
+    pub fn names_key(&self) -> u64 {
+        use std::hash::BuildHasher;
+        let build = rustc_hash::FxBuildHasher;
+        let mut key = self.by_name.len() as u64;
+        for name in self.by_name.keys() {
+            key = key.wrapping_add(build.hash_one(name));
+        }
+        key
+    }
+
     /// Resources named `name` (several when the name is defined twice).
     pub fn named(&self, name: &str) -> impl Iterator<Item = (usize, &Resource)> {
         self.by_name
@@ -519,34 +530,88 @@ impl Project {
 
     fn collect_edges(&mut self) {
         let mut edges = Vec::with_capacity(self.files.iter().map(|f| f.refs.len()).sum());
-        for (ri, r) in self.resources.iter().enumerate() {
-            if r.nodes.is_empty() && r.name_range != TextRange::empty(0) {
-                continue; // a datasource created by a materialized node: no own file content
-            }
-            let pipe = (r.kind == ResourceKind::Pipe).then_some(ri);
-            for fr in &self.files[r.file].refs {
-                let target = match fr.kind {
-                    EdgeKind::Sinks => self
-                        .named(&fr.to)
-                        .find(|(_, r)| r.kind == ResourceKind::Connection)
-                        .map_or(Target::Unknown, |(i, _)| Target::Resource(i)),
-                    EdgeKind::Reads => self.resolve(&fr.to, pipe),
-                    _ => self.resolve(&fr.to, None),
-                };
-                edges.push(Edge {
-                    from: Source::Resource(ri),
-                    from_node: fr.node.clone(),
-                    to: fr.to.clone(),
-                    target,
-                    kind: fr.kind,
-                    path: r.path.clone(),
-                    range: fr.range,
-                    branch: fr.branch.clone(),
-                    context: fr.context,
-                });
-            }
+        for ri in 0..self.resources.len() {
+            self.edges_of(ri, &mut edges);
         }
         self.edges = edges;
+    }
+
+    /// The edges from resource `ri`'s file references.
+    fn edges_of(&self, ri: usize, edges: &mut Vec<Edge>) {
+        let r = &self.resources[ri];
+        if r.nodes.is_empty() && r.name_range != TextRange::empty(0) {
+            return; // a datasource created by a materialized node: no own file content
+        }
+        let pipe = (r.kind == ResourceKind::Pipe).then_some(ri);
+        for fr in &self.files[r.file].refs {
+            let target = match fr.kind {
+                EdgeKind::Sinks => self
+                    .named(&fr.to)
+                    .find(|(_, r)| r.kind == ResourceKind::Connection)
+                    .map_or(Target::Unknown, |(i, _)| Target::Resource(i)),
+                EdgeKind::Reads => self.resolve(&fr.to, pipe),
+                _ => self.resolve(&fr.to, None),
+            };
+            edges.push(Edge {
+                from: Source::Resource(ri),
+                from_node: fr.node.clone(),
+                to: fr.to.clone(),
+                target,
+                kind: fr.kind,
+                path: r.path.clone(),
+                range: fr.range,
+                branch: fr.branch.clone(),
+                context: fr.context,
+            });
+        }
+    }
+
+    /// Replaces file `fi` by a new version of it, in place, when that cannot change how any
+    /// other file's names resolve: it defines the same resource (name and kind) and creates
+    /// the same legacy datasources. Only its own resource and edges are redone. Returns false
+    /// (and changes nothing) otherwise: rebuild the project.
+    pub fn replace_file(&mut self, fi: usize, new: Arc<SourceFile>) -> bool {
+        let old = &self.files[fi];
+        let same_resource = match (&old.resource, &new.resource) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.name == b.name && a.kind == b.kind,
+            _ => false,
+        };
+        let same_created = old.created_datasources.len() == new.created_datasources.len()
+            && old
+                .created_datasources
+                .iter()
+                .zip(&new.created_datasources)
+                .all(|(a, b)| a.0 == b.0);
+        if !same_resource || !same_created || old.path != new.path {
+            return false;
+        }
+        self.files[fi] = new;
+        let f = self.files[fi].clone();
+        let mine: Vec<usize> = (0..self.resources.len())
+            .filter(|&i| self.resources[i].file == fi)
+            .collect();
+        for &ri in &mine {
+            let r = &mut self.resources[ri];
+            if r.name_range == TextRange::empty(0) {
+                if let Some(own) = &f.resource {
+                    r.pipe_kind = own.pipe_kind;
+                    r.nodes = own.nodes.clone();
+                }
+            } else if let Some((_, range)) =
+                f.created_datasources.iter().find(|(n, _)| *n == r.name)
+            {
+                r.name_range = *range;
+            }
+        }
+        self.edges
+            .retain(|e| !matches!(e.from, Source::Resource(ri) if mine.contains(&ri)));
+        let mut edges = Vec::new();
+        for &ri in &mine {
+            self.edges_of(ri, &mut edges);
+        }
+        self.edges.extend(edges);
+        true
     }
 
     fn collect_test_edges(&mut self) {

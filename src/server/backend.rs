@@ -91,6 +91,16 @@ impl Backend {
         panic!("injected panic in a request handler");
     }
 
+    /// `tinybird/debug/sleep`: answers after `{"ms": N}` milliseconds (to test cancellation).
+    pub async fn debug_sleep(&self, params: Value) -> Result<Value> {
+        if !self.debug {
+            return Err(Error::method_not_found());
+        }
+        let ms = params.get("ms").and_then(Value::as_u64).unwrap_or(1000);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        Ok(Value::Null)
+    }
+
     /// `tinybird/debug/document`: an open document as the server has it.
     pub async fn debug_document(&self, params: Value) -> Result<Value> {
         if !self.debug {

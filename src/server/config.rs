@@ -227,8 +227,8 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                "`rules.x` must be \"off\", \"error\", \"warning\", \"info\" or \"hint\", not \"loud\"",
                 "unknown setting `diagnostics.colour`",
+                "`rules.x` must be \"off\", \"error\", \"warning\", \"info\" or \"hint\", not \"loud\"",
                 "unknown setting `typo`"
             ]
         );

@@ -16,7 +16,7 @@ use super::folding;
 use super::outbox::{Outbox, Outgoing};
 use super::position::PositionEncoding;
 use crate::fs;
-use crate::project::db::{Analysis, ProjectDb};
+use crate::project::db::ProjectDb;
 use crate::project::is_datafile;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -155,7 +155,6 @@ struct ProjectSlot {
     root: PathBuf,
     db: ProjectDb,
     dirty: bool,
-    analysis: Option<Analysis>,
 }
 
 /// What the client was last told about a file.
@@ -461,7 +460,6 @@ impl Engine {
             root,
             db,
             dirty: true,
-            analysis: None,
         });
     }
 
@@ -659,15 +657,15 @@ impl Engine {
             if !self.projects[i].dirty {
                 continue;
             }
-            let analysis = {
+            {
                 let docs = &self.docs;
                 let loader = |p: &str| {
                     docs.get(Path::new(p))
                         .map(|d| d.text().to_string())
                         .or_else(|| fs::disk_loader(p))
                 };
-                self.projects[i].db.analyze(&loader)
-            };
+                self.projects[i].db.analyze(&loader);
+            }
             self.projects[i].dirty = false;
             if let Some(rx) = rx {
                 let mut stale = false;
@@ -685,13 +683,10 @@ impl Engine {
                 if stale {
                     // Newer text is waiting: publishing now would show stale results.
                     self.projects[i].dirty = true;
-                    self.projects[i].analysis = Some(analysis);
                     return;
                 }
             }
-            let old = self.projects[i].analysis.replace(analysis);
             self.publish_project(i);
-            drop(old);
         }
     }
 
@@ -719,7 +714,7 @@ impl Engine {
 
     fn publish_project(&mut self, i: usize) {
         let slot = &self.projects[i];
-        let Some(analysis) = &slot.analysis else {
+        let Some(analysis) = slot.db.analysis() else {
             return;
         };
         let root = slot.root.clone();

@@ -47,6 +47,7 @@ pub fn run() -> i32 {
         .custom_method("tinybird/debug/panic", backend::Backend::debug_panic)
         .custom_method("tinybird/debug/document", backend::Backend::debug_document)
         .custom_method("tinybird/debug/stats", backend::Backend::debug_stats)
+        .custom_method("tinybird/debug/sleep", backend::Backend::debug_sleep)
         .finish();
         let service = ordered::Ordered::new(service, engine, code);
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)

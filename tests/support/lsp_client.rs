@@ -173,6 +173,14 @@ impl LspClient {
             .clone()
     }
 
+    /// The diagnostics of `uri`: the last received, or else the next.
+    pub fn diagnostics_eventually(&mut self, uri: &str) -> Value {
+        match self.last_diagnostics(uri) {
+            Some(d) => d,
+            None => self.next_diagnostics(uri),
+        }
+    }
+
     /// The last `publishDiagnostics` received for `uri`, if any.
     pub fn last_diagnostics(&self, uri: &str) -> Option<Value> {
         self.received

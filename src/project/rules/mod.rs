@@ -10,14 +10,22 @@ mod unknown_table;
 
 use super::model::Project;
 use crate::diagnostics::Diagnostic;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 /// Diagnostics by file path (relative to the project root).
 pub type FileDiagnostics = BTreeMap<String, Vec<Diagnostic>>;
 
 pub fn check(p: &Project) -> FileDiagnostics {
+    check_with(p, &Suggestions::default())
+}
+
+/// [`check`], reusing "did you mean" answers from earlier runs over the same resource names
+/// (the language server keeps one [`Suggestions`] per project across edits).
+pub fn check_with(p: &Project, suggestions: &Suggestions) -> FileDiagnostics {
+    suggestions.reset_unless(p.names_key());
     let mut out = FileDiagnostics::new();
-    unknown_table::check(p, &mut out);
+    unknown_table::check(p, suggestions, &mut out);
     missing_target::check(p, &mut out);
     reads_materialized_pipe::check(p, &mut out);
     duplicate_resource::check(p, &mut out);
@@ -33,12 +41,46 @@ fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
     out.entry(path.to_string()).or_default().push(d);
 }
 
+/// Memoised "did you mean" over every resource name of a project: comparing one unknown name
+/// with thousands of resources is the costliest step of the rules, and the answers stay valid
+/// until the set of names changes.
+#[derive(Default)]
+pub struct Suggestions {
+    key: Mutex<u64>,
+    memo: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl Suggestions {
+    fn reset_unless(&self, key: u64) {
+        let mut k = self.key.lock().unwrap_or_else(|e| e.into_inner());
+        if *k != key {
+            *k = key;
+            self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    /// The resource name closest to `name`, if close enough.
+    fn resource_like(&self, p: &Project, name: &str) -> Option<String> {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = memo.get(name) {
+            return s.clone();
+        }
+        let s = did_you_mean(name, p.resources.iter().map(|r| r.name.as_str())).map(str::to_string);
+        memo.insert(name.to_string(), s.clone());
+        s
+    }
+}
+
 /// The closest candidate to `name` (for "did you mean"), if it is close enough.
 fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    best_match(name, candidates).map(|(_, c)| c)
+}
+
+/// The candidate most similar to `name` (Jaro-Winkler ≥ 0.85) and its score.
+fn best_match<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<(f64, &'a str)> {
     candidates
         .filter(|c| *c != name)
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(s, _)| *s >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }

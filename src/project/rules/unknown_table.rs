@@ -1,19 +1,33 @@
 //! `unknown-table`: a node or test reads a name that is no datasource, pipe, node of the same
 //! pipe, CTE, Tinybird service data source or table of another workspace.
 
-use super::{did_you_mean, push, FileDiagnostics};
+use super::{best_match, push, FileDiagnostics, Suggestions};
 use crate::diagnostics::Diagnostic;
 use crate::project::model::{EdgeKind, Project, Source, Target};
 
-pub fn check(p: &Project, out: &mut FileDiagnostics) {
+pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) {
     for e in &p.edges {
         if e.target != Target::Unknown || !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads) {
             continue;
         }
-        let mut candidates: Vec<&str> = p.resources.iter().map(|r| r.name.as_str()).collect();
-        if let Source::Resource(i) = e.from {
-            candidates.extend(p.resources[i].nodes.iter().map(|n| n.name.as_str()));
-        }
+        // The closest resource (memoised), or a closer node of the same pipe.
+        let resource = suggestions.resource_like(p, &e.to);
+        let node = match e.from {
+            Source::Resource(i) => {
+                best_match(&e.to, p.resources[i].nodes.iter().map(|n| n.name.as_str()))
+            }
+            Source::Test(_) => None,
+        };
+        let suggestion = match (resource, node) {
+            (Some(r), Some((score, n))) => {
+                if strsim::jaro_winkler(&e.to, &r) >= score {
+                    Some(r)
+                } else {
+                    Some(n.to_string())
+                }
+            }
+            (r, n) => r.or(n.map(|(_, n)| n.to_string())),
+        };
         let mut msg = if e.to.starts_with("tinybird.") || e.to.starts_with("organization.") {
             format!("`{}` is not a Tinybird service data source", e.to)
         } else {
@@ -22,7 +36,7 @@ pub fn check(p: &Project, out: &mut FileDiagnostics) {
                 e.to
             )
         };
-        if let Some(s) = did_you_mean(&e.to, candidates.into_iter()) {
+        if let Some(s) = suggestion {
             msg.push_str(&format!(" (did you mean `{s}`?)"));
         }
         if let Some(b) = e.branch.as_ref().filter(|b| !b.taken_by_official) {

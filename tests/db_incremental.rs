@@ -1,0 +1,115 @@
+//! The project database updates its model in place after edits that keep the project's
+//! structure. This checks, on the fixture projects and every corpus project, that after each of
+//! many edits the incremental result (diagnostics and graph) equals a fresh analysis of the
+//! same texts.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use tinybird_lsp::fs::{disk_loader, load_project, walk};
+use tinybird_lsp::project::db::ProjectDb;
+use tinybird_lsp::project::graph::Graph;
+
+/// Diagnostics and graph edges, order-independent.
+fn fingerprint(db: &mut ProjectDb) -> (String, BTreeSet<String>) {
+    let a = db.analyze(&disk_loader);
+    let diags = format!("{:?}", a.diagnostics);
+    let g = Graph::of(&a.project);
+    let edges = g
+        .edges
+        .iter()
+        .map(|e| format!("{} -{}-> {}", e.from, e.kind, e.to))
+        .collect();
+    (diags, edges)
+}
+
+fn check_project(root: &Path) -> usize {
+    let files = walk(root);
+    let Ok(mut db) = load_project(root, &files, &[], None) else {
+        return 0;
+    };
+    fingerprint(&mut db);
+    let datafiles: Vec<String> = db
+        .paths()
+        .filter(|p| p.ends_with(".pipe") || p.ends_with(".datasource"))
+        .map(str::to_string)
+        .collect();
+    let mut checked = 0;
+    for (k, rel) in datafiles.iter().enumerate() {
+        let text = db.text(rel).unwrap().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        // Edits that keep the resource: drop a line, duplicate one, rename tables and nodes.
+        let mut edits = vec![
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != (k * 7) % lines.len().max(1))
+                .map(|(_, l)| *l)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            text.replacen("FROM ", "FROM x_", 1),
+            text.replacen("NODE ", "NODE renamed_", 1),
+            text.replacen("TYPE materialized", "TYPE endpoint", 1),
+            format!(
+                "{text}\nTYPE materialized\nDATASOURCE {}\n",
+                datafiles[0]
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .split('.')
+                    .next()
+                    .unwrap()
+            ),
+        ];
+        edits.push(text.clone());
+        for edit in edits {
+            db.set_file(rel, Arc::from(edit.as_str()));
+            let incremental = fingerprint(&mut db);
+            // The same texts analysed from scratch.
+            let mut fresh = ProjectDb::new(db.root(), None);
+            for p in db.paths().map(str::to_string).collect::<Vec<_>>() {
+                fresh.set_file(&p, db.text(&p).unwrap());
+            }
+            // Files that only tell the dialect (`.tinyenv`, ...).
+            for p in files.iter().filter(|p| !db.contains(p)) {
+                fresh.set_file(p, Arc::from(""));
+            }
+            let full = fingerprint(&mut fresh);
+            assert_eq!(
+                incremental.0,
+                full.0,
+                "diagnostics differ after editing {rel} in {}",
+                root.display()
+            );
+            assert_eq!(
+                incremental.1,
+                full.1,
+                "graph differs after editing {rel} in {}",
+                root.display()
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn incremental_analysis_equals_a_fresh_one() {
+    let mut checked = 0;
+    for fixture in [
+        "tests/fixtures/check/project-graph",
+        "tests/fixtures/check/broken-classic",
+    ] {
+        checked += check_project(Path::new(fixture));
+    }
+    let corpus = Path::new("../shared/corpus");
+    if corpus.exists() {
+        for e in std::fs::read_dir(corpus).unwrap().flatten() {
+            if e.path().is_dir() {
+                checked += check_project(&e.path());
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} edits checked");
+    eprintln!("{checked} edits: incremental == fresh");
+}
