@@ -45,9 +45,19 @@ pub fn root_of_file(file: &Path) -> PathBuf {
 /// Every file below `root` (relative paths, `/`-separated, sorted), skipping hidden and build
 /// folders.
 pub fn walk(root: &Path) -> Vec<String> {
+    walk_bounded(root, usize::MAX).0
+}
+
+/// [`walk`], stopping after `max` files (the language server must not read a whole home folder
+/// because a project marker sits there). Returns the files and whether it stopped early.
+pub fn walk_bounded(root: &Path, max: usize) -> (Vec<String>, bool) {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
+        if out.len() >= max {
+            out.sort();
+            return (out, true);
+        }
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
         };
@@ -65,7 +75,7 @@ pub fn walk(root: &Path) -> Vec<String> {
         }
     }
     out.sort();
-    out
+    (out, false)
 }
 
 /// The projects in a folder, as folders relative to it (`""` for the folder itself): the folder

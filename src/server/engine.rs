@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 use tree_sitter::Parser;
 
+/// A folder with more files than this is not read whole (a home folder opened by mistake).
+const MAX_WALK_FILES: usize = 100_000;
+
 /// What the engine is asked to do.
 pub enum Msg {
     Initialize(Box<Negotiated>),
@@ -427,7 +430,7 @@ impl Engine {
             }
             // A project not indexed yet (a file opened from outside the workspace folders,
             // or a project a checkout created): index it now.
-            let all = fs::walk(&root);
+            let all = self.walk(&root);
             let db =
                 fs::load_project(&root, &all, &[], self.settings.dialect).unwrap_or_else(|e| {
                     tracing::warn!("{e}");
@@ -464,22 +467,19 @@ impl Engine {
     }
 
     fn apply_open_docs(&mut self) {
-        for (path, doc) in &self.docs {
-            let Some(i) = self
-                .projects
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| path.starts_with(&s.root))
-                .max_by_key(|(_, s)| s.root.components().count())
-                .map(|(i, _)| i)
-            else {
-                continue;
-            };
+        let open: Vec<(usize, String, Arc<str>)> = self
+            .docs
+            .iter()
+            .filter_map(|(path, doc)| {
+                let i = self.project_of(path)?;
+                let rel = relative(&self.projects[i].root, path)?;
+                Some((i, rel, Arc::from(doc.text())))
+            })
+            .collect();
+        for (i, rel, text) in open {
             let s = &mut self.projects[i];
-            if let Some(rel) = relative(&s.root, path) {
-                s.db.set_file(&rel, Arc::from(doc.text()));
-                s.dirty = true;
-            }
+            s.db.set_file(&rel, text);
+            s.dirty = true;
         }
     }
 
@@ -517,7 +517,7 @@ impl Engine {
         );
         let mut files = 0;
         for (fi, folder) in folders.iter().enumerate() {
-            let all = fs::walk(folder);
+            let all = self.walk(folder);
             let roots = fs::project_roots(folder, &all);
             for r in &roots {
                 let root = if r.is_empty() {
@@ -534,7 +534,7 @@ impl Engine {
                         roots.iter().filter(|x| !x.is_empty()).cloned().collect(),
                     )
                 } else {
-                    (fs::walk(&root), Vec::new())
+                    (self.walk(&root), Vec::new())
                 };
                 match fs::load_project(&root, &listing, &exclude, self.settings.dialect) {
                     Ok(db) => {
@@ -576,6 +576,24 @@ impl Engine {
         );
     }
 
+    /// Lists a folder's files, at most [`MAX_WALK_FILES`] (with a warning beyond).
+    fn walk(&self, root: &Path) -> Vec<String> {
+        let (files, truncated) = fs::walk_bounded(root, MAX_WALK_FILES);
+        if truncated {
+            let text = format!(
+                "Tinybird: {} holds more than {MAX_WALK_FILES} files; only the first were read. Open the project folder itself.",
+                root.display()
+            );
+            tracing::warn!("{text}");
+            self.out.send(Outgoing::Message {
+                typ: lsp::MessageType::WARNING,
+                text,
+                show: true,
+            });
+        }
+        files
+    }
+
     // ---- watched files and configuration --------------------------------------------------
 
     fn watched(&mut self, p: lsp::DidChangeWatchedFilesParams) {
@@ -592,7 +610,7 @@ impl Engine {
             }
             if path.is_dir() {
                 // A folder appeared (a checkout): read what is relevant below it.
-                for rel in fs::walk(&path) {
+                for rel in self.walk(&path) {
                     let file = path.join(&rel);
                     if is_relevant_path(&file) {
                         if let Ok(text) = fs::read_text(&file) {
@@ -933,13 +951,16 @@ fn relative(root: &Path, path: &Path) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// Whether a file outside the editor matters to a project: datafiles, test files, `.env.local`
+/// and files that tell the dialect.
 fn is_relevant_path(path: &Path) -> bool {
     let name = path.to_string_lossy();
+    let file = path.file_name().map_or("", |n| n.to_str().unwrap_or(""));
     is_datafile(&name)
         || name.ends_with(".yaml")
         || name.ends_with(".yml")
-        || name.ends_with(".env.local")
-        || ProjectDb::is_relevant(path.file_name().map_or("", |n| n.to_str().unwrap_or("")))
+        || file == ".env.local"
+        || ProjectDb::is_relevant(file)
 }
 
 pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
