@@ -410,3 +410,33 @@ fn every_workspace_folder_is_indexed() {
         assert_eq!(codes(&d), vec!["unknown-table"]);
     }
 }
+
+#[test]
+fn workspace_folders_added_and_removed() {
+    let a = project(&[("pipes/a.pipe", READER)]);
+    let b = project(&[(
+        "pipes/b.pipe",
+        "NODE n\nSQL >\n    SELECT * FROM missing_b\n",
+    )]);
+    let b_pipe = uri(&b.path().join("pipes/b.pipe"));
+    let mut c = LspClient::spawn(&[]);
+    let r = c.initialize(a.path(), client_caps(true), fast());
+    assert_eq!(
+        r["result"]["capabilities"]["workspace"]["workspaceFolders"]["changeNotifications"],
+        true
+    );
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(b.path()), "name": "b"}], "removed": []}}),
+    );
+    let d = c.next_diagnostics(&b_pipe);
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": uri(b.path()), "name": "b"}]}}),
+    );
+    let d = c.next_diagnostics(&b_pipe);
+    assert!(codes(&d).is_empty(), "cleared when its folder is removed");
+    let r = c.request("tinybird/debug/stats", json!({}));
+    assert_eq!(r["result"]["projects"].as_array().unwrap().len(), 1);
+}

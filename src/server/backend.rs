@@ -155,6 +155,13 @@ impl LanguageServer for Backend {
                 })
             }),
             folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+            workspace: Some(lsp::WorkspaceServerCapabilities {
+                workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(lsp::OneOf::Left(true)),
+                }),
+                file_operations: None,
+            }),
             ..Default::default()
         };
         Ok(lsp::InitializeResult {
@@ -176,6 +183,10 @@ impl LanguageServer for Backend {
         // Answered after everything queued before it (the engine stops publishing).
         self.engine.query(|e| e.set_shutting_down()).await;
         Ok(())
+    }
+
+    async fn did_change_workspace_folders(&self, params: lsp::DidChangeWorkspaceFoldersParams) {
+        self.engine.send(Msg::Folders(params.event));
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
