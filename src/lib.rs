@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diagnostics;
 pub mod fs;
+pub mod migration;
 pub mod project;
 pub mod server;
 pub mod sql;

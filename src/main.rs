@@ -58,6 +58,10 @@ enum Command {
         /// Override the detected dialect.
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
+        /// "Now" for the migration timing rules, `YYYY-MM-DD HH:MM:SS` in UTC (default: the
+        /// clock).
+        #[arg(long, value_parser = parse_now)]
+        now: Option<i64>,
     },
     /// Print the project's dependency graph: resources and tests, and what reads,
     /// materializes into, copies into or sinks to what.
@@ -75,6 +79,21 @@ enum Command {
     Serve,
 }
 
+fn parse_now(s: &str) -> Result<i64, String> {
+    tinybird_lsp::migration::instant::parse_datetime(s)
+        .filter(|(_, _, g)| *g == tinybird_lsp::migration::instant::Granularity::Second)
+        .map(|(secs, _, _)| secs)
+        .ok_or_else(|| format!("expected YYYY-MM-DD HH:MM:SS (UTC), not `{s}`"))
+}
+
+/// The clock, in seconds since the epoch.
+fn clock() -> Option<i64> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -89,7 +108,14 @@ fn main() -> ExitCode {
             path,
             format,
             dialect,
-        }) => match check::check_path(&path, dialect.map(DialectArg::dialect)) {
+            now,
+        }) => match check::check_path(
+            &path,
+            check::CheckOptions {
+                dialect: dialect.map(DialectArg::dialect),
+                now: now.or_else(clock),
+            },
+        ) {
             Ok(report) => {
                 if format == Format::Json {
                     println!("{}", render::json(&report));
@@ -114,7 +140,13 @@ fn main() -> ExitCode {
             path,
             format,
             dialect,
-        }) => match check::check_path(&path, dialect.map(DialectArg::dialect)) {
+        }) => match check::check_path(
+            &path,
+            check::CheckOptions {
+                dialect: dialect.map(DialectArg::dialect),
+                now: None,
+            },
+        ) {
             Ok(report) => {
                 let graphs = report
                     .projects

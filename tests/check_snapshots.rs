@@ -3,7 +3,11 @@
 //! <name>.graph.json. Set UPDATE_SNAPSHOTS=1 to rewrite them.
 
 use std::path::Path;
-use tinybird_lsp::cli::{check::check_path, render};
+use tinybird_lsp::cli::{
+    check::{check_path, CheckOptions},
+    render,
+};
+use tinybird_lsp::migration::instant::parse_datetime;
 use tinybird_lsp::project::graph::Graph;
 
 #[test]
@@ -16,7 +20,12 @@ fn check_output_matches_snapshots() {
             continue;
         }
         n += 1;
-        let report = check_path(&entry.path(), None).unwrap();
+        // `<name>.now` fixes "now" for the time-dependent rules.
+        let now = std::fs::read_to_string(entry.path().with_extension("now"))
+            .ok()
+            .and_then(|t| parse_datetime(t.trim()))
+            .map(|(secs, _, _)| secs);
+        let report = check_path(&entry.path(), CheckOptions { dialect: None, now }).unwrap();
         let graph = Graph::of(&report.projects[0].project).to_json() + "\n";
         let outputs = [
             (

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use tinybird_lsp::cli::check::check_path;
+use tinybird_lsp::cli::check::{check_path, CheckOptions};
 use tinybird_lsp::project::model::{EdgeKind, Source, Target};
 use tinybird_lsp::syntax::Dialect;
 
@@ -29,7 +29,14 @@ fn every_official_edge_is_ours_and_extra_edges_are_explained() {
         let root_rel = v["root"].as_str().unwrap();
         let root = shared().join("corpus").join(root_rel);
         // The official graph is Classic's; read the project as Classic too.
-        let report = check_path(&root, Some(Dialect::Classic)).unwrap();
+        let report = check_path(
+            &root,
+            CheckOptions {
+                dialect: Some(Dialect::Classic),
+                now: None,
+            },
+        )
+        .unwrap();
         let project = &report
             .projects
             .iter()

@@ -2,12 +2,16 @@
 //! what feeds X, which node materializes into X, which endpoints are downstream of X.
 
 use std::path::Path;
-use tinybird_lsp::cli::check::check_path;
+use tinybird_lsp::cli::check::{check_path, CheckOptions};
 use tinybird_lsp::project::model::{Edge, Project};
 
 fn project() -> Project {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/project-graph");
-    check_path(&root, None).unwrap().projects.remove(0).project
+    check_path(&root, CheckOptions::default())
+        .unwrap()
+        .projects
+        .remove(0)
+        .project
 }
 
 fn sources(p: &Project, edges: Vec<&Edge>) -> Vec<String> {

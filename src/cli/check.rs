@@ -51,7 +51,17 @@ impl std::fmt::Display for CheckError {
     }
 }
 
-pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, CheckError> {
+/// How to check.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckOptions {
+    /// Overrides the detected dialect.
+    pub dialect: Option<Dialect>,
+    /// "Now" for the time-dependent migration rules (seconds since the epoch, UTC); `None`
+    /// leaves those rules out.
+    pub now: Option<i64>,
+}
+
+pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| CheckError(format!("cannot read `{}`: {e}", path.display())))?;
     if !meta.is_dir() {
@@ -67,7 +77,7 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|_| path.to_string_lossy().to_string());
         let all = fs::walk(&root);
-        let project = check_project(&root, &all, &[], Some(&rel), dialect, "")?;
+        let project = check_project(&root, &all, &[], Some(&rel), opts, "")?;
         return Ok(CheckReport {
             projects: vec![project],
         });
@@ -81,7 +91,7 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
     for r in &roots {
         if r.is_empty() {
             let nested: Vec<String> = roots.iter().filter(|x| !x.is_empty()).cloned().collect();
-            projects.push(check_project(path, &all, &nested, None, dialect, "")?);
+            projects.push(check_project(path, &all, &nested, None, opts, "")?);
         } else {
             let sub = path.join(r);
             let files = fs::walk(&sub);
@@ -90,7 +100,7 @@ pub fn check_path(path: &Path, dialect: Option<Dialect>) -> Result<CheckReport, 
                 &files,
                 &[],
                 None,
-                dialect,
+                opts,
                 &format!("{r}/"),
             )?);
         }
@@ -105,10 +115,11 @@ fn check_project(
     all: &[String],
     exclude: &[String],
     only: Option<&str>,
-    dialect: Option<Dialect>,
+    opts: CheckOptions,
     prefix: &str,
 ) -> Result<ProjectReport, CheckError> {
-    let mut db = fs::load_project(root, all, exclude, dialect).map_err(CheckError)?;
+    let mut db = fs::load_project(root, all, exclude, opts.dialect).map_err(CheckError)?;
+    db.set_now(opts.now);
     db.analyze(&fs::disk_loader);
     let analysis = db.take_analysis().expect("just analysed");
     let mut diagnostics = analysis.diagnostics;

@@ -65,6 +65,8 @@ pub struct ProjectDb {
     included_by: HashMap<String, HashSet<String>>,
     /// "Did you mean" answers, kept while the resource names stay the same.
     suggestions: rules::Suggestions,
+    /// "Now" for the migration rules that depend on the time (seconds since the epoch, UTC).
+    now: Option<i64>,
     /// The last analysis, updated in place after edits that leave the project's structure as
     /// it was.
     last: Option<Analysis>,
@@ -86,6 +88,7 @@ impl ProjectDb {
             parsed_dialect: None,
             included_by: HashMap::new(),
             suggestions: Default::default(),
+            now: None,
             last: None,
             structure_changed: true,
         }
@@ -178,6 +181,12 @@ impl ProjectDb {
             self.secrets = secrets;
             self.invalidate_all();
         }
+    }
+
+    /// Sets "now" (seconds since the epoch, UTC) for the time-dependent migration rules;
+    /// `None` leaves them out.
+    pub fn set_now(&mut self, now: Option<i64>) {
+        self.now = now;
     }
 
     pub fn set_dialect_override(&mut self, dialect: Option<Dialect>) {
@@ -321,7 +330,7 @@ impl ProjectDb {
                 Some((p.clone(), f.diagnostics.clone()))
             })
             .collect();
-        for (path, found) in rules::check_with(&project, &self.suggestions) {
+        for (path, found) in rules::check_with(&project, &self.suggestions, self.now) {
             let list = diagnostics.entry(path).or_default();
             list.extend(found);
             list.sort_by_key(|d| (d.range.start, d.range.end));

@@ -256,6 +256,21 @@ impl Engine {
         self.negotiated.as_ref().is_some_and(|n| n.pull)
     }
 
+    /// "Now" for the migration timing rules: the `migration.now` setting, else the clock.
+    fn now(&self) -> Option<i64> {
+        self.settings
+            .now
+            .as_deref()
+            .and_then(crate::migration::instant::parse_datetime)
+            .map(|(secs, _, _)| secs)
+            .or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs() as i64)
+            })
+    }
+
     fn schedule(&mut self) {
         let due = Instant::now() + Duration::from_millis(self.settings.debounce_ms);
         self.deadline = Some(due);
@@ -739,6 +754,8 @@ impl Engine {
             if !self.projects[i].dirty {
                 continue;
             }
+            let now = self.now();
+            self.projects[i].db.set_now(now);
             {
                 let docs = &self.docs;
                 let loader = |p: &str| {

@@ -17,12 +17,13 @@ use std::sync::Mutex;
 pub type FileDiagnostics = BTreeMap<String, Vec<Diagnostic>>;
 
 pub fn check(p: &Project) -> FileDiagnostics {
-    check_with(p, &Suggestions::default())
+    check_with(p, &Suggestions::default(), None)
 }
 
 /// [`check`], reusing "did you mean" answers from earlier runs over the same resource names
 /// (the language server keeps one [`Suggestions`] per project across edits).
-pub fn check_with(p: &Project, suggestions: &Suggestions) -> FileDiagnostics {
+/// `now` (seconds since the epoch, UTC) enables the migration rules that depend on the time.
+pub fn check_with(p: &Project, suggestions: &Suggestions, now: Option<i64>) -> FileDiagnostics {
     suggestions.reset_unless(p.names_key());
     let mut out = FileDiagnostics::new();
     unknown_table::check(p, suggestions, &mut out);
@@ -30,6 +31,7 @@ pub fn check_with(p: &Project, suggestions: &Suggestions) -> FileDiagnostics {
     reads_materialized_pipe::check(p, &mut out);
     duplicate_resource::check(p, &mut out);
     dependency_cycle::check(p, &mut out);
+    crate::migration::rules::check(p, now, &mut out);
     for d in out.values_mut() {
         d.sort_by_key(|d| (d.range.start, d.range.end, d.code));
         d.dedup();

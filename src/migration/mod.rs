@@ -1,0 +1,366 @@
+//! Materialized-view migrations, recognised from the files alone (../shared/reference/
+//! migration-strategies.md). Every datasource's writers (materialized and copy nodes) are
+//! listed with the time bounds of their WHERE/PREWHERE; a datasource with a live writer cut
+//! at an instant (`ts > T`) is a migration target N, its backfills are the writers bounded
+//! above (`ts <= T`) or copying a legacy target, and the legacy target L is paired by
+//! structure: fed from the same source, with (nearly) all of its columns in N.
+//!
+//! Pure: built from the [`Project`]; the rules in [`rules`] read it.
+
+pub mod instant;
+pub mod rules;
+
+use crate::project::model::{EdgeKind, NodeInfo, Project, ResourceKind, Source, Target};
+use crate::sql::facts::{CompareOp, Comparison, RefContext};
+use crate::syntax::model::Column;
+use crate::text::TextRange;
+use instant::{column_granularity, column_zone, parse_value, Granularity, Instant};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What a time bound compares with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoundValue {
+    Instant(Instant),
+    /// A template parameter (`{{ DateTime(end) }}`): chosen at run time.
+    Parameter(String),
+}
+
+/// `column op value` on a time column, in a writer's WHERE or PREWHERE.
+#[derive(Clone, Debug)]
+pub struct Bound {
+    pub column: String,
+    /// Conversions around the column, outermost first (`toDate`, `toStartOfHour`).
+    pub wrappers: Vec<String>,
+    pub op: CompareOp,
+    pub value: BoundValue,
+    /// The comparison in the file.
+    pub range: TextRange,
+    /// The value in the file.
+    pub value_range: TextRange,
+    /// From `BETWEEN` (inclusive at both ends).
+    pub between: bool,
+    /// The column's timezone and granularity, from the source's SCHEMA when known.
+    pub column_zone: Option<String>,
+    pub column_granularity: Option<Granularity>,
+}
+
+impl Bound {
+    pub fn is_lower(&self) -> bool {
+        matches!(self.op, CompareOp::Gt | CompareOp::Ge)
+    }
+    pub fn is_upper(&self) -> bool {
+        matches!(self.op, CompareOp::Lt | CompareOp::Le)
+    }
+    pub fn instant(&self) -> Option<&Instant> {
+        match &self.value {
+            BoundValue::Instant(i) => Some(i),
+            BoundValue::Parameter(_) => None,
+        }
+    }
+    /// The column as compared: `timestamp`, `toDate(timestamp)`.
+    pub fn column_expr(&self) -> String {
+        let mut s = self.column.clone();
+        for w in self.wrappers.iter().rev() {
+            s = format!("{w}({s})");
+        }
+        s
+    }
+    /// The effective timezone of the value.
+    pub fn zone(&self) -> Option<&str> {
+        self.instant()
+            .map(|i| i.effective_zone(self.column_zone.as_deref()))
+    }
+}
+
+/// A materialized or copy node and the datasource it writes.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    pub pipe: usize,
+    pub node: usize,
+    pub kind: EdgeKind,
+    pub target: usize,
+    /// The DATASOURCE / TARGET_DATASOURCE value in the pipe file.
+    pub target_range: TextRange,
+    pub path: Arc<str>,
+    /// The first table of its FROM, as written.
+    pub source: Option<String>,
+    /// Where the source is named in the file.
+    pub source_range: Option<TextRange>,
+    pub bounds: Vec<Bound>,
+    /// `COPY_MODE` (copy nodes), lower-cased, and where it is written.
+    pub copy_mode: Option<(String, TextRange)>,
+    /// The node's SQL has no SELECT facts (a template it could not render, ...).
+    pub opaque: bool,
+}
+
+impl Writer {
+    pub fn lower(&self) -> impl Iterator<Item = &Bound> {
+        self.bounds.iter().filter(|b| b.is_lower())
+    }
+    pub fn upper(&self) -> impl Iterator<Item = &Bound> {
+        self.bounds.iter().filter(|b| b.is_upper())
+    }
+    /// A live side cut at an instant: materialized, bounded below, not above.
+    pub fn is_live_with_cutoff(&self) -> bool {
+        self.kind == EdgeKind::MaterializesInto
+            && self.lower().any(|b| b.instant().is_some())
+            && self.upper().next().is_none()
+    }
+    /// A backfill: bounded above by an instant or a parameter.
+    pub fn is_bounded_backfill(&self) -> bool {
+        self.upper().next().is_some()
+    }
+}
+
+/// A migration: the new target, its legacy counterpart when one is recognised, and the
+/// indexes (into [`Migrations::writers`]) of its live sides and backfills.
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub new: usize,
+    pub legacy: Option<usize>,
+    pub live: Vec<usize>,
+    pub backfills: Vec<usize>,
+}
+
+/// Every writer of the project and the migrations among them.
+pub struct Migrations {
+    pub writers: Vec<Writer>,
+    pub migrations: Vec<Migration>,
+    /// Datasource → indexes of the writers into it.
+    pub by_target: BTreeMap<usize, Vec<usize>>,
+}
+
+/// The schema columns of a datasource resource (none for one created by an ENGINE in a pipe).
+pub fn columns(p: &Project, ds: usize) -> &[Column] {
+    let r = &p.resources[ds];
+    if r.kind != ResourceKind::Datasource || r.name_range != TextRange::empty(0) {
+        return &[];
+    }
+    p.files[r.file]
+        .datafile
+        .schema()
+        .map_or(&[], |s| s.columns.as_slice())
+}
+
+fn writer_of(
+    p: &Project,
+    pipe: usize,
+    node_index: usize,
+    kind: EdgeKind,
+    target: usize,
+    target_range: TextRange,
+) -> Writer {
+    let r = &p.resources[pipe];
+    let node: &NodeInfo = &r.nodes[node_index];
+    let dn = &p.files[r.file].datafile.nodes[node_index];
+    let mut w = Writer {
+        pipe,
+        node: node_index,
+        kind,
+        target,
+        target_range,
+        path: r.path.clone(),
+        source: None,
+        source_range: None,
+        bounds: Vec::new(),
+        copy_mode: dn
+            .copy_mode
+            .as_ref()
+            .map(|v| (v.text.to_ascii_lowercase(), v.range)),
+        opaque: true,
+    };
+    let Some(sql) = &node.sql else { return w };
+    if let Some(t) = sql.tables.iter().find(|t| t.context == RefContext::From) {
+        w.source = Some(t.full_name());
+        w.source_range = Some(node.file_range(t.range));
+    }
+    let Some(main) = &sql.main else { return w };
+    w.opaque = false;
+    let source_columns: &[Column] = w
+        .source
+        .as_deref()
+        .and_then(|s| p.named(s).find(|(_, r)| r.kind == ResourceKind::Datasource))
+        .map_or(&[], |(i, _)| columns(p, i));
+    let template = &node.sql_map.text;
+    for c in main.prewhere.iter().chain(&main.where_) {
+        let between = c.comparisons.len() == 2;
+        for cmp in &c.comparisons {
+            if let Some(b) = bound(cmp, c.range, template, source_columns, between, node) {
+                w.bounds.push(b);
+            }
+        }
+    }
+    w
+}
+
+fn bound(
+    cmp: &Comparison,
+    conjunct: TextRange,
+    template: &str,
+    source: &[Column],
+    between: bool,
+    node: &NodeInfo,
+) -> Option<Bound> {
+    if !matches!(
+        cmp.op,
+        CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge
+    ) {
+        return None;
+    }
+    let written = template
+        .get(cmp.value_range.start..cmp.value_range.end)
+        .unwrap_or("");
+    let value = if written.contains("{{") {
+        BoundValue::Parameter(written.trim().to_string())
+    } else {
+        BoundValue::Instant(parse_value(&cmp.value)?)
+    };
+    let col = source.iter().find(|c| c.name == cmp.column);
+    // The whole conjunct (`toDate(ts) <= '…'`, or the BETWEEN), not only the column name.
+    let range = if between {
+        conjunct
+    } else {
+        TextRange::new(
+            conjunct.start.min(cmp.column_range.start),
+            cmp.value_range.end.max(cmp.column_range.end),
+        )
+    };
+    Some(Bound {
+        column: cmp.column.clone(),
+        wrappers: cmp.wrappers.clone(),
+        op: cmp.op,
+        value,
+        range: node.file_range(range),
+        value_range: node.file_range(cmp.value_range),
+        between,
+        column_zone: col.and_then(|c| column_zone(&c.ty)),
+        column_granularity: col.and_then(|c| column_granularity(&c.ty)),
+    })
+}
+
+impl Migrations {
+    pub fn of(p: &Project) -> Migrations {
+        let mut writers = Vec::new();
+        for e in &p.edges {
+            let (Source::Resource(pipe), Target::Resource(target)) = (&e.from, &e.target) else {
+                continue;
+            };
+            if !matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
+                || p.resources[*target].kind != ResourceKind::Datasource
+            {
+                continue;
+            }
+            let Some(node) = e
+                .from_node
+                .as_deref()
+                .and_then(|n| p.resources[*pipe].nodes.iter().position(|x| x.name == n))
+            else {
+                continue;
+            };
+            writers.push(writer_of(p, *pipe, node, e.kind, *target, e.range));
+        }
+        let mut by_target: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, w) in writers.iter().enumerate() {
+            by_target.entry(w.target).or_default().push(i);
+        }
+        let mut migrations = Vec::new();
+        for (&target, ws) in &by_target {
+            let live: Vec<usize> = ws
+                .iter()
+                .copied()
+                .filter(|&i| writers[i].is_live_with_cutoff())
+                .collect();
+            let legacy = legacy_of(p, target, ws, &writers, &by_target);
+            let backfills: Vec<usize> = ws
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let w = &writers[i];
+                    w.is_bounded_backfill()
+                        || (legacy.is_some()
+                            && w.source.as_deref() == legacy.map(|l| p.resources[l].name.as_str()))
+                })
+                .collect();
+            if !live.is_empty() || (legacy.is_some() && !backfills.is_empty()) {
+                migrations.push(Migration {
+                    new: target,
+                    legacy,
+                    live,
+                    backfills,
+                });
+            }
+        }
+        Migrations {
+            writers,
+            migrations,
+            by_target,
+        }
+    }
+
+    pub fn writers_into(&self, target: usize) -> impl Iterator<Item = &Writer> {
+        self.by_target
+            .get(&target)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.writers[i])
+    }
+}
+
+/// The legacy target N replaces: another datasource materialized from the same source as N's
+/// live side, whose columns are (nearly) all in N. The closest by name wins a tie.
+fn legacy_of(
+    p: &Project,
+    target: usize,
+    ws: &[usize],
+    writers: &[Writer],
+    by_target: &BTreeMap<usize, Vec<usize>>,
+) -> Option<usize> {
+    let sources: Vec<&str> = ws
+        .iter()
+        .filter(|&&i| {
+            writers[i].kind == EdgeKind::MaterializesInto && !writers[i].is_bounded_backfill()
+        })
+        .filter_map(|&i| writers[i].source.as_deref())
+        .collect();
+    if sources.is_empty() {
+        return None;
+    }
+    let new_cols: Vec<&str> = columns(p, target).iter().map(|c| c.name.as_str()).collect();
+    if new_cols.is_empty() {
+        return None;
+    }
+    let new_name = &p.resources[target].name;
+    let mut best: Option<(usize, f64)> = None;
+    for (&other, ows) in by_target {
+        if other == target {
+            continue;
+        }
+        let fed_from_same = ows.iter().any(|&i| {
+            writers[i].kind == EdgeKind::MaterializesInto
+                && !writers[i].is_live_with_cutoff()
+                && !writers[i].is_bounded_backfill()
+                && writers[i]
+                    .source
+                    .as_deref()
+                    .is_some_and(|s| sources.contains(&s))
+        });
+        if !fed_from_same {
+            continue;
+        }
+        let old_cols: Vec<&str> = columns(p, other).iter().map(|c| c.name.as_str()).collect();
+        if old_cols.is_empty() {
+            continue;
+        }
+        let kept = old_cols.iter().filter(|c| new_cols.contains(c)).count();
+        if (kept as f64) < 0.8 * old_cols.len() as f64 {
+            continue;
+        }
+        let score = strsim::jaro_winkler(new_name, &p.resources[other].name)
+            + kept as f64 / old_cols.len() as f64;
+        if best.is_none_or(|(_, s)| score > s) {
+            best = Some((other, score));
+        }
+    }
+    best.map(|(i, _)| i)
+}

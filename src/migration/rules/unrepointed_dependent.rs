@@ -1,0 +1,71 @@
+//! `migration-unrepointed-dependent`: once a migration is complete (a live side and a backfill
+//! write the new target), an endpoint, pipe, copy, sink or test still reads the legacy target.
+//! It keeps serving the old columns and goes stale when the legacy pipeline is removed.
+
+use super::{push, Ctx};
+use crate::diagnostics::Diagnostic;
+use crate::project::model::{EdgeKind, Source, Target};
+use crate::project::rules::FileDiagnostics;
+use crate::text::TextRange;
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    let p = cx.p;
+    for m in &cx.m.migrations {
+        let Some(legacy) = m.legacy else { continue };
+        if m.live.is_empty() || m.backfills.is_empty() {
+            continue;
+        }
+        // Pipes that are part of the migration may read the legacy target (a backfill from it).
+        let part: Vec<usize> = m
+            .live
+            .iter()
+            .chain(&m.backfills)
+            .map(|&i| cx.m.writers[i].pipe)
+            .collect();
+        let new_name = cx.ds(m.new);
+        for e in &p.edges {
+            if e.target != Target::Resource(legacy)
+                || !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
+            {
+                continue;
+            }
+            let reader = match e.from {
+                Source::Resource(r) => {
+                    if part.contains(&r) {
+                        continue;
+                    }
+                    format!("`{}`", p.resources[r].name)
+                }
+                Source::Test(t) => {
+                    // A test that reads both targets compares them: it is the quality test.
+                    let compares = p.edges.iter().any(|o| {
+                        o.from == e.from
+                            && o.from_node == e.from_node
+                            && o.target == Target::Resource(m.new)
+                    });
+                    if compares {
+                        continue;
+                    }
+                    format!(
+                        "the test `{}`",
+                        e.from_node.as_deref().unwrap_or(&p.tests[t].file.path)
+                    )
+                }
+            };
+            let d = Diagnostic::warning(
+                "migration-unrepointed-dependent",
+                e.range,
+                format!(
+                    "{reader} still reads the legacy `{}`, which `{new_name}` replaces (its live side and backfill are in place): it does not see the new columns and goes stale when the legacy pipeline is removed. Read `{new_name}`.",
+                    cx.ds(legacy)
+                ),
+            )
+            .with_related(
+                Some(p.resources[m.new].path.to_string()),
+                TextRange::empty(0),
+                "the new target",
+            );
+            push(out, &e.path, d);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The add-column-to-a-materialized-view story walked step by step (tests/fixtures/migration/):
+//! each state of the project, correct and with the typical mistakes, gives exactly the
+//! diagnostics in `steps/<name>.expected` through `check`, and the same ones through the
+//! language server. Set UPDATE_SNAPSHOTS=1 to rewrite the expected files.
+
+#[path = "support/lsp_client.rs"]
+mod lsp_client;
+
+use lsp_client::{client_caps, uri, LspClient};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tinybird_lsp::cli::check::{check_path, CheckOptions};
+use tinybird_lsp::cli::render;
+use tinybird_lsp::migration::instant::parse_datetime;
+use tinybird_lsp::text::{Encoding, LineIndex};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('_') {
+            continue;
+        }
+        let target = to.join(&name);
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::write(&target, std::fs::read(e.path()).unwrap()).unwrap();
+        }
+    }
+}
+
+/// Writes the state of step `name` (its bases first) into `dir`.
+fn assemble(name: &str, dir: &Path) {
+    let step = if name == "base" {
+        fixtures().join("base")
+    } else {
+        fixtures().join("steps").join(name)
+    };
+    if name != "base" {
+        let base = std::fs::read_to_string(step.join("_base")).unwrap();
+        assemble(base.trim(), dir);
+    }
+    copy_dir(&step, dir);
+    if let Ok(list) = std::fs::read_to_string(step.join("_delete")) {
+        for p in list.lines().filter(|l| !l.trim().is_empty()) {
+            let _ = std::fs::remove_file(dir.join(p.trim()));
+        }
+    }
+}
+
+/// (path, line, severity, code) of every diagnostic.
+type Finding = (String, u32, String, String);
+
+fn via_server(dir: &Path, now: &str) -> BTreeSet<Finding> {
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(
+        dir,
+        client_caps(true),
+        json!({"diagnostics": {"debounceMs": 0}, "migration": {"now": now}}),
+    );
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    c.drain(Duration::from_millis(200));
+    let mut out = BTreeSet::new();
+    let prefix = uri(dir) + "/";
+    let uris: BTreeSet<String> = c
+        .received
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| m["params"]["uri"].as_str().unwrap().to_string())
+        .collect();
+    for u in uris {
+        let d = c.last_diagnostics(&u).unwrap();
+        for diag in d["diagnostics"].as_array().unwrap() {
+            let severity = match diag["severity"].as_i64() {
+                Some(1) => "error",
+                Some(2) => "warning",
+                Some(3) => "info",
+                _ => "hint",
+            };
+            out.insert((
+                u.strip_prefix(&prefix).unwrap_or(&u).to_string(),
+                diag["range"]["start"]["line"].as_u64().unwrap() as u32,
+                severity.to_string(),
+                diag["code"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_step_of_the_story_gives_the_expected_diagnostics() {
+    let steps = fixtures().join("steps");
+    let mut names: Vec<String> = std::fs::read_dir(&steps)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10);
+    let mut failures = Vec::new();
+    for name in &names {
+        let tmp = tempfile::tempdir().unwrap();
+        // A fixed folder name: it appears in the output.
+        let dir = tmp.path().join("story");
+        std::fs::create_dir(&dir).unwrap();
+        assemble(name, &dir);
+        let now_text = std::fs::read_to_string(steps.join(name).join("_now")).unwrap();
+        let now = parse_datetime(now_text.trim()).map(|(s, _, _)| s);
+        let report = check_path(&dir, CheckOptions { dialect: None, now }).unwrap();
+        let actual = render::human(&report, false);
+        let expected_path = steps.join(format!("{name}.expected"));
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&expected_path, &actual).unwrap();
+        } else {
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            if expected != actual {
+                failures.push(format!(
+                    "{name}:\n--- expected\n{expected}\n--- actual\n{actual}"
+                ));
+            }
+        }
+        // The server publishes the same findings.
+        let from_check: BTreeSet<Finding> = report
+            .files()
+            .flat_map(|f| {
+                let index = LineIndex::new(&f.text);
+                f.diagnostics.iter().map(move |d| {
+                    let severity = format!("{:?}", d.severity).to_lowercase();
+                    (
+                        f.path.clone(),
+                        index.position(&f.text, d.range.start, Encoding::Utf8).line,
+                        severity,
+                        d.code.to_string(),
+                    )
+                })
+            })
+            .collect();
+        let from_server = via_server(&dir, now_text.trim());
+        if from_check != from_server {
+            failures.push(format!(
+                "{name}: check and server differ:\ncheck:  {from_check:?}\nserver: {from_server:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Migration codes (docs/rules/).
+const MIGRATION_CODES: &[&str] = &[
+    "migration-missing-cutoff",
+    "migration-boundary-mismatch",
+    "migration-missing-backfill",
+    "migration-backfill-too-early",
+    "migration-cutoff-in-past",
+    "migration-unrepointed-dependent",
+    "copy-replace-live-target",
+    "backfill-between-window",
+    "materialization-schema-mismatch",
+    "aggregating-key-mismatch",
+];
+
+/// Findings of the migration rules on ../shared/corpus that are true (file, code): none of
+/// those projects is in the middle of a migration, and their materializations match their
+/// targets. A new entry needs its explanation here.
+const CORPUS_TRUE_FINDINGS: &[(&str, &str)] = &[];
+
+#[test]
+fn no_migration_diagnostics_on_corpus_projects_not_migrating() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !corpus.exists() {
+        eprintln!("../shared/corpus not found: skipped");
+        return;
+    }
+    let now = parse_datetime("2026-01-01 00:00:00").map(|(s, _, _)| s);
+    let mut found = Vec::new();
+    let mut projects = 0;
+    for e in std::fs::read_dir(&corpus).unwrap().flatten() {
+        if !e.path().is_dir() {
+            continue;
+        }
+        projects += 1;
+        let report = check_path(&e.path(), CheckOptions { dialect: None, now }).unwrap();
+        for f in report.files() {
+            for d in &f.diagnostics {
+                if MIGRATION_CODES.contains(&d.code)
+                    && !CORPUS_TRUE_FINDINGS.contains(&(f.path.as_str(), d.code))
+                {
+                    found.push(format!("{}: {}: {}", f.path, d.code, d.message));
+                }
+            }
+        }
+    }
+    assert!(projects > 20);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
