@@ -36,6 +36,8 @@ pub struct Settings {
     /// "Now" for migration timing checks and generated cutoffs (`YYYY-MM-DD HH:MM:SS`, UTC);
     /// `None`: the clock.
     pub now: Option<String>,
+    /// Where the rule pages are (`<base><code>.md`), for diagnostics' codeDescription links.
+    pub docs_base_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             diagnostics_mode: DiagnosticsMode::Auto,
             cutoff_delay_minutes: 60,
             now: None,
+            docs_base_url: default_docs_base_url(),
         }
     }
 }
@@ -142,11 +145,45 @@ impl Settings {
                     }
                     true
                 }),
+                "docs" => section(v, "docs", &mut problems, |k, v, problems| {
+                    match k {
+                        "baseUrl" => match v {
+                            Value::Null => s.docs_base_url = None,
+                            Value::String(u) if u.contains(':') => {
+                                s.docs_base_url = Some(if u.ends_with('/') {
+                                    u.clone()
+                                } else {
+                                    format!("{u}/")
+                                })
+                            }
+                            _ => problems.push(format!(
+                                "`docs.baseUrl` must be null or a URL such as \"https://example.com/docs/rules/\", not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
                 _ => problems.push(format!("unknown setting `{key}`")),
             }
         }
         (s, problems)
     }
+}
+
+/// The rule pages of the source tree the server was built from, when they are still there.
+fn default_docs_base_url() -> Option<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
+    dir.is_dir().then(|| format!("file://{}/", dir.display()))
+}
+
+/// Codes that have a page in docs/rules/ (from its index).
+pub fn documented(code: &str) -> bool {
+    include_str!("../../docs/rules/README.md")
+        .lines()
+        .filter_map(|l| l.strip_prefix("| [`"))
+        .filter_map(|l| l.split('`').next())
+        .any(|c| c == code)
 }
 
 /// Reads the keys of a nested object with `f`, which returns false for an unknown key.
@@ -205,6 +242,32 @@ fn kind(v: &Value) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_documented_code_has_a_page() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
+        let index = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let mut n = 0;
+        for code in index
+            .lines()
+            .filter_map(|l| l.strip_prefix("| [`"))
+            .filter_map(|l| l.split('`').next())
+        {
+            assert!(dir.join(format!("{code}.md")).exists(), "{code}");
+            assert!(documented(code));
+            n += 1;
+        }
+        assert!(n >= 16);
+        for page in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = page.file_name().to_string_lossy().to_string();
+            if let Some(code) = name.strip_suffix(".md").filter(|c| *c != "README") {
+                assert!(
+                    documented(code),
+                    "{code} has a page but is not in the index"
+                );
+            }
+        }
+    }
 
     #[test]
     fn reads_settings_and_reports_problems() {

@@ -64,7 +64,12 @@ pub fn diagnostics(
             range: map.range(d.range, enc),
             severity: Some(severity(level)),
             code: Some(lsp::NumberOrString::String(d.code.to_string())),
-            code_description: None,
+            code_description: settings
+                .docs_base_url
+                .as_ref()
+                .filter(|_| super::config::documented(d.code))
+                .and_then(|base| format!("{base}{}.md", d.code).parse().ok())
+                .map(|href| lsp::CodeDescription { href }),
             source: Some("tinybird".into()),
             message: d.message.clone(),
             related_information: (!related.is_empty()).then_some(related),
