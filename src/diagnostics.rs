@@ -21,6 +21,22 @@ pub struct Related {
     pub message: String,
 }
 
+/// Replace `range` with `new_text` in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    /// Path relative to the project root; `None` means the diagnostic's own file.
+    pub path: Option<String>,
+    pub range: TextRange,
+    pub new_text: String,
+}
+
+/// A quick fix: a title and the edits that carry it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub range: TextRange,
@@ -29,6 +45,8 @@ pub struct Diagnostic {
     pub code: &'static str,
     pub message: String,
     pub related: Vec<Related>,
+    /// Quick fixes, best first.
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -39,6 +57,7 @@ impl Diagnostic {
             code,
             message: message.into(),
             related: Vec::new(),
+            fixes: Vec::new(),
         }
     }
     pub fn warning(code: &'static str, range: TextRange, message: impl Into<String>) -> Self {
@@ -47,6 +66,14 @@ impl Diagnostic {
             ..Diagnostic::error(code, range, message)
         }
     }
+    pub fn with_fix(mut self, title: impl Into<String>, edits: Vec<TextEdit>) -> Self {
+        self.fixes.push(Fix {
+            title: title.into(),
+            edits,
+        });
+        self
+    }
+
     pub fn with_related(
         mut self,
         path: Option<String>,

@@ -202,3 +202,92 @@ fn no_migration_diagnostics_on_corpus_projects_not_migrating() {
     assert!(projects > 20);
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// Applies edits (byte ranges) to a text, last first.
+fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn every_quick_fix_removes_its_diagnostic() {
+    let steps = fixtures().join("steps");
+    let mut names: Vec<String> = std::fs::read_dir(&steps)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    let mut applied = 0;
+    for name in &names {
+        let now_text = std::fs::read_to_string(steps.join(name).join("_now")).unwrap();
+        let now = parse_datetime(now_text.trim()).map(|(s, _, _)| s);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("story");
+        std::fs::create_dir(&dir).unwrap();
+        assemble(name, &dir);
+        let report = check_path(&dir, CheckOptions { dialect: None, now }).unwrap();
+        let before: Vec<(String, &'static str)> = report
+            .files()
+            .flat_map(|f| f.diagnostics.iter().map(move |d| (f.path.clone(), d.code)))
+            .collect();
+        for f in report.files() {
+            for d in f.diagnostics.iter().filter(|d| !d.fixes.is_empty()) {
+                for fix in &d.fixes {
+                    // Apply the fix to a fresh copy of the project.
+                    let tmp2 = tempfile::tempdir().unwrap();
+                    let dir2 = tmp2.path().join("story");
+                    std::fs::create_dir(&dir2).unwrap();
+                    assemble(name, &dir2);
+                    let mut by_file: std::collections::BTreeMap<
+                        String,
+                        Vec<(usize, usize, String)>,
+                    > = Default::default();
+                    for e in &fix.edits {
+                        let path = e.path.clone().unwrap_or_else(|| f.path.clone());
+                        by_file.entry(path).or_default().push((
+                            e.range.start,
+                            e.range.end,
+                            e.new_text.clone(),
+                        ));
+                    }
+                    for (path, edits) in by_file {
+                        let p = dir2.join(&path);
+                        let text = std::fs::read_to_string(&p).unwrap();
+                        std::fs::write(&p, apply(&text, edits)).unwrap();
+                    }
+                    let after = check_path(&dir2, CheckOptions { dialect: None, now }).unwrap();
+                    let count = |r: &[(String, &'static str)]| {
+                        r.iter()
+                            .filter(|(p, c)| *p == f.path && *c == d.code)
+                            .count()
+                    };
+                    let after_list: Vec<(String, &'static str)> = after
+                        .files()
+                        .flat_map(|x| x.diagnostics.iter().map(move |d| (x.path.clone(), d.code)))
+                        .collect();
+                    assert!(
+                        count(&after_list) < count(&before),
+                        "{name}: `{}` did not remove {} in {}",
+                        fix.title,
+                        d.code,
+                        f.path
+                    );
+                    assert_eq!(
+                        after.count(tinybird_lsp::diagnostics::Severity::Error),
+                        0,
+                        "{name}: `{}` introduced errors",
+                        fix.title
+                    );
+                    applied += 1;
+                }
+            }
+        }
+    }
+    assert!(applied >= 10, "only {applied} fixes applied");
+}

@@ -440,3 +440,78 @@ fn workspace_folders_added_and_removed() {
     let r = c.request("tinybird/debug/stats", json!({}));
     assert_eq!(r["result"]["projects"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn quick_fix_repoints_a_dependent_of_a_completed_migration() {
+    let legacy = "SCHEMA >\n    `date` Date,\n    `hits` AggregateFunction(count)\n\nENGINE \"AggregatingMergeTree\"\nENGINE_SORTING_KEY \"date\"\n";
+    let new = "SCHEMA >\n    `date` Date,\n    `env` SimpleAggregateFunction(any, String),\n    `hits` AggregateFunction(count)\n\nENGINE \"AggregatingMergeTree\"\nENGINE_SORTING_KEY \"date\"\n";
+    let hits = "SCHEMA >\n    `ts` DateTime,\n    `env` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";
+    let mv = |target: &str, filter: &str| {
+        format!("NODE n\nSQL >\n    SELECT toDate(ts) AS date, anySimpleState(env) AS env, countState() AS hits\n    FROM hits\n    {filter}\n    GROUP BY date\n\nTYPE materialized\nDATASOURCE {target}\n")
+    };
+    let api = "NODE e\nSQL >\n    SELECT date, countMerge(hits) AS hits FROM daily GROUP BY date\n\nTYPE endpoint\n";
+    let dir = project(&[
+        ("datasources/hits.datasource", hits),
+        ("datasources/daily.datasource", legacy),
+        ("datasources/daily_v2.datasource", new),
+        (
+            "pipes/daily.pipe",
+            &mv("daily", "").replace("anySimpleState(env) AS env, ", ""),
+        ),
+        (
+            "pipes/daily_v2.pipe",
+            &mv("daily_v2", "WHERE ts > '2024-05-28 00:00:00'"),
+        ),
+        (
+            "pipes/daily_v2_backfill.pipe",
+            &mv("daily_v2", "WHERE ts <= '2024-05-28 00:00:00'"),
+        ),
+        ("pipes/api.pipe", api),
+    ]);
+    let path = dir.path().join("pipes/api.pipe");
+    let u = uri(&path);
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(
+        dir.path(),
+        client_caps(false),
+        json!({"diagnostics": {"debounceMs": 0}, "migration": {"now": "2024-06-01 00:00:00"}}),
+    );
+    c.open(&path, api, 1);
+    let d = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == u
+            && m["params"]["version"] == 1
+    })["params"]
+        .clone();
+    assert_eq!(codes(&d), vec!["migration-unrepointed-dependent"]);
+    let range = d["diagnostics"][0]["range"].clone();
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let action = &r["result"][0];
+    assert_eq!(action["title"], "Repoint to `daily_v2`");
+    assert_eq!(action["kind"], "quickfix");
+    let edits = action["edit"]["changes"][&u].as_array().unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0]["newText"], "daily_v2");
+    // The client applies the edit.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [
+            {"range": edits[0]["range"], "text": "daily_v2"}
+        ]}),
+    );
+    let d = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == u
+            && m["params"]["version"] == 2
+    })["params"]
+        .clone();
+    assert!(codes(&d).is_empty(), "{d}");
+    let r = c.request("tinybird/debug/document", json!({"uri": u}));
+    assert!(r["result"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("FROM daily_v2 GROUP BY"));
+}

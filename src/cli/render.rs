@@ -68,6 +68,9 @@ pub fn human(report: &CheckReport, color: bool) -> String {
                 };
                 out.push_str(&format!("  note: {path}{pos}: {}\n", r.message));
             }
+            for fix in &d.fixes {
+                out.push_str(&format!("  fix: {}\n", fix.title));
+            }
             out.push('\n');
         }
     }
@@ -131,6 +134,7 @@ pub fn json(report: &CheckReport) -> serde_json::Value {
                 "code": d.code,
                 "message": d.message,
                 "related": related,
+                "fixes": d.fixes.iter().map(|f| f.title.as_str()).collect::<Vec<_>>(),
             }));
         }
     }

@@ -40,6 +40,10 @@ pub struct Bound {
     pub value_range: TextRange,
     /// From `BETWEEN` (inclusive at both ends).
     pub between: bool,
+    /// The compared column and the value as written (`toDate(ts)`, `'2024-01-01 00:00:00'`),
+    /// when the column is on the left of a plain comparison.
+    pub column_text: Option<String>,
+    pub value_text: String,
     /// The column's timezone and granularity, from the source's SCHEMA when known.
     pub column_zone: Option<String>,
     pub column_granularity: Option<Granularity>,
@@ -92,6 +96,9 @@ pub struct Writer {
     pub copy_mode: Option<(String, TextRange)>,
     /// The node's SQL has no SELECT facts (a template it could not render, ...).
     pub opaque: bool,
+    /// How to add a condition to the node's SQL: insert at this file offset the text made by
+    /// [`Writer::condition_text`].
+    pub condition_at: Option<ConditionAt>,
 }
 
 impl Writer {
@@ -169,6 +176,7 @@ fn writer_of(
             .as_ref()
             .map(|v| (v.text.to_ascii_lowercase(), v.range)),
         opaque: true,
+        condition_at: None,
     };
     let Some(sql) = &node.sql else { return w };
     if let Some(t) = sql.tables.iter().find(|t| t.context == RefContext::From) {
@@ -183,6 +191,11 @@ fn writer_of(
         .and_then(|s| p.named(s).find(|(_, r)| r.kind == ResourceKind::Datasource))
         .map_or(&[], |(i, _)| columns(p, i));
     let template = &node.sql_map.text;
+    w.condition_at = condition_at(main, template).map(|(at, and, indent)| ConditionAt {
+        at: node.file_range(TextRange::empty(at)).start,
+        and,
+        indent,
+    });
     for c in main.prewhere.iter().chain(&main.where_) {
         let between = c.comparisons.len() == 2;
         for cmp in &c.comparisons {
@@ -217,6 +230,19 @@ fn bound(
         BoundValue::Instant(parse_value(&cmp.value)?)
     };
     let col = source.iter().find(|c| c.name == cmp.column);
+    let start = conjunct.start.min(cmp.column_range.start);
+    let column_text = (!between && cmp.column_range.start < cmp.value_range.start)
+        .then(|| {
+            let gap = template.get(cmp.column_range.end..cmp.value_range.start)?;
+            let op_at = gap.find(['<', '>'])?;
+            Some(
+                template
+                    .get(start..cmp.column_range.end + op_at)?
+                    .trim_end()
+                    .to_string(),
+            )
+        })
+        .flatten();
     // The whole conjunct (`toDate(ts) <= '…'`, or the BETWEEN), not only the column name.
     let range = if between {
         conjunct
@@ -234,9 +260,63 @@ fn bound(
         range: node.file_range(range),
         value_range: node.file_range(cmp.value_range),
         between,
+        column_text,
+        value_text: written.trim().to_string(),
         column_zone: col.and_then(|c| column_zone(&c.ty)),
         column_granularity: col.and_then(|c| column_granularity(&c.ty)),
     })
+}
+
+/// Where a condition goes in a node's SQL.
+#[derive(Clone, Debug)]
+pub struct ConditionAt {
+    /// File offset.
+    pub at: usize,
+    /// After an existing WHERE (`AND …`), or a new WHERE.
+    pub and: bool,
+    /// The indentation of the clause the new WHERE goes before.
+    pub indent: String,
+}
+
+impl Writer {
+    /// The text to insert at [`Writer::condition_at`] for `condition`.
+    pub fn condition_text(&self, condition: &str) -> Option<(usize, String)> {
+        let c = self.condition_at.as_ref()?;
+        Some(if c.and {
+            (c.at, format!(" AND {condition}"))
+        } else if c.indent.is_empty() {
+            (c.at, format!(" WHERE {condition} "))
+        } else {
+            (c.at, format!("WHERE {condition}\n{}", c.indent))
+        })
+    }
+}
+
+/// Where a condition on the source goes (SQL offset): after the last WHERE conjunct, or a new
+/// WHERE before GROUP BY / ORDER BY, or at the end of the SELECT.
+fn condition_at(main: &crate::sql::facts::SelectFacts, sql: &str) -> Option<(usize, bool, String)> {
+    if let Some(last) = main.where_.last() {
+        return Some((last.range.end, true, String::new()));
+    }
+    let lower = sql.to_ascii_lowercase();
+    let clause = |first: Option<&TextRange>, keyword: &str| -> Option<usize> {
+        let r = first?;
+        lower.get(..r.start)?.rfind(keyword)
+    };
+    match clause(main.group_by.first(), "group").or_else(|| clause(main.order_by.first(), "order"))
+    {
+        Some(at) => {
+            let line_start = sql[..at].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &sql[line_start..at];
+            let indent = if indent.trim().is_empty() {
+                indent.to_string()
+            } else {
+                String::new()
+            };
+            Some((at, false, indent))
+        }
+        None => Some((main.range.end, false, String::new())),
+    }
 }
 
 impl Migrations {

@@ -155,6 +155,13 @@ impl LanguageServer for Backend {
                 })
             }),
             folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+            code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+                lsp::CodeActionOptions {
+                    code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                    work_done_progress_options: Default::default(),
+                    resolve_provider: None,
+                },
+            )),
             workspace: Some(lsp::WorkspaceServerCapabilities {
                 workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
                     supported: Some(true),
@@ -233,6 +240,18 @@ impl LanguageServer for Backend {
             .query(move |e| e.workspace_diagnostic(&previous))
             .await
             .map(lsp::WorkspaceDiagnosticReportResult::Report)
+            .ok_or_else(engine_gone)
+    }
+
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let range = params.range;
+        self.engine
+            .query(move |e| Some(e.code_actions(&uri, range)))
+            .await
             .ok_or_else(engine_gone)
     }
 

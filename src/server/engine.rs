@@ -985,6 +985,82 @@ impl Engine {
         lsp::WorkspaceDiagnosticReport { items }
     }
 
+    /// `textDocument/codeAction`: the quick fixes of the diagnostics touching `range`.
+    pub fn code_actions(&mut self, uri: &Uri, range: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
+        self.flush();
+        let Some(path) = file_path(uri) else {
+            return Vec::new();
+        };
+        let Some(i) = self.project_of(&path) else {
+            return Vec::new();
+        };
+        let slot = &self.projects[i];
+        let Some(rel) = relative(&slot.root, &path) else {
+            return Vec::new();
+        };
+        let (Some(analysis), Some(text)) = (slot.db.analysis(), self.text_of(slot, &path, &rel))
+        else {
+            return Vec::new();
+        };
+        let Some(found) = analysis.diagnostics.get(&rel) else {
+            return Vec::new();
+        };
+        let enc = self.encoding();
+        let map = super::position::LineMap::new(&text);
+        let (start, end) = (map.offset(range.start, enc), map.offset(range.end, enc));
+        let root = slot.root.clone();
+        let other = |p: &str| {
+            let abs = root.join(p);
+            Some((self.uri_of(&abs)?, self.text_of(slot, &abs, p)?))
+        };
+        let mut out = Vec::new();
+        for d in found {
+            if d.fixes.is_empty() || d.range.end < start || d.range.start > end {
+                continue;
+            }
+            let converted = convert::diagnostics(
+                std::slice::from_ref(d),
+                &text,
+                Some(uri),
+                enc,
+                &self.settings,
+                &other,
+            );
+            if converted.is_empty() {
+                continue; // the rule is turned off
+            }
+            for (k, fix) in d.fixes.iter().enumerate() {
+                let mut changes: HashMap<Uri, Vec<lsp::TextEdit>> = HashMap::new();
+                for e in &fix.edits {
+                    let (target, target_text) = match &e.path {
+                        None => (uri.clone(), text.clone()),
+                        Some(p) => match other(p) {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                    };
+                    let range = super::position::LineMap::new(&target_text).range(e.range, enc);
+                    changes.entry(target).or_default().push(lsp::TextEdit {
+                        range,
+                        new_text: e.new_text.clone(),
+                    });
+                }
+                out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                    title: fix.title.clone(),
+                    kind: Some(lsp::CodeActionKind::QUICKFIX),
+                    diagnostics: Some(converted.clone()),
+                    edit: Some(lsp::WorkspaceEdit {
+                        changes: Some(changes),
+                        ..Default::default()
+                    }),
+                    is_preferred: Some(k == 0),
+                    ..Default::default()
+                }));
+            }
+        }
+        out
+    }
+
     /// `textDocument/foldingRange`, from the open document's tree.
     pub fn folding_ranges(&self, uri: &Uri) -> Option<Vec<lsp::FoldingRange>> {
         let doc = self.docs.get(&file_path(uri)?)?;

@@ -4,7 +4,7 @@
 //! (`>=` with `<=`) or never (`>` with `<`).
 
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{Diagnostic, Severity, TextEdit};
 use crate::migration::Bound;
 use crate::project::rules::FileDiagnostics;
 use crate::sql::facts::CompareOp;
@@ -98,6 +98,33 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         lo.range,
                         "the live side's cutoff",
                     );
+                    // The exact pair: `>` on the live side, `<=` here, the live side's column
+                    // and value on both.
+                    let d = match (&lo.column_text, up.between) {
+                        (Some(column), false) => {
+                            let backfill = format!("{column} <= {}", lo.value_text);
+                            let mut edits = vec![TextEdit {
+                                path: None,
+                                range: up.range,
+                                new_text: backfill.clone(),
+                            }];
+                            let title = if lo.op == CompareOp::Gt {
+                                format!("Align with the live side: `{backfill}`")
+                            } else {
+                                edits.push(TextEdit {
+                                    path: Some(live.path.to_string()),
+                                    range: lo.range,
+                                    new_text: format!("{column} > {}", lo.value_text),
+                                });
+                                format!(
+                                    "Cut both sides at {}: `>` live, `<=` backfill",
+                                    lo.value_text
+                                )
+                            };
+                            d.with_fix(title, edits)
+                        }
+                        _ => d,
+                    };
                     push(out, &back.path, d);
                 }
             }

@@ -3,11 +3,12 @@
 //! cutoff that arrives while both are in place is written twice.
 
 use super::{push, Ctx};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, TextEdit};
 use crate::migration::BoundValue;
 use crate::project::model::EdgeKind;
 use crate::project::rules::FileDiagnostics;
 use crate::sql::facts::CompareOp;
+use crate::text::TextRange;
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for ws in cx.m.by_target.values() {
@@ -48,6 +49,24 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     ),
                 )
                 .with_related(Some(b.path.to_string()), upper.range, "the backfill's bound");
+                let d = match upper.column_text.as_ref().and_then(|c| {
+                    live.condition_text(&format!("{c} {complement} {}", upper.value_text))
+                }) {
+                    Some((at, text)) => d.with_fix(
+                        format!(
+                            "Add the cutoff `{}`",
+                            text.trim()
+                                .trim_start_matches("AND ")
+                                .trim_start_matches("WHERE ")
+                        ),
+                        vec![TextEdit {
+                            path: None,
+                            range: TextRange::empty(at),
+                            new_text: text,
+                        }],
+                    ),
+                    None => d,
+                };
                 push(out, &live.path, d);
                 break;
             }

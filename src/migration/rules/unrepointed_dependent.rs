@@ -3,7 +3,7 @@
 //! It keeps serving the old columns and goes stale when the legacy pipeline is removed.
 
 use super::{push, Ctx};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, TextEdit};
 use crate::project::model::{EdgeKind, Source, Target};
 use crate::project::rules::FileDiagnostics;
 use crate::text::TextRange;
@@ -64,6 +64,14 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 Some(p.resources[m.new].path.to_string()),
                 TextRange::empty(0),
                 "the new target",
+            )
+            .with_fix(
+                format!("Repoint to `{new_name}`"),
+                vec![TextEdit {
+                    path: None,
+                    range: e.range,
+                    new_text: new_name.to_string(),
+                }],
             );
             push(out, &e.path, d);
         }
