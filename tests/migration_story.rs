@@ -166,6 +166,11 @@ const MIGRATION_CODES: &[&str] = &[
     "backfill-between-window",
     "materialization-schema-mismatch",
     "aggregating-key-mismatch",
+    "aggregate-state-read",
+    "backfill-source-retention",
+    "migration-without-quality-test",
+    "migration-leftover",
+    "migration-event-time-cutoff",
 ];
 
 /// Findings of the migration rules on ../shared/corpus that are true (file, code): none of

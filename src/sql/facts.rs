@@ -54,6 +54,8 @@ pub struct FunctionCall {
     /// The aggregate function the name is built on (`None` for other functions).
     pub aggregate: Option<String>,
     pub combinators: Vec<String>,
+    /// Arguments that are plain column names (`countMerge(hits)` → `hits`), with their ranges.
+    pub column_args: Vec<(String, TextRange)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -155,6 +157,9 @@ impl SelectFacts {
             i.range = f(i.range);
             for c in &mut i.functions {
                 c.range = f(c.range);
+                for (_, r) in &mut c.column_args {
+                    *r = f(*r);
+                }
             }
         }
         for c in self.prewhere.iter_mut().chain(&mut self.where_) {
@@ -351,11 +356,20 @@ pub fn select_facts(s: &Select, src: &str) -> SelectFacts {
 fn collect_functions(e: &Expr, out: &mut Vec<FunctionCall>) {
     if let ExprKind::Function(f) = &e.kind {
         let (aggregate, combinators) = split_combinators(&f.name.name);
+        let column_args = f
+            .args
+            .iter()
+            .filter_map(|a| match &a.unaliased().kind {
+                ExprKind::Ident(parts) => parts.last().map(|p| (p.name.clone(), p.range)),
+                _ => None,
+            })
+            .collect();
         out.push(FunctionCall {
             name: f.name.name.clone(),
             range: f.name.range,
             aggregate,
             combinators,
+            column_args,
         });
     }
     for c in e.children().0 {

@@ -2,12 +2,17 @@
 //! the [`Migrations`] model of a project; "now" is given by the caller (the clock, or a fixed
 //! instant in tests and from the settings).
 
+mod aggregate_state_read;
+mod backfill_source_retention;
 mod backfill_timing;
 mod between_window;
 mod boundary_mismatch;
 mod copy_replace_live_target;
+mod event_time_cutoff;
+mod leftovers;
 mod missing_backfill;
 mod missing_cutoff;
+mod quality_test;
 mod schema_mismatch;
 mod sorting_key_group_by;
 mod unrepointed_dependent;
@@ -48,6 +53,11 @@ pub fn check(p: &Project, now: Option<i64>, out: &mut FileDiagnostics) {
     between_window::check(&cx, out);
     schema_mismatch::check(&cx, out);
     sorting_key_group_by::check(&cx, out);
+    aggregate_state_read::check(&cx, out);
+    backfill_source_retention::check(&cx, out);
+    quality_test::check(&cx, out);
+    leftovers::check(&cx, out);
+    event_time_cutoff::check(&cx, out);
 }
 
 fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {

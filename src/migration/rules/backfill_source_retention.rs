@@ -1,0 +1,124 @@
+//! `backfill-source-retention`: a backfill re-reads a source whose ENGINE_TTL keeps less
+//! history than the legacy target holds: the rows older than the TTL survive only in the legacy
+//! target and will be missing from the new one.
+
+use super::{push, Ctx};
+use crate::diagnostics::Diagnostic;
+use crate::project::model::{ResourceKind, Target};
+use crate::project::rules::FileDiagnostics;
+use crate::text::TextRange;
+
+/// The retention an ENGINE_TTL expression gives, in seconds (`ts + INTERVAL 30 DAY`,
+/// `toDate(ts) + toIntervalDay(30)`); `None` when it cannot be read.
+pub fn ttl_seconds(ttl: &str) -> Option<i64> {
+    let unit_seconds = |u: &str| -> Option<i64> {
+        Some(match u.to_ascii_uppercase().trim_end_matches('S') {
+            "SECOND" => 1,
+            "MINUTE" => 60,
+            "HOUR" => 3_600,
+            "DAY" => 86_400,
+            "WEEK" => 7 * 86_400,
+            "MONTH" => 30 * 86_400,
+            "QUARTER" => 91 * 86_400,
+            "YEAR" => 365 * 86_400,
+            _ => return None,
+        })
+    };
+    let upper = ttl.to_ascii_uppercase();
+    if let Some(i) = upper.find("INTERVAL") {
+        let mut words = ttl[i + 8..].split_whitespace();
+        let n: i64 = words.next()?.trim_matches('\'').parse().ok()?;
+        return Some(n * unit_seconds(words.next()?.trim_end_matches([')', ',']))?);
+    }
+    if let Some(i) = upper.find("TOINTERVAL") {
+        let rest = &ttl[i + 10..];
+        let open = rest.find('(')?;
+        let unit = &rest[..open];
+        let n: i64 = rest[open + 1..].split(')').next()?.trim().parse().ok()?;
+        return Some(n * unit_seconds(unit)?);
+    }
+    None
+}
+
+fn human(seconds: i64) -> String {
+    if seconds % 86_400 == 0 {
+        format!("{} days", seconds / 86_400)
+    } else {
+        format!("{} hours", seconds / 3_600)
+    }
+}
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    let p = cx.p;
+    let ttl_of = |ds: usize| {
+        let r = &p.resources[ds];
+        if r.name_range != TextRange::empty(0) {
+            return None;
+        }
+        p.files[r.file].datafile.engine()?.param("ttl").cloned()
+    };
+    for m in &cx.m.migrations {
+        let Some(legacy) = m.legacy else { continue };
+        for &bi in &m.backfills {
+            let b = &cx.m.writers[bi];
+            let Some(source) = b.source.as_deref() else {
+                continue;
+            };
+            let Target::Resource(s) = p.resolve(source, Some(b.pipe)) else {
+                continue;
+            };
+            if s == legacy || p.resources[s].kind != ResourceKind::Datasource {
+                continue;
+            }
+            let Some(ttl) = ttl_of(s) else { continue };
+            let Some(keep) = ttl_seconds(&ttl.text) else {
+                continue;
+            };
+            let legacy_keep = ttl_of(legacy).and_then(|t| ttl_seconds(&t.text));
+            if legacy_keep.is_some_and(|l| l <= keep) {
+                continue;
+            }
+            let holds = match legacy_keep {
+                Some(l) => format!("keeps {}", human(l)),
+                None => "keeps everything (no TTL)".to_string(),
+            };
+            let d = Diagnostic::warning(
+                "backfill-source-retention",
+                b.source_range.unwrap_or(b.target_range),
+                format!(
+                    "`{source}` keeps only {} (ENGINE_TTL `{}`) while the legacy `{}` {holds}: the rows older than that survive only in `{}` and will be missing from `{}`. Backfill from `{}` instead (its states copied as they are, new columns set to a default).",
+                    human(keep),
+                    ttl.text,
+                    cx.ds(legacy),
+                    cx.ds(legacy),
+                    cx.ds(m.new),
+                    cx.ds(legacy)
+                ),
+            )
+            .with_related(Some(p.resources[s].path.to_string()), ttl.range, "the source's TTL");
+            push(out, &b.path, d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ttl_seconds;
+
+    #[test]
+    fn reads_ttls() {
+        assert_eq!(
+            ttl_seconds("timestamp + INTERVAL 30 DAY"),
+            Some(30 * 86_400)
+        );
+        assert_eq!(
+            ttl_seconds("toDate(ts) + toIntervalDay(7)"),
+            Some(7 * 86_400)
+        );
+        assert_eq!(
+            ttl_seconds("ts + INTERVAL 1 MONTH DELETE"),
+            Some(30 * 86_400)
+        );
+        assert_eq!(ttl_seconds("ts"), None);
+    }
+}
