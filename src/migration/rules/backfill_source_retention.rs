@@ -25,17 +25,17 @@ pub fn ttl_seconds(ttl: &str) -> Option<i64> {
         })
     };
     let upper = ttl.to_ascii_uppercase();
-    if let Some(i) = upper.find("INTERVAL") {
-        let mut words = ttl[i + 8..].split_whitespace();
-        let n: i64 = words.next()?.trim_matches('\'').parse().ok()?;
-        return Some(n * unit_seconds(words.next()?.trim_end_matches([')', ',']))?);
-    }
     if let Some(i) = upper.find("TOINTERVAL") {
         let rest = &ttl[i + 10..];
         let open = rest.find('(')?;
         let unit = &rest[..open];
         let n: i64 = rest[open + 1..].split(')').next()?.trim().parse().ok()?;
         return Some(n * unit_seconds(unit)?);
+    }
+    if let Some(i) = upper.find("INTERVAL") {
+        let mut words = ttl[i + 8..].split_whitespace();
+        let n: i64 = words.next()?.trim_matches('\'').parse().ok()?;
+        return Some(n * unit_seconds(words.next()?.trim_end_matches([')', ',']))?);
     }
     None
 }
