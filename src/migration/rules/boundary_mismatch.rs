@@ -5,9 +5,54 @@
 
 use super::{push, Ctx};
 use crate::diagnostics::{Diagnostic, Severity, TextEdit};
+use crate::migration::instant::{Granularity, Instant};
 use crate::migration::Bound;
 use crate::project::rules::FileDiagnostics;
 use crate::sql::facts::CompareOp;
+
+/// A backfill from the legacy target cut on its `Date` bucket (`date < '2024-05-28'`) against
+/// a live side on the raw time column (`ts >= '2024-05-28 00:00:00'`): exact only when the
+/// backfill's last bucket ends where the live side starts. `None` when it is exact.
+fn bucket_mismatch(lo: &Bound, up: &Bound) -> Option<(Severity, String)> {
+    let (a, b) = (lo.instant()?, up.instant()?);
+    // The instant where the backfill's days end (exclusive).
+    let day_start = b.local_seconds.div_euclid(86_400) * 86_400;
+    let end = match up.op {
+        CompareOp::Lt if b.local_seconds == day_start => day_start,
+        CompareOp::Lt | CompareOp::Le => day_start + 86_400,
+        _ => return None,
+    };
+    let end_text = Instant {
+        local_seconds: end,
+        nanos: 0,
+        granularity: Granularity::Second,
+        zone: None,
+        form: String::new(),
+    };
+    let start = a.local_seconds;
+    if end == start && a.nanos == 0 {
+        return (lo.op == CompareOp::Gt).then(|| (Severity::Warning, format!(
+            "this backfill's days end at '{end_text}', and the live side starts after '{a}' (`>`): rows at exactly '{a}' are lost. Use `>=` on the live side."
+        )));
+    }
+    if !a.is_midnight() {
+        return Some((Severity::Warning, format!(
+            "this backfill reads whole days of the legacy target (`{}`), so it cannot stop at '{a}': rows between '{}' and '{end_text}' are {}. Put the cutoff on a day boundary, with `>=` on the live side and `{} <` that day here.",
+            up.column_expr(),
+            if end > start { a.to_string() } else { end_text.to_string() },
+            if end > start { "written twice" } else { "lost" },
+            up.column_expr()
+        )));
+    }
+    Some((
+        Severity::Warning,
+        if end > start {
+            format!("this backfill's days run to '{end_text}', past the live side's cutoff '{a}': rows in between are written twice. Use `{} < '{}'` here.", up.column_expr(), &a.to_string()[..10])
+        } else {
+            format!("this backfill's days end at '{end_text}', before the live side's cutoff '{a}': rows in between are lost. Use `{} < '{}'` here.", up.column_expr(), &a.to_string()[..10])
+        },
+    ))
+}
 
 /// What is wrong between a lower bound `lo` (live) and an upper bound `up` (backfill).
 fn mismatch(lo: &Bound, up: &Bound) -> Option<(Severity, String)> {
@@ -78,7 +123,17 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     else {
                         continue;
                     };
-                    let Some((severity, why)) = mismatch(lo, up) else {
+                    // Backfilling whole days from the legacy target (migration-strategies C5).
+                    let by_bucket = up.column_granularity == Some(Granularity::Date)
+                        && lo.column_granularity != Some(Granularity::Date)
+                        && m.legacy
+                            .is_some_and(|l| back.source.as_deref() == Some(cx.ds(l)));
+                    let found = if by_bucket {
+                        bucket_mismatch(lo, up)
+                    } else {
+                        mismatch(lo, up)
+                    };
+                    let Some((severity, why)) = found else {
                         continue;
                     };
                     let d = Diagnostic {
@@ -100,7 +155,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     );
                     // The exact pair: `>` on the live side, `<=` here, the live side's column
                     // and value on both.
-                    let d = match (&lo.column_text, up.between) {
+                    let d = match (&lo.column_text, up.between || by_bucket) {
                         (Some(column), false) => {
                             let backfill = format!("{column} <= {}", lo.value_text);
                             let mut edits = vec![TextEdit {

@@ -26,7 +26,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 let Some(upper) = b.upper().next() else {
                     continue;
                 };
-                if live.lower().any(|l| l.column == upper.column) {
+                // Any lower bound is a cutoff; whether it meets this bound is
+                // migration-boundary-mismatch's question (a backfill of whole days from the
+                // legacy target cuts on another column, rightly).
+                if live.lower().next().is_some() {
                     continue;
                 }
                 let range = live.source_range.unwrap_or(live.target_range);
