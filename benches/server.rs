@@ -34,7 +34,8 @@ fn bench(n: usize) {
         };
         std::fs::write(p, text).unwrap();
     }
-    let mut c = LspClient::spawn(&[("TINYBIRD_LSP_LOG", "warn")]);
+    let log = std::env::var("TINYBIRD_LSP_LOG").unwrap_or_else(|_| "warn".into());
+    let mut c = LspClient::spawn(&[("TINYBIRD_LSP_LOG", &log)]);
     let t = Instant::now();
     c.initialize(
         dir.path(),

@@ -296,3 +296,63 @@ fn every_quick_fix_removes_its_diagnostic() {
     }
     assert!(applied >= 10, "only {applied} fixes applied");
 }
+
+/// The migration rules keep per-pipe results between analyses: after each edit, the incremental
+/// result must equal a fresh analysis of the same texts.
+#[test]
+fn incremental_migration_analysis_equals_a_fresh_one() {
+    use std::sync::Arc;
+    use tinybird_lsp::fs::{disk_loader, load_project, walk};
+    use tinybird_lsp::project::db::ProjectDb;
+    let now = parse_datetime("2023-11-08 09:00:00").map(|(s, _, _)| s);
+    let mut checked = 0;
+    for name in [
+        "2-backfill",
+        "2-from-legacy",
+        "1-wrong-states",
+        "2-wrong-ttl",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("story");
+        std::fs::create_dir(&dir).unwrap();
+        assemble(name, &dir);
+        let files = walk(&dir);
+        let mut db = load_project(&dir, &files, &[], None).unwrap();
+        db.set_now(now);
+        db.analyze(&disk_loader);
+        let paths: Vec<String> = db.paths().map(str::to_string).collect();
+        for rel in paths
+            .iter()
+            .filter(|p| p.ends_with(".pipe") || p.ends_with(".datasource"))
+        {
+            let text = db.text(rel).unwrap().to_string();
+            let edits = [
+                text.replace("timestamp > '", "timestamp >= '"),
+                text.replace("<= '2023-11-07 12:30:00'", "< '2023-11-07 12:31:00'"),
+                text.replace("anySimpleState(environment)", "anyState(environment)"),
+                text.replace("`hits` AggregateFunction(count)", "`hits` UInt64"),
+                text.replace(
+                    "FROM analytics_sessions_mv",
+                    "FROM new_analytics_sessions_mv",
+                ),
+                text.clone(),
+            ];
+            for edit in edits {
+                db.set_file(rel, Arc::from(edit.as_str()));
+                let incremental = format!("{:?}", db.analyze(&disk_loader).diagnostics);
+                let mut fresh = ProjectDb::new(db.root(), None);
+                fresh.set_now(now);
+                for p in &paths {
+                    fresh.set_file(p, db.text(p).unwrap());
+                }
+                for p in files.iter().filter(|p| !db.contains(p)) {
+                    fresh.set_file(p, Arc::from(""));
+                }
+                let full = format!("{:?}", fresh.analyze(&disk_loader).diagnostics);
+                assert_eq!(incremental, full, "{name}: after editing {rel}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50);
+}

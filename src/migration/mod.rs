@@ -15,7 +15,7 @@ use crate::sql::facts::{CompareOp, Comparison, RefContext};
 use crate::syntax::model::Column;
 use crate::text::TextRange;
 use instant::{column_granularity, column_zone, parse_value, Granularity, Instant};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// What a time bound compares with.
@@ -132,10 +132,12 @@ pub struct Migration {
 
 /// Every writer of the project and the migrations among them.
 pub struct Migrations {
-    pub writers: Vec<Writer>,
+    pub writers: Vec<Arc<Writer>>,
     pub migrations: Vec<Migration>,
     /// Datasource → indexes of the writers into it.
     pub by_target: BTreeMap<usize, Vec<usize>>,
+    /// Pipe → indexes of its writers.
+    pub by_pipe: HashMap<usize, Vec<usize>>,
 }
 
 /// The schema columns of a datasource resource (none for one created by an ENGINE in a pipe).
@@ -321,11 +323,22 @@ fn condition_at(main: &crate::sql::facts::SelectFacts, sql: &str) -> Option<(usi
 
 impl Migrations {
     pub fn of(p: &Project) -> Migrations {
-        let mut writers = Vec::new();
+        let all: Vec<usize> = (0..p.resources.len()).collect();
+        Migrations::build(p, Vec::new(), &all)
+    }
+
+    /// The model from `known` writers (of pipes not in `compute`, from an earlier analysis)
+    /// and the writers of the pipes in `compute`, worked out now.
+    pub fn build(p: &Project, known: Vec<Arc<Writer>>, compute: &[usize]) -> Migrations {
+        let mut writers = known;
+        let compute: std::collections::HashSet<usize> = compute.iter().copied().collect();
         for e in &p.edges {
             let (Source::Resource(pipe), Target::Resource(target)) = (&e.from, &e.target) else {
                 continue;
             };
+            if !compute.contains(pipe) {
+                continue;
+            }
             if !matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
                 || p.resources[*target].kind != ResourceKind::Datasource
             {
@@ -338,11 +351,30 @@ impl Migrations {
             else {
                 continue;
             };
-            writers.push(writer_of(p, *pipe, node, e.kind, *target, e.range));
+            writers.push(Arc::new(writer_of(
+                p, *pipe, node, e.kind, *target, e.range,
+            )));
         }
+        // One order whatever came from the cache: by pipe, then node.
+        writers.sort_by_key(|w| (w.pipe, w.node, w.target));
         let mut by_target: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut by_pipe: HashMap<usize, Vec<usize>> = HashMap::new();
         for (i, w) in writers.iter().enumerate() {
             by_target.entry(w.target).or_default().push(i);
+            by_pipe.entry(w.pipe).or_default().push(i);
+        }
+        // Source → the targets a plain materialized view (no cutoff, no bound) feeds from it:
+        // the candidates for a legacy target.
+        let mut fed_from: HashMap<&str, Vec<usize>> = HashMap::new();
+        for w in &writers {
+            if w.kind == EdgeKind::MaterializesInto
+                && !w.is_live_with_cutoff()
+                && !w.is_bounded_backfill()
+            {
+                if let Some(s) = w.source.as_deref() {
+                    fed_from.entry(s).or_default().push(w.target);
+                }
+            }
         }
         let mut migrations = Vec::new();
         for (&target, ws) in &by_target {
@@ -351,7 +383,7 @@ impl Migrations {
                 .copied()
                 .filter(|&i| writers[i].is_live_with_cutoff())
                 .collect();
-            let legacy = legacy_of(p, target, ws, &writers, &by_target);
+            let legacy = legacy_of(p, target, ws, &writers, &fed_from);
             let backfills: Vec<usize> = ws
                 .iter()
                 .copied()
@@ -375,6 +407,7 @@ impl Migrations {
             writers,
             migrations,
             by_target,
+            by_pipe,
         }
     }
 
@@ -383,7 +416,7 @@ impl Migrations {
             .get(&target)
             .into_iter()
             .flatten()
-            .map(|&i| &self.writers[i])
+            .map(|&i| &*self.writers[i])
     }
 }
 
@@ -393,8 +426,8 @@ fn legacy_of(
     p: &Project,
     target: usize,
     ws: &[usize],
-    writers: &[Writer],
-    by_target: &BTreeMap<usize, Vec<usize>>,
+    writers: &[Arc<Writer>],
+    fed_from: &HashMap<&str, Vec<usize>>,
 ) -> Option<usize> {
     let sources: Vec<&str> = ws
         .iter()
@@ -411,23 +444,17 @@ fn legacy_of(
         return None;
     }
     let new_name = &p.resources[target].name;
+    let mut candidates: Vec<usize> = sources
+        .iter()
+        .filter_map(|s| fed_from.get(s))
+        .flatten()
+        .copied()
+        .filter(|&o| o != target)
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut best: Option<(usize, f64)> = None;
-    for (&other, ows) in by_target {
-        if other == target {
-            continue;
-        }
-        let fed_from_same = ows.iter().any(|&i| {
-            writers[i].kind == EdgeKind::MaterializesInto
-                && !writers[i].is_live_with_cutoff()
-                && !writers[i].is_bounded_backfill()
-                && writers[i]
-                    .source
-                    .as_deref()
-                    .is_some_and(|s| sources.contains(&s))
-        });
-        if !fed_from_same {
-            continue;
-        }
+    for other in candidates {
         let old_cols: Vec<&str> = columns(p, other).iter().map(|c| c.name.as_str()).collect();
         if old_cols.is_empty() {
             continue;

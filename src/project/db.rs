@@ -63,8 +63,8 @@ pub struct ProjectDb {
     /// Loader path of an included file → the files that include it (may hold stale entries:
     /// they only cost a needless re-parse).
     included_by: HashMap<String, HashSet<String>>,
-    /// "Did you mean" answers, kept while the resource names stay the same.
-    suggestions: rules::Suggestions,
+    /// What the rules keep between analyses ("did you mean" answers, migration rules per pipe).
+    caches: rules::Caches,
     /// "Now" for the migration rules that depend on the time (seconds since the epoch, UTC).
     now: Option<i64>,
     /// The last analysis, updated in place after edits that leave the project's structure as
@@ -87,7 +87,7 @@ impl ProjectDb {
             secrets: HashSet::new(),
             parsed_dialect: None,
             included_by: HashMap::new(),
-            suggestions: Default::default(),
+            caches: Default::default(),
             now: None,
             last: None,
             structure_changed: true,
@@ -308,6 +308,8 @@ impl ProjectDb {
             _ => None,
         };
         if project.is_none() {
+            // Resource indexes may move: results kept per resource are void.
+            self.caches.datasources_version += 1;
             let sources = self
                 .datafiles
                 .values()
@@ -330,7 +332,7 @@ impl ProjectDb {
                 Some((p.clone(), f.diagnostics.clone()))
             })
             .collect();
-        for (path, found) in rules::check_with(&project, &self.suggestions, self.now) {
+        for (path, found) in rules::check_with(&project, &self.caches, self.now) {
             let list = diagnostics.entry(path).or_default();
             list.extend(found);
             list.sort_by_key(|d| (d.range.start, d.range.end));

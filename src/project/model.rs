@@ -355,6 +355,8 @@ pub struct Project {
     pub tests: Vec<TestInfo>,
     pub edges: Vec<Edge>,
     by_name: FxHashMap<String, Vec<usize>>,
+    /// [`Project::names_key`], computed once per build (replacing a file keeps the names).
+    names_key: u64,
 }
 
 fn service_datasources() -> &'static Vec<&'static str> {
@@ -414,8 +416,10 @@ impl Project {
             tests: Vec::new(),
             edges: Vec::new(),
             by_name: FxHashMap::default(),
+            names_key: 0,
         };
         p.collect_resources();
+        p.names_key = p.compute_names_key();
         p.collect_edges();
         for (path, text) in tests {
             let file = test_files::read(path, text);
@@ -482,6 +486,10 @@ impl Project {
 
     /// A fingerprint of the set of resource names (equal sets, equal keys).
     pub fn names_key(&self) -> u64 {
+        self.names_key
+    }
+
+    fn compute_names_key(&self) -> u64 {
         use std::hash::BuildHasher;
         let build = rustc_hash::FxBuildHasher;
         let mut key = self.by_name.len() as u64;

@@ -179,11 +179,17 @@ fn default_docs_base_url() -> Option<String> {
 
 /// Codes that have a page in docs/rules/ (from its index).
 pub fn documented(code: &str) -> bool {
-    include_str!("../../docs/rules/README.md")
-        .lines()
-        .filter_map(|l| l.strip_prefix("| [`"))
-        .filter_map(|l| l.split('`').next())
-        .any(|c| c == code)
+    static CODES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    CODES
+        .get_or_init(|| {
+            include_str!("../../docs/rules/README.md")
+                .lines()
+                .filter_map(|l| l.strip_prefix("| [`"))
+                .filter_map(|l| l.split('`').next())
+                .collect()
+        })
+        .contains(code)
 }
 
 /// Reads the keys of a nested object with `f`, which returns false for an unknown key.

@@ -165,6 +165,10 @@ struct ProjectSlot {
 /// What the client was last told about a file.
 struct Published {
     root: PathBuf,
+    /// What it was computed from: the core diagnostics and the text (unchanged inputs need no
+    /// new conversion).
+    core: Vec<crate::diagnostics::Diagnostic>,
+    text: Option<Arc<str>>,
     diagnostics: Vec<lsp::Diagnostic>,
     version: Option<i32>,
     /// Bumped whenever the diagnostics change (pull diagnostics' resultId).
@@ -720,11 +724,16 @@ impl Engine {
                 s.dirty = true;
             }
         }
-        let republish = settings.rules != self.settings.rules;
+        let republish = settings.rules != self.settings.rules
+            || settings.docs_base_url != self.settings.docs_base_url;
         self.settings = settings;
         if republish {
             for s in &mut self.projects {
                 s.dirty = true;
+            }
+            // The conversion changes even where the diagnostics do not.
+            for p in self.published.values_mut() {
+                p.text = None;
             }
         }
         self.schedule();
@@ -754,6 +763,7 @@ impl Engine {
             if !self.projects[i].dirty {
                 continue;
             }
+            let started = Instant::now();
             let now = self.now();
             self.projects[i].db.set_now(now);
             {
@@ -785,7 +795,14 @@ impl Engine {
                     return;
                 }
             }
+            let analysed = started.elapsed();
             self.publish_project(i);
+            tracing::debug!(
+                "analysed {} in {:.1} ms, published in {:.1} ms",
+                self.projects[i].root.display(),
+                analysed.as_secs_f64() * 1000.0,
+                (started.elapsed() - analysed).as_secs_f64() * 1000.0
+            );
         }
     }
 
@@ -846,7 +863,22 @@ impl Engine {
                 continue;
             }
             let text = self.text_of(slot, &path, &rel);
-            let diagnostics = match (&text, analysis.diagnostics.get(&rel)) {
+            let version = self.docs.get(&path).map(|d| d.version);
+            let core = analysis.diagnostics.get(&rel);
+            if let Some(prev) = self.published.get(&path) {
+                let same_text = match (&prev.text, &text) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if same_text
+                    && prev.version == version
+                    && prev.core.as_slice() == core.map_or(&[][..], |c| c.as_slice())
+                {
+                    continue; // nothing the conversion depends on changed
+                }
+            }
+            let diagnostics = match (&text, core) {
                 (Some(text), Some(found)) => convert::diagnostics(
                     found,
                     text,
@@ -860,7 +892,6 @@ impl Engine {
                 ),
                 _ => Vec::new(),
             };
-            let version = self.docs.get(&path).map(|d| d.version);
             let same = self
                 .published
                 .get(&path)
@@ -888,6 +919,8 @@ impl Engine {
                     path,
                     Published {
                         root: root.clone(),
+                        core: core.cloned().unwrap_or_default(),
+                        text: text.clone(),
                         diagnostics,
                         version,
                         result_id,

@@ -36,7 +36,12 @@ impl LspClient {
         cmd.arg("serve")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // TINYBIRD_LSP_TEST_STDERR=1 shows the server's log (for debugging tests).
+            .stderr(if std::env::var_os("TINYBIRD_LSP_TEST_STDERR").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .env("TINYBIRD_LSP_DEBUG", "1");
         for (k, v) in env {
             cmd.env(k, v);

@@ -25,7 +25,8 @@ fn aggregate_type(ty: &str) -> Option<(bool, String)> {
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    for (ri, r) in p.resources.iter().enumerate() {
+    for ri in cx.scoped_resources() {
+        let r = &p.resources[ri];
         if r.kind != ResourceKind::Pipe {
             continue;
         }

@@ -28,7 +28,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 }
             }
         }
-        if !m.backfills.is_empty() {
+        if !m.backfills.is_empty() || m.legacy.is_none() {
             continue;
         }
         for &li in &m.live {

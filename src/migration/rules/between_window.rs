@@ -8,7 +8,7 @@ use crate::migration::BoundValue;
 use crate::project::rules::FileDiagnostics;
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
-    for w in &cx.m.writers {
+    for w in cx.scoped_writers() {
         let Some(up) = w
             .bounds
             .iter()

@@ -11,6 +11,9 @@ use crate::project::rules::FileDiagnostics;
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
     for m in &cx.m.migrations {
+        if m.legacy.is_none() && m.backfills.is_empty() {
+            continue; // a view that starts at a date, not a migration
+        }
         for &li in &m.live {
             let live = &cx.m.writers[li];
             let Some(source) = live.source.as_deref() else {

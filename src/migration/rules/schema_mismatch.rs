@@ -61,7 +61,7 @@ fn produced(item: &SelectItem) -> Option<(String, Option<&'static str>, &str)> {
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    for w in &cx.m.writers {
+    for w in cx.scoped_writers() {
         let cols = columns(p, w.target);
         if cols.is_empty() || w.opaque {
             continue;

@@ -39,7 +39,7 @@ pub fn key_columns(key: &str) -> Vec<String> {
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    for w in &cx.m.writers {
+    for w in cx.scoped_writers() {
         if w.kind != EdgeKind::MaterializesInto || w.opaque {
             continue;
         }

@@ -17,13 +17,24 @@ use std::sync::Mutex;
 pub type FileDiagnostics = BTreeMap<String, Vec<Diagnostic>>;
 
 pub fn check(p: &Project) -> FileDiagnostics {
-    check_with(p, &Suggestions::default(), None)
+    check_with(p, &Caches::default(), None)
+}
+
+/// What the rules keep between analyses of one project.
+#[derive(Default)]
+pub struct Caches {
+    pub suggestions: Suggestions,
+    pub migration: crate::migration::rules::LocalCache,
+    /// Bumped by the owner whenever the model is rebuilt (see
+    /// [`crate::migration::rules::check`]).
+    pub datasources_version: u64,
 }
 
 /// [`check`], reusing "did you mean" answers from earlier runs over the same resource names
 /// (the language server keeps one [`Suggestions`] per project across edits).
 /// `now` (seconds since the epoch, UTC) enables the migration rules that depend on the time.
-pub fn check_with(p: &Project, suggestions: &Suggestions, now: Option<i64>) -> FileDiagnostics {
+pub fn check_with(p: &Project, caches: &Caches, now: Option<i64>) -> FileDiagnostics {
+    let suggestions = &caches.suggestions;
     suggestions.reset_unless(p.names_key());
     let mut out = FileDiagnostics::new();
     unknown_table::check(p, suggestions, &mut out);
@@ -31,7 +42,13 @@ pub fn check_with(p: &Project, suggestions: &Suggestions, now: Option<i64>) -> F
     reads_materialized_pipe::check(p, &mut out);
     duplicate_resource::check(p, &mut out);
     dependency_cycle::check(p, &mut out);
-    crate::migration::rules::check(p, now, &mut out);
+    crate::migration::rules::check(
+        p,
+        now,
+        &caches.migration,
+        caches.datasources_version,
+        &mut out,
+    );
     for d in out.values_mut() {
         d.sort_by_key(|d| (d.range.start, d.range.end, d.code));
         d.dedup();
