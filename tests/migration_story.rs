@@ -171,6 +171,7 @@ const MIGRATION_CODES: &[&str] = &[
     "migration-without-quality-test",
     "migration-leftover",
     "migration-event-time-cutoff",
+    "migration-materialized-backfill",
 ];
 
 /// Findings of the migration rules on ../shared/corpus that are true (file, code): none of

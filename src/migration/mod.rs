@@ -429,6 +429,18 @@ fn legacy_of(
     writers: &[Arc<Writer>],
     fed_from: &HashMap<&str, Vec<usize>>,
 ) -> Option<usize> {
+    // Named explicitly: `# tinybird-lsp: replaces <legacy>` in the new target's file.
+    let r = &p.resources[target];
+    if r.name_range == TextRange::empty(0) {
+        if let Some((name, _)) = &p.files[r.file].replaces {
+            if let Some((i, _)) = p
+                .named(name)
+                .find(|(i, o)| *i != target && o.kind == ResourceKind::Datasource)
+            {
+                return Some(i);
+            }
+        }
+    }
     let sources: Vec<&str> = ws
         .iter()
         .filter(|&&i| {

@@ -423,7 +423,11 @@ impl ProjectDb {
         }
         let includes = includes.into_inner();
         ParsedFile {
-            source: Arc::new(SourceFile::new(rel.to_string(), parsed.datafile, seen)),
+            source: Arc::new({
+                let mut f = SourceFile::new(rel.to_string(), parsed.datafile, seen);
+                f.replaces = super::model::replaces_marker(text);
+                f
+            }),
             diagnostics,
             includes,
         }

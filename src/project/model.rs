@@ -31,6 +31,10 @@ pub struct SourceFile {
     /// Classic legacy: datasources its materialized nodes create with an ENGINE (name and the
     /// DATASOURCE value's range), used when no datafile defines them.
     pub created_datasources: Vec<(String, TextRange)>,
+    /// A `# tinybird-lsp: replaces <datasource>` comment: this datasource is the new version of
+    /// that one (names a migration's legacy target explicitly). Set by the caller, which has
+    /// the text.
+    pub replaces: Option<(String, TextRange)>,
 }
 
 /// What a file contributes as a resource, independent of the other files.
@@ -54,6 +58,34 @@ pub struct FileRef {
     pub range: TextRange,
     pub branch: Option<BranchInfo>,
     pub context: Option<RefContext>,
+}
+
+/// The `# tinybird-lsp: replaces <name>` marker in a datafile's text, with the name's range.
+pub fn replaces_marker(text: &str) -> Option<(String, TextRange)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed
+            .strip_prefix('#')
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix("tinybird-lsp:"))
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix("replaces"))
+        {
+            let name = rest.trim();
+            let name = name
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches('`');
+            if !name.is_empty() {
+                let start = offset + line.find(name).unwrap_or(0);
+                return Some((name.to_string(), TextRange::new(start, start + name.len())));
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// A node's SQL analysis and the map from SQL positions to file positions.
@@ -113,6 +145,7 @@ impl SourceFile {
             refs,
             resource,
             created_datasources,
+            replaces: None,
         }
     }
 }
@@ -749,5 +782,21 @@ impl Project {
             deps.dedup();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replaces_marker;
+
+    #[test]
+    fn reads_the_replaces_marker() {
+        let text =
+            "DESCRIPTION >\n    x\n\n# tinybird-lsp: replaces `daily_mv` (adds env)\nSCHEMA >\n";
+        let (name, range) = replaces_marker(text).unwrap();
+        assert_eq!(name, "daily_mv");
+        assert_eq!(&text[range.start..range.end], "daily_mv");
+        assert!(replaces_marker("# replaces daily_mv\n").is_none());
+        assert!(replaces_marker("# tinybird-lsp: replaces\n").is_none());
     }
 }

@@ -10,6 +10,7 @@ mod boundary_mismatch;
 mod copy_replace_live_target;
 mod event_time_cutoff;
 mod leftovers;
+mod materialized_backfill;
 mod missing_backfill;
 mod missing_cutoff;
 mod quality_test;
@@ -176,6 +177,7 @@ pub fn check(
     backfill_source_retention::check(&cx, out);
     quality_test::check(&cx, out);
     leftovers::check(&cx, out);
+    materialized_backfill::check(&cx, out);
     event_time_cutoff::check(&cx, out);
 }
 
