@@ -78,6 +78,23 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             .iter()
             .any(|i| i.output_name == "*" || i.output_name.ends_with(".*"));
         let target = cx.ds(w.target);
+        if let Some(item) = main
+            .items
+            .iter()
+            .find(|i| i.output_name == "*" || i.output_name.ends_with(".*"))
+        {
+            let d = Diagnostic {
+                severity: crate::diagnostics::Severity::Hint,
+                ..Diagnostic::error(
+                    "materialization-select-star",
+                    node.file_range(item.range),
+                    format!(
+                        "`SELECT *` into `{target}`: which target columns get values depends on the source's columns at each deployment (a column added to the source flows in or breaks the pipe; a target column the source lacks gets its default). List the columns, in the target's order."
+                    ),
+                )
+            };
+            push(out, &w.path, d);
+        }
         let verb = if w.kind == EdgeKind::CopiesInto {
             "copies"
         } else {
