@@ -159,7 +159,7 @@ pub fn load_project(
         {
             continue;
         }
-        let text = if is_datafile(rel) || project::test_files::is_test_file(rel) {
+        let text = if ProjectDb::needs_text(rel) {
             read_text(&root.join(rel)).map_err(|e| format!("cannot read `{rel}`: {e}"))?
         } else {
             String::new()

@@ -172,6 +172,10 @@ const MIGRATION_CODES: &[&str] = &[
     "migration-leftover",
     "migration-event-time-cutoff",
     "migration-materialized-backfill",
+    "script-populate-without-wait",
+    "script-truncate-shared-target",
+    "script-destructive-deploy",
+    "script-data-derived-cutoff",
 ];
 
 /// Findings of the migration rules on ../shared/corpus that are true (file, code): none of

@@ -9,6 +9,7 @@
 
 pub mod instant;
 pub mod rules;
+pub mod scripts;
 
 use crate::project::model::{EdgeKind, NodeInfo, Project, ResourceKind, Source, Target};
 use crate::sql::facts::{CompareOp, Comparison, RefContext};

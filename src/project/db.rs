@@ -12,6 +12,7 @@ use super::{
     DialectGuess, DialectSignal,
 };
 use crate::diagnostics::{Diagnostic, Severity};
+use crate::migration::scripts;
 use crate::syntax::{self, Dialect, FileKind};
 use crate::text::TextRange;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -55,6 +56,8 @@ pub struct ProjectDb {
     dialect_override: Option<Dialect>,
     datafiles: BTreeMap<String, FileEntry>,
     tests: BTreeMap<String, Arc<str>>,
+    /// Shell scripts (deployments), by path.
+    scripts: BTreeMap<String, Arc<str>>,
     /// Every other path that is evidence of a dialect (`.tinyenv`, `tinybird.json`, ...).
     other_signals: BTreeMap<String, Vec<DialectSignal>>,
     secrets: HashSet<String>,
@@ -83,6 +86,7 @@ impl ProjectDb {
             dialect_override,
             datafiles: BTreeMap::new(),
             tests: BTreeMap::new(),
+            scripts: BTreeMap::new(),
             other_signals: BTreeMap::new(),
             secrets: HashSet::new(),
             parsed_dialect: None,
@@ -100,7 +104,12 @@ impl ProjectDb {
 
     /// Whether a path (relative to the root) is something the project reads.
     pub fn is_relevant(rel: &str) -> bool {
-        is_datafile(rel) || test_files::is_test_file(rel) || !path_signals(rel).is_empty()
+        Self::needs_text(rel) || !path_signals(rel).is_empty()
+    }
+
+    /// Whether the project reads the file's text (not only its presence).
+    pub fn needs_text(rel: &str) -> bool {
+        is_datafile(rel) || test_files::is_test_file(rel) || scripts::is_script(rel)
     }
 
     /// Sets a file's text (relative path, `/`-separated). Datafiles, test files and files that
@@ -124,6 +133,9 @@ impl ProjectDb {
             );
             self.invalidate_includers(rel);
             true
+        } else if scripts::is_script(rel) {
+            self.scripts.insert(rel.to_string(), text);
+            true
         } else if test_files::is_test_file(rel) {
             if self.tests.get(rel) != Some(&text) {
                 self.tests.insert(rel.to_string(), text);
@@ -144,6 +156,7 @@ impl ProjectDb {
     pub fn remove_file(&mut self, rel: &str) -> bool {
         let had = self.datafiles.remove(rel).is_some()
             | self.tests.remove(rel).is_some()
+            | self.scripts.remove(rel).is_some()
             | self.other_signals.remove(rel).is_some();
         if had {
             self.invalidate_includers(rel);
@@ -153,7 +166,9 @@ impl ProjectDb {
     }
 
     pub fn contains(&self, rel: &str) -> bool {
-        self.datafiles.contains_key(rel) || self.tests.contains_key(rel)
+        self.datafiles.contains_key(rel)
+            || self.tests.contains_key(rel)
+            || self.scripts.contains_key(rel)
     }
 
     pub fn text(&self, rel: &str) -> Option<Arc<str>> {
@@ -161,6 +176,7 @@ impl ProjectDb {
             .get(rel)
             .map(|e| e.text.clone())
             .or_else(|| self.tests.get(rel).cloned())
+            .or_else(|| self.scripts.get(rel).cloned())
     }
 
     /// Every datafile and test file path.
@@ -168,11 +184,12 @@ impl ProjectDb {
         self.datafiles
             .keys()
             .chain(self.tests.keys())
+            .chain(self.scripts.keys())
             .map(String::as_str)
     }
 
     pub fn file_count(&self) -> usize {
-        self.datafiles.len() + self.tests.len()
+        self.datafiles.len() + self.tests.len() + self.scripts.len()
     }
 
     /// Secrets defined locally (`.env.local` names), for Forward `tb_secret` checks.
@@ -322,7 +339,12 @@ impl ProjectDb {
                 .collect();
             project = Some(Project::build(dialect.dialect, sources, &tests));
         }
-        let project = project.unwrap_or_else(|| Project::build(dialect.dialect, vec![], &[]));
+        let mut project = project.unwrap_or_else(|| Project::build(dialect.dialect, vec![], &[]));
+        project.scripts = self
+            .scripts
+            .iter()
+            .map(|(p, t)| scripts::read(p, t))
+            .collect();
         self.structure_changed = false;
         let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = self
             .datafiles

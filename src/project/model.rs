@@ -388,6 +388,8 @@ pub struct Project {
     pub tests: Vec<TestInfo>,
     pub edges: Vec<Edge>,
     by_name: FxHashMap<String, Vec<usize>>,
+    /// The project's shell scripts (deploy/<version>/*.sh, ...), read for their `tb` commands.
+    pub scripts: Vec<crate::migration::scripts::Script>,
     /// [`Project::names_key`], computed once per build (replacing a file keeps the names).
     names_key: u64,
 }
@@ -449,6 +451,7 @@ impl Project {
             tests: Vec::new(),
             edges: Vec::new(),
             by_name: FxHashMap::default(),
+            scripts: Vec::new(),
             names_key: 0,
         };
         p.collect_resources();

@@ -57,6 +57,7 @@ impl Backend {
         let watchers = vec![
             glob("**/*.{datasource,pipe,incl,connection}", None),
             glob("**/tests/**/*.{yaml,yml}", None),
+            glob("**/*.sh", None),
             glob("**/{.tinyenv,tinybird.json,tinybird.config.json,.env.local}", None),
             // Folders deleted or created as a whole (a checkout).
             glob(

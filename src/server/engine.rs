@@ -1149,6 +1149,7 @@ fn is_relevant_path(path: &Path) -> bool {
     is_datafile(&name)
         || name.ends_with(".yaml")
         || name.ends_with(".yml")
+        || name.ends_with(".sh")
         || file == ".env.local"
         || ProjectDb::is_relevant(file)
 }

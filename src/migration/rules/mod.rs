@@ -15,6 +15,10 @@ mod missing_backfill;
 mod missing_cutoff;
 mod quality_test;
 mod schema_mismatch;
+mod script_data_derived_cutoff;
+mod script_destructive_deploy;
+mod script_populate_without_wait;
+mod script_truncate_shared_target;
 mod sorting_key_group_by;
 mod unrepointed_dependent;
 
@@ -178,6 +182,10 @@ pub fn check(
     quality_test::check(&cx, out);
     leftovers::check(&cx, out);
     materialized_backfill::check(&cx, out);
+    script_populate_without_wait::check(&cx, out);
+    script_truncate_shared_target::check(&cx, out);
+    script_destructive_deploy::check(&cx, out);
+    script_data_derived_cutoff::check(&cx, out);
     event_time_cutoff::check(&cx, out);
 }
 
