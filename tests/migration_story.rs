@@ -172,6 +172,7 @@ const MIGRATION_CODES: &[&str] = &[
     "migration-leftover",
     "migration-event-time-cutoff",
     "migration-materialized-backfill",
+    "migration-any-default-masks",
     "script-populate-without-wait",
     "script-truncate-shared-target",
     "script-destructive-deploy",

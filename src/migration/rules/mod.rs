@@ -3,6 +3,7 @@
 //! instant in tests and from the settings).
 
 mod aggregate_state_read;
+mod any_default_masks;
 mod backfill_source_retention;
 mod backfill_timing;
 mod between_window;
@@ -182,6 +183,7 @@ pub fn check(
     quality_test::check(&cx, out);
     leftovers::check(&cx, out);
     materialized_backfill::check(&cx, out);
+    any_default_masks::check(&cx, out);
     script_populate_without_wait::check(&cx, out);
     script_truncate_shared_target::check(&cx, out);
     script_destructive_deploy::check(&cx, out);
