@@ -11,6 +11,7 @@ use crate::migration::columns;
 use crate::project::model::EdgeKind;
 use crate::project::rules::FileDiagnostics;
 use crate::sql::facts::SelectItem;
+use crate::syntax::model::Column;
 
 /// The aggregate kind a column type asks for.
 enum Wanted {
@@ -57,6 +58,85 @@ fn produced(item: &SelectItem) -> Option<(String, Option<&'static str>, &str)> {
         }
     }
     Some((name, state, &f.name))
+}
+
+/// A type family, for conservative compatibility checks.
+#[derive(PartialEq, Eq, Debug)]
+enum Family {
+    Text,
+    Number,
+    Time,
+    Other,
+}
+
+fn plain(ty: &str) -> &str {
+    let mut t = ty.trim();
+    for wrapper in ["LowCardinality(", "Nullable("] {
+        if let Some(inner) = t.strip_prefix(wrapper).and_then(|i| i.strip_suffix(')')) {
+            t = inner.trim();
+        }
+    }
+    t
+}
+
+fn family(ty: &str) -> Family {
+    let t = plain(ty);
+    if t == "String" || t.starts_with("FixedString") || t == "UUID" {
+        Family::Text
+    } else if t.starts_with("Int")
+        || t.starts_with("UInt")
+        || t.starts_with("Float")
+        || t.starts_with("Decimal")
+    {
+        Family::Number
+    } else if t.starts_with("Date") {
+        Family::Time
+    } else {
+        Family::Other
+    }
+}
+
+/// A type the target cannot take, where it can be inferred: a source column stored as it is
+/// into a column of another family, or an aggregate state over an argument of another type
+/// than the target's `AggregateFunction(f, T)`.
+fn type_problem(item: &SelectItem, target: &str, source_cols: &[Column]) -> Option<String> {
+    let source = |name: &str| {
+        source_cols
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.ty.as_str())
+    };
+    if item.functions.is_empty() && item.alias.is_none() {
+        let from = source(&item.output_name)?;
+        let (a, b) = (family(from), family(target));
+        return (a != b && a != Family::Other && b != Family::Other).then(|| {
+            format!(
+                "`{}` is `{from}` in the source but `{target}` in the target",
+                item.output_name
+            )
+        });
+    }
+    let f = item.functions.first()?;
+    if !f.combinators.iter().any(|c| c == "State") || f.column_args.len() != 1 {
+        return None;
+    }
+    let inner = target
+        .trim()
+        .strip_prefix("AggregateFunction(")?
+        .strip_suffix(')')?;
+    let mut parts = inner.splitn(2, ',');
+    let _func = parts.next()?;
+    let arg_type = parts.next()?.trim();
+    if arg_type.contains(',') {
+        return None; // several arguments (an -If condition, …)
+    }
+    let from = source(&f.column_args[0].0)?;
+    (plain(from) != plain(arg_type)).then(|| {
+        format!(
+            "`{}` makes a state over `{from}` (`{}`), but `{}` holds states over `{arg_type}`",
+            f.name, f.column_args[0].0, item.output_name
+        )
+    })
 }
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
@@ -139,10 +219,33 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 push(out, &w.path, d);
             }
         }
+        // The source's columns, to infer the types of plain column reads and state arguments.
+        let source_cols = w
+            .source
+            .as_deref()
+            .and_then(|s| {
+                p.named(s)
+                    .find(|(_, r)| r.kind == crate::project::model::ResourceKind::Datasource)
+            })
+            .map_or(&[][..], |(i, _)| columns(p, i));
         for item in &main.items {
             let Some(col) = cols.iter().find(|c| c.name == item.output_name) else {
                 continue;
             };
+            if let Some(problem) = type_problem(item, &col.ty, source_cols) {
+                let d = Diagnostic::warning(
+                    "materialization-schema-mismatch",
+                    node.file_range(item.range),
+                    format!("{problem}: ClickHouse cannot store it as the target's type."),
+                )
+                .with_related(
+                    Some(p.resources[w.target].path.to_string()),
+                    col.type_range,
+                    "the target column",
+                );
+                push(out, &w.path, d);
+                continue;
+            }
             let Some((func, state, written)) = produced(item) else {
                 continue;
             };
