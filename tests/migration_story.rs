@@ -173,6 +173,7 @@ const MIGRATION_CODES: &[&str] = &[
     "migration-event-time-cutoff",
     "migration-materialized-backfill",
     "migration-any-default-masks",
+    "quality-test-merge-mismatch",
     "script-populate-without-wait",
     "script-truncate-shared-target",
     "script-destructive-deploy",

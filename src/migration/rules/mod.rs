@@ -15,6 +15,7 @@ mod materialized_backfill;
 mod missing_backfill;
 mod missing_cutoff;
 mod quality_test;
+mod quality_test_merges;
 mod schema_mismatch;
 mod script_data_derived_cutoff;
 mod script_destructive_deploy;
@@ -181,6 +182,7 @@ pub fn check(
     copy_replace_live_target::check(&cx, out);
     backfill_source_retention::check(&cx, out);
     quality_test::check(&cx, out);
+    quality_test_merges::check(&cx, out);
     leftovers::check(&cx, out);
     materialized_backfill::check(&cx, out);
     any_default_masks::check(&cx, out);

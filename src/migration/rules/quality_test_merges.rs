@@ -1,0 +1,137 @@
+//! `quality-test-merge-mismatch`: a test compares the legacy and new targets of a migration
+//! with different `-Merge` functions on the two sides (`countMerge(hits)` of one against
+//! `sumMerge(hits)` of the other): the comparison proves nothing about the backfill.
+
+use super::{push, Ctx};
+use crate::diagnostics::Diagnostic;
+use crate::project::model::{EdgeKind, Source, Target};
+use crate::project::rules::FileDiagnostics;
+use crate::sql::lexer::{tokenize, TokenKind};
+use std::collections::BTreeSet;
+
+/// Per subquery of a test's SQL: the table after its FROM and the `-Merge` functions it calls.
+fn merges_by_table(sql: &str) -> Vec<(String, BTreeSet<String>)> {
+    let toks = tokenize(sql);
+    let text = |i: usize| toks[i].text(sql);
+    // Spans of `( SELECT …)` and of the whole query.
+    let mut spans = vec![(0, toks.len())];
+    let mut stack = Vec::new();
+    for i in 0..toks.len() {
+        match toks[i].kind {
+            TokenKind::LParen => stack.push(i),
+            TokenKind::RParen => {
+                if let Some(open) = stack.pop() {
+                    if open + 1 < toks.len() && text(open + 1).eq_ignore_ascii_case("select") {
+                        spans.push((open + 1, i));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for &(start, end) in &spans {
+        // Skip tokens inside nested subqueries of this span.
+        let nested: Vec<(usize, usize)> = spans
+            .iter()
+            .copied()
+            .filter(|&(s, e)| s > start && e <= end && (s, e) != (start, end))
+            .collect();
+        let inside = |i: usize| !nested.iter().any(|&(s, e)| i >= s && i < e);
+        let mut table = None;
+        let mut merges = BTreeSet::new();
+        for i in start..end {
+            if !inside(i) || toks[i].kind != TokenKind::Word {
+                continue;
+            }
+            let w = text(i);
+            if w.eq_ignore_ascii_case("from") && table.is_none() {
+                if let Some(t) = toks
+                    .get(i + 1)
+                    .filter(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent))
+                {
+                    table = Some(t.text(sql).trim_matches(['`', '"']).to_string());
+                }
+            } else if w.ends_with("Merge")
+                && toks.get(i + 1).is_some_and(|t| t.kind == TokenKind::LParen)
+            {
+                merges.insert(w.to_string());
+            }
+        }
+        if let Some(t) = table {
+            if !merges.is_empty() {
+                out.push((t, merges));
+            }
+        }
+    }
+    out
+}
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    let p = cx.p;
+    for m in &cx.m.migrations {
+        let Some(legacy) = m.legacy else { continue };
+        let (l, n) = (cx.ds(legacy), cx.ds(m.new));
+        for (ti, t) in p.tests.iter().enumerate() {
+            for case in &t.file.cases {
+                let reads = |target: usize| {
+                    p.edges.iter().find(|e| {
+                        e.kind == EdgeKind::TestReads
+                            && e.from == Source::Test(ti)
+                            && e.from_node.as_deref() == Some(case.name.as_str())
+                            && e.target == Target::Resource(target)
+                    })
+                };
+                let (Some(_), Some(new_ref)) = (reads(legacy), reads(m.new)) else {
+                    continue;
+                };
+                let Some(sql) = &case.sql else { continue };
+                let found = merges_by_table(&sql.text);
+                let side = |name: &str| -> BTreeSet<String> {
+                    found
+                        .iter()
+                        .filter(|(t, _)| t == name)
+                        .flat_map(|(_, m)| m.iter().cloned())
+                        .collect()
+                };
+                let (ml, mn) = (side(l), side(n));
+                if ml.is_empty() || mn.is_empty() || ml == mn {
+                    continue;
+                }
+                let list = |s: &BTreeSet<String>| {
+                    s.iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let d = Diagnostic::warning(
+                    "quality-test-merge-mismatch",
+                    new_ref.range,
+                    format!(
+                        "The test `{}` reads `{l}` with {} but `{n}` with {}: the two sides are not the same measure, so the comparison proves nothing about the backfill. Use the same merge on both.",
+                        case.name,
+                        list(&ml),
+                        list(&mn)
+                    ),
+                );
+                push(out, &t.file.path, d);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merges_by_table;
+
+    #[test]
+    fn finds_merges_per_subquery() {
+        let sql = "WITH (SELECT countMerge(hits) FROM a) AS x, (SELECT sumMerge(hits) FROM `b`) AS y SELECT x - y AS d WHERE d != 0";
+        let found = merges_by_table(sql);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "a");
+        assert!(found[0].1.contains("countMerge"));
+        assert_eq!(found[1].0, "b");
+        assert!(found[1].1.contains("sumMerge"));
+    }
+}
