@@ -178,6 +178,7 @@ const MIGRATION_CODES: &[&str] = &[
     "script-truncate-shared-target",
     "script-destructive-deploy",
     "script-data-derived-cutoff",
+    "script-rerun-after-delete",
 ];
 
 /// Findings of the migration rules on ../shared/corpus that are true (file, code): none of

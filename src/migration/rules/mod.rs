@@ -20,6 +20,7 @@ mod schema_mismatch;
 mod script_data_derived_cutoff;
 mod script_destructive_deploy;
 mod script_populate_without_wait;
+mod script_rerun_after_delete;
 mod script_truncate_shared_target;
 mod sorting_key_group_by;
 mod unrepointed_dependent;
@@ -190,6 +191,7 @@ pub fn check(
     script_truncate_shared_target::check(&cx, out);
     script_destructive_deploy::check(&cx, out);
     script_data_derived_cutoff::check(&cx, out);
+    script_rerun_after_delete::check(&cx, out);
     event_time_cutoff::check(&cx, out);
 }
 
