@@ -174,6 +174,7 @@ const MIGRATION_CODES: &[&str] = &[
     "migration-materialized-backfill",
     "migration-any-default-masks",
     "quality-test-merge-mismatch",
+    "quality-test-no-lag-window",
     "script-populate-without-wait",
     "script-truncate-shared-target",
     "script-destructive-deploy",

@@ -1,6 +1,8 @@
 //! `quality-test-merge-mismatch`: a test compares the legacy and new targets of a migration
 //! with different `-Merge` functions on the two sides (`countMerge(hits)` of one against
 //! `sumMerge(hits)` of the other): the comparison proves nothing about the backfill.
+//! `quality-test-no-lag-window`: such a test compares all rows, with no window that leaves out
+//! the rows still arriving, so it fails now and then while ingestion runs.
 
 use super::{push, Ctx};
 use crate::diagnostics::Diagnostic;
@@ -86,6 +88,25 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     continue;
                 };
                 let Some(sql) = &case.sql else { continue };
+                let lower = sql.text.to_ascii_lowercase();
+                if !(lower.contains("interval")
+                    || lower.contains("now()")
+                    || lower.contains("<= '")
+                    || lower.contains("< '"))
+                {
+                    let d = Diagnostic {
+                        severity: crate::diagnostics::Severity::Hint,
+                        ..Diagnostic::error(
+                            "quality-test-no-lag-window",
+                            new_ref.range,
+                            format!(
+                                "The test `{}` compares `{l}` and `{n}` over all their rows: while ingestion runs, rows still arriving make the totals differ now and then (a flaky test). Compare only rows older than a few seconds on both sides (`WHERE ts <= now() - INTERVAL 10 SECOND`), or the buckets before the cutoff.",
+                                case.name
+                            ),
+                        )
+                    };
+                    push(out, &t.file.path, d);
+                }
                 let found = merges_by_table(&sql.text);
                 let side = |name: &str| -> BTreeSet<String> {
                     found
