@@ -50,21 +50,32 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, range: TextRange, message: impl Into<String>) -> Self {
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             range,
-            severity: Severity::Error,
+            severity,
             code,
             message: message.into(),
             related: Vec::new(),
             fixes: Vec::new(),
         }
     }
+    pub fn error(code: &'static str, range: TextRange, message: impl Into<String>) -> Self {
+        Diagnostic::new(Severity::Error, code, range, message)
+    }
     pub fn warning(code: &'static str, range: TextRange, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, range, message)
-        }
+        Diagnostic::new(Severity::Warning, code, range, message)
+    }
+    pub fn info(code: &'static str, range: TextRange, message: impl Into<String>) -> Self {
+        Diagnostic::new(Severity::Info, code, range, message)
+    }
+    pub fn hint(code: &'static str, range: TextRange, message: impl Into<String>) -> Self {
+        Diagnostic::new(Severity::Hint, code, range, message)
     }
     pub fn with_fix(mut self, title: impl Into<String>, edits: Vec<TextEdit>) -> Self {
         self.fixes.push(Fix {

@@ -78,6 +78,14 @@ pub fn walk_bounded(root: &Path, max: usize) -> (Vec<String>, bool) {
     (out, false)
 }
 
+/// The files of a [`walk`] listing below the subfolder `dir` (relative to it).
+pub fn below(all: &[String], dir: &str) -> Vec<String> {
+    let prefix = format!("{dir}/");
+    all.iter()
+        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
 /// The projects in a folder, as folders relative to it (`""` for the folder itself): the folder
 /// when it is a project; otherwise every outermost folder below it with a project marker, plus
 /// the folder itself when datafiles lie outside all of them (or there are none). `all` is

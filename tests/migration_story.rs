@@ -55,6 +55,46 @@ fn assemble(name: &str, dir: &Path) {
     }
 }
 
+/// The step folders, sorted.
+fn step_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures().join("steps"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The state of step `name` in a fresh temporary folder named `story` (a fixed name: it
+/// appears in the output). Keep the TempDir alive while using the path.
+fn story(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("story");
+    std::fs::create_dir(&dir).unwrap();
+    assemble(name, &dir);
+    (tmp, dir)
+}
+
+/// The state of step `name` loaded into a project database, analysed once at `now`; also the
+/// folder's listing.
+fn story_db(
+    name: &str,
+    now: Option<i64>,
+) -> (
+    tempfile::TempDir,
+    Vec<String>,
+    tinybird_lsp::project::db::ProjectDb,
+) {
+    let (tmp, dir) = story(name);
+    let files = tinybird_lsp::fs::walk(&dir);
+    let mut db = tinybird_lsp::fs::load_project(&dir, &files, &[], None).unwrap();
+    db.set_now(now);
+    db.analyze(&tinybird_lsp::fs::disk_loader);
+    (tmp, files, db)
+}
+
 /// (path, line, severity, code) of every diagnostic.
 type Finding = (String, u32, String, String);
 
@@ -98,21 +138,11 @@ fn via_server(dir: &Path, now: &str) -> BTreeSet<Finding> {
 #[test]
 fn every_step_of_the_story_gives_the_expected_diagnostics() {
     let steps = fixtures().join("steps");
-    let mut names: Vec<String> = std::fs::read_dir(&steps)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
+    let names = step_names();
     assert!(names.len() >= 10);
     let mut failures = Vec::new();
     for name in &names {
-        let tmp = tempfile::tempdir().unwrap();
-        // A fixed folder name: it appears in the output.
-        let dir = tmp.path().join("story");
-        std::fs::create_dir(&dir).unwrap();
-        assemble(name, &dir);
+        let (_tmp, dir) = story(name);
         let now_text = std::fs::read_to_string(steps.join(name).join("_now")).unwrap();
         let now = parse_datetime(now_text.trim()).map(|(s, _, _)| s);
         let report = check_path(&dir, CheckOptions { dialect: None, now }).unwrap();
@@ -230,21 +260,12 @@ fn apply(text: &str, mut edits: Vec<(usize, usize, String)>) -> String {
 #[test]
 fn every_quick_fix_removes_its_diagnostic() {
     let steps = fixtures().join("steps");
-    let mut names: Vec<String> = std::fs::read_dir(&steps)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
+    let names = step_names();
     let mut applied = 0;
     for name in &names {
         let now_text = std::fs::read_to_string(steps.join(name).join("_now")).unwrap();
         let now = parse_datetime(now_text.trim()).map(|(s, _, _)| s);
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("story");
-        std::fs::create_dir(&dir).unwrap();
-        assemble(name, &dir);
+        let (_tmp, dir) = story(name);
         let report = check_path(&dir, CheckOptions { dialect: None, now }).unwrap();
         let before: Vec<(String, &'static str)> = report
             .files()
@@ -254,10 +275,7 @@ fn every_quick_fix_removes_its_diagnostic() {
             for d in f.diagnostics.iter().filter(|d| !d.fixes.is_empty()) {
                 for fix in &d.fixes {
                     // Apply the fix to a fresh copy of the project.
-                    let tmp2 = tempfile::tempdir().unwrap();
-                    let dir2 = tmp2.path().join("story");
-                    std::fs::create_dir(&dir2).unwrap();
-                    assemble(name, &dir2);
+                    let (_tmp2, dir2) = story(name);
                     let mut by_file: std::collections::BTreeMap<
                         String,
                         Vec<(usize, usize, String)>,
@@ -311,7 +329,7 @@ fn every_quick_fix_removes_its_diagnostic() {
 #[test]
 fn incremental_migration_analysis_equals_a_fresh_one() {
     use std::sync::Arc;
-    use tinybird_lsp::fs::{disk_loader, load_project, walk};
+    use tinybird_lsp::fs::disk_loader;
     use tinybird_lsp::project::db::ProjectDb;
     let now = parse_datetime("2023-11-08 09:00:00").map(|(s, _, _)| s);
     let mut checked = 0;
@@ -321,14 +339,7 @@ fn incremental_migration_analysis_equals_a_fresh_one() {
         "1-wrong-states",
         "2-wrong-ttl",
     ] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("story");
-        std::fs::create_dir(&dir).unwrap();
-        assemble(name, &dir);
-        let files = walk(&dir);
-        let mut db = load_project(&dir, &files, &[], None).unwrap();
-        db.set_now(now);
-        db.analyze(&disk_loader);
+        let (_tmp, files, mut db) = story_db(name, now);
         let paths: Vec<String> = db.paths().map(str::to_string).collect();
         for rel in paths
             .iter()
@@ -371,7 +382,7 @@ fn incremental_migration_analysis_equals_a_fresh_one() {
 #[test]
 fn migration_rules_survive_broken_files() {
     use std::sync::Arc;
-    use tinybird_lsp::fs::{disk_loader, load_project, walk};
+    use tinybird_lsp::fs::disk_loader;
     let now = parse_datetime("2023-11-08 09:00:00").map(|(s, _, _)| s);
     let mut runs = 0;
     for name in [
@@ -380,14 +391,7 @@ fn migration_rules_survive_broken_files() {
         "2-wrong-scripts",
         "2-wrong-test-merges",
     ] {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("story");
-        std::fs::create_dir(&dir).unwrap();
-        assemble(name, &dir);
-        let files = walk(&dir);
-        let mut db = load_project(&dir, &files, &[], None).unwrap();
-        db.set_now(now);
-        db.analyze(&disk_loader);
+        let (_tmp, _, mut db) = story_db(name, now);
         let paths: Vec<String> = db.paths().map(str::to_string).collect();
         for rel in &paths {
             let text = db.text(rel).unwrap().to_string();

@@ -94,7 +94,7 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
             projects.push(check_project(path, &all, &nested, None, opts, "")?);
         } else {
             let sub = path.join(r);
-            let files = fs::walk(&sub);
+            let files = fs::below(&all, r);
             projects.push(check_project(
                 &sub,
                 &files,

@@ -189,16 +189,11 @@ pub fn parse_value(value: &str) -> Option<Instant> {
 }
 
 fn unquote(s: &str) -> String {
-    let s = s.trim();
-    s.strip_prefix('\'')
-        .and_then(|s| s.strip_suffix('\''))
-        .unwrap_or(s)
-        .replace("''", "'")
-        .replace("\\'", "'")
+    crate::sql::parser::unquote(s.trim())
 }
 
-/// Splits function arguments at top-level commas (outside quotes and brackets).
-fn split_args(s: &str) -> Vec<String> {
+/// Splits function arguments (or any list) at top-level commas (outside quotes and brackets).
+pub fn split_args(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut quote = false;

@@ -5,7 +5,7 @@
 //! above (`ts <= T`) or copying a legacy target, and the legacy target L is paired by
 //! structure: fed from the same source, with (nearly) all of its columns in N.
 //!
-//! Pure: built from the [`Project`]; the rules in [`rules`] read it.
+//! Pure: built from the [`Project`] ([`Migrations::build`]); the rules in [`rules`] read it.
 
 pub mod instant;
 pub mod rules;
@@ -323,11 +323,6 @@ fn condition_at(main: &crate::sql::facts::SelectFacts, sql: &str) -> Option<(usi
 }
 
 impl Migrations {
-    pub fn of(p: &Project) -> Migrations {
-        let all: Vec<usize> = (0..p.resources.len()).collect();
-        Migrations::build(p, Vec::new(), &all)
-    }
-
     /// The model from `known` writers (of pipes not in `compute`, from an earlier analysis)
     /// and the writers of the pipes in `compute`, worked out now.
     pub fn build(p: &Project, known: Vec<Arc<Writer>>, compute: &[usize]) -> Migrations {

@@ -11,7 +11,7 @@ use super::{
     content_signals, decide_dialect, is_datafile, path_signals, rules, seen_by_cli, test_files,
     DialectGuess, DialectSignal,
 };
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::migration::scripts;
 use crate::syntax::{self, Dialect, FileKind};
 use crate::text::TextRange;
@@ -389,18 +389,15 @@ impl ProjectDb {
                     ),
                     seen,
                 )),
-                diagnostics: vec![Diagnostic {
-                    severity: Severity::Warning,
-                    ..Diagnostic::error(
-                        "file-too-large",
-                        TextRange::empty(0),
-                        format!(
-                            "This file is {} MiB: files over {} MiB are not analysed",
-                            text.len() / (1024 * 1024),
-                            MAX_FILE_BYTES / (1024 * 1024)
-                        ),
-                    )
-                }],
+                diagnostics: vec![Diagnostic::warning(
+                    "file-too-large",
+                    TextRange::empty(0),
+                    format!(
+                        "This file is {} MiB: files over {} MiB are not analysed",
+                        text.len() / (1024 * 1024),
+                        MAX_FILE_BYTES / (1024 * 1024)
+                    ),
+                )],
                 includes: Vec::new(),
             };
         }
@@ -430,17 +427,14 @@ impl ProjectDb {
         if !seen && !rel.ends_with(".connection") {
             diagnostics.insert(
                 0,
-                Diagnostic {
-                    severity: Severity::Info,
-                    ..Diagnostic::error(
-                        "outside-project-folders",
-                        TextRange::empty(0),
-                        match dialect {
-                            Dialect::Classic => "The Classic CLI does not read files in this folder (only the project root, datasources/, pipes/ and endpoints/)",
-                            Dialect::Forward => "The Forward CLI does not read files more than three folders deep",
-                        },
-                    )
-                },
+                Diagnostic::info(
+                    "outside-project-folders",
+                    TextRange::empty(0),
+                    match dialect {
+                        Dialect::Classic => "The Classic CLI does not read files in this folder (only the project root, datasources/, pipes/ and endpoints/)",
+                        Dialect::Forward => "The Forward CLI does not read files more than three folders deep",
+                    },
+                ),
             );
         }
         let includes = includes.into_inner();

@@ -3,13 +3,15 @@
 
 use super::position::{column_to_byte, PositionEncoding};
 use ropey::Rope;
+use std::sync::Arc;
 use tower_lsp_server::ls_types::{Position, TextDocumentContentChangeEvent};
 use tree_sitter::{InputEdit, Parser, Point, Tree};
 
 pub struct Document {
     rope: Rope,
-    /// The rope as a string, refreshed after each notification (the core reads `&str`).
-    text: String,
+    /// The rope as a string, refreshed after each notification (the core reads `&str`), shared
+    /// with the project database without copying.
+    text: Arc<str>,
     pub version: i32,
     pub language_id: String,
     tree: Option<Tree>,
@@ -20,7 +22,7 @@ impl Document {
         let tree = parser.parse(&text, None);
         Document {
             rope: Rope::from_str(&text),
-            text,
+            text: Arc::from(text),
             version,
             language_id,
             tree,
@@ -29,6 +31,11 @@ impl Document {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text, shared.
+    pub fn shared_text(&self) -> Arc<str> {
+        self.text.clone()
     }
 
     pub fn tree(&self) -> Option<&Tree> {
@@ -75,8 +82,8 @@ impl Document {
             }
         }
         self.version = version;
-        self.text = self.rope.to_string();
-        self.tree = parser.parse(&self.text, self.tree.as_ref());
+        self.text = Arc::from(self.rope.to_string());
+        self.tree = parser.parse(&*self.text, self.tree.as_ref());
     }
 
     /// The char index of an LSP position in the rope (clamped to the line, then to the text).
@@ -108,7 +115,7 @@ impl Document {
 
     /// Whether the incrementally maintained tree equals a fresh parse (for the stress test).
     pub fn tree_matches_fresh_parse(&self, parser: &mut Parser) -> bool {
-        let fresh = parser.parse(&self.text, None);
+        let fresh = parser.parse(&*self.text, None);
         match (&self.tree, fresh) {
             (Some(a), Some(b)) => signature(a) == signature(&b),
             (None, None) => true,
@@ -120,18 +127,8 @@ impl Document {
 /// Every node's kind and byte range, in document order.
 fn signature(tree: &Tree) -> Vec<(u16, usize, usize)> {
     let mut out = Vec::new();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let n = cursor.node();
-        out.push((n.kind_id(), n.start_byte(), n.end_byte()));
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
+    crate::syntax::tree::for_each_node(tree, |n| {
+        out.push((n.kind_id(), n.start_byte(), n.end_byte()))
+    });
     out
 }

@@ -17,7 +17,6 @@ use super::outbox::{Outbox, Outgoing};
 use super::position::PositionEncoding;
 use crate::fs;
 use crate::project::db::ProjectDb;
-use crate::project::is_datafile;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -326,7 +325,7 @@ impl Engine {
             p.text_document.language_id,
             &mut self.parser,
         );
-        let text: Arc<str> = Arc::from(doc.text());
+        let text = doc.shared_text();
         self.uris.insert(path.clone(), p.text_document.uri);
         self.docs.insert(path.clone(), doc);
         self.set_text(&path, text);
@@ -350,7 +349,7 @@ impl Engine {
             enc,
             &mut self.parser,
         );
-        let text: Arc<str> = Arc::from(doc.text());
+        let text = doc.shared_text();
         self.set_text(&path, text);
     }
 
@@ -446,6 +445,14 @@ impl Engine {
     /// (walking the root once), else the project of a folder above it, else a project of its
     /// own folder.
     fn project_for_new_file(&mut self, path: &Path) -> Option<usize> {
+        // A file a project already has (every keystroke): no filesystem lookups.
+        if let Some(i) = self.project_of(path) {
+            if relative(&self.projects[i].root, path)
+                .is_some_and(|r| self.projects[i].db.contains(&r))
+            {
+                return Some(i);
+            }
+        }
         if let Some(root) = fs::marked_root_of_file(path) {
             if let Some(i) = self.projects.iter().position(|s| s.root == root) {
                 return Some(i);
@@ -495,7 +502,7 @@ impl Engine {
             .filter_map(|(path, doc)| {
                 let i = self.project_of(path)?;
                 let rel = relative(&self.projects[i].root, path)?;
-                Some((i, rel, Arc::from(doc.text())))
+                Some((i, rel, doc.shared_text()))
             })
             .collect();
         for (i, rel, text) in open {
@@ -645,7 +652,7 @@ impl Engine {
                         roots.iter().filter(|x| !x.is_empty()).cloned().collect(),
                     )
                 } else {
-                    (self.walk(&root), Vec::new())
+                    (fs::below(&all, r), Vec::new())
                 };
                 match fs::load_project(&root, &listing, &exclude, self.settings.dialect) {
                     Ok(db) => {
@@ -816,7 +823,7 @@ impl Engine {
 
     fn text_of(&self, slot: &ProjectSlot, path: &Path, rel: &str) -> Option<Arc<str>> {
         match self.docs.get(path) {
-            Some(d) => Some(Arc::from(d.text())),
+            Some(d) => Some(d.shared_text()),
             None => slot.db.text(rel),
         }
     }
@@ -1141,17 +1148,11 @@ fn relative(root: &Path, path: &Path) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// Whether a file outside the editor matters to a project: datafiles, test files, `.env.local`
-/// and files that tell the dialect.
+/// Whether a file outside the editor matters to a project: what [`ProjectDb`] reads, and
+/// `.env.local`.
 fn is_relevant_path(path: &Path) -> bool {
-    let name = path.to_string_lossy();
     let file = path.file_name().map_or("", |n| n.to_str().unwrap_or(""));
-    is_datafile(&name)
-        || name.ends_with(".yaml")
-        || name.ends_with(".yml")
-        || name.ends_with(".sh")
-        || file == ".env.local"
-        || ProjectDb::is_relevant(file)
+    ProjectDb::is_relevant(&path.to_string_lossy().replace('\\', "/")) || file == ".env.local"
 }
 
 pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {

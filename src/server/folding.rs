@@ -9,9 +9,7 @@ use tree_sitter::Tree;
 pub fn ranges(tree: &Tree, text: &str, enc: PositionEncoding) -> Vec<FoldingRange> {
     let map = LineMap::new(text);
     let mut out = Vec::new();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let n = cursor.node();
+    crate::syntax::tree::for_each_node(tree, |n| {
         if matches!(n.kind(), "node_section" | "block") {
             // A block's text ends with its last line's newline: fold up to the line before.
             let end = text[..n.end_byte().min(text.len())].trim_end().len();
@@ -27,14 +25,6 @@ pub fn ranges(tree: &Tree, text: &str, enc: PositionEncoding) -> Vec<FoldingRang
                 });
             }
         }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
+    });
     out
 }

@@ -13,3 +13,19 @@ pub fn parse_tree(text: &str, old: Option<&Tree>) -> Option<Tree> {
     parser.set_language(&language()).ok()?;
     parser.parse(text, old)
 }
+
+/// Calls `f` on every node of `tree`, in document order (pre-order).
+pub fn for_each_node(tree: &Tree, mut f: impl FnMut(tree_sitter::Node)) {
+    let mut cursor = tree.walk();
+    'walk: loop {
+        f(cursor.node());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@
 
 use super::sorting_key_group_by::key_columns;
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::migration::columns;
 use crate::migration::instant::{column_granularity, Granularity};
 use crate::project::rules::FileDiagnostics;
@@ -64,17 +64,14 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 } else {
                     "the sorting key has no day bucket, so a key can have rows on both sides of the cutoff"
                 };
-                let d = Diagnostic {
-                    severity: Severity::Warning,
-                    ..Diagnostic::error(
-                        "migration-any-default-masks",
-                        node.file_range(item.range),
-                        format!(
-                            "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut at midnight with a day column in the sorting key, or read it with `anyIf({}, {} != '')`.",
-                            col.name, cx.ds(m.new), col.ty, col.name, col.name
-                        ),
-                    )
-                };
+                let d = Diagnostic::warning(
+                    "migration-any-default-masks",
+                    node.file_range(item.range),
+                    format!(
+                        "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut at midnight with a day column in the sorting key, or read it with `anyIf({}, {} != '')`.",
+                        col.name, cx.ds(m.new), col.ty, col.name, col.name
+                    ),
+                );
                 push(out, &b.path, d);
             }
         }

@@ -4,7 +4,7 @@
 //! yet: if it is not deployed yet, the rows between the cutoff and its deployment are lost.
 
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::project::rules::FileDiagnostics;
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
@@ -36,17 +36,14 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             for low in live.lower() {
                 let Some(t) = low.instant() else { continue };
                 if t.local_seconds < now {
-                    let d = Diagnostic {
-                        severity: Severity::Info,
-                        ..Diagnostic::error(
-                            "migration-cutoff-in-past",
-                            low.value_range,
-                            format!(
-                                "The cutoff '{t}' has passed: if `{}` is not deployed yet, the rows after the cutoff that arrive before it is deployed reach neither it nor the backfill, and are lost. Choose a cutoff after the deployment.",
-                                cx.name(live)
-                            ),
-                        )
-                    };
+                    let d = Diagnostic::info(
+                        "migration-cutoff-in-past",
+                        low.value_range,
+                        format!(
+                            "The cutoff '{t}' has passed: if `{}` is not deployed yet, the rows after the cutoff that arrive before it is deployed reach neither it nor the backfill, and are lost. Choose a cutoff after the deployment.",
+                            cx.name(live)
+                        ),
+                    );
                     push(out, &live.path, d);
                 }
             }

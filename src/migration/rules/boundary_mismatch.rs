@@ -73,17 +73,11 @@ fn mismatch(lo: &Bound, up: &Bound) -> Option<(Severity, String)> {
         )));
     }
     if a.local_seconds != b.local_seconds || a.nanos != b.nanos {
-        let (first, second) = if (a.local_seconds, a.nanos) < (b.local_seconds, b.nanos) {
-            ("live side", "backfill")
-        } else {
-            ("backfill", "live side")
-        };
-        let effect = if first == "live side" {
+        let effect = if (a.local_seconds, a.nanos) < (b.local_seconds, b.nanos) {
             format!("rows between '{a}' and '{b}' are written by both: counted twice")
         } else {
             format!("rows between '{b}' and '{a}' are written by neither: lost")
         };
-        let _ = second;
         return Some((
             Severity::Warning,
             format!("the live side cuts at '{a}' and this backfill at '{b}': {effect}. Use one cutoff on both sides."),
@@ -136,18 +130,16 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     let Some((severity, why)) = found else {
                         continue;
                     };
-                    let d = Diagnostic {
+                    let d = Diagnostic::new(
                         severity,
-                        ..Diagnostic::error(
-                            "migration-boundary-mismatch",
-                            up.range,
-                            format!(
-                                "`{}` and `{}` do not meet at one instant: {why}",
-                                cx.name(back),
-                                cx.name(live)
-                            ),
-                        )
-                    }
+                        "migration-boundary-mismatch",
+                        up.range,
+                        format!(
+                            "`{}` and `{}` do not meet at one instant: {why}",
+                            cx.name(back),
+                            cx.name(live)
+                        ),
+                    )
                     .with_related(
                         Some(live.path.to_string()),
                         lo.range,

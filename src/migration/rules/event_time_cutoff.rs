@@ -3,7 +3,7 @@
 //! before the cutoff, reaches neither side.
 
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::migration::columns;
 use crate::project::model::{ResourceKind, Target};
 use crate::project::rules::FileDiagnostics;
@@ -46,18 +46,15 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     .unwrap_or_else(|| {
                         " Run the backfill only after the latest lateness you expect.".to_string()
                     });
-                let d = Diagnostic {
-                    severity: Severity::Hint,
-                    ..Diagnostic::error(
-                        "migration-event-time-cutoff",
-                        b.range,
-                        format!(
-                            "`{}` comes from the event (`json:{}`): an event that arrives after the backfill ran with a time before the cutoff reaches neither side and is lost.{ingestion}",
-                            col.name,
-                            col.jsonpath.as_ref().map_or("", |j| j.text.as_str())
-                        ),
-                    )
-                };
+                let d = Diagnostic::hint(
+                    "migration-event-time-cutoff",
+                    b.range,
+                    format!(
+                        "`{}` comes from the event (`json:{}`): an event that arrives after the backfill ran with a time before the cutoff reaches neither side and is lost.{ingestion}",
+                        col.name,
+                        col.jsonpath.as_ref().map_or("", |j| j.text.as_str())
+                    ),
+                );
                 push(out, &live.path, d);
             }
         }

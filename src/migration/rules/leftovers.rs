@@ -3,49 +3,26 @@
 //! attached as a materialized view, and the legacy target with its materializing pipe.
 
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
-use crate::project::model::{EdgeKind, Source, Target};
+use crate::diagnostics::Diagnostic;
+use crate::project::model::EdgeKind;
 use crate::project::rules::FileDiagnostics;
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
     for m in &cx.m.migrations {
         let Some(legacy) = m.legacy else { continue };
-        if m.live.is_empty() || m.backfills.is_empty() {
+        if m.live.is_empty()
+            || m.backfills.is_empty()
+            || super::legacy_dependents(cx, m).next().is_some()
+        {
             continue;
         }
-        let part: Vec<usize> = m
-            .live
-            .iter()
-            .chain(&m.backfills)
-            .map(|&i| cx.m.writers[i].pipe)
-            .collect();
-        let still_read = p.edges.iter().any(|e| {
-            e.target == Target::Resource(legacy)
-                && matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
-                && match e.from {
-                    Source::Resource(r) => !part.contains(&r),
-                    // Tests that compare both targets do not keep the legacy one alive.
-                    Source::Test(_) => !p.edges.iter().any(|o| {
-                        o.from == e.from
-                            && o.from_node == e.from_node
-                            && o.target == Target::Resource(m.new)
-                    }),
-                }
-        });
-        if still_read {
-            continue;
-        }
-        let hint = |code: &'static str, range, message: String| Diagnostic {
-            severity: Severity::Hint,
-            ..Diagnostic::error(code, range, message)
-        };
         for &bi in &m.backfills {
             let b = &cx.m.writers[bi];
             if b.kind != EdgeKind::MaterializesInto {
                 continue;
             }
-            let d = hint(
+            let d = Diagnostic::hint(
                 "migration-leftover",
                 b.target_range,
                 format!(
@@ -60,7 +37,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             if w.kind != EdgeKind::MaterializesInto {
                 continue;
             }
-            let d = hint(
+            let d = Diagnostic::hint(
                 "migration-leftover",
                 w.target_range,
                 format!(

@@ -5,7 +5,7 @@
 //! trigger.
 
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::project::model::EdgeKind;
 use crate::project::rules::FileDiagnostics;
 
@@ -19,18 +19,15 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             if b.kind != EdgeKind::MaterializesInto || b.upper().next().is_none() {
                 continue;
             }
-            let d = Diagnostic {
-                severity: Severity::Info,
-                ..Diagnostic::error(
-                    "migration-materialized-backfill",
-                    b.target_range,
-                    format!(
-                        "`{}` backfills `{}` as a materialized view: while it is attached, its trigger also writes new rows up to the cutoff (late events), and a populate running at the same time reads them again, so they are written twice. A copy pipe (TYPE copy, run once) has no trigger; otherwise populate it soon after deploying it and remove it afterwards.",
-                        cx.name(b),
-                        cx.ds(m.new)
-                    ),
-                )
-            };
+            let d = Diagnostic::info(
+                "migration-materialized-backfill",
+                b.target_range,
+                format!(
+                    "`{}` backfills `{}` as a materialized view: while it is attached, its trigger also writes new rows up to the cutoff (late events), and a populate running at the same time reads them again, so they are written twice. A copy pipe (TYPE copy, run once) has no trigger; otherwise populate it soon after deploying it and remove it afterwards.",
+                    cx.name(b),
+                    cx.ds(m.new)
+                ),
+            );
             push(out, &b.path, d);
         }
     }

@@ -30,22 +30,20 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 ),
                 _ => (Severity::Info, "Once the cutoff has passed, backfill them"),
             };
-            let d = Diagnostic {
+            let d = Diagnostic::new(
                 severity,
-                ..Diagnostic::error(
-                    "migration-missing-backfill",
-                    cut.range,
-                    format!(
-                        "`{}` only writes rows with `{} {} '{instant}'` into `{}`; nothing writes the rows before the cutoff{legacy}. {when} with the same SELECT and `{} {} '{instant}'`.",
-                        cx.name(live),
-                        cut.column_expr(),
-                        cut.op.as_str(),
-                        cx.ds(m.new),
-                        cut.column_expr(),
-                        if cut.op == crate::sql::facts::CompareOp::Gt { "<=" } else { "<" },
-                    ),
-                )
-            };
+                "migration-missing-backfill",
+                cut.range,
+                format!(
+                    "`{}` only writes rows with `{} {} '{instant}'` into `{}`; nothing writes the rows before the cutoff{legacy}. {when} with the same SELECT and `{} {} '{instant}'`.",
+                    cx.name(live),
+                    cut.column_expr(),
+                    cut.op.as_str(),
+                    cx.ds(m.new),
+                    cut.column_expr(),
+                    if cut.op == crate::sql::facts::CompareOp::Gt { "<=" } else { "<" },
+                ),
+            );
             push(out, &live.path, d);
         }
     }

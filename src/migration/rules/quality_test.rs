@@ -3,7 +3,7 @@
 //! backfill neither lost nor duplicated rows before dependents are moved.
 
 use super::{push, Ctx};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Diagnostic;
 use crate::project::model::{EdgeKind, Source, Target};
 use crate::project::rules::FileDiagnostics;
 use crate::syntax::Dialect;
@@ -35,18 +35,15 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             continue;
         }
         let b = &cx.m.writers[bi];
-        let d = Diagnostic {
-            severity: Severity::Info,
-            ..Diagnostic::error(
-                "migration-without-quality-test",
-                b.target_range,
-                format!(
-                    "No test compares `{}` with `{}`: add one to tests/ that returns rows when their totals differ (for example the `countMerge` of the same state column in both), so the backfill is verified before dependents move.",
-                    cx.ds(legacy),
-                    cx.ds(m.new)
-                ),
-            )
-        };
+        let d = Diagnostic::info(
+            "migration-without-quality-test",
+            b.target_range,
+            format!(
+                "No test compares `{}` with `{}`: add one to tests/ that returns rows when their totals differ (for example the `countMerge` of the same state column in both), so the backfill is verified before dependents move.",
+                cx.ds(legacy),
+                cx.ds(m.new)
+            ),
+        );
         push(out, &b.path, d);
     }
 }

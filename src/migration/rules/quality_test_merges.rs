@@ -94,17 +94,14 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     || lower.contains("<= '")
                     || lower.contains("< '"))
                 {
-                    let d = Diagnostic {
-                        severity: crate::diagnostics::Severity::Hint,
-                        ..Diagnostic::error(
-                            "quality-test-no-lag-window",
-                            new_ref.range,
-                            format!(
-                                "The test `{}` compares `{l}` and `{n}` over all their rows: while ingestion runs, rows still arriving make the totals differ now and then (a flaky test). Compare only rows older than a few seconds on both sides (`WHERE ts <= now() - INTERVAL 10 SECOND`), or the buckets before the cutoff.",
-                                case.name
-                            ),
-                        )
-                    };
+                    let d = Diagnostic::hint(
+                        "quality-test-no-lag-window",
+                        new_ref.range,
+                        format!(
+                            "The test `{}` compares `{l}` and `{n}` over all their rows: while ingestion runs, rows still arriving make the totals differ now and then (a flaky test). Compare only rows older than a few seconds on both sides (`WHERE ts <= now() - INTERVAL 10 SECOND`), or the buckets before the cutoff.",
+                            case.name
+                        ),
+                    );
                     push(out, &t.file.path, d);
                 }
                 let found = merges_by_table(&sql.text);

@@ -163,16 +163,13 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             .iter()
             .find(|i| i.output_name == "*" || i.output_name.ends_with(".*"))
         {
-            let d = Diagnostic {
-                severity: crate::diagnostics::Severity::Hint,
-                ..Diagnostic::error(
-                    "materialization-select-star",
-                    node.file_range(item.range),
-                    format!(
-                        "`SELECT *` into `{target}`: which target columns get values depends on the source's columns at each deployment (a column added to the source flows in or breaks the pipe; a target column the source lacks gets its default). List the columns, in the target's order."
-                    ),
-                )
-            };
+            let d = Diagnostic::hint(
+                "materialization-select-star",
+                node.file_range(item.range),
+                format!(
+                    "`SELECT *` into `{target}`: which target columns get values depends on the source's columns at each deployment (a column added to the source flows in or breaks the pipe; a target column the source lacks gets its default). List the columns, in the target's order."
+                ),
+            );
             push(out, &w.path, d);
         }
         let verb = if w.kind == EdgeKind::CopiesInto {

@@ -16,21 +16,7 @@ pub fn key_columns(key: &str) -> Vec<String> {
         .or_else(|| k.strip_prefix('('))
         .and_then(|k| k.strip_suffix(')'))
         .unwrap_or(k);
-    let mut out = Vec::new();
-    let (mut depth, mut cur) = (0i32, String::new());
-    for c in k.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    out.push(cur);
+    let out = crate::migration::instant::split_args(k);
     out.iter()
         .map(|s| s.trim().trim_matches('`').to_string())
         .filter(|s| !s.is_empty())

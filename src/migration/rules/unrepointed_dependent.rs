@@ -4,7 +4,7 @@
 
 use super::{push, Ctx};
 use crate::diagnostics::{Diagnostic, TextEdit};
-use crate::project::model::{EdgeKind, Source, Target};
+use crate::project::model::Source;
 use crate::project::rules::FileDiagnostics;
 use crate::text::TextRange;
 
@@ -12,40 +12,11 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
     for m in &cx.m.migrations {
         let Some(legacy) = m.legacy else { continue };
-        if m.live.is_empty() || m.backfills.is_empty() {
-            continue;
-        }
-        // Pipes that are part of the migration may read the legacy target (a backfill from it).
-        let part: Vec<usize> = m
-            .live
-            .iter()
-            .chain(&m.backfills)
-            .map(|&i| cx.m.writers[i].pipe)
-            .collect();
         let new_name = cx.ds(m.new);
-        for e in &p.edges {
-            if e.target != Target::Resource(legacy)
-                || !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
-            {
-                continue;
-            }
+        for e in super::legacy_dependents(cx, m) {
             let reader = match e.from {
-                Source::Resource(r) => {
-                    if part.contains(&r) {
-                        continue;
-                    }
-                    format!("`{}`", p.resources[r].name)
-                }
+                Source::Resource(r) => format!("`{}`", p.resources[r].name),
                 Source::Test(t) => {
-                    // A test that reads both targets compares them: it is the quality test.
-                    let compares = p.edges.iter().any(|o| {
-                        o.from == e.from
-                            && o.from_node == e.from_node
-                            && o.target == Target::Resource(m.new)
-                    });
-                    if compares {
-                        continue;
-                    }
                     format!(
                         "the test `{}`",
                         e.from_node.as_deref().unwrap_or(&p.tests[t].file.path)
