@@ -4,6 +4,7 @@
 //! no I/O and no LSP types. The command line (`cli`) and the language server (`server`) do the
 //! I/O, sharing the disk access in `fs`.
 
+pub mod actions;
 pub mod cli;
 pub mod diagnostics;
 pub mod fs;

@@ -75,8 +75,162 @@ enum Command {
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
     },
+    /// Carry out a step of a materialized-view migration (the language server's code
+    /// actions): write the files it generates, or print them with --dry-run.
+    Migrate {
+        #[command(subcommand)]
+        step: MigrateStep,
+        /// The project folder.
+        #[arg(long, global = true, default_value = ".")]
+        project: PathBuf,
+        /// "Now", `YYYY-MM-DD HH:MM:SS` in UTC (default: the clock).
+        #[arg(long, global = true, value_parser = parse_now)]
+        now: Option<i64>,
+        /// Minutes between now and a generated cutoff (rounded up).
+        #[arg(long, global = true, default_value_t = 60)]
+        delay_minutes: u64,
+        /// Print what would change without writing anything.
+        #[arg(long, global = true)]
+        dry_run: bool,
+        #[arg(long, global = true, value_enum, default_value = "human")]
+        format: Format,
+        /// Override the detected dialect.
+        #[arg(long, global = true, value_enum)]
+        dialect: Option<DialectArg>,
+    },
     /// Run the language server over stdio (the default). Settings: docs/configuration.md.
     Serve,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum FromArg {
+    Source,
+    Legacy,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum FormArg {
+    Copy,
+    Materialized,
+}
+
+#[derive(Subcommand)]
+enum MigrateStep {
+    /// Step 1: a new target with the column and a live pipe cut at a future instant.
+    AddColumn {
+        /// The materialized view's target datasource (the legacy target).
+        #[arg(long)]
+        datasource: String,
+        /// The column's name (with --type and --expression; all three left out: a placeholder).
+        #[arg(long, requires_all = ["ty", "expression"])]
+        name: Option<String>,
+        /// Its type in the target, e.g. "SimpleAggregateFunction(any, String)".
+        #[arg(long = "type", requires_all = ["name", "expression"])]
+        ty: Option<String>,
+        /// What the SELECT computes for it, e.g. "anySimpleState(environment)".
+        #[arg(long, requires_all = ["name", "ty"])]
+        expression: Option<String>,
+        /// `pipe.node` when several nodes materialize into the datasource.
+        #[arg(long)]
+        node: Option<String>,
+        /// The source column to cut on, when several fit.
+        #[arg(long)]
+        time_column: Option<String>,
+        /// The cutoff, `YYYY-MM-DD HH:MM:SS` UTC (default: now + delay, rounded up).
+        #[arg(long)]
+        cutoff: Option<String>,
+        /// Where the backfill will come from (default: the legacy target when the source keeps
+        /// less history).
+        #[arg(long, value_enum)]
+        from: Option<FromArg>,
+        /// Forward: evolve the datasource in place with a FORWARD_QUERY instead.
+        #[arg(long)]
+        in_place: bool,
+    },
+    /// Step 2: the backfill up to the cutoff, a quality test and (Classic) deploy scripts.
+    Backfill {
+        /// The new target.
+        #[arg(long)]
+        datasource: String,
+        #[arg(long, value_enum)]
+        from: Option<FromArg>,
+        #[arg(long, value_enum)]
+        form: Option<FormArg>,
+    },
+    /// Step 3: every reader of the legacy target reads the new one.
+    Repoint {
+        /// The new target.
+        #[arg(long)]
+        datasource: String,
+    },
+    /// Step 4: remove the legacy target, its pipe, the backfill and the quality test.
+    Finish {
+        /// The new target.
+        #[arg(long)]
+        datasource: String,
+    },
+}
+
+fn migrate_request(step: MigrateStep) -> tinybird_lsp::actions::Request {
+    use tinybird_lsp::actions::add_column::{AddColumn, BackfillFrom, NewColumn};
+    use tinybird_lsp::actions::backfill::{Backfill, BackfillForm};
+    use tinybird_lsp::actions::Request;
+    let from = |f: Option<FromArg>| {
+        f.map(|f| match f {
+            FromArg::Source => BackfillFrom::Source,
+            FromArg::Legacy => BackfillFrom::Legacy,
+        })
+    };
+    match step {
+        MigrateStep::AddColumn {
+            datasource,
+            name,
+            ty,
+            expression,
+            node,
+            time_column,
+            cutoff,
+            from: f,
+            in_place,
+        } => {
+            let column = match (name, ty, expression) {
+                (Some(name), Some(ty), Some(expression)) => Some(NewColumn {
+                    name,
+                    ty,
+                    expression,
+                }),
+                _ => None,
+            };
+            let req = AddColumn {
+                datasource,
+                node,
+                column,
+                time_column,
+                cutoff,
+                backfill_from: from(f),
+                move_item: None,
+            };
+            if in_place {
+                Request::ForwardAddColumn(req)
+            } else {
+                Request::AddColumn(req)
+            }
+        }
+        MigrateStep::Backfill {
+            datasource,
+            from: f,
+            form,
+        } => Request::Backfill(Backfill {
+            datasource,
+            from: from(f),
+            form: form.map(|f| match f {
+                FormArg::Copy => BackfillForm::Copy,
+                FormArg::Materialized => BackfillForm::Materialized,
+            }),
+        }),
+        MigrateStep::Repoint { datasource } => Request::Repoint { datasource },
+        MigrateStep::Finish { datasource } => Request::Finish { datasource },
+    }
 }
 
 fn parse_now(s: &str) -> Result<i64, String> {
@@ -178,6 +332,48 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Command::Migrate {
+            step,
+            project,
+            now,
+            delay_minutes,
+            dry_run,
+            format,
+            dialect,
+        }) => {
+            use tinybird_lsp::actions::add_column::Clock;
+            use tinybird_lsp::cli::migrate::{migrate, MigrateOptions};
+            let opts = MigrateOptions {
+                dialect: dialect.map(DialectArg::dialect),
+                clock: Clock {
+                    now: now.or_else(clock).unwrap_or(0),
+                    cutoff_delay_minutes: delay_minutes,
+                },
+                dry_run,
+            };
+            match migrate(&project, &migrate_request(step), opts) {
+                Ok(change) => {
+                    if format == Format::Json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&change).unwrap_or_default()
+                        );
+                    } else {
+                        print!("{}", change.describe());
+                        if dry_run {
+                            for f in &change.create {
+                                println!("\n--- {} (new)\n{}", f.path, f.text);
+                            }
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tinybird-lsp: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         None | Some(Command::Serve) => ExitCode::from(tinybird_lsp::server::run() as u8),
     }
 }

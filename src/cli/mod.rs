@@ -2,4 +2,5 @@
 //! besides the (future) server.
 
 pub mod check;
+pub mod migrate;
 pub mod render;

@@ -194,10 +194,13 @@ fn writer_of(
         .and_then(|s| p.named(s).find(|(_, r)| r.kind == ResourceKind::Datasource))
         .map_or(&[], |(i, _)| columns(p, i));
     let template = &node.sql_map.text;
-    w.condition_at = condition_at(main, template).map(|(at, and, indent)| ConditionAt {
-        at: node.file_range(TextRange::empty(at)).start,
-        and,
-        indent,
+    w.condition_at = condition_at(main, template, sql.templated).map(|c| ConditionAt {
+        at: node.file_range(TextRange::empty(c.at)).start,
+        open_paren: c
+            .open_paren
+            .map(|o| node.file_range(TextRange::empty(o)).start),
+        and: c.and,
+        indent: c.indent.map(|i| format!("{}{i}", node.sql_map.margin)),
     });
     for c in main.prewhere.iter().chain(&main.where_) {
         let between = c.comparisons.len() == 2;
@@ -275,51 +278,105 @@ fn bound(
 pub struct ConditionAt {
     /// File offset.
     pub at: usize,
+    /// Where a `(` goes when the existing WHERE needs parentheses (its top level is an OR).
+    pub open_paren: Option<usize>,
     /// After an existing WHERE (`AND …`), or a new WHERE.
     pub and: bool,
-    /// The indentation of the clause the new WHERE goes before.
-    pub indent: String,
+    /// The indentation of the clause the new WHERE goes before, in the file, when that clause
+    /// starts its line (`None`: the WHERE goes inline).
+    pub indent: Option<String>,
 }
 
 impl Writer {
-    /// The text to insert at [`Writer::condition_at`] for `condition`.
-    pub fn condition_text(&self, condition: &str) -> Option<(usize, String)> {
+    /// The insertions (file offset, text) that add `condition` to the node's WHERE: ANDed to
+    /// an existing WHERE (parenthesised when its top level is an OR), or a new WHERE.
+    pub fn condition_edits(&self, condition: &str) -> Option<Vec<(usize, String)>> {
         let c = self.condition_at.as_ref()?;
         Some(if c.and {
-            (c.at, format!(" AND {condition}"))
-        } else if c.indent.is_empty() {
-            (c.at, format!(" WHERE {condition} "))
+            match c.open_paren {
+                Some(open) => vec![
+                    (open, "(".to_string()),
+                    (c.at, format!(") AND {condition}")),
+                ],
+                None => vec![(c.at, format!(" AND {condition}"))],
+            }
         } else {
-            (c.at, format!("WHERE {condition}\n{}", c.indent))
+            match &c.indent {
+                None => vec![(c.at, format!(" WHERE {condition} "))],
+                Some(indent) => vec![(c.at, format!("WHERE {condition}\n{indent}"))],
+            }
         })
     }
 }
 
-/// Where a condition on the source goes (SQL offset): after the last WHERE conjunct, or a new
-/// WHERE before GROUP BY / ORDER BY, or at the end of the SELECT.
-fn condition_at(main: &crate::sql::facts::SelectFacts, sql: &str) -> Option<(usize, bool, String)> {
-    if let Some(last) = main.where_.last() {
-        return Some((last.range.end, true, String::new()));
-    }
+struct SqlConditionAt {
+    at: usize,
+    open_paren: Option<usize>,
+    and: bool,
+    indent: Option<String>,
+}
+
+/// Where a condition on the source goes (SQL offsets): after the WHERE expression, or a new
+/// WHERE before GROUP BY / ORDER BY, or at the end of the SELECT. In a template, only where
+/// no `{% if %}` branch holds the place (else `None`: it cannot be placed safely).
+fn condition_at(
+    main: &crate::sql::facts::SelectFacts,
+    sql: &str,
+    templated: bool,
+) -> Option<SqlConditionAt> {
+    let in_branch = |at: usize| {
+        templated && {
+            let start = sql.find('%').map_or(0, |i| i + 1);
+            let t = crate::sql::template::Template::parse(sql, start);
+            t.branch_at(at).is_some() || (at > 0 && t.branch_at(at - 1).is_some())
+        }
+    };
     let lower = sql.to_ascii_lowercase();
     let clause = |first: Option<&TextRange>, keyword: &str| -> Option<usize> {
         let r = first?;
         lower.get(..r.start)?.rfind(keyword)
     };
-    match clause(main.group_by.first(), "group").or_else(|| clause(main.order_by.first(), "order"))
-    {
+    let next_clause =
+        clause(main.group_by.first(), "group").or_else(|| clause(main.order_by.first(), "order"));
+    if let Some(w) = main.where_range {
+        let mut at = w.end;
+        if in_branch(at) {
+            // The WHERE ends inside a template branch: put the condition before the next
+            // clause instead, after the branch.
+            at = next_clause.filter(|&n| n > w.end)?;
+            at = sql[..at].trim_end().len();
+            if in_branch(at) {
+                return None;
+            }
+        }
+        if main.where_or && in_branch(w.start) {
+            return None;
+        }
+        return Some(SqlConditionAt {
+            at,
+            open_paren: main.where_or.then_some(w.start),
+            and: true,
+            indent: None,
+        });
+    }
+    let (at, indent) = match next_clause {
         Some(at) => {
             let line_start = sql[..at].rfind('\n').map_or(0, |i| i + 1);
             let indent = &sql[line_start..at];
-            let indent = if indent.trim().is_empty() {
-                indent.to_string()
-            } else {
-                String::new()
-            };
-            Some((at, false, indent))
+            let indent = indent.trim().is_empty().then(|| indent.to_string());
+            (at, indent)
         }
-        None => Some((main.range.end, false, String::new())),
+        None => (main.range.end, None),
+    };
+    if in_branch(at) {
+        return None;
     }
+    Some(SqlConditionAt {
+        at,
+        open_paren: None,
+        and: false,
+        indent,
+    })
 }
 
 impl Migrations {
@@ -414,6 +471,36 @@ impl Migrations {
             .flatten()
             .map(|&i| &*self.writers[i])
     }
+}
+
+/// The references that still read a complete migration's legacy target from outside the
+/// migration: not its own pipes (a backfill may read the legacy target), not a test or a pipe
+/// node that reads both targets (it compares them: the quality test or check). Empty when the
+/// migration has no legacy target or is not complete (a live side and a backfill).
+pub fn legacy_readers<'a>(
+    p: &'a Project,
+    ms: &'a Migrations,
+    m: &'a Migration,
+) -> impl Iterator<Item = &'a crate::project::model::Edge> + 'a {
+    let complete = !m.live.is_empty() && !m.backfills.is_empty();
+    let legacy = m.legacy.filter(|_| complete);
+    let part: Vec<usize> = m
+        .live
+        .iter()
+        .chain(&m.backfills)
+        .map(|&i| ms.writers[i].pipe)
+        .collect();
+    p.edges.iter().filter(move |e| {
+        legacy.is_some_and(|l| e.target == Target::Resource(l))
+            && matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
+            && !matches!(e.from, Source::Resource(r) if part.contains(&r))
+            && !p.edges.iter().any(|o| {
+                o.from == e.from
+                    && o.from_node == e.from_node
+                    && matches!(o.kind, EdgeKind::Reads | EdgeKind::TestReads)
+                    && o.target == Target::Resource(m.new)
+            })
+    })
 }
 
 /// The legacy target N replaces: another datasource materialized from the same source as N's

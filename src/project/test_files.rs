@@ -151,6 +151,7 @@ pub fn read(path: &str, text: &str) -> TestFile {
                         len: inner.len(),
                         included: false,
                     }],
+                    margin: String::new(),
                 });
             }
             Some(("pipe", v)) if !forward => {

@@ -158,11 +158,21 @@ impl LanguageServer for Backend {
             folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
             code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                 lsp::CodeActionOptions {
-                    code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                    code_action_kinds: Some(vec![
+                        lsp::CodeActionKind::QUICKFIX,
+                        lsp::CodeActionKind::REFACTOR_REWRITE,
+                    ]),
                     work_done_progress_options: Default::default(),
                     resolve_provider: None,
                 },
             )),
+            execute_command_provider: Some(lsp::ExecuteCommandOptions {
+                commands: vec![
+                    super::migrate::MIGRATE_COMMAND.into(),
+                    super::migrate::NOTES_COMMAND.into(),
+                ],
+                work_done_progress_options: Default::default(),
+            }),
             workspace: Some(lsp::WorkspaceServerCapabilities {
                 workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
                     supported: Some(true),
@@ -254,6 +264,81 @@ impl LanguageServer for Backend {
             .query(move |e| Some(e.code_actions(&uri, range)))
             .await
             .ok_or_else(engine_gone)
+    }
+
+    /// `tinybird.migrate`: computes the step's WorkspaceEdit and asks the client to apply it
+    /// (`workspace/applyEdit`); answers with the step's notes. `tinybird.migrationNotes`: shows
+    /// notes.
+    async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<Value>> {
+        let arg = params.arguments.first().cloned().unwrap_or(Value::Null);
+        match params.command.as_str() {
+            super::migrate::NOTES_COMMAND => {
+                let lines: Vec<String> = params
+                    .arguments
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                if !lines.is_empty() {
+                    self.client
+                        .show_message(lsp::MessageType::INFO, lines.join("\n"))
+                        .await;
+                }
+                Ok(None)
+            }
+            super::migrate::MIGRATE_COMMAND => {
+                let result = self
+                    .engine
+                    .query(move |e| e.migrate_command(arg))
+                    .await
+                    .ok_or_else(engine_gone)?;
+                let (edit, notes) = match result {
+                    Ok(x) => x,
+                    Err((message, choices)) => {
+                        self.client
+                            .show_message(
+                                lsp::MessageType::ERROR,
+                                format!("tinybird-lsp: {message}"),
+                            )
+                            .await;
+                        return Err(Error {
+                            code: ErrorCode::InvalidParams,
+                            message: message.into(),
+                            data: (!choices.is_empty())
+                                .then(|| serde_json::json!({ "choices": choices })),
+                        });
+                    }
+                };
+                let applied = self.client.apply_edit(edit).await.map_err(|e| Error {
+                    code: ErrorCode::InternalError,
+                    message: format!("workspace/applyEdit failed: {e}").into(),
+                    data: None,
+                })?;
+                if !applied.applied {
+                    let reason = applied
+                        .failure_reason
+                        .unwrap_or_else(|| "the editor did not apply the edit".into());
+                    self.client
+                        .show_message(lsp::MessageType::ERROR, format!("tinybird-lsp: {reason}"))
+                        .await;
+                    return Err(Error {
+                        code: ErrorCode::ServerError(-32803),
+                        message: reason.into(),
+                        data: None,
+                    });
+                }
+                if !notes.is_empty() {
+                    self.client
+                        .show_message(lsp::MessageType::INFO, notes.join("\n"))
+                        .await;
+                }
+                Ok(Some(serde_json::json!({ "notes": notes })))
+            }
+            other => Err(Error {
+                code: ErrorCode::InvalidParams,
+                message: format!("unknown command `{other}`").into(),
+                data: None,
+            }),
+        }
     }
 
     async fn folding_range(

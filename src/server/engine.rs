@@ -57,6 +57,7 @@ pub struct Negotiated {
     pub settings: Settings,
     pub setting_problems: Vec<String>,
     pub folders: Vec<PathBuf>,
+    pub edit_caps: super::migrate::EditCaps,
 }
 
 impl Negotiated {
@@ -111,6 +112,7 @@ impl Negotiated {
             settings,
             setting_problems,
             folders,
+            edit_caps: super::migrate::EditCaps::of(caps),
         }
     }
 }
@@ -189,6 +191,8 @@ pub struct Engine {
     /// Messages taken off the queue while checking whether a run went stale.
     pending: std::collections::VecDeque<Msg>,
     shutting_down: bool,
+    /// Scripts a migration action created, to make executable once they exist on disk.
+    pending_executable: std::collections::HashSet<PathBuf>,
 }
 
 impl Engine {
@@ -210,6 +214,7 @@ impl Engine {
             deadline: None,
             pending: Default::default(),
             shutting_down: false,
+            pending_executable: Default::default(),
         }
     }
 
@@ -691,6 +696,9 @@ impl Engine {
             let Some(path) = file_path(&change.uri) else {
                 continue;
             };
+            if change.typ != lsp::FileChangeType::DELETED {
+                self.make_executable_if_pending(&path);
+            }
             if self.docs.contains_key(&path) {
                 continue; // the editor's buffer wins over the disk
             }
@@ -1025,7 +1033,8 @@ impl Engine {
         lsp::WorkspaceDiagnosticReport { items }
     }
 
-    /// `textDocument/codeAction`: the quick fixes of the diagnostics touching `range`.
+    /// `textDocument/codeAction`: the quick fixes of the diagnostics touching `range`, then
+    /// the migration actions offered there.
     pub fn code_actions(&mut self, uri: &Uri, range: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
         self.flush();
         let Some(path) = file_path(uri) else {
@@ -1042,9 +1051,8 @@ impl Engine {
         else {
             return Vec::new();
         };
-        let Some(found) = analysis.diagnostics.get(&rel) else {
-            return Vec::new();
-        };
+        let empty = Vec::new();
+        let found = analysis.diagnostics.get(&rel).unwrap_or(&empty);
         let enc = self.encoding();
         let map = super::position::LineMap::new(&text);
         let (start, end) = (map.offset(range.start, enc), map.offset(range.end, enc));
@@ -1053,19 +1061,22 @@ impl Engine {
             let abs = root.join(p);
             Some((self.uri_of(&abs)?, self.text_of(slot, &abs, p)?))
         };
-        let mut out = Vec::new();
-        for d in found {
-            if d.fixes.is_empty() || d.range.end < start || d.range.start > end {
-                continue;
-            }
-            let converted = convert::diagnostics(
+        let convert_one = |d: &crate::diagnostics::Diagnostic| {
+            convert::diagnostics(
                 std::slice::from_ref(d),
                 &text,
                 Some(uri),
                 enc,
                 &self.settings,
                 &other,
-            );
+            )
+        };
+        let mut out = Vec::new();
+        for d in found {
+            if d.fixes.is_empty() || d.range.end < start || d.range.start > end {
+                continue;
+            }
+            let converted = convert_one(d);
             if converted.is_empty() {
                 continue; // the rule is turned off
             }
@@ -1098,7 +1109,183 @@ impl Engine {
                 }));
             }
         }
+        // The migration actions.
+        let here: Vec<crate::diagnostics::Diagnostic> = found
+            .iter()
+            .filter(|d| d.range.end >= start && d.range.start <= end)
+            .cloned()
+            .collect();
+        let offers = crate::actions::offers::offers_at(
+            &analysis.project,
+            &rel,
+            crate::text::TextRange::new(start, end),
+            &here,
+        );
+        if offers.is_empty() {
+            return out;
+        }
+        let clock = self.clock();
+        let results: Vec<(usize, Option<lsp::CodeAction>)> = self
+            .with_action_files(i, |ws, files, caps, enc| {
+                offers
+                    .iter()
+                    .enumerate()
+                    .map(|(k, offer)| {
+                        let result = crate::actions::run(ws, &offer.request, clock)
+                            .map_err(|e| e.to_string());
+                        (
+                            k,
+                            super::migrate::code_action(offer, result, files, enc, caps, None),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, action) in results {
+            let Some(mut action) = action else { continue };
+            let offer = &offers[k];
+            action.diagnostics = offer.fixes.and_then(|(code, r)| {
+                let d = here.iter().find(|d| d.code == code && d.range == r)?;
+                Some(convert_one(d))
+            });
+            out.push(lsp::CodeActionOrCommand::CodeAction(action));
+        }
         out
+    }
+
+    /// Runs `f` with what the migration actions read and write for project `i`: the project
+    /// and files as the editor sees them, and what the client can apply.
+    fn with_action_files<R>(
+        &self,
+        i: usize,
+        f: impl FnOnce(
+            &crate::actions::Workspace,
+            &super::migrate::Files,
+            super::migrate::EditCaps,
+            PositionEncoding,
+        ) -> R,
+    ) -> Option<R> {
+        let slot = &self.projects[i];
+        let project = &slot.db.analysis()?.project;
+        let read = |p: &str| self.read_project_file(slot, p);
+        let uri_of = |p: &Path| self.uri_of(p);
+        let version = |p: &Path| self.docs.get(p).map(|d| d.version);
+        let files = super::migrate::Files {
+            root: &slot.root,
+            read: &read,
+            uri: &uri_of,
+            version: &version,
+        };
+        let ws = crate::actions::Workspace {
+            project,
+            read: &read,
+        };
+        let caps = self
+            .negotiated
+            .as_ref()
+            .map(|n| n.edit_caps)
+            .unwrap_or_default();
+        Some(f(&ws, &files, caps, self.encoding()))
+    }
+
+    /// "Now" and the cutoff delay for the migration actions.
+    fn clock(&self) -> crate::actions::add_column::Clock {
+        crate::actions::add_column::Clock {
+            now: self.now().unwrap_or(0),
+            cutoff_delay_minutes: self.settings.cutoff_delay_minutes,
+        }
+    }
+
+    /// A project file's text as the editor sees it: the open buffer, the analysed text, or
+    /// the disk (files the project model does not hold, such as `.tinyenv`).
+    fn read_project_file(&self, slot: &ProjectSlot, rel: &str) -> Option<Arc<str>> {
+        if !crate::actions::is_safe_relative(rel) {
+            return None;
+        }
+        let abs = slot.root.join(rel);
+        self.text_of(slot, &abs, rel)
+            .or_else(|| fs::read_text(&abs).ok().map(Arc::from))
+    }
+
+    /// `workspace/executeCommand` `tinybird.migrate`: the WorkspaceEdit of a migration step and
+    /// its notes, or why it cannot be done (with the choices when one more answer is needed).
+    pub fn migrate_command(
+        &mut self,
+        arg: Value,
+    ) -> Result<(lsp::WorkspaceEdit, Vec<String>), (String, Vec<String>)> {
+        self.flush();
+        let request: crate::actions::Request =
+            serde_json::from_value(arg.clone()).map_err(|e| {
+                (
+                    format!(
+                        "invalid arguments for {}: {e}",
+                        super::migrate::MIGRATE_COMMAND
+                    ),
+                    Vec::new(),
+                )
+            })?;
+        let by_uri = arg
+            .get("uri")
+            .and_then(Value::as_str)
+            .and_then(|u| u.parse::<Uri>().ok())
+            .and_then(|u| file_path(&u))
+            .and_then(|p| self.project_of(&p));
+        let name = match &request {
+            crate::actions::Request::AddColumn(r)
+            | crate::actions::Request::ForwardAddColumn(r) => r.datasource.clone(),
+            crate::actions::Request::Backfill(b) => b.datasource.clone(),
+            crate::actions::Request::Repoint { datasource }
+            | crate::actions::Request::Finish { datasource } => datasource.clone(),
+        };
+        let i = by_uri
+            .or_else(|| {
+                self.projects.iter().position(|s| {
+                    s.db.analysis()
+                        .is_some_and(|a| a.project.named(&name).next().is_some())
+                })
+            })
+            .ok_or_else(|| {
+                (
+                    format!("no open project has a datasource `{name}`"),
+                    Vec::new(),
+                )
+            })?;
+        let root = self.projects[i].root.clone();
+        let clock = self.clock();
+        let (edit, change) = self
+            .with_action_files(i, |ws, files, caps, enc| {
+                let change =
+                    crate::actions::run(ws, &request, clock).map_err(|e| (e.message, e.choices))?;
+                let edit = super::migrate::workspace_edit(&change, files, enc, caps)
+                    .map_err(|e| (e, Vec::new()))?;
+                Ok((edit, change))
+            })
+            .ok_or_else(|| ("the project is not analysed yet".to_string(), Vec::new()))??;
+        let executables: Vec<PathBuf> = change
+            .create
+            .iter()
+            .filter(|f| f.executable)
+            .map(|f| root.join(&f.path))
+            .collect();
+        for p in executables {
+            self.pending_executable.insert(p);
+        }
+        Ok((edit, change.notes))
+    }
+
+    /// Sets the executable bit on a script a migration action created, once it is on disk.
+    pub fn make_executable_if_pending(&mut self, path: &Path) {
+        if !self.pending_executable.contains(path) || !path.is_file() {
+            return;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)) {
+                tracing::warn!("cannot make {} executable: {e}", path.display());
+            }
+        }
+        self.pending_executable.remove(path);
     }
 
     /// `textDocument/foldingRange`, from the open document's tree.

@@ -1,7 +1,8 @@
 //! The language server (`tinybird-lsp serve`): LSP over stdio on tower-lsp-server and tokio.
 //! Thin glue over the core: [`ordered`] (transport guarantees: ordered text sync, panics
 //! contained, exit), [`engine`] (the one thread owning all state: documents, projects,
-//! analysis, publishing), [`backend`] (capabilities and requests), [`outbox`] (ordered
+//! analysis, publishing), [`backend`] (capabilities and requests), [`migrate`] (migration
+//! actions as code actions and commands), [`outbox`] (ordered
 //! delivery to the client), plus conversions ([`position`], [`convert`]), [`config`] and
 //! [`logging`].
 
@@ -12,6 +13,7 @@ pub mod documents;
 pub mod engine;
 pub mod folding;
 pub mod logging;
+pub mod migrate;
 pub mod ordered;
 pub mod outbox;
 pub mod position;

@@ -147,6 +147,10 @@ pub struct SelectFacts {
     pub where_: Vec<Conjunct>,
     pub group_by: Vec<TextRange>,
     pub order_by: Vec<TextRange>,
+    /// The WHERE expression, whole.
+    pub where_range: Option<TextRange>,
+    /// Its top level is an `OR` (a condition added after it needs parentheses around it).
+    pub where_or: bool,
 }
 
 impl SelectFacts {
@@ -170,6 +174,9 @@ impl SelectFacts {
             }
         }
         for r in self.group_by.iter_mut().chain(&mut self.order_by) {
+            *r = f(*r);
+        }
+        if let Some(r) = &mut self.where_range {
             *r = f(*r);
         }
     }
@@ -350,6 +357,11 @@ pub fn select_facts(s: &Select, src: &str) -> SelectFacts {
             .unwrap_or_default(),
         group_by: s.group_by.iter().map(|e| e.range).collect(),
         order_by: s.order_by.iter().map(|e| e.range).collect(),
+        where_range: s.where_.as_ref().map(|e| e.range),
+        where_or: s.where_.as_ref().is_some_and(|e| {
+            matches!(&e.unaliased().kind, ExprKind::Binary { op: "or", .. })
+                || matches!(&e.unaliased().kind, ExprKind::Function(f) if f.name.name == "or")
+        }),
     }
 }
 

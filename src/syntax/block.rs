@@ -19,6 +19,9 @@ pub struct Segment {
 pub struct MappedText {
     pub text: String,
     pub segments: Vec<Segment>,
+    /// The indentation removed from every line (a dedented SQL block), to put back when text
+    /// is inserted into the file.
+    pub margin: String,
 }
 
 impl MappedText {
@@ -92,6 +95,7 @@ impl MappedText {
             for l in lines {
                 m.push_line(l, margin.len());
             }
+            m.margin = margin.to_string();
         }
         m.trim_end();
         m

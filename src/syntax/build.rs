@@ -521,6 +521,7 @@ impl<'a> Builder<'a> {
                         len: w.text.len(),
                         included: false,
                     }],
+                    margin: String::new(),
                 };
                 Sql {
                     text,
@@ -551,6 +552,7 @@ impl<'a> Builder<'a> {
                         len: 0,
                         included: true,
                     }],
+                    margin: String::new(),
                 };
                 (m, true)
             }

@@ -156,7 +156,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                                 new_text: backfill.clone(),
                             }];
                             let title = if lo.op == CompareOp::Gt {
-                                format!("Align with the live side: `{backfill}`")
+                                format!("Align cutoff boundary: `{backfill}`")
                             } else {
                                 edits.push(TextEdit {
                                     path: Some(live.path.to_string()),
@@ -164,7 +164,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                                     new_text: format!("{column} > {}", lo.value_text),
                                 });
                                 format!(
-                                    "Cut both sides at {}: `>` live, `<=` backfill",
+                                    "Align cutoff boundary at {}: `>` live, `<=` backfill",
                                     lo.value_text
                                 )
                             };

@@ -52,21 +52,24 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     ),
                 )
                 .with_related(Some(b.path.to_string()), upper.range, "the backfill's bound");
-                let d = match upper.column_text.as_ref().and_then(|c| {
-                    live.condition_text(&format!("{c} {complement} {}", upper.value_text))
-                }) {
-                    Some((at, text)) => d.with_fix(
-                        format!(
-                            "Add the cutoff `{}`",
-                            text.trim()
-                                .trim_start_matches("AND ")
-                                .trim_start_matches("WHERE ")
-                        ),
-                        vec![TextEdit {
-                            path: None,
-                            range: TextRange::empty(at),
-                            new_text: text,
-                        }],
+                let condition = upper
+                    .column_text
+                    .as_ref()
+                    .map(|c| format!("{c} {complement} {}", upper.value_text));
+                let d = match condition
+                    .as_ref()
+                    .and_then(|c| Some((c, live.condition_edits(c)?)))
+                {
+                    Some((condition, edits)) => d.with_fix(
+                        format!("Add cutoff filter `{condition}`"),
+                        edits
+                            .into_iter()
+                            .map(|(at, text)| TextEdit {
+                                path: None,
+                                range: TextRange::empty(at),
+                                new_text: text,
+                            })
+                            .collect(),
                     ),
                     None => d,
                 };

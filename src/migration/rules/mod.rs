@@ -5,6 +5,7 @@
 mod aggregate_state_read;
 mod any_default_masks;
 mod backfill_source_retention;
+pub use backfill_source_retention::ttl_seconds;
 mod backfill_timing;
 mod between_window;
 mod boundary_mismatch;
@@ -196,35 +197,12 @@ pub fn check(
 }
 
 /// The references that still read a complete migration's legacy target from outside the
-/// migration: not its own pipes (a backfill may read the legacy target), not a test that reads
-/// both targets (it compares them: the quality test). Empty when the migration has no legacy
-/// target or is not complete (a live side and a backfill).
+/// migration ([`super::legacy_readers`]).
 fn legacy_dependents<'a>(
     cx: &Ctx<'a>,
     m: &'a super::Migration,
 ) -> impl Iterator<Item = &'a crate::project::model::Edge> + 'a {
-    use crate::project::model::{EdgeKind, Source};
-    let p = cx.p;
-    let complete = !m.live.is_empty() && !m.backfills.is_empty();
-    let legacy = m.legacy.filter(|_| complete);
-    let part: Vec<usize> = m
-        .live
-        .iter()
-        .chain(&m.backfills)
-        .map(|&i| cx.m.writers[i].pipe)
-        .collect();
-    p.edges.iter().filter(move |e| {
-        legacy.is_some_and(|l| e.target == Target::Resource(l))
-            && matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
-            && match e.from {
-                Source::Resource(r) => !part.contains(&r),
-                Source::Test(_) => !p.edges.iter().any(|o| {
-                    o.from == e.from
-                        && o.from_node == e.from_node
-                        && o.target == Target::Resource(m.new)
-                }),
-            }
-    })
+    super::legacy_readers(cx.p, cx.m, m)
 }
 
 /// The datasources pipe `ri` reads (first FROM of each node) or writes (its writers'

@@ -1,0 +1,276 @@
+//! Edits of datafile text the actions share: a SELECT item appended to a node, a condition
+//! merged into its WHERE, keyword lines replaced, the type a SELECT expression produces.
+
+use super::ActionError;
+use crate::migration::Writer;
+use crate::project::model::Project;
+use crate::sql::facts::SelectItem;
+use crate::sql::template::Template;
+use crate::text::TextRange;
+
+/// The line holding `offset`: from its first byte to its end (without the line break).
+pub fn line_at(text: &str, offset: usize) -> TextRange {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let end = if end > start && text.as_bytes()[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    TextRange::new(start, end)
+}
+
+/// The line holding `offset` with its line break (to delete the whole line).
+pub fn whole_line_at(text: &str, offset: usize) -> TextRange {
+    let l = line_at(text, offset);
+    let end = text[l.end..]
+        .find('\n')
+        .map_or(text.len(), |i| l.end + i + 1);
+    TextRange::new(l.start, end)
+}
+
+/// Whether a SQL offset lies inside an `{% if %}` branch of the node's template.
+fn in_template_branch(sql: &str, at: usize) -> bool {
+    if !sql.trim_start().starts_with('%') {
+        return false;
+    }
+    let start = sql.find('%').map_or(0, |i| i + 1);
+    let t = Template::parse(sql, start);
+    t.branch_at(at).is_some() || (at > 0 && t.branch_at(at - 1).is_some())
+}
+
+/// The edit appending `item` (`expr AS name`) to the SELECT list of a pipe's node, on its own
+/// line when the items are one per line.
+pub fn append_select_item(
+    p: &Project,
+    pipe: usize,
+    node: usize,
+    file_text: &str,
+    item: &str,
+) -> Result<(TextRange, String), ActionError> {
+    let n = &p.resources[pipe].nodes[node];
+    let main = n
+        .sql
+        .as_ref()
+        .and_then(|s| s.main.as_ref())
+        .ok_or_else(|| {
+            ActionError::new(format!("the SELECT of node `{}` could not be read", n.name))
+        })?;
+    if main
+        .items
+        .iter()
+        .any(|i| i.output_name == "*" || i.output_name.ends_with(".*"))
+    {
+        return Err(ActionError::new(format!(
+            "node `{}` selects `*`: list its columns first (the new column needs its own expression)",
+            n.name
+        )));
+    }
+    let last = main
+        .items
+        .last()
+        .ok_or_else(|| ActionError::new(format!("node `{}` selects nothing", n.name)))?;
+    if in_template_branch(&n.sql_map.text, last.range.end) {
+        return Err(ActionError::new(format!(
+            "the last SELECT item of node `{}` is inside a template branch: add the column by hand",
+            n.name
+        )));
+    }
+    let first = main.items.first().map_or(last.range, |i| i.range);
+    let last_file = n.file_range(last.range);
+    let first_file = n.file_range(first);
+    let line = line_at(file_text, last_file.start);
+    let before = &file_text[line.start..last_file.start];
+    let one_per_line = before.trim().is_empty() && line_at(file_text, first_file.start) != line
+        || (main.items.len() == 1 && before.trim().is_empty());
+    let text = if one_per_line {
+        format!(",\n{before}{item}")
+    } else {
+        format!(", {item}")
+    };
+    Ok((TextRange::empty(last_file.end), text))
+}
+
+/// The edits that add `condition` to a writer's WHERE (ANDed to an existing WHERE, which is
+/// parenthesised when its top level is an OR; or a new WHERE before GROUP BY).
+pub fn add_condition(w: &Writer, condition: &str) -> Result<Vec<(TextRange, String)>, ActionError> {
+    w.condition_edits(condition)
+        .map(|edits| {
+            edits
+                .into_iter()
+                .map(|(at, t)| (TextRange::empty(at), t))
+                .collect()
+        })
+        .ok_or_else(|| {
+            ActionError::new(format!(
+                "the WHERE of `{}` ends inside a template branch: add `{condition}` by hand",
+                w.path
+            ))
+        })
+}
+
+/// The edit that removes a SELECT item together with the comma that separates it from the
+/// previous one (or the next one).
+pub fn remove_select_item(file_text: &str, item: TextRange) -> TextRange {
+    let before = &file_text[..item.start];
+    let trimmed = before.trim_end();
+    if trimmed.ends_with(',') {
+        return TextRange::new(trimmed.len() - 1, item.end);
+    }
+    let after = &file_text[item.end..];
+    let t = after.trim_start();
+    if t.starts_with(',') {
+        let comma = item.end + (after.len() - t.len());
+        let rest = &file_text[comma + 1..];
+        let ws = rest.len() - rest.trim_start().len();
+        return TextRange::new(item.start, comma + 1 + ws);
+    }
+    item
+}
+
+/// The ClickHouse type a SELECT item produces, where it follows from the expression and the
+/// source's column types: `anySimpleState(x)` with `x String` is
+/// `SimpleAggregateFunction(any, String)`, `countState()` is `AggregateFunction(count)`.
+pub fn infer_type(
+    item: &SelectItem,
+    expr: &str,
+    column_type: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let Some(f) = item.functions.first() else {
+        let e = expr.trim();
+        if e.starts_with('\'') && e.ends_with('\'') {
+            return Some("String".to_string());
+        }
+        return column_type(e.trim_matches('`'));
+    };
+    // The outermost call must be the whole expression.
+    if !expr.trim_start().starts_with(f.name.as_str()) {
+        return None;
+    }
+    let arg_types: Option<Vec<String>> =
+        f.column_args.iter().map(|(c, _)| column_type(c)).collect();
+    let arg_types = arg_types?;
+    let widened = |agg: &str, t: &str| -> String {
+        let plain = t.trim();
+        if agg.eq_ignore_ascii_case("sum") {
+            if plain.starts_with("UInt") {
+                return "UInt64".into();
+            }
+            if plain.starts_with("Int") {
+                return "Int64".into();
+            }
+            if plain.starts_with("Float") {
+                return "Float64".into();
+            }
+        }
+        plain.to_string()
+    };
+    match (&f.aggregate, f.combinators.as_slice()) {
+        (Some(agg), [c]) if c == "SimpleState" => {
+            let [t] = arg_types.as_slice() else {
+                return None;
+            };
+            Some(format!(
+                "SimpleAggregateFunction({agg}, {})",
+                widened(agg, t)
+            ))
+        }
+        (Some(agg), [c]) if c == "State" => {
+            if expr.contains(")(") {
+                return None; // parametric (quantilesState(0.5)(x)): written by hand
+            }
+            if arg_types.is_empty() && !expr.contains("()") {
+                return None; // arguments that are not plain columns
+            }
+            let mut parts = vec![agg.clone()];
+            parts.extend(arg_types);
+            Some(format!("AggregateFunction({})", parts.join(", ")))
+        }
+        (Some(agg), []) => match agg.to_ascii_lowercase().as_str() {
+            "count" => Some("UInt64".into()),
+            "any" | "anylast" | "min" | "max" => arg_types.first().cloned(),
+            "sum" => arg_types.first().map(|t| widened(agg, t)),
+            _ => None,
+        },
+        (None, _) => match f.name.to_ascii_lowercase().as_str() {
+            "todate" => Some("Date".into()),
+            "tostartofhour" | "tostartofday" | "tostartofminute" | "tostartoffifteenminutes" => {
+                Some("DateTime".into())
+            }
+            "tostring" | "jsonextractstring" | "lower" | "upper" | "concat" => {
+                Some("String".into())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item_of(sql: &str) -> (SelectItem, String) {
+        let a = crate::sql::analyze(sql);
+        let main = a.main.unwrap();
+        let item = main.items[0].clone();
+        let text = sql[item.range.start..item.range.end].to_string();
+        let expr = text
+            .rsplit_once(" AS ")
+            .map_or(text.clone(), |(e, _)| e.to_string());
+        (item, expr)
+    }
+
+    #[test]
+    fn infers_state_types() {
+        let types = |c: &str| match c {
+            "environment" => Some("String".to_string()),
+            "n" => Some("UInt32".to_string()),
+            "ts" => Some("DateTime".to_string()),
+            _ => None,
+        };
+        for (sql, want) in [
+            (
+                "SELECT anySimpleState(environment) AS environment FROM t",
+                Some("SimpleAggregateFunction(any, String)"),
+            ),
+            (
+                "SELECT countState() AS hits FROM t",
+                Some("AggregateFunction(count)"),
+            ),
+            (
+                "SELECT uniqState(environment) AS u FROM t",
+                Some("AggregateFunction(uniq, String)"),
+            ),
+            (
+                "SELECT sumSimpleState(n) AS s FROM t",
+                Some("SimpleAggregateFunction(sum, UInt64)"),
+            ),
+            ("SELECT toDate(ts) AS d FROM t", Some("Date")),
+            ("SELECT environment FROM t", Some("String")),
+            ("SELECT quantilesState(0.5)(n) AS q FROM t", None),
+            ("SELECT anySimpleState(unknown) AS x FROM t", None),
+        ] {
+            let (item, expr) = item_of(sql);
+            assert_eq!(infer_type(&item, &expr, types).as_deref(), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn removes_items_with_their_comma() {
+        let t = "SELECT a,\n  b AS x,\n  c";
+        let b = t.find("b AS x").unwrap();
+        let r = remove_select_item(t, TextRange::new(b, b + 6));
+        assert_eq!(
+            crate::actions::apply_edits(t, &[(r, String::new())]),
+            "SELECT a,\n  c"
+        );
+        let c = t.find("  c").unwrap() + 2;
+        let r = remove_select_item(t, TextRange::new(c, c + 1));
+        assert_eq!(
+            crate::actions::apply_edits(t, &[(r, String::new())]),
+            "SELECT a,\n  b AS x"
+        );
+    }
+}
