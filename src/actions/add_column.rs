@@ -282,6 +282,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             column.name
         )));
     }
+    check_not_shadowing(&mv, &column)?;
     let cut = plan_cutoff(&mv, req, clock)?;
     let l_res = &p.resources[l];
     let pipe_res = &p.resources[mv.writer.pipe];
@@ -325,7 +326,23 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             &select_item(&column),
         )?);
     }
-    let condition = format!("{} {} {}", cut.column, cut.live_op, cut.value);
+    // An output aliased like the time column hides it in WHERE (ClickHouse resolves aliases
+    // first): qualify the column with its table then.
+    let shadowed = p.resources[mv.writer.pipe].nodes[mv.writer.node]
+        .sql
+        .as_ref()
+        .and_then(|s| s.main.as_ref())
+        .is_some_and(|m| {
+            m.items
+                .iter()
+                .any(|i| i.alias.as_deref() == Some(cut.column.as_str()) && !i.functions.is_empty())
+        });
+    let cut_column = if shadowed {
+        format!("{}.{}", mv.source, cut.column)
+    } else {
+        cut.column.clone()
+    };
+    let condition = format!("{cut_column} {} {}", cut.live_op, cut.value);
     edits.extend(add_condition(&mv.writer, &condition)?);
     edits.push((mv.writer.target_range, new_ds.clone()));
     let pipe_df = &p.files[pipe_res.file].datafile;
@@ -418,6 +435,41 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         ));
     }
     Ok(change)
+}
+
+/// ClickHouse resolves SELECT aliases before columns, also in WHERE: a new `expr AS name`
+/// would change what a WHERE/PREWHERE reading the source's `name` means.
+fn check_not_shadowing(mv: &MaterializedView, c: &NewColumn) -> Result<(), ActionError> {
+    if c.expression.trim() == c.name {
+        return Ok(());
+    }
+    let node = &mv.project.resources[mv.writer.pipe].nodes[mv.writer.node];
+    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+        return Ok(());
+    };
+    let sql = &node.sql_map.text;
+    let ranges = main
+        .where_range
+        .iter()
+        .chain(main.prewhere.iter().map(|c| &c.range));
+    for r in ranges {
+        let text = sql.get(r.start..r.end).unwrap_or("");
+        let reads = text
+            .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+            .any(|w| w == c.name);
+        if reads {
+            return Err(ActionError::new(format!(
+                "the WHERE of `{}.{}` reads `{}`: the new `… AS {}` would replace that column there (ClickHouse resolves aliases first). Qualify it there first (`{}.{}`), or name the new column differently",
+                mv.pipe_name(),
+                mv.node_name(),
+                c.name,
+                c.name,
+                mv.source,
+                c.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_column(c: &NewColumn) -> Result<(), ActionError> {
