@@ -13,10 +13,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tinybird_lsp::actions::add_column::Clock;
-use tinybird_lsp::actions::{self, offers, Request, Workspace};
+use tinybird_lsp::actions::{self, offers, Request};
 use tinybird_lsp::diagnostics::Severity;
-use tinybird_lsp::project::db::{Analysis, ProjectDb};
+use tinybird_lsp::project::db::Analysis;
 use tinybird_lsp::syntax::Dialect;
 
 const MIGRATION_CODES: &[&str] = &[
@@ -64,17 +63,8 @@ fn load(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
-fn analyse(files: &BTreeMap<String, String>, now: i64) -> (ProjectDb, Analysis) {
-    let mut db = ProjectDb::new("/nonexistent-root", None);
-    for (p, t) in files {
-        if ProjectDb::is_relevant(p) {
-            db.set_file(p, Arc::from(t.as_str()));
-        }
-    }
-    db.set_now(Some(now));
-    db.analyze(&|_: &str| None);
-    let a = db.take_analysis().unwrap();
-    (db, a)
+fn analyse(files: &BTreeMap<String, String>, now: i64) -> Analysis {
+    chdb_project::analyse(files, Some(now))
 }
 
 fn parse_now(s: &str) -> i64 {
@@ -104,14 +94,13 @@ fn check_on_clickhouse(a: &Analysis, context: &str) {
             statements.push((sql, false));
         }
     }
-    for (i, r) in p.resources.iter().enumerate() {
+    for r in &p.resources {
         let df = &p.files[r.file].datafile;
         if let Some(fq) = df
             .forward_query
             .as_ref()
             .filter(|_| r.kind == tinybird_lsp::project::model::ResourceKind::Datasource)
         {
-            let _ = i;
             statements.push((
                 format!("SELECT * FROM ({} FROM `{}`)", fq.text.text, r.name),
                 true,
@@ -179,7 +168,7 @@ fn run_case(dir: &Path, generated: &mut Vec<Generated>) -> String {
             continue;
         }
         let now = parse_now(step["now"].as_str().unwrap());
-        let (_db, a) = analyse(&files, now);
+        let a = analyse(&files, now);
         let request: Request = match (step.get("request"), step.get("quickFix")) {
             (Some(r), _) => serde_json::from_value(r.clone()).unwrap(),
             (None, Some(q)) => {
@@ -199,15 +188,8 @@ fn run_case(dir: &Path, generated: &mut Vec<Generated>) -> String {
             _ => panic!("{case} step {n}: a step needs `request`, `quickFix` or `write`"),
         };
         let read = |p: &str| files.get(p).map(|t| Arc::from(t.as_str()));
-        let ws = Workspace {
-            project: &a.project,
-            read: &read,
-        };
-        let clock = Clock {
-            now,
-            cutoff_delay_minutes: step["delayMinutes"].as_u64().unwrap_or(60),
-        };
-        let result = actions::run(&ws, &request, clock);
+        let delay = step["delayMinutes"].as_u64().unwrap_or(60);
+        let result = chdb_project::run_request(&files, &a.project, &request, now, delay);
         if let Some(want) = step.get("error") {
             let e = result.expect_err("the step should fail");
             out.push_str(&format!("## step {n}: refused\nerror: {e}\n\n"));
@@ -240,7 +222,7 @@ fn run_case(dir: &Path, generated: &mut Vec<Generated>) -> String {
             }
         }
         // What the project shows now.
-        let (_db, after) = analyse(&files, now);
+        let after = analyse(&files, now);
         let allowed: Vec<&str> = step["allow"]
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_str).collect())

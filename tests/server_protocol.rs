@@ -515,3 +515,137 @@ fn quick_fix_repoints_a_dependent_of_a_completed_migration() {
         .unwrap()
         .contains("FROM daily_v2 GROUP BY"));
 }
+
+/// The migration actions through LSP: a refactoring on a target's SCHEMA whose WorkspaceEdit
+/// creates the new files (resource operations), `workspace/executeCommand` `tinybird.migrate`
+/// sending `workspace/applyEdit`, and a client without resource operations told why not.
+#[test]
+fn migration_actions_create_files_with_resource_operations() {
+    let base =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration/base");
+    let files: Vec<(String, String)> = tinybird_lsp::fs::walk(&base)
+        .into_iter()
+        .map(|rel| {
+            let t = std::fs::read_to_string(base.join(&rel)).unwrap();
+            (rel, t)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = project(&refs);
+    let path = dir
+        .path()
+        .join("datasources/analytics_sessions_mv.datasource");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = uri(&path);
+    let options =
+        json!({"diagnostics": {"debounceMs": 0}, "migration": {"now": "2023-11-07 10:00:00"}});
+    let schema_line =
+        json!({"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}});
+    // Starts a client with `caps` and returns the add-column action offered on the SCHEMA.
+    let add_column_action = |caps: Value| {
+        let mut c = LspClient::spawn(&[]);
+        c.initialize(dir.path(), caps, options.clone());
+        c.open(&path, &text, 1);
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": u}, "range": schema_line, "context": {"diagnostics": []}}),
+        );
+        let action = r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["title"]
+                    == "Add column to materialized view `analytics_sessions_mv` (safe migration)"
+            })
+            .unwrap_or_else(|| panic!("no add-column action: {r}"))
+            .clone();
+        (c, action)
+    };
+    // A client with resource operations.
+    let mut caps = client_caps(false);
+    caps["workspace"]["workspaceEdit"] =
+        json!({"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]});
+    caps["textDocument"]["codeAction"] = json!({"disabledSupport": true});
+    let (mut c, action) = add_column_action(caps);
+    assert_eq!(action["kind"], "refactor.rewrite");
+    let ops = action["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(ops[0]["kind"], "create");
+    assert!(ops[0]["uri"]
+        .as_str()
+        .unwrap()
+        .ends_with("datasources/analytics_sessions_mv_1.datasource"));
+    assert_eq!(ops[0]["options"]["overwrite"], false);
+    assert!(ops[1]["edits"][0]["newText"]
+        .as_str()
+        .unwrap()
+        .contains("`new_column` SimpleAggregateFunction(any, String)"));
+    assert!(ops.iter().any(|o| o["kind"] == "create"
+        && o["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("pipes/analytics_sessions_1.pipe")));
+    assert_eq!(action["command"]["command"], "tinybird.migrationNotes");
+    // The command, with the column's inputs: the server asks the client to apply the edit.
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "tinybird.migrate", "arguments": [{
+            "action": "add-column", "datasource": "analytics_sessions_mv",
+            "column": {"name": "environment", "type": "SimpleAggregateFunction(any, String)",
+                       "expression": "anySimpleState(environment)"}}]}),
+    );
+    assert!(
+        r["result"]["notes"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty()),
+        "{r}"
+    );
+    let apply = c
+        .received
+        .iter()
+        .find(|m| m["method"] == "workspace/applyEdit")
+        .expect("the server asked the client to apply the edit")
+        .clone();
+    let created: Vec<&Value> = apply["params"]["edit"]["documentChanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "create")
+        .collect();
+    assert_eq!(created.len(), 2, "{apply}");
+    let text_of_new = apply["params"]["edit"]["documentChanges"][1]["edits"][0]["newText"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text_of_new.contains("`environment` SimpleAggregateFunction(any, String)"));
+    // A name collision is refused with the reason; bad arguments too.
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "tinybird.migrate", "arguments": [{"action": "add-column", "datasource": "nope"}]}),
+    );
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no datasource"),
+        "{r}"
+    );
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    c.wait_exit(Duration::from_secs(10));
+    // A client without resource operations: the action is shown disabled, with the reason.
+    let mut caps = client_caps(false);
+    caps["textDocument"]["codeAction"] = json!({"disabledSupport": true});
+    let (mut c, action) = add_column_action(caps);
+    assert!(action["disabled"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot create"));
+    assert!(action.get("edit").is_none() || action["edit"].is_null());
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    c.wait_exit(Duration::from_secs(10));
+}

@@ -1238,6 +1238,7 @@ impl Engine {
             | crate::actions::Request::Finish { datasource } => datasource.clone(),
         };
         let i = by_uri
+            .or_else(|| (self.projects.len() == 1).then_some(0))
             .or_else(|| {
                 self.projects.iter().position(|s| {
                     s.db.analysis()

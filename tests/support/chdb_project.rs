@@ -242,3 +242,40 @@ pub fn copy_pipes(p: &Project) -> Vec<String> {
         })
         .collect()
 }
+
+/// A project held in memory (relative path → text), analysed as `check` would.
+pub fn analyse(
+    files: &std::collections::BTreeMap<String, String>,
+    now: Option<i64>,
+) -> tinybird_lsp::project::db::Analysis {
+    use tinybird_lsp::project::db::ProjectDb;
+    let mut db = ProjectDb::new("/nonexistent-root", None);
+    for (p, t) in files {
+        if ProjectDb::is_relevant(p) {
+            db.set_file(p, std::sync::Arc::from(t.as_str()));
+        }
+    }
+    db.set_now(now);
+    db.analyze(&|_: &str| None);
+    db.take_analysis().unwrap()
+}
+
+/// Runs a migration step on a project held in memory.
+pub fn run_request(
+    files: &std::collections::BTreeMap<String, String>,
+    project: &Project,
+    req: &tinybird_lsp::actions::Request,
+    now: i64,
+    delay_minutes: u64,
+) -> tinybird_lsp::actions::ActionResult {
+    let read = |p: &str| files.get(p).map(|t| std::sync::Arc::from(t.as_str()));
+    let ws = tinybird_lsp::actions::Workspace {
+        project,
+        read: &read,
+    };
+    let clock = tinybird_lsp::actions::add_column::Clock {
+        now,
+        cutoff_delay_minutes: delay_minutes,
+    };
+    tinybird_lsp::actions::run(&ws, req, clock)
+}

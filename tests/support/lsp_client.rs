@@ -131,6 +131,8 @@ impl LspClient {
                 if let (Some(method), Some(id)) = (m.get("method"), m.get("id")) {
                     let result = match method.as_str() {
                         Some("workspace/configuration") => json!([self.configuration.clone()]),
+                        // The edit is recorded in `received`; applying it is the test's job.
+                        Some("workspace/applyEdit") => json!({"applied": true}),
                         _ => Value::Null,
                     };
                     let id = id.clone();
