@@ -2,26 +2,15 @@
 //! fixture tests/fixtures/check/aggregate-reads fails on ClickHouse with the fixture's schema,
 //! and every one it leaves alone runs.
 
-use serde_json::{json, Value};
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
+#[path = "support/chdb_project.rs"]
+mod chdb_project;
 
-fn chdb_python() -> String {
-    std::env::var("CHDB_PYTHON").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/tinybird-lsp/venv/bin/python")
-    })
-}
+use serde_json::{json, Value};
+use std::path::Path;
+use tinybird_lsp::cli::check::{check_path, CheckOptions};
 
 #[test]
 fn flagged_aggregate_reads_fail_on_clickhouse_and_the_others_run() {
-    let python = chdb_python();
-    assert!(
-        Path::new(&python).exists(),
-        "chdb's Python is missing at {python}: run scripts/ensure-chdb (or set CHDB_PYTHON)"
-    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/aggregate-reads");
     let report = check_path(&root, CheckOptions::default()).unwrap();
     let setup = vec![
@@ -65,25 +54,9 @@ fn flagged_aggregate_reads_fail_on_clickhouse_and_the_others_run() {
         .iter()
         .map(|(call, _)| json!({"setup": setup, "query": format!("SELECT {call} FROM daily GROUP BY date")}))
         .collect();
-    let mut child = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/chdb_run.py"
-        ))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run chdb");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&serde_json::to_vec(&input).unwrap())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "chdb_run.py failed");
-    let verdicts: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    for ((call, flagged), v) in cases.iter().zip(&verdicts) {
+    let verdicts = chdb_project::run_script("chdb_run.py", &Value::Array(input));
+    let verdicts = verdicts.as_array().unwrap();
+    for ((call, flagged), v) in cases.iter().zip(verdicts) {
         let ok = v["ok"].as_bool().unwrap();
         assert_eq!(*flagged, !ok, "{call}: flagged={flagged}, ClickHouse: {v}");
     }

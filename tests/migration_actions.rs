@@ -18,35 +18,15 @@ use tinybird_lsp::diagnostics::Severity;
 use tinybird_lsp::project::db::Analysis;
 use tinybird_lsp::syntax::Dialect;
 
-const MIGRATION_CODES: &[&str] = &[
-    "migration-missing-cutoff",
-    "migration-boundary-mismatch",
-    "migration-missing-backfill",
-    "migration-backfill-too-early",
-    "migration-cutoff-in-past",
-    "migration-unrepointed-dependent",
-    "copy-replace-live-target",
-    "backfill-between-window",
-    "materialization-schema-mismatch",
-    "materialization-select-star",
-    "aggregating-key-mismatch",
-    "aggregate-state-read",
-    "backfill-source-retention",
-    "migration-without-quality-test",
-    "quality-test-merge-mismatch",
-    "quality-test-no-lag-window",
-    "migration-leftover",
-    "migration-event-time-cutoff",
-    "migration-materialized-backfill",
-    "migration-any-default-masks",
-    "script-populate-without-wait",
-    "script-truncate-shared-target",
-    "script-destructive-deploy",
-    "script-data-derived-cutoff",
-    "script-rerun-after-delete",
-    "unknown-table",
-    "missing-target-datasource",
-];
+/// The diagnostics a step may leave: the migration rules' and what a half-done migration
+/// shows in the project graph.
+fn relevant_code(code: &str) -> bool {
+    tinybird_lsp::migration::rules::CODES.contains(&code)
+        || matches!(
+            code,
+            "materialization-select-star" | "unknown-table" | "missing-target-datasource"
+        )
+}
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -230,7 +210,7 @@ fn run_case(dir: &Path, generated: &mut Vec<Generated>) -> String {
         out.push_str("diagnostics after the step:\n");
         for (path, ds) in &after.diagnostics {
             for d in ds {
-                let relevant = d.severity == Severity::Error || MIGRATION_CODES.contains(&d.code);
+                let relevant = d.severity == Severity::Error || relevant_code(d.code);
                 if !relevant {
                     continue;
                 }

@@ -184,33 +184,7 @@ fn every_step_of_the_story_gives_the_expected_diagnostics() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Migration codes (docs/rules/).
-const MIGRATION_CODES: &[&str] = &[
-    "migration-missing-cutoff",
-    "migration-boundary-mismatch",
-    "migration-missing-backfill",
-    "migration-backfill-too-early",
-    "migration-cutoff-in-past",
-    "migration-unrepointed-dependent",
-    "copy-replace-live-target",
-    "backfill-between-window",
-    "materialization-schema-mismatch",
-    "aggregating-key-mismatch",
-    "aggregate-state-read",
-    "backfill-source-retention",
-    "migration-without-quality-test",
-    "migration-leftover",
-    "migration-event-time-cutoff",
-    "migration-materialized-backfill",
-    "migration-any-default-masks",
-    "quality-test-merge-mismatch",
-    "quality-test-no-lag-window",
-    "script-populate-without-wait",
-    "script-truncate-shared-target",
-    "script-destructive-deploy",
-    "script-data-derived-cutoff",
-    "script-rerun-after-delete",
-];
+use tinybird_lsp::migration::rules::CODES as MIGRATION_CODES;
 
 /// Findings of the migration rules on ../shared/corpus that are true (file, code): none of
 /// those projects is in the middle of a migration, and their materializations match their

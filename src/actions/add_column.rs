@@ -80,14 +80,18 @@ pub struct CutoffPlan {
     pub bucket: Option<(String, BucketUnit)>,
 }
 
+/// `Date` or `Date32` (not a DateTime), possibly Nullable.
+fn is_date_type(ty: &str) -> bool {
+    let t = ty.trim_start_matches("Nullable(");
+    t.starts_with("Date") && !t.starts_with("DateTime")
+}
+
 /// The cutoff literal for a time column of type `ty` at `at` (UTC): a plain string when the
 /// column is read in UTC, else a conversion that says UTC.
 pub fn cutoff_literal(ty: &str, at: i64) -> String {
     let text = format_utc(at);
     let zone = crate::migration::instant::column_zone(ty);
-    let is_date = ty.trim_start_matches("Nullable(").starts_with("Date")
-        && !ty.trim_start_matches("Nullable(").starts_with("DateTime");
-    if is_date {
+    if is_date_type(ty) {
         return format!("'{}'", &text[..10]);
     }
     match zone.as_deref() {
@@ -121,11 +125,7 @@ pub fn plan_cutoff(
     } else {
         BackfillFrom::Source
     });
-    let is_date = tc.ty.trim_start_matches("Nullable(").starts_with("Date")
-        && !tc
-            .ty
-            .trim_start_matches("Nullable(")
-            .starts_with("DateTime");
+    let is_date = is_date_type(&tc.ty);
     let bucket = tc.bucket.clone();
     if from == BackfillFrom::Legacy && bucket.is_none() {
         return Err(ActionError::new(format!(
@@ -271,7 +271,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         Some(n) => Some(resolve_node(p, n)?),
         None => None,
     };
-    let mv = MaterializedView::of(p, l, node)?;
+    let mv = MaterializedView::of(p, &super::context::all_writers(p), l, node)?;
     let column = req.column.clone().unwrap_or_else(|| placeholder(p, l));
     check_column(&column)?;
     let l_cols = crate::migration::columns(p, l);

@@ -15,7 +15,7 @@ use super::{
     FileEdit, NewFile, Workspace,
 };
 use crate::migration::{columns, Bound, Migration, Migrations, Writer};
-use crate::project::model::{EdgeKind, Project, ResourceKind};
+use crate::project::model::{Project, ResourceKind};
 use crate::sql::facts::CompareOp;
 use crate::syntax::model::Column;
 use crate::syntax::Dialect;
@@ -107,7 +107,7 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         ActionError::new("the live side's cutoff is not a fixed instant (a parameter?)")
     })?;
     let instant = bound.instant().cloned().expect("filtered above");
-    let legacy_mv = m.legacy.map(|l| MaterializedView::of(p, l, None));
+    let legacy_mv = m.legacy.map(|l| MaterializedView::of(p, &f.m, l, None));
     let legacy_mv = match legacy_mv {
         Some(Ok(mv)) => Some(mv),
         _ => None,
@@ -634,11 +634,6 @@ fn bump(v: &str) -> String {
         }
         None => "0.0.1".to_string(),
     }
-}
-
-/// Whether a writer is a copy (for messages).
-pub fn is_copy(w: &Writer) -> bool {
-    w.kind == EdgeKind::CopiesInto
 }
 
 #[cfg(test)]

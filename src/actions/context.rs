@@ -111,8 +111,10 @@ pub struct MaterializedView<'a> {
 impl<'a> MaterializedView<'a> {
     /// The materialized view writing into datasource `target`. `node`: which writer, when
     /// several materialized nodes write into it (pipe index, node index).
+    /// `m`: the project's writers ([`all_writers`]).
     pub fn of(
         p: &'a Project,
+        m: &Migrations,
         target: usize,
         node: Option<(usize, usize)>,
     ) -> Result<MaterializedView<'a>, ActionError> {
@@ -129,7 +131,6 @@ impl<'a> MaterializedView<'a> {
                 r.name
             )));
         }
-        let m = all_writers(p);
         let writers: Vec<Arc<Writer>> = m
             .writers
             .iter()

@@ -288,15 +288,7 @@ pub fn folder_of(path: &str) -> &str {
 
 /// Formats seconds since the epoch (UTC) as `YYYY-MM-DD HH:MM:SS`.
 pub fn format_utc(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let s = seconds.rem_euclid(86_400);
-    let (y, m, d) = crate::migration::instant::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        s / 3600,
-        (s % 3600) / 60,
-        s % 60
-    )
+    crate::migration::instant::format_seconds(seconds)
 }
 
 /// Wraps words into lines of at most `width` characters, each indented by `indent`.

@@ -8,7 +8,7 @@ use super::context::{all_writers, MaterializedView};
 use super::sql_edit::infer_type;
 use super::Request;
 use crate::diagnostics::Diagnostic;
-use crate::migration::{columns, legacy_readers};
+use crate::migration::{columns, legacy_readers, Migrations};
 use crate::project::model::{EdgeKind, Project, ResourceKind};
 use crate::syntax::Dialect;
 use crate::text::TextRange;
@@ -42,6 +42,7 @@ pub fn offers_at(
         return out;
     };
     let overlaps = |r: TextRange| r.start <= range.end && range.start <= r.end;
+    let m = all_writers(p);
     // 1. Add a column: on a target's SCHEMA, or on the node materializing into it.
     let mut targets: Vec<(usize, Option<String>)> = Vec::new();
     for (ri, r) in p.resources.iter().enumerate() {
@@ -74,10 +75,9 @@ pub fn offers_at(
         }
     }
     for (t, node) in targets {
-        add_column_offers(p, t, node, &mut out);
+        add_column_offers(p, &m, t, node, &mut out);
     }
     // 2. The steps of migrations this file takes part in.
-    let m = all_writers(p);
     for mig in &m.migrations {
         let Some(l) = mig.legacy else { continue };
         let n_name = p.resources[mig.new].name.clone();
@@ -141,7 +141,7 @@ pub fn offers_at(
         .iter()
         .filter(|d| d.code == "materialization-schema-mismatch" && overlaps(d.range))
     {
-        if let Some(o) = schema_mismatch_offer(p, path, d) {
+        if let Some(o) = schema_mismatch_offer(p, &m, path, d) {
             out.push(o);
         }
     }
@@ -182,11 +182,17 @@ fn step(
     }
 }
 
-fn add_column_offers(p: &Project, target: usize, node: Option<String>, out: &mut Vec<Offer>) {
+fn add_column_offers(
+    p: &Project,
+    m: &Migrations,
+    target: usize,
+    node: Option<String>,
+    out: &mut Vec<Offer>,
+) {
     let node_ix = node
         .as_deref()
         .and_then(|n| super::add_column::resolve_node(p, n).ok());
-    let Ok(mv) = MaterializedView::of(p, target, node_ix) else {
+    let Ok(mv) = MaterializedView::of(p, m, target, node_ix) else {
         return;
     };
     let name = mv.name().to_string();
@@ -230,8 +236,7 @@ fn add_column_offers(p: &Project, target: usize, node: Option<String>, out: &mut
 
 /// "`x` is not a column of `T`" on a SELECT item of a materializing node: the column, its
 /// expression and type from the SELECT.
-fn schema_mismatch_offer(p: &Project, path: &str, d: &Diagnostic) -> Option<Offer> {
-    let m = all_writers(p);
+fn schema_mismatch_offer(p: &Project, m: &Migrations, path: &str, d: &Diagnostic) -> Option<Offer> {
     for w in m
         .writers
         .iter()
@@ -255,7 +260,7 @@ fn schema_mismatch_offer(p: &Project, path: &str, d: &Diagnostic) -> Option<Offe
                 }
                 None => text.trim().to_string(),
             };
-            let mv = MaterializedView::of(p, w.target, Some((w.pipe, w.node))).ok()?;
+            let mv = MaterializedView::of(p, m, w.target, Some((w.pipe, w.node))).ok()?;
             let ty = infer_type(item, &expr, |c| {
                 mv.source_columns
                     .iter()

@@ -30,16 +30,6 @@ pub fn whole_line_at(text: &str, offset: usize) -> TextRange {
     TextRange::new(l.start, end)
 }
 
-/// Whether a SQL offset lies inside an `{% if %}` branch of the node's template.
-fn in_template_branch(sql: &str, at: usize) -> bool {
-    if !sql.trim_start().starts_with('%') {
-        return false;
-    }
-    let start = sql.find('%').map_or(0, |i| i + 1);
-    let t = Template::parse(sql, start);
-    t.branch_at(at).is_some() || (at > 0 && t.branch_at(at - 1).is_some())
-}
-
 /// The edit appending `item` (`expr AS name`) to the SELECT list of a pipe's node, on its own
 /// line when the items are one per line.
 pub fn append_select_item(
@@ -71,7 +61,7 @@ pub fn append_select_item(
         .items
         .last()
         .ok_or_else(|| ActionError::new(format!("node `{}` selects nothing", n.name)))?;
-    if in_template_branch(&n.sql_map.text, last.range.end) {
+    if Template::of_sql(&n.sql_map.text).is_some_and(|t| t.inside_branch(last.range.end)) {
         return Err(ActionError::new(format!(
             "the last SELECT item of node `{}` is inside a template branch: add the column by hand",
             n.name

@@ -48,25 +48,29 @@ impl Instant {
 
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.local_seconds.div_euclid(86_400);
-        let secs = self.local_seconds.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
+        let text = format_seconds(self.local_seconds);
         if self.granularity == Granularity::Date {
-            return write!(f, "{y:04}-{m:02}-{d:02}");
+            return f.write_str(&text[..10]);
         }
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )?;
+        f.write_str(&text)?;
         if let Granularity::SubSecond(p) = self.granularity {
             let frac = format!("{:09}", self.nanos);
             write!(f, ".{}", &frac[..(p as usize).min(9)])?;
         }
         Ok(())
     }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of seconds since 1970-01-01 00:00:00.
+pub fn format_seconds(seconds: i64) -> String {
+    let secs = seconds.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).

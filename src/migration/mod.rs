@@ -324,13 +324,10 @@ fn condition_at(
     sql: &str,
     templated: bool,
 ) -> Option<SqlConditionAt> {
-    let in_branch = |at: usize| {
-        templated && {
-            let start = sql.find('%').map_or(0, |i| i + 1);
-            let t = crate::sql::template::Template::parse(sql, start);
-            t.branch_at(at).is_some() || (at > 0 && t.branch_at(at - 1).is_some())
-        }
-    };
+    let template = templated
+        .then(|| crate::sql::template::Template::of_sql(sql))
+        .flatten();
+    let in_branch = |at: usize| template.as_ref().is_some_and(|t| t.inside_branch(at));
     let lower = sql.to_ascii_lowercase();
     let clause = |first: Option<&TextRange>, keyword: &str| -> Option<usize> {
         let r = first?;

@@ -371,6 +371,18 @@ impl Template {
         r
     }
 
+    /// The template of node SQL (`None` when the SQL is not a template).
+    pub fn of_sql(sql: &str) -> Option<Template> {
+        sql.trim_start()
+            .starts_with('%')
+            .then(|| Template::parse(sql, sql.find('%').map_or(0, |i| i + 1)))
+    }
+
+    /// Whether text inserted at `at` would land inside an `{% if %}` branch (at its edges too).
+    pub fn inside_branch(&self, at: usize) -> bool {
+        self.branch_at(at).is_some() || (at > 0 && self.branch_at(at - 1).is_some())
+    }
+
     /// The innermost branch holding template offset `offset`, if any.
     pub fn branch_at(&self, offset: usize) -> Option<BranchInfo> {
         let mut best: Option<(usize, usize, &TextRange)> = None;

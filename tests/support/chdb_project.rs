@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
+
 use tinybird_lsp::migration::columns;
 use tinybird_lsp::project::model::{EdgeKind, Project, ResourceKind, Source, Target};
 
@@ -24,20 +25,18 @@ pub struct Outcome {
     pub rows: Vec<Vec<Value>>,
 }
 
-/// Runs statements in order in one chdb session: (sql, fetch rows).
-pub fn run(statements: &[(String, bool)]) -> Vec<Outcome> {
+/// Runs a script of tests/support/ with chdb's Python: JSON in on stdin, JSON out.
+pub fn run_script(script: &str, input: &Value) -> Value {
     let python = chdb_python();
     assert!(
         std::path::Path::new(&python).exists(),
         "chdb's Python is missing at {python}: run scripts/ensure-chdb (or set CHDB_PYTHON)"
     );
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/chdb_session.py");
-    let input: Vec<Value> = statements
-        .iter()
-        .map(|(sql, fetch)| json!({"sql": sql, "fetch": fetch}))
-        .collect();
     let mut child = Command::new(&python)
-        .arg(script)
+        .arg(format!(
+            "{}/tests/support/{script}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -47,11 +46,23 @@ pub fn run(statements: &[(String, bool)]) -> Vec<Outcome> {
         .stdin
         .take()
         .unwrap()
-        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .write_all(&serde_json::to_vec(input).unwrap())
         .unwrap();
     let out = child.wait_with_output().expect("chdb output");
-    let v: Vec<Value> = serde_json::from_slice(&out.stdout).expect("chdb JSON");
-    v.into_iter()
+    assert!(out.status.success(), "{script} failed");
+    serde_json::from_slice(&out.stdout).expect("chdb JSON")
+}
+
+/// Runs statements in order in one chdb session: (sql, fetch rows).
+pub fn run(statements: &[(String, bool)]) -> Vec<Outcome> {
+    let input: Vec<Value> = statements
+        .iter()
+        .map(|(sql, fetch)| json!({"sql": sql, "fetch": fetch}))
+        .collect();
+    let v = run_script("chdb_session.py", &Value::Array(input));
+    v.as_array()
+        .into_iter()
+        .flatten()
         .map(|o| Outcome {
             ok: o["ok"].as_bool().unwrap_or(false),
             error: o["error"].as_str().unwrap_or("").to_string(),
@@ -185,7 +196,8 @@ pub fn schema(p: &Project) -> Vec<String> {
     out
 }
 
-fn writer_sql(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<String> {
+/// The (pipe, node) an edge comes from.
+fn edge_node(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<(usize, usize)> {
     let Source::Resource(pipe) = e.from else {
         return None;
     };
@@ -193,6 +205,11 @@ fn writer_sql(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<Str
         .nodes
         .iter()
         .position(|n| Some(n.name.as_str()) == e.from_node.as_deref())?;
+    Some((pipe, node))
+}
+
+fn writer_sql(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<String> {
+    let (pipe, node) = edge_node(p, e)?;
     expand(p, pipe, node, 0)
 }
 
@@ -203,13 +220,7 @@ pub fn run_writer(p: &Project, name: &str) -> Option<String> {
         matches!(e.kind, EdgeKind::CopiesInto | EdgeKind::MaterializesInto)
             && matches!(e.from, Source::Resource(r) if p.resources[r].name == name)
     })?;
-    let Source::Resource(pipe) = e.from else {
-        return None;
-    };
-    let node = p.resources[pipe]
-        .nodes
-        .iter()
-        .position(|n| Some(n.name.as_str()) == e.from_node.as_deref())?;
+    let (pipe, node) = edge_node(p, e)?;
     let sql = expand(p, pipe, node, 0)?;
     let cols: Vec<String> = output_names(p, pipe, node)
         .iter()

@@ -34,6 +34,35 @@ use crate::sql::facts::RefContext;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// The codes of the migration and deployment-script rules (each explained in
+/// docs/rules/<code>.md), with the schema check of materializing SELECTs.
+pub const CODES: &[&str] = &[
+    "migration-missing-cutoff",
+    "migration-boundary-mismatch",
+    "migration-missing-backfill",
+    "migration-backfill-too-early",
+    "migration-cutoff-in-past",
+    "migration-unrepointed-dependent",
+    "copy-replace-live-target",
+    "backfill-between-window",
+    "materialization-schema-mismatch",
+    "aggregating-key-mismatch",
+    "aggregate-state-read",
+    "backfill-source-retention",
+    "migration-without-quality-test",
+    "migration-leftover",
+    "migration-event-time-cutoff",
+    "migration-materialized-backfill",
+    "migration-any-default-masks",
+    "quality-test-merge-mismatch",
+    "quality-test-no-lag-window",
+    "script-populate-without-wait",
+    "script-truncate-shared-target",
+    "script-destructive-deploy",
+    "script-data-derived-cutoff",
+    "script-rerun-after-delete",
+];
+
 /// What the rules read.
 pub struct Ctx<'a> {
     pub p: &'a Project,
