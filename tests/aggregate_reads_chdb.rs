@@ -61,3 +61,26 @@ fn flagged_aggregate_reads_fail_on_clickhouse_and_the_others_run() {
         assert_eq!(*flagged, !ok, "{call}: flagged={flagged}, ClickHouse: {v}");
     }
 }
+
+/// The fixed result types the migration actions give a new column (`anySimpleState(x)` of a
+/// column `x` a pipe computes with `JSONExtractString(...)`) are ClickHouse's own.
+#[test]
+fn fixed_return_types_are_clickhouses() {
+    use tinybird_lsp::actions::context::RETURN_TYPES;
+    let input: Vec<Value> = RETURN_TYPES
+        .iter()
+        .map(|(f, ty, args)| {
+            json!({"query": format!(
+                "SELECT throwIf(toTypeName({f}({args})) != '{ty}', concat('{f}: ', toTypeName({f}({args}))))"
+            )})
+        })
+        .collect();
+    let verdicts = chdb_project::run_script("chdb_run.py", &Value::Array(input));
+    let wrong: Vec<String> = RETURN_TYPES
+        .iter()
+        .zip(verdicts.as_array().unwrap())
+        .filter(|(_, v)| !v["ok"].as_bool().unwrap())
+        .map(|((f, ty, _), v)| format!("{f} is not {ty}: {}", v["error"]))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -20,6 +20,23 @@ fn codes(diags: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A copy of a project of this repository in a fresh temporary folder.
+fn copy_of(rel: &str) -> tempfile::TempDir {
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let files: Vec<(String, String)> = tinybird_lsp::fs::walk(&base)
+        .into_iter()
+        .map(|rel| {
+            let t = std::fs::read_to_string(base.join(&rel)).unwrap();
+            (rel, t)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    project(&refs)
+}
+
 fn fast() -> Value {
     json!({"diagnostics": {"debounceMs": 0}})
 }
@@ -521,20 +538,7 @@ fn quick_fix_repoints_a_dependent_of_a_completed_migration() {
 /// sending `workspace/applyEdit`, and a client without resource operations told why not.
 #[test]
 fn migration_actions_create_files_with_resource_operations() {
-    let base =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration/base");
-    let files: Vec<(String, String)> = tinybird_lsp::fs::walk(&base)
-        .into_iter()
-        .map(|rel| {
-            let t = std::fs::read_to_string(base.join(&rel)).unwrap();
-            (rel, t)
-        })
-        .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let dir = project(&refs);
+    let dir = copy_of("tests/fixtures/migration/base");
     let path = dir
         .path()
         .join("datasources/analytics_sessions_mv.datasource");
@@ -648,4 +652,105 @@ fn migration_actions_create_files_with_resource_operations() {
     c.request("shutdown", Value::Null);
     c.notify("exit", Value::Null);
     c.wait_exit(Duration::from_secs(10));
+}
+
+/// A client that cannot watch files (Neovim on Linux): the server watches the workspace itself,
+/// so a file created, changed or deleted on disk is seen without any notification.
+#[test]
+fn the_server_watches_files_when_the_client_cannot() {
+    let dir = project(&[
+        ("datasources/events.datasource", DS),
+        ("pipes/totals.pipe", READER),
+    ]);
+    let pipe = uri(&dir.path().join("pipes/totals.pipe"));
+    let mut caps = client_caps(true);
+    caps["workspace"]["didChangeWatchedFiles"] = json!({"dynamicRegistration": false});
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), caps, fast());
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let extra = dir.path().join("pipes/extra.pipe");
+    std::fs::write(&extra, "NODE x\nSQL >\n    SELECT * FROM nowhere\n").unwrap();
+    let d = c.diagnostics_eventually(&uri(&extra));
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    let ds = dir.path().join("datasources/events.datasource");
+    std::fs::remove_file(&ds).unwrap();
+    c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == pipe
+            && codes(&m["params"]) == vec!["unknown-table"]
+    });
+    std::fs::write(&ds, DS).unwrap();
+    c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == pipe
+            && codes(&m["params"]).is_empty()
+    });
+}
+
+/// The requests the editor commands use: `tinybird/materializedViews` (what "add a column"
+/// asks about) and `tinybird/graph`, on the example project; editor-side settings (`server`,
+/// `trace`) are accepted without a warning.
+#[test]
+fn editor_requests_list_materialized_views_and_the_graph() {
+    let dir = copy_of("examples/web-sessions");
+    let root = uri(dir.path());
+    let mut c = LspClient::spawn(&[]);
+    let options = json!({"tinybird": {"diagnostics": {"debounceMs": 0}, "server": {"path": "/x"}, "trace": {"server": "off"}}});
+    c.initialize(dir.path(), client_caps(true), options);
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let pipe = uri(&dir.path().join("pipes/visits.pipe"));
+    let views = c.request("tinybird/materializedViews", json!({"uri": pipe}));
+    let expected = json!({"projects": [{
+        "dialect": "classic",
+        "root": root,
+        "views": [{
+            "datasource": "visits_mv",
+            "path": "datasources/visits_mv.datasource",
+            "uri": uri(&dir.path().join("datasources/visits_mv.datasource")),
+            "columns": ["day", "visit_id", "device", "first_seen", "last_seen", "views"],
+            "writers": [{"node": "visits.aggregate_visits", "path": "pipes/visits.pipe"}],
+            "timeColumns": ["event_time"],
+            "migrating": false,
+        }],
+    }]});
+    assert_eq!(views["result"], expected);
+    let graph = c.request("tinybird/graph", json!({}));
+    let g = &graph["result"]["projects"][0];
+    assert_eq!(g["root"], root);
+    let names: Vec<&str> = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "daily_visits",
+            "page_events",
+            "page_views",
+            "tests/visits.yaml",
+            "visit_length",
+            "visits",
+            "visits_mv"
+        ]
+    );
+    assert_eq!(
+        g["nodes"][6]["uri"],
+        uri(&dir.path().join("datasources/visits_mv.datasource"))
+    );
+    assert!(g["edges"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"from": "visits", "to": "visits_mv", "kind": "materializes_into"})));
+    assert!(g["mermaid"].as_str().unwrap().starts_with("flowchart LR"));
+    let bad = c.request("tinybird/graph", json!({"uri": 3}));
+    assert_eq!(bad["error"]["code"], -32602);
+    // No settings warning was shown for the editor-side keys.
+    c.drain(Duration::from_millis(200));
+    assert!(!c.seen().iter().any(|m| m["method"] == "window/showMessage"
+        && m["params"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown setting")));
 }

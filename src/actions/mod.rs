@@ -16,6 +16,7 @@
 
 pub mod add_column;
 pub mod backfill;
+pub mod catalog;
 pub mod context;
 pub mod finish;
 pub mod forward;

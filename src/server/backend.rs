@@ -14,6 +14,10 @@ pub struct Backend {
     /// `TINYBIRD_LSP_DEBUG=1` enables the `tinybird/debug/*` methods used by the tests.
     debug: bool,
     client_caps: std::sync::OnceLock<lsp::ClientCapabilities>,
+    /// The workspace folders of `initialize`.
+    folders: std::sync::OnceLock<Vec<std::path::PathBuf>>,
+    /// The server's own watcher, for clients that cannot watch files.
+    watcher: std::sync::Mutex<Option<super::watcher::ServerWatcher>>,
 }
 
 fn engine_gone() -> Error {
@@ -32,6 +36,8 @@ impl Backend {
             engine,
             debug: std::env::var("TINYBIRD_LSP_DEBUG").is_ok_and(|v| v == "1"),
             client_caps: Default::default(),
+            folders: Default::default(),
+            watcher: Default::default(),
         }
     }
 
@@ -47,7 +53,14 @@ impl Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         if !dynamic {
-            tracing::info!("the client cannot watch files for us: changes made outside the editor are seen when files are opened");
+            let folders = self.folders.get().cloned().unwrap_or_default();
+            let watcher = super::watcher::watch(&folders, self.engine.clone());
+            if watcher.is_none() {
+                tracing::info!("no file watching: changes made outside the editor are seen when files are opened");
+            }
+            if let Ok(mut w) = self.watcher.lock() {
+                *w = watcher;
+            }
             return;
         }
         let glob = |g: &str, kind: Option<lsp::WatchKind>| lsp::FileSystemWatcher {
@@ -129,10 +142,45 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// `tinybird/graph` `{"uri"?}`: the project's dependency graph (see
+    /// [`Engine::graph_request`](super::engine::Engine::graph_request)).
+    pub async fn graph(&self, params: Value) -> Result<Value> {
+        let uri = uri_param(&params)?;
+        self.engine
+            .query(move |e| e.graph_request(uri))
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    /// `tinybird/materializedViews` `{"uri"?}`: the materialized views a migration can start
+    /// from.
+    pub async fn materialized_views(&self, params: Value) -> Result<Value> {
+        let uri = uri_param(&params)?;
+        self.engine
+            .query(move |e| e.materialized_views_request(uri))
+            .await
+            .ok_or_else(engine_gone)
+    }
+}
+
+/// The optional `uri` of a custom request's parameters.
+fn uri_param(params: &Value) -> Result<Option<lsp::Uri>> {
+    match params.get("uri") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(u)) => u
+            .parse::<lsp::Uri>()
+            .map(Some)
+            .map_err(|e| Error::invalid_params(format!("`uri` is not a URI: {e}"))),
+        Some(_) => Err(Error::invalid_params("`uri` must be a string")),
+    }
+}
+
 impl LanguageServer for Backend {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let n = Negotiated::from_params(&params);
         let _ = self.client_caps.set(params.capabilities.clone());
+        let _ = self.folders.set(n.folders.clone());
         let capabilities = lsp::ServerCapabilities {
             position_encoding: Some(match n.encoding {
                 super::position::PositionEncoding::Utf8 => lsp::PositionEncodingKind::UTF8,

@@ -164,6 +164,9 @@ impl Settings {
                     }
                     true
                 }),
+                // Editor-side settings that editors send along with ours (the VS Code
+                // extension's `tinybird.server.path`, `tinybird.trace.server`).
+                "server" | "trace" => {}
                 _ => problems.push(format!("unknown setting `{key}`")),
             }
         }

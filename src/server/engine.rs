@@ -1313,6 +1313,74 @@ impl Engine {
     }
 
     /// Debug: counts, for tests and benchmarks.
+    /// The answer to an editor request about the project holding `uri` (every analysed project
+    /// when none): `{"projects": [...]}`, each made by `one` from the project, a function
+    /// turning a project-relative path into a URI string, and the root's URI.
+    fn per_project(
+        &mut self,
+        uri: Option<Uri>,
+        one: impl Fn(&crate::project::model::Project, &dyn Fn(&str) -> Value, Value) -> Value,
+    ) -> Value {
+        self.flush();
+        let picked = match uri
+            .as_ref()
+            .and_then(file_path)
+            .and_then(|p| self.project_of(&p))
+        {
+            Some(i) => vec![i],
+            None => (0..self.projects.len()).collect(),
+        };
+        let mut projects = Vec::new();
+        for i in picked {
+            let slot = &self.projects[i];
+            let Some(analysis) = slot.db.analysis() else {
+                continue;
+            };
+            let root = slot.root.clone();
+            let uri_of = |rel: &str| json!(self.uri_of(&root.join(rel)).map(|u| u.to_string()));
+            let root_uri = json!(self.uri_of(&root).map(|u| u.to_string()));
+            projects.push(one(&analysis.project, &uri_of, root_uri));
+        }
+        json!({ "projects": projects })
+    }
+
+    /// `tinybird/graph`: the dependency graph, with each node's file as a URI and the Mermaid
+    /// text.
+    pub fn graph_request(&mut self, uri: Option<Uri>) -> Value {
+        self.per_project(uri, |project, uri_of, root| {
+            let graph = crate::project::graph::Graph::of(project);
+            let nodes: Vec<Value> = graph
+                .nodes
+                .iter()
+                .map(|n| json!({"name": n.name, "kind": n.kind, "path": n.path, "uri": uri_of(&n.path)}))
+                .collect();
+            json!({
+                "root": root,
+                "dialect": project.dialect.name(),
+                "nodes": nodes,
+                "edges": graph.edges,
+                "mermaid": graph.to_mermaid(),
+            })
+        })
+    }
+
+    /// `tinybird/materializedViews`: what the add-column command offers (see
+    /// [`crate::actions::catalog`]).
+    pub fn materialized_views_request(&mut self, uri: Option<Uri>) -> Value {
+        self.per_project(uri, |project, uri_of, root| {
+            let catalog = crate::actions::catalog::materialized_views(project);
+            let mut value = serde_json::to_value(&catalog).unwrap_or(Value::Null);
+            if let Some(views) = value.get_mut("views").and_then(Value::as_array_mut) {
+                for v in views {
+                    let uri = uri_of(v.get("path").and_then(Value::as_str).unwrap_or(""));
+                    v["uri"] = uri;
+                }
+            }
+            value["root"] = root;
+            value
+        })
+    }
+
     pub fn debug_stats(&mut self) -> Value {
         json!({
             "projects": self.projects.iter().map(|s| json!({
@@ -1338,7 +1406,7 @@ fn relative(root: &Path, path: &Path) -> Option<String> {
 
 /// Whether a file outside the editor matters to a project: what [`ProjectDb`] reads, and
 /// `.env.local`.
-fn is_relevant_path(path: &Path) -> bool {
+pub(crate) fn is_relevant_path(path: &Path) -> bool {
     let file = path.file_name().map_or("", |n| n.to_str().unwrap_or(""));
     ProjectDb::is_relevant(&path.to_string_lossy().replace('\\', "/")) || file == ".env.local"
 }

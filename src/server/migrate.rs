@@ -35,12 +35,17 @@ impl EditCaps {
             .as_ref()
             .and_then(|w| w.workspace_edit.as_ref());
         let ops = we.and_then(|w| w.resource_operations.as_ref());
+        let resource_operations = ops.is_some_and(|o| {
+            o.contains(&lsp::ResourceOperationKind::Create)
+                && o.contains(&lsp::ResourceOperationKind::Delete)
+        });
         EditCaps {
-            document_changes: we.and_then(|w| w.document_changes).unwrap_or(false),
-            resource_operations: ops.is_some_and(|o| {
-                o.contains(&lsp::ResourceOperationKind::Create)
-                    && o.contains(&lsp::ResourceOperationKind::Delete)
-            }),
+            // Resource operations exist only inside `documentChanges`, so a client declaring
+            // them takes `documentChanges`: Neovim (0.10, 0.11) declares `resourceOperations`
+            // without `documentChanges: true` and applies both.
+            document_changes: we.and_then(|w| w.document_changes).unwrap_or(false)
+                || resource_operations,
+            resource_operations,
             disabled_support: caps
                 .text_document
                 .as_ref()

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod ordered;
 pub mod outbox;
 pub mod position;
+pub mod watcher;
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
@@ -46,6 +47,11 @@ pub fn run() -> i32 {
             tokio::spawn(outbox::deliver(client.clone(), outgoing, logs));
             backend::Backend::new(client, engine_for_backend)
         })
+        .custom_method("tinybird/graph", backend::Backend::graph)
+        .custom_method(
+            "tinybird/materializedViews",
+            backend::Backend::materialized_views,
+        )
         .custom_method("tinybird/debug/panic", backend::Backend::debug_panic)
         .custom_method("tinybird/debug/document", backend::Backend::debug_document)
         .custom_method("tinybird/debug/stats", backend::Backend::debug_stats)

@@ -305,4 +305,27 @@ mod tests {
         ));
         assert!(!is_keyword(Dialect::Forward, FileKind::Pipe, "engine"));
     }
+
+    #[test]
+    fn vscode_grammar_keyword_list_matches_the_union() {
+        // The TextMate grammar ends blocks on these words (every keyword but `from`, which
+        // Classic keeps inside SQL); editors/vscode/scripts/gen-grammar.mjs writes it.
+        let grammar = include_str!("../../editors/vscode/syntaxes/tinybird.tmLanguage.json");
+        let json: serde_json::Value = serde_json::from_str(grammar).unwrap();
+        let begin = json["repository"]["command"]["begin"].as_str().unwrap();
+        let list = begin
+            .strip_prefix("(?i)^(")
+            .and_then(|r| r.split(')').next())
+            .unwrap();
+        let mut listed: Vec<&str> = list.split('|').collect();
+        listed.sort_unstable();
+        let expected: Vec<&str> = keyword_union()
+            .into_iter()
+            .filter(|k| *k != "from")
+            .collect();
+        assert_eq!(
+            listed, expected,
+            "update KEYWORDS in editors/vscode/scripts/gen-grammar.mjs and run it"
+        );
+    }
 }

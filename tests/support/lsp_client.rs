@@ -167,6 +167,12 @@ impl LspClient {
         }
     }
 
+    /// Every message received so far.
+    #[allow(dead_code)]
+    pub fn seen(&self) -> &[Value] {
+        &self.received
+    }
+
     /// Receives until the server has been silent for `quiet`.
     pub fn drain(&mut self, quiet: Duration) {
         while self.recv(quiet).is_some() {}
