@@ -66,7 +66,7 @@ fn flagged_aggregate_reads_fail_on_clickhouse_and_the_others_run() {
 /// column `x` a pipe computes with `JSONExtractString(...)`) are ClickHouse's own.
 #[test]
 fn fixed_return_types_are_clickhouses() {
-    use tinybird_lsp::actions::context::RETURN_TYPES;
+    use tinybird_lsp::actions::sql_edit::RETURN_TYPES;
     let input: Vec<Value> = RETURN_TYPES
         .iter()
         .map(|(f, ty, args)| {

@@ -3,6 +3,7 @@
 //! landing datasource), the time column a cutoff can be placed on, the bucket column of L
 //! that time column feeds, and the retention (TTL) of the landing datasource and of L.
 
+use super::sql_edit::{fixed_return_type, item_expression};
 use super::ActionError;
 use crate::migration::rules::ttl_seconds;
 use crate::migration::{columns, Migrations, Writer};
@@ -393,19 +394,12 @@ pub fn output_columns(
                 Some(_) => None,
             };
             let origin = read.and_then(|c| inner.iter().find(|i| i.name == c));
-            let returned = item.functions.first().and_then(|f| {
-                let text = node.sql_map.text.get(item.range.start..item.range.end)?;
-                let expr = match item.alias {
-                    Some(_) => text[..text.to_ascii_lowercase().rfind(" as ")?].trim(),
-                    None => text.trim(),
-                };
-                // Only when that call is the whole expression.
-                let whole = expr.starts_with(f.name.as_str())
-                    && expr.ends_with(')')
-                    && expr[f.name.len()..].trim_start().starts_with('(')
-                    && outer_call_closes_at_end(&expr[f.name.len()..]);
-                whole.then(|| return_type(&f.name)).flatten()
-            });
+            let returned = node
+                .sql_map
+                .text
+                .get(item.range.start..item.range.end)
+                .and_then(|text| item_expression(text, item))
+                .and_then(|expr| fixed_return_type(item, expr));
             out.push(SourceColumn {
                 name: item.output_name.clone(),
                 ty: origin
@@ -438,70 +432,6 @@ pub fn output_columns(
         }
         _ => (None, Vec::new()),
     }
-}
-
-/// Functions whose result type does not depend on their arguments' types, with arguments
-/// for an example call (the tests check each type on ClickHouse with `toTypeName`).
-pub const RETURN_TYPES: &[(&str, &str, &str)] = &[
-    ("JSONExtractString", "String", "'{}', 'a'"),
-    ("JSONExtractRaw", "String", "'{}', 'a'"),
-    ("JSONExtractInt", "Int64", "'{}', 'a'"),
-    ("JSONExtractUInt", "UInt64", "'{}', 'a'"),
-    ("JSONExtractFloat", "Float64", "'{}', 'a'"),
-    ("JSONExtractBool", "UInt8", "'{}', 'a'"),
-    ("toString", "String", "1"),
-    ("lower", "String", "'A'"),
-    ("upper", "String", "'a'"),
-    ("concat", "String", "'a', 'b'"),
-    ("domain", "String", "'https://a.b/c'"),
-    ("path", "String", "'https://a.b/c'"),
-    ("length", "UInt64", "'abc'"),
-    ("toDate", "Date", "now()"),
-    ("toDate32", "Date32", "now()"),
-    ("toDateTime", "DateTime", "now()"),
-    ("toStartOfMonth", "Date", "now()"),
-    ("toStartOfWeek", "Date", "now()"),
-    ("toStartOfDay", "DateTime", "now()"),
-    ("toStartOfHour", "DateTime", "now()"),
-    ("toInt32", "Int32", "1"),
-    ("toInt64", "Int64", "1"),
-    ("toUInt32", "UInt32", "1"),
-    ("toUInt64", "UInt64", "1"),
-    ("toFloat64", "Float64", "1"),
-];
-
-/// The result type of a call of `function`, when it is fixed (function names are
-/// case-sensitive in ClickHouse, but these also answer to their lower-case spelling).
-pub fn return_type(function: &str) -> Option<&'static str> {
-    RETURN_TYPES
-        .iter()
-        .find(|(f, _, _)| *f == function || f.eq_ignore_ascii_case(function))
-        .map(|(_, t, _)| *t)
-}
-
-/// Whether the parenthesis opening `args` (`(…)`) closes at its very end, quotes respected.
-fn outer_call_closes_at_end(args: &str) -> bool {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let trimmed = args.trim();
-    for (i, c) in trimmed.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '\'' | '"' | '`' => quote = Some(c),
-                '(' => depth += 1,
-                ')' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return i + 1 == trimmed.len();
-                    }
-                }
-                _ => {}
-            },
-        }
-    }
-    false
 }
 
 /// The column a plain SELECT item reads (`ts`, `t.ts`, `ts AS time`).

@@ -252,14 +252,7 @@ fn schema_mismatch_offer(p: &Project, m: &Migrations, path: &str, d: &Diagnostic
                 continue;
             }
             let text = node.sql_map.text.get(item.range.start..item.range.end)?;
-            let expr = match &item.alias {
-                Some(_) => {
-                    let lower = text.to_ascii_lowercase();
-                    let cut = lower.rfind(" as ")?;
-                    text[..cut].trim().to_string()
-                }
-                None => text.trim().to_string(),
-            };
+            let expr = super::sql_edit::item_expression(text, item)?.to_string();
             let mv = MaterializedView::of(p, m, w.target, Some((w.pipe, w.node))).ok()?;
             let ty = infer_type(item, &expr, |c| {
                 mv.source_columns

@@ -119,6 +119,88 @@ pub fn remove_select_item(file_text: &str, item: TextRange) -> TextRange {
     item
 }
 
+/// A SELECT item's expression: its text without ` AS alias`, trimmed.
+pub fn item_expression<'a>(text: &'a str, item: &SelectItem) -> Option<&'a str> {
+    match item.alias {
+        Some(_) => Some(text[..text.to_ascii_lowercase().rfind(" as ")?].trim()),
+        None => Some(text.trim()),
+    }
+}
+
+/// The type of `expr` (the expression of `item`) when it is one call of a function with a
+/// fixed result type ([`RETURN_TYPES`]).
+pub fn fixed_return_type(item: &SelectItem, expr: &str) -> Option<&'static str> {
+    let f = item.functions.first()?;
+    let args = expr.strip_prefix(f.name.as_str())?;
+    (args.trim_start().starts_with('(') && outer_call_closes_at_end(args))
+        .then(|| return_type(&f.name))
+        .flatten()
+}
+
+/// Functions whose result type does not depend on their arguments' types, with arguments
+/// for an example call (the tests check each type on ClickHouse with `toTypeName`).
+pub const RETURN_TYPES: &[(&str, &str, &str)] = &[
+    ("JSONExtractString", "String", "'{}', 'a'"),
+    ("JSONExtractRaw", "String", "'{}', 'a'"),
+    ("JSONExtractInt", "Int64", "'{}', 'a'"),
+    ("JSONExtractUInt", "UInt64", "'{}', 'a'"),
+    ("JSONExtractFloat", "Float64", "'{}', 'a'"),
+    ("JSONExtractBool", "UInt8", "'{}', 'a'"),
+    ("toString", "String", "1"),
+    ("lower", "String", "'A'"),
+    ("upper", "String", "'a'"),
+    ("concat", "String", "'a', 'b'"),
+    ("domain", "String", "'https://a.b/c'"),
+    ("path", "String", "'https://a.b/c'"),
+    ("length", "UInt64", "'abc'"),
+    ("toDate", "Date", "now()"),
+    ("toDate32", "Date32", "now()"),
+    ("toDateTime", "DateTime", "now()"),
+    ("toStartOfMonth", "Date", "now()"),
+    ("toStartOfWeek", "Date", "now()"),
+    ("toStartOfDay", "DateTime", "now()"),
+    ("toStartOfHour", "DateTime", "now()"),
+    ("toInt32", "Int32", "1"),
+    ("toInt64", "Int64", "1"),
+    ("toUInt32", "UInt32", "1"),
+    ("toUInt64", "UInt64", "1"),
+    ("toFloat64", "Float64", "1"),
+];
+
+/// The result type of a call of `function`, when it is fixed (function names are
+/// case-sensitive in ClickHouse, but these also answer to their lower-case spelling).
+pub fn return_type(function: &str) -> Option<&'static str> {
+    RETURN_TYPES
+        .iter()
+        .find(|(f, _, _)| *f == function || f.eq_ignore_ascii_case(function))
+        .map(|(_, t, _)| *t)
+}
+
+/// Whether the parenthesis opening `args` (`(…)`) closes at its very end, quotes respected.
+fn outer_call_closes_at_end(args: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let trimmed = args.trim();
+    for (i, c) in trimmed.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' | '`' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return i + 1 == trimmed.len();
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    false
+}
+
 /// The ClickHouse type a SELECT item produces, where it follows from the expression and the
 /// source's column types: `anySimpleState(x)` with `x String` is
 /// `SimpleAggregateFunction(any, String)`, `countState()` is `AggregateFunction(count)`.

@@ -140,9 +140,7 @@ impl Backend {
             .await
             .ok_or_else(engine_gone)
     }
-}
 
-impl Backend {
     /// `tinybird/graph` `{"uri"?}`: the project's dependency graph (see
     /// [`Engine::graph_request`](super::engine::Engine::graph_request)).
     pub async fn graph(&self, params: Value) -> Result<Value> {

@@ -1312,7 +1312,6 @@ impl Engine {
         })
     }
 
-    /// Debug: counts, for tests and benchmarks.
     /// The answer to an editor request about the project holding `uri` (every analysed project
     /// when none): `{"projects": [...]}`, each made by `one` from the project, a function
     /// turning a project-relative path into a URI string, and the root's URI.
@@ -1381,6 +1380,7 @@ impl Engine {
         })
     }
 
+    /// Debug: counts, for tests and benchmarks.
     pub fn debug_stats(&mut self) -> Value {
         json!({
             "projects": self.projects.iter().map(|s| json!({

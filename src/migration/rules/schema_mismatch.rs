@@ -225,20 +225,28 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     .find(|(_, r)| r.kind == crate::project::model::ResourceKind::Datasource)
             })
             .map_or(&[][..], |(i, _)| columns(p, i));
+        // A SELECT item at odds with its target column, related to that column.
+        let against_column = |item: &SelectItem, col: &Column, message: String| {
+            Diagnostic::warning(
+                "materialization-schema-mismatch",
+                node.file_range(item.range),
+                message,
+            )
+            .with_related(
+                Some(p.resources[w.target].path.to_string()),
+                col.type_range,
+                "the target column",
+            )
+        };
         for item in &main.items {
             let Some(col) = cols.iter().find(|c| c.name == item.output_name) else {
                 continue;
             };
             if let Some(problem) = type_problem(item, &col.ty, source_cols) {
-                let d = Diagnostic::warning(
-                    "materialization-schema-mismatch",
-                    node.file_range(item.range),
+                let d = against_column(
+                    item,
+                    col,
                     format!("{problem}: ClickHouse cannot store it as the target's type."),
-                )
-                .with_related(
-                    Some(p.resources[w.target].path.to_string()),
-                    col.type_range,
-                    "the target column",
                 );
                 push(out, &w.path, d);
                 continue;
@@ -281,15 +289,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 _ => None,
             };
             if let Some(problem) = problem {
-                let d = Diagnostic::warning(
-                    "materialization-schema-mismatch",
-                    node.file_range(item.range),
+                let d = against_column(
+                    item,
+                    col,
                     format!("{problem}. The target's rows would merge wrongly or be rejected."),
-                )
-                .with_related(
-                    Some(p.resources[w.target].path.to_string()),
-                    col.type_range,
-                    "the target column",
                 );
                 push(out, &w.path, d);
             }
