@@ -8,6 +8,7 @@ pub mod actions;
 pub mod cli;
 pub mod diagnostics;
 pub mod fs;
+pub mod ide;
 pub mod migration;
 pub mod project;
 pub mod server;

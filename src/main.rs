@@ -98,6 +98,19 @@ enum Command {
         #[arg(long, global = true, value_enum)]
         dialect: Option<DialectArg>,
     },
+    /// Format datafiles: upper-case keywords, four-space SCHEMA and SQL blocks, blank lines;
+    /// comments and SQL are kept, and what the official parsers read does not change.
+    Fmt {
+        /// A project folder or a single datafile.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Do not write: list the files that are not formatted and exit with 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Override the detected dialect.
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+    },
     /// Run the language server over stdio (the default). Settings: docs/configuration.md.
     Serve,
 }
@@ -371,6 +384,32 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("tinybird-lsp: {e}");
                     ExitCode::from(1)
+                }
+            }
+        }
+        Some(Command::Fmt {
+            path,
+            check,
+            dialect,
+        }) => {
+            match tinybird_lsp::cli::fmt::fmt_path(&path, check, dialect.map(DialectArg::dialect)) {
+                Ok(changed) => {
+                    for f in &changed {
+                        if check {
+                            println!("not formatted: {f}");
+                        } else {
+                            println!("formatted {f}");
+                        }
+                    }
+                    if check && !changed.is_empty() {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("tinybird-lsp: {e}");
+                    ExitCode::from(2)
                 }
             }
         }

@@ -2,5 +2,6 @@
 //! besides the (future) server.
 
 pub mod check;
+pub mod fmt;
 pub mod migrate;
 pub mod render;

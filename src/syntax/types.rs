@@ -45,6 +45,21 @@ pub fn lookup_family(name: &str) -> Option<&'static str> {
         .map(|f| f.name)
 }
 
+/// The type families under their own names (no aliases such as `BIGINT`), for completion.
+pub fn canonical_families() -> Vec<&'static str> {
+    FAMILIES_TSV
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let name = cols.next()?;
+            let _ci = cols.next()?;
+            let alias_of = cols.next().unwrap_or("");
+            (alias_of.is_empty() && name.chars().any(|c| c.is_ascii_lowercase())).then_some(name)
+        })
+        .collect()
+}
+
 /// The closest known family names, for "did you mean".
 pub fn suggest_family(name: &str) -> Option<&'static str> {
     let lower = name.to_lowercase();

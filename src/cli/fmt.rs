@@ -1,0 +1,44 @@
+//! `tinybird-lsp fmt [--check] [PATH]`: formats the datafiles of a project (or one file) in
+//! place with [`crate::ide::format`], or with `--check` only lists those that would change.
+
+use super::check::{check_path, CheckError, CheckOptions};
+use crate::ide::format::format;
+use crate::syntax::{Dialect, FileKind};
+use std::path::Path;
+
+/// The files that were (or, checking, would be) reformatted, as given relative to `path`.
+pub fn fmt_path(
+    path: &Path,
+    check: bool,
+    dialect: Option<Dialect>,
+) -> Result<Vec<String>, CheckError> {
+    let report = check_path(path, CheckOptions { dialect, now: None })?;
+    let single_file = !path.is_dir();
+    let mut changed = Vec::new();
+    for project in &report.projects {
+        for f in &project.files {
+            let Some(kind) = FileKind::detect(&f.path, &f.text) else {
+                continue;
+            };
+            let formatted = format(&f.text, project.dialect.dialect, kind);
+            if formatted == f.text {
+                continue;
+            }
+            let target = if single_file {
+                path.to_path_buf()
+            } else {
+                path.join(&f.path)
+            };
+            if !check {
+                std::fs::write(&target, formatted)
+                    .map_err(|e| CheckError(format!("cannot write `{}`: {e}", target.display())))?;
+            }
+            changed.push(if single_file {
+                path.display().to_string()
+            } else {
+                f.path.clone()
+            });
+        }
+    }
+    Ok(changed)
+}

@@ -1,0 +1,512 @@
+//! Columns as the editor features see them: who defines a column (a datasource's SCHEMA line or
+//! a node's SELECT item), which tables a node reads columns from, and every place a column is
+//! named across the project.
+//!
+//! A column flows: a node that selects `x` unaliased (or `*`) passes its source's `x` on under
+//! the same name, and a materialized or copy node's `x` is its target's `x`. Those are one
+//! column for navigation and rename ([`column_family`]); `x AS y` starts a new one.
+
+use super::NodeSql;
+use crate::actions::sql_edit::{fixed_return_type, item_expression};
+use crate::migration;
+use crate::project::model::{EdgeKind, Project, ResourceKind, Source, Target};
+use crate::sql::facts::{RefContext, SelectItem};
+use crate::sql::lexer::TokenKind;
+use crate::syntax::model::NodeType;
+use crate::text::TextRange;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+/// What defines columns: a datasource (its SCHEMA) or a node of a pipe (its SELECT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ColumnOwner {
+    Datasource(usize),
+    /// Resource index of the pipe, node index.
+    Node(usize, usize),
+}
+
+/// A place in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Site {
+    pub path: Arc<str>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: Option<String>,
+    /// The SCHEMA column name, the SELECT alias, or the whole SELECT item.
+    pub def: Option<Site>,
+    /// A plain read of the same column of the node's source (`x`, `t.x`, or through `*`).
+    pub passthrough: bool,
+    /// The expression (SELECT items) or the SCHEMA line's extras (jsonpath, DEFAULT).
+    pub detail: Option<String>,
+}
+
+const MAX_DEPTH: usize = 16;
+
+/// The owner of a table name as read by node `before` of pipe `pipe` (earlier nodes shadow).
+pub fn table_owner(
+    p: &Project,
+    name: &str,
+    pipe: Option<usize>,
+    before: Option<usize>,
+) -> Option<ColumnOwner> {
+    match p.resolve(name, pipe) {
+        Target::Node(ni) if before.is_none_or(|b| ni < b) => Some(ColumnOwner::Node(pipe?, ni)),
+        Target::Resource(i) => owner_of_resource(p, i),
+        _ => None,
+    }
+}
+
+/// A resource as a table: a datasource, or a pipe's last node.
+pub fn owner_of_resource(p: &Project, i: usize) -> Option<ColumnOwner> {
+    let r = p.resources.get(i)?;
+    match r.kind {
+        ResourceKind::Datasource => Some(ColumnOwner::Datasource(i)),
+        ResourceKind::Pipe if !r.nodes.is_empty() => Some(ColumnOwner::Node(i, r.nodes.len() - 1)),
+        _ => None,
+    }
+}
+
+/// The tables node `ni` of pipe `ri` reads columns from (FROM and JOIN), in order, with the
+/// range of each reference in the node's SQL text.
+pub fn node_sources(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
+    let Some(node) = p.resources.get(ri).and_then(|r| r.nodes.get(ni)) else {
+        return Vec::new();
+    };
+    let Some(sql) = &node.sql else {
+        return Vec::new();
+    };
+    let pipe = (p.resources[ri].kind == ResourceKind::Pipe).then_some(ri);
+    let mut out: Vec<(ColumnOwner, TextRange)> = Vec::new();
+    for t in &sql.tables {
+        if !matches!(t.context, RefContext::From | RefContext::Join) {
+            continue;
+        }
+        if let Some(o) = table_owner(p, &t.full_name(), pipe, Some(ni)) {
+            if !out.iter().any(|(x, _)| *x == o) {
+                out.push((o, t.range));
+            }
+        }
+    }
+    out
+}
+
+/// The columns an owner defines, in order.
+pub fn columns_of(p: &Project, owner: ColumnOwner) -> Vec<ColumnDef> {
+    columns_at_depth(p, owner, 0)
+}
+
+fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<ColumnDef> {
+    if depth > MAX_DEPTH {
+        return Vec::new();
+    }
+    match owner {
+        ColumnOwner::Datasource(i) => {
+            let Some(r) = p.resources.get(i) else {
+                return Vec::new();
+            };
+            migration::columns(p, i)
+                .iter()
+                .map(|c| {
+                    let mut extras = Vec::new();
+                    if let Some(j) = &c.jsonpath {
+                        extras.push(format!("`json:{}`", j.text));
+                    }
+                    if let Some(d) = &c.default {
+                        extras.push(format!("DEFAULT {}", d.text));
+                    }
+                    if let Some(m) = &c.materialized {
+                        extras.push(format!("MATERIALIZED {}", m.text));
+                    }
+                    ColumnDef {
+                        name: c.name.clone(),
+                        ty: Some(if c.nullable {
+                            format!("Nullable({})", c.ty)
+                        } else {
+                            c.ty.clone()
+                        }),
+                        def: Some(Site {
+                            path: r.path.clone(),
+                            range: unquoted_name(c.name_range, &c.name),
+                        }),
+                        passthrough: false,
+                        detail: (!extras.is_empty()).then(|| extras.join(" ")),
+                    }
+                })
+                .collect()
+        }
+        ColumnOwner::Node(ri, ni) => node_columns(p, ri, ni, depth),
+    }
+}
+
+fn node_columns(p: &Project, ri: usize, ni: usize, depth: usize) -> Vec<ColumnDef> {
+    let Some(r) = p.resources.get(ri) else {
+        return Vec::new();
+    };
+    let Some(node) = r.nodes.get(ni) else {
+        return Vec::new();
+    };
+    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+        return Vec::new();
+    };
+    let sources = node_sources(p, ri, ni);
+    let source_cols: Vec<ColumnDef> = sources
+        .first()
+        .map(|(o, _)| columns_at_depth(p, *o, depth + 1))
+        .unwrap_or_default();
+    let text = &node.sql_map.text;
+    let mut out = Vec::new();
+    for item in &main.items {
+        let item_text = text.get(item.range.start..item.range.end).unwrap_or("");
+        if item.output_name == "*" || item_text.trim().ends_with(".*") {
+            out.extend(source_cols.iter().map(|c| ColumnDef {
+                passthrough: true,
+                def: Some(Site {
+                    path: r.path.clone(),
+                    range: node.file_range(item.range),
+                }),
+                ..c.clone()
+            }));
+            continue;
+        }
+        let plain = plain_column(item);
+        let read = plain.or_else(|| aliased_column(item, item_text));
+        let origin = read.and_then(|c| source_cols.iter().find(|s| s.name == c));
+        let ty = origin.and_then(|o| o.ty.clone()).or_else(|| {
+            item_expression(item_text, item)
+                .and_then(|e| fixed_return_type(item, e))
+                .map(str::to_string)
+        });
+        let def_range = match &item.alias {
+            Some(a) => alias_range(item_text, a)
+                .map(|r| r.shift(item.range.start))
+                .unwrap_or(item.range),
+            None => item.range,
+        };
+        out.push(ColumnDef {
+            name: item.output_name.clone(),
+            ty,
+            def: Some(Site {
+                path: r.path.clone(),
+                range: node.file_range(def_range),
+            }),
+            passthrough: plain.is_some_and(|c| c == item.output_name),
+            detail: item_expression(item_text, item)
+                .filter(|e| *e != item.output_name)
+                .map(str::to_string),
+        });
+    }
+    out
+}
+
+/// The column an unaliased plain item reads (`x`, `t.x`).
+fn plain_column(item: &SelectItem) -> Option<&str> {
+    if item.alias.is_some() || !item.functions.is_empty() {
+        return None;
+    }
+    let name = item.output_name.rsplit('.').next()?;
+    is_identifier(name).then_some(name)
+}
+
+/// The column read by `x AS y`.
+fn aliased_column<'a>(item: &SelectItem, item_text: &'a str) -> Option<&'a str> {
+    let expr = item_expression(item_text, item)?.trim();
+    let name = expr.rsplit('.').next()?.trim_matches('`');
+    (item.functions.is_empty() && is_identifier(name)).then_some(name)
+}
+
+/// Where the alias is written at the end of a SELECT item's text.
+fn alias_range(item_text: &str, alias: &str) -> Option<TextRange> {
+    let trimmed = item_text.trim_end();
+    for quoted in [
+        format!("`{alias}`"),
+        format!("\"{alias}\""),
+        alias.to_string(),
+    ] {
+        if trimmed.ends_with(&quoted) {
+            let end = trimmed.len();
+            let start = end - quoted.len();
+            let (s, e) = if quoted.len() > alias.len() {
+                (start + 1, end - 1)
+            } else {
+                (start, end)
+            };
+            return Some(TextRange::new(s, e));
+        }
+    }
+    None
+}
+
+/// The name without the backticks or quotes around it (`` `ts` `` → `ts`).
+pub fn unquoted_name(range: TextRange, name: &str) -> TextRange {
+    if range.len() == name.len() + 2 {
+        TextRange::new(range.start + 1, range.end - 1)
+    } else {
+        range
+    }
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Nodes reading an owner as a table: (pipe resource, node index).
+pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut push = |pi: usize, node: &str| {
+        if let Some(ni) = p.resources[pi].nodes.iter().position(|n| n.name == node) {
+            if !out.contains(&(pi, ni)) {
+                out.push((pi, ni));
+            }
+        }
+    };
+    let into = |t: Target| {
+        p.edges
+            .iter()
+            .filter(move |e| e.kind == EdgeKind::Reads && e.target == t)
+    };
+    match owner {
+        ColumnOwner::Datasource(i) => {
+            for e in into(Target::Resource(i)) {
+                if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                    push(*pi, n);
+                }
+            }
+        }
+        ColumnOwner::Node(ri, ni) => {
+            for e in into(Target::Node(ni)) {
+                if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                    if *pi == ri {
+                        push(*pi, n);
+                    }
+                }
+            }
+            if p.resources[ri].nodes.len() == ni + 1 {
+                for e in into(Target::Resource(ri)) {
+                    if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                        push(*pi, n);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The datasource a materialized or copy node writes into.
+pub fn written_by(p: &Project, ri: usize, ni: usize) -> Option<usize> {
+    let node = p.resources.get(ri)?.nodes.get(ni)?;
+    if !matches!(node.node_type, NodeType::Materialized | NodeType::Copy) {
+        return None;
+    }
+    p.edges.iter().find_map(|e| {
+        let from_here =
+            e.from == Source::Resource(ri) && e.from_node.as_deref() == Some(&node.name);
+        match (&e.target, e.kind) {
+            (Target::Resource(t), EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
+                if from_here =>
+            {
+                Some(*t)
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Nodes writing into datasource `ds`.
+pub fn writers_of(p: &Project, ds: usize) -> Vec<(usize, usize)> {
+    p.edges
+        .iter()
+        .filter(|e| {
+            e.target == Target::Resource(ds)
+                && matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
+        })
+        .filter_map(|e| match (&e.from, &e.from_node) {
+            (Source::Resource(pi), Some(n)) => p.resources[*pi]
+                .nodes
+                .iter()
+                .position(|x| x.name == **n)
+                .map(|ni| (*pi, ni)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_column(p: &Project, owner: ColumnOwner, name: &str) -> bool {
+    columns_of(p, owner).iter().any(|c| c.name == name)
+}
+
+fn passes_through(p: &Project, owner: ColumnOwner, name: &str) -> bool {
+    columns_of(p, owner)
+        .iter()
+        .any(|c| c.name == name && c.passthrough)
+}
+
+/// Every owner holding the same column as `(start, name)`: following pass-through reads both
+/// ways and materialized/copy nodes to their targets.
+pub fn column_family(p: &Project, start: ColumnOwner, name: &str) -> Vec<ColumnOwner> {
+    let mut seen: HashSet<ColumnOwner> = HashSet::new();
+    let mut queue = VecDeque::from([start]);
+    seen.insert(start);
+    while let Some(o) = queue.pop_front() {
+        if seen.len() > 512 {
+            break;
+        }
+        let mut next = Vec::new();
+        // Downstream: readers passing the column on.
+        for (pi, ni) in readers(p, o) {
+            let r = ColumnOwner::Node(pi, ni);
+            if passes_through(p, r, name) {
+                next.push(r);
+            }
+        }
+        match o {
+            ColumnOwner::Node(ri, ni) => {
+                // Upstream: a pass-through node's column is its source's.
+                if passes_through(p, o, name) {
+                    for (s, _) in node_sources(p, ri, ni) {
+                        if has_column(p, s, name) {
+                            next.push(s);
+                            break;
+                        }
+                    }
+                }
+                if let Some(t) = written_by(p, ri, ni) {
+                    let t = ColumnOwner::Datasource(t);
+                    if has_column(p, t, name) {
+                        next.push(t);
+                    }
+                }
+            }
+            ColumnOwner::Datasource(ds) => {
+                for (pi, ni) in writers_of(p, ds) {
+                    let w = ColumnOwner::Node(pi, ni);
+                    if has_column(p, w, name) {
+                        next.push(w);
+                    }
+                }
+            }
+        }
+        for n in next {
+            if seen.insert(n) {
+                queue.push_back(n);
+            }
+        }
+    }
+    let mut out: Vec<ColumnOwner> = seen.into_iter().collect();
+    out.sort();
+    out
+}
+
+/// Every place the column is named: its definitions in the family and the words naming it in
+/// the SQL of the family's nodes and of every node reading a member; datasource keys and
+/// expressions. Sorted, without duplicates. The bool says whether the site defines it.
+pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
+    let family = column_family(p, start, name);
+    let mut defs: Vec<Site> = Vec::new();
+    let mut nodes: Vec<(usize, usize)> = Vec::new();
+    let mut out: Vec<(Site, bool)> = Vec::new();
+    for &o in &family {
+        if let Some(c) = columns_of(p, o).into_iter().find(|c| c.name == name) {
+            if let Some(d) = c.def {
+                defs.push(d);
+            }
+        }
+        match o {
+            ColumnOwner::Node(ri, ni) => nodes.push((ri, ni)),
+            ColumnOwner::Datasource(ds) => out.extend(
+                datasource_expression_sites(p, ds, name)
+                    .into_iter()
+                    .map(|s| (s, false)),
+            ),
+        }
+        nodes.extend(readers(p, o));
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    for (ri, ni) in nodes {
+        let r = &p.resources[ri];
+        let Some(node) = r.nodes.get(ni) else {
+            continue;
+        };
+        let sql = NodeSql::new(&node.sql_map);
+        for range in sql.column_words(name, node.sql.as_deref()) {
+            out.push((
+                Site {
+                    path: r.path.clone(),
+                    range: node.file_range(range),
+                },
+                false,
+            ));
+        }
+    }
+    for d in defs {
+        out.retain(|(s, _)| *s != d);
+        out.push((d, true));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,
+/// DEFAULT and MATERIALIZED expressions of other columns.
+fn datasource_expression_sites(p: &Project, ds: usize, name: &str) -> Vec<Site> {
+    let r = &p.resources[ds];
+    let Some(f) = p.files.get(r.file) else {
+        return Vec::new();
+    };
+    let Some(node) = f.datafile.default_node() else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    if let Some(e) = &node.engine {
+        values.extend(e.params.iter().map(|x| &x.value));
+    }
+    for i in &node.indexes {
+        values.push(&i.expr);
+    }
+    if let Some(s) = &node.schema {
+        for c in &s.columns {
+            values.extend([&c.default, &c.materialized].into_iter().flatten());
+        }
+    }
+    let mut out = Vec::new();
+    for v in values {
+        let shift = value_text_start(v);
+        let Some(shift) = shift else { continue };
+        for t in crate::sql::lexer::tokenize(&v.text) {
+            let word = &v.text[t.range.start..t.range.end];
+            let hit = match t.kind {
+                TokenKind::Word => word == name,
+                TokenKind::QuotedIdent => word.get(1..word.len() - 1) == Some(name),
+                _ => false,
+            };
+            if hit {
+                out.push(Site {
+                    path: r.path.clone(),
+                    range: t.range.shift(shift),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Where a value's unquoted text starts in the file, when it is written as is or quoted.
+pub fn value_text_start(v: &crate::syntax::model::Value) -> Option<usize> {
+    if v.range.len() == v.text.len() {
+        Some(v.range.start)
+    } else if v.range.len() == v.text.len() + 2 {
+        Some(v.range.start + 1)
+    } else {
+        None
+    }
+}

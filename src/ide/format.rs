@@ -1,0 +1,281 @@
+//! Formatting of the datafile layer that loses nothing and never changes what the official
+//! parsers read:
+//!
+//! - keywords upper-case, one space between a keyword and its value, no trailing white space
+//!   on keyword lines, keyword lines at column 0;
+//! - SCHEMA, INDEXES and plain (non-template) SQL blocks indented by four spaces: the block's
+//!   common margin is replaced, so the dedented text the parser reads is unchanged; template
+//!   SQL (`%`) and every other block are left exactly as written;
+//! - at most one blank line in a row, one blank line before a NODE and after a block, none at
+//!   the start, one line break at the end (the file's own line breaks, LF or CRLF);
+//! - comments stay where they are.
+//!
+//! Blank and `#` lines vanish when the parsers read a file (even inside blocks), which is why
+//! blank lines and comment indentation can be changed safely. SQL is left alone: it is the
+//! user's, and ClickHouse is the authority on it.
+
+use crate::syntax::keywords::is_keyword;
+use crate::syntax::reader::{self, ReadOptions, Statement};
+use crate::syntax::{Dialect, FileKind};
+
+const INDENT: &str = "    ";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Blank,
+    Comment,
+    Statement { block: bool, node: bool },
+    Content,
+}
+
+/// The formatted text (equal to `text` when it is already formatted).
+pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
+    let read = reader::read(
+        text,
+        &ReadOptions {
+            dialect,
+            kind,
+            base_dir: "",
+            loader: None,
+        },
+    );
+    let lines = &read.lines;
+    let n = lines.len();
+    let mut roles: Vec<Role> = lines
+        .iter()
+        .map(|l| {
+            let t = l.text.trim();
+            if t.is_empty() {
+                Role::Blank
+            } else if t.starts_with('#') {
+                Role::Comment
+            } else {
+                Role::Content
+            }
+        })
+        .collect();
+    let mut new_text: Vec<Option<String>> = vec![None; n];
+    let mut after_block = vec![false; n];
+    let mut last_block_end: Option<usize> = None;
+    for st in &read.statements {
+        let (line, keyword, block) = match st {
+            Statement::Command { line, keyword, .. } => (*line, keyword, false),
+            Statement::Block { line, keyword, .. } => (*line, keyword, true),
+        };
+        let Some(l) = lines.get(line) else { continue };
+        let lower = keyword.text.to_lowercase();
+        let known = is_keyword(dialect, kind, &lower);
+        if let Some(end) = last_block_end.take() {
+            if line > end {
+                after_block[line] = true;
+            }
+        }
+        roles[line] = Role::Statement {
+            block,
+            node: lower == "node",
+        };
+        if known {
+            let start = keyword.range.start.saturating_sub(l.range.start);
+            let rest = l
+                .text
+                .get(start + keyword.text.len()..)
+                .unwrap_or("")
+                .trim();
+            let mut s = keyword.text.to_ascii_uppercase();
+            if !rest.is_empty() {
+                s.push(' ');
+                s.push_str(rest);
+            }
+            new_text[line] = Some(s);
+        }
+        if let Statement::Block { body, .. } = st {
+            if let Some(&last) = body.last() {
+                last_block_end = Some(last);
+                reindent_block(&lower, body, lines, &roles, &mut new_text, line, last);
+            } else {
+                last_block_end = Some(line);
+            }
+        }
+    }
+    // A blank line before a NODE and before the statement after a block, above the comments
+    // that lead into it.
+    let mut blank_before = vec![false; n];
+    for i in 0..n {
+        let wants = match roles[i] {
+            Role::Statement { node, .. } => node || after_block[i],
+            _ => false,
+        };
+        if wants {
+            let mut j = i;
+            while j > 0
+                && roles[j - 1] == Role::Comment
+                && !lines[j - 1].text.starts_with([' ', '\t'])
+            {
+                j -= 1;
+            }
+            blank_before[j] = true;
+        }
+    }
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out: Vec<String> = Vec::with_capacity(n + 8);
+    for i in 0..n {
+        let blank_last = out.last().is_none_or(|l: &String| l.is_empty());
+        if roles[i] == Role::Blank {
+            if !blank_last {
+                out.push(String::new());
+            }
+            continue;
+        }
+        if blank_before[i] && !blank_last {
+            out.push(String::new());
+        }
+        let line = match &new_text[i] {
+            Some(t) => t.clone(),
+            None if roles[i] == Role::Comment => lines[i].text.trim_end().to_string(),
+            None => lines[i].text.clone(),
+        };
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    if out.is_empty() {
+        return String::new();
+    }
+    let mut s = out.join(eol);
+    s.push_str(eol);
+    s
+}
+
+/// Re-indents a SCHEMA, INDEXES or plain SQL block (and the comments inside it) to four spaces
+/// by replacing the block's common margin.
+fn reindent_block(
+    keyword: &str,
+    body: &[usize],
+    lines: &[reader::Line],
+    roles: &[Role],
+    new_text: &mut [Option<String>],
+    header: usize,
+    last: usize,
+) {
+    let texts: Vec<&str> = body.iter().map(|&i| lines[i].text.as_str()).collect();
+    let sql = matches!(keyword, "sql" | "forward_query");
+    if !(sql || matches!(keyword, "schema" | "indexes" | "indices")) {
+        return;
+    }
+    if sql
+        && texts
+            .iter()
+            .find_map(|t| t.trim_start().chars().next())
+            .is_some_and(|c| c == '%')
+    {
+        return; // a template: its text is read as written
+    }
+    let margin = common_margin(&texts);
+    if margin == INDENT || margin.contains('\t') {
+        return;
+    }
+    for i in header + 1..=last {
+        let reindent = match roles[i] {
+            Role::Content => body.contains(&i),
+            Role::Comment => lines[i].text.starts_with(margin),
+            _ => false,
+        };
+        if reindent {
+            if let Some(rest) = lines[i].text.strip_prefix(margin) {
+                let rest = if roles[i] == Role::Comment {
+                    rest.trim_end()
+                } else {
+                    rest
+                };
+                new_text[i] = Some(format!("{INDENT}{rest}"));
+            }
+        }
+    }
+}
+
+/// The leading white space every line shares (Python's `textwrap.dedent` margin).
+fn common_margin<'a>(lines: &[&'a str]) -> &'a str {
+    let mut margin: Option<&str> = None;
+    for l in lines {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let ws = &l[..l.len() - l.trim_start().len()];
+        margin = Some(match margin {
+            None => ws,
+            Some(m) => {
+                let common = m
+                    .bytes()
+                    .zip(ws.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                &m[..common]
+            }
+        });
+    }
+    margin.unwrap_or("")
+}
+
+/// The smallest replacement turning `old` into `new`: (start, end) in `old` and the text.
+pub fn minimal_edit(old: &str, new: &str) -> Option<(usize, usize, String)> {
+    if old == new {
+        return None;
+    }
+    let prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut prefix = prefix;
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let max_suffix = (old.len() - prefix).min(new.len() - prefix);
+    let mut suffix = old
+        .bytes()
+        .rev()
+        .zip(new.bytes().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+        suffix -= 1;
+    }
+    Some((
+        prefix,
+        old.len() - suffix,
+        new[prefix..new.len() - suffix].to_string(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(text: &str) -> String {
+        format(text, Dialect::Classic, FileKind::Pipe)
+    }
+
+    #[test]
+    fn normalises_the_datafile_layer_and_keeps_comments() {
+        let text = "\n\n# a pipe\nnode  a\nsql >\n  SELECT 1\n  # inside\n  FROM t\ntype   endpoint   \n\n\n\n# next\nNODE b\nSQL >\n    %\n      SELECT {{ x }}\n";
+        let want = "# a pipe\nNODE a\nSQL >\n    SELECT 1\n    # inside\n    FROM t\n\nTYPE endpoint\n\n# next\nNODE b\nSQL >\n    %\n      SELECT {{ x }}\n";
+        assert_eq!(fmt(text), want);
+        assert_eq!(fmt(want), want, "idempotent");
+    }
+
+    #[test]
+    fn keeps_crlf_and_unknown_lines() {
+        let text = "DESCRIPTION >\r\n  keep   me\r\nFOO  bar\r\n";
+        // `FOO` is not a keyword: it is part of the DESCRIPTION block, kept as written.
+        assert_eq!(fmt(text), text);
+    }
+
+    #[test]
+    fn minimal_edits() {
+        assert_eq!(minimal_edit("abc", "abc"), None);
+        assert_eq!(minimal_edit("aXc", "aYYc"), Some((1, 2, "YY".into())));
+        assert_eq!(minimal_edit("é1", "é2"), Some((2, 3, "2".into())));
+    }
+}

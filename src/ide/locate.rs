@@ -1,0 +1,296 @@
+//! What the word at an offset denotes: a resource or node name (where it is defined or read),
+//! a column, a CTE, a function, a template function or parameter, a keyword, an engine or an
+//! INCLUDE path.
+
+use super::catalogue;
+use super::columns::{self, node_sources, value_text_start, ColumnOwner, Site};
+use super::{file_index, resource_of_file, Located, NodeSql, Symbol};
+use crate::project::model::{Project, ResourceKind, Target};
+use crate::sql::lexer::{self, TokenKind};
+use crate::syntax::keywords::keyword_union;
+use crate::syntax::model::{Datafile, Value};
+use crate::text::TextRange;
+
+pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Located> {
+    if let Some(l) = reference_at(p, path, offset) {
+        return Some(l);
+    }
+    let fi = file_index(p, path)?;
+    let f = &p.files[fi];
+    let df = &f.datafile;
+    let ri = resource_of_file(p, fi);
+    for inc in &df.includes {
+        if inc.path.range.contains(offset) {
+            return Some(Located {
+                symbol: Symbol::Include(inc.resolved.clone()),
+                range: inc.path.range,
+            });
+        }
+    }
+    for (ni, dn) in df.nodes.iter().enumerate() {
+        if !dn.range.contains(offset) && !dn.sql.as_ref().is_some_and(|s| s.range.contains(offset))
+        {
+            continue;
+        }
+        let is_pipe = ri.is_some_and(|r| p.resources[r].kind == ResourceKind::Pipe);
+        if is_pipe && dn.name_range.contains(offset) {
+            return Some(Located {
+                symbol: Symbol::Node(ri?, ni),
+                range: dn.name_range,
+            });
+        }
+        if let Some(schema) = &dn.schema {
+            for c in &schema.columns {
+                if c.name_range.contains(offset) {
+                    return Some(Located {
+                        symbol: Symbol::Column(ColumnOwner::Datasource(ri?), c.name.clone()),
+                        range: columns::unquoted_name(c.name_range, &c.name),
+                    });
+                }
+            }
+        }
+        if let Some(engine) = &dn.engine {
+            if let Some(name) = engine.name.as_ref().filter(|v| v.range.contains(offset)) {
+                let base = name.text.split('(').next().unwrap_or("").trim();
+                if let Some((e, _)) = catalogue::ENGINES
+                    .iter()
+                    .find(|(e, _)| e.eq_ignore_ascii_case(base))
+                {
+                    return Some(Located {
+                        symbol: Symbol::Engine(e),
+                        range: name.range,
+                    });
+                }
+            }
+        }
+        let owner = ri.map(ColumnOwner::Datasource);
+        let mut values: Vec<&Value> = Vec::new();
+        if let Some(e) = &dn.engine {
+            values.extend(e.params.iter().map(|x| &x.value));
+        }
+        values.extend(dn.indexes.iter().map(|i| &i.expr));
+        if let Some(s) = &dn.schema {
+            for c in &s.columns {
+                values.extend([&c.default, &c.materialized].into_iter().flatten());
+            }
+        }
+        for v in values {
+            if v.range.contains(offset) {
+                return expression_value(p, v, offset, owner);
+            }
+        }
+        if let Some(sql) = dn.sql.as_ref().filter(|s| s.range.contains(offset)) {
+            if sql.keyword_range.contains(offset) {
+                return keyword_at(df, text, offset);
+            }
+            let map = &f.node_sql.get(ni)?.map;
+            let analysis = f.node_sql.get(ni)?.analysis.as_deref();
+            let node_owner = ri.filter(|_| is_pipe).map(|r| (r, ni));
+            return sql_symbol(p, &NodeSql::new(map), analysis, node_owner, offset);
+        }
+    }
+    if let Some(fq) = df
+        .forward_query
+        .as_ref()
+        .filter(|s| s.range.contains(offset))
+    {
+        if !fq.keyword_range.contains(offset) {
+            return sql_symbol(p, &NodeSql::new(&fq.text), None, None, offset);
+        }
+    }
+    keyword_at(df, text, offset)
+}
+
+/// A table reference, a materialized/copy target, a sink's connection or a test's `pipe:`
+/// at `offset` of file `path`.
+fn reference_at(p: &Project, path: &str, offset: usize) -> Option<Located> {
+    let e = p
+        .edges
+        .iter()
+        .find(|e| &*e.path == path && (e.range.contains(offset) || e.range.end == offset))?;
+    let from_pipe = match &e.from {
+        crate::project::model::Source::Resource(i) => Some(*i),
+        _ => None,
+    };
+    let symbol = match e.target {
+        Target::Resource(i) => Symbol::Resource(i),
+        Target::Node(n) => Symbol::Node(from_pipe?, n),
+        _ => return None,
+    };
+    Some(Located {
+        symbol,
+        range: e.range,
+    })
+}
+
+/// A word in a datasource expression (sorting key, TTL, DEFAULT, index): a column of the
+/// datasource or a function.
+fn expression_value(
+    p: &Project,
+    v: &Value,
+    offset: usize,
+    owner: Option<ColumnOwner>,
+) -> Option<Located> {
+    let start = value_text_start(v)?;
+    let tokens = lexer::tokenize(&v.text);
+    let i = tokens
+        .iter()
+        .position(|t| t.range.shift(start).contains(offset))?;
+    let t = tokens[i];
+    if t.kind != TokenKind::Word {
+        return None;
+    }
+    let word = t.text(&v.text);
+    let range = t.range.shift(start);
+    if tokens.get(i + 1).map(|t| t.kind) == Some(TokenKind::LParen) {
+        return catalogue::resolve_function(word).map(|_| Located {
+            symbol: Symbol::Function(word.to_string()),
+            range,
+        });
+    }
+    let owner = owner?;
+    columns::columns_of(p, owner)
+        .iter()
+        .any(|c| c.name == word)
+        .then(|| Located {
+            symbol: Symbol::Column(owner, word.to_string()),
+            range,
+        })
+}
+
+/// The keyword starting the line at `offset`, when the offset is on it.
+fn keyword_at(df: &Datafile, text: &str, offset: usize) -> Option<Located> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    let word_len = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    if word_len == 0 || offset > line_start + word_len {
+        return None;
+    }
+    let word = line[..word_len].to_ascii_lowercase();
+    let k = keyword_union().into_iter().find(|k| *k == word)?;
+    if !crate::syntax::keywords::is_keyword(df.dialect, df.kind, k)
+        && !crate::syntax::keywords::is_keyword(df.dialect, crate::syntax::FileKind::Pipe, k)
+    {
+        return None;
+    }
+    Some(Located {
+        symbol: Symbol::DatafileKeyword(k),
+        range: TextRange::new(line_start, line_start + word_len),
+    })
+}
+
+/// A word of node SQL. `node`: the pipe node holding it (columns are resolved through its
+/// sources); `None` for SQL outside a pipe (FORWARD_QUERY, .incl).
+pub fn sql_symbol(
+    p: &Project,
+    sql: &NodeSql,
+    analysis: Option<&crate::sql::SqlAnalysis>,
+    node: Option<(usize, usize)>,
+    offset: usize,
+) -> Option<Located> {
+    let i = sql.token_at_file(offset)?;
+    let t = sql.tokens[i];
+    if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) {
+        return None;
+    }
+    let word = sql.word(&t).to_string();
+    let range = match t.kind {
+        TokenKind::QuotedIdent => sql
+            .map
+            .range_to_file(TextRange::new(t.range.start + 1, t.range.end - 1)),
+        _ => sql.map.range_to_file(t.range),
+    };
+    let located = |symbol| Some(Located { symbol, range });
+    let call = sql.next_kind(i) == Some(TokenKind::LParen);
+    if sql.in_tag(t.range.start + 1).is_some() {
+        if call {
+            if let Some(f) = catalogue::template_function(&word) {
+                return located(Symbol::TemplateFunction(f.name));
+            }
+            return None;
+        }
+        if catalogue::TEMPLATE_STATEMENTS.contains(&word.as_str())
+            || t.kind != TokenKind::Word
+            || sql.prev_kind(i) == Some(TokenKind::Dot)
+        {
+            return None;
+        }
+        return located(Symbol::TemplateParam(word));
+    }
+    if call {
+        return catalogue::resolve_function(&word).and_then(|_| located(Symbol::Function(word)));
+    }
+    if let Some(a) = analysis {
+        if let Some(c) = a.ctes.iter().find(|c| c.name == word) {
+            if let Some((ri, _)) = node {
+                let def = cte_name_range(sql, c.range, &c.name);
+                return located(Symbol::Cte(
+                    word,
+                    Site {
+                        path: p.resources[ri].path.clone(),
+                        range: sql.map.range_to_file(def),
+                    },
+                ));
+            }
+        }
+    }
+    if let Some((ri, ni)) = node {
+        if let Some(symbol) = column_symbol(p, ri, ni, sql, t.range, &word) {
+            return located(symbol);
+        }
+    }
+    if t.kind == TokenKind::Word {
+        if let Some((k, _)) = catalogue::sql_keyword(&word) {
+            return located(Symbol::SqlKeyword(k));
+        }
+    }
+    None
+}
+
+/// Where a CTE's name is written in its definition.
+fn cte_name_range(sql: &NodeSql, cte: TextRange, name: &str) -> TextRange {
+    sql.tokens
+        .iter()
+        .find(|t| cte.start <= t.range.start && t.range.end <= cte.end && sql.word(t) == name)
+        .map_or(cte, |t| t.range)
+}
+
+/// The column a word of node `ni`'s SQL names: the node's own SELECT alias where it is
+/// defined, else a column of a table the node reads, else one of its aliases used later.
+fn column_symbol(
+    p: &Project,
+    ri: usize,
+    ni: usize,
+    sql: &NodeSql,
+    word_range: TextRange,
+    word: &str,
+) -> Option<Symbol> {
+    let own = ColumnOwner::Node(ri, ni);
+    let own_columns = columns::columns_of(p, own);
+    let at_alias = own_columns.iter().find(|c| {
+        c.name == word
+            && !c.passthrough
+            && c.def.as_ref().is_some_and(|d| {
+                let r = sql.map.range_to_file(word_range);
+                d.range.start <= r.start && r.end <= d.range.end
+            })
+    });
+    if at_alias.is_some() {
+        return Some(Symbol::Column(own, word.to_string()));
+    }
+    for (source, _) in node_sources(p, ri, ni) {
+        if columns::columns_of(p, source)
+            .iter()
+            .any(|c| c.name == word)
+        {
+            return Some(Symbol::Column(source, word.to_string()));
+        }
+    }
+    own_columns
+        .iter()
+        .any(|c| c.name == word)
+        .then(|| Symbol::Column(own, word.to_string()))
+}

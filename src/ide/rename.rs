@@ -1,0 +1,169 @@
+//! Rename of datasources, pipes, connections, nodes, columns, CTEs and template parameters
+//! across the project. A resource takes its name from its file, so renaming one renames the
+//! file too. Refused, with the reason, when the new name is invalid or taken.
+
+use super::columns::{self, column_family, is_identifier, Site};
+use super::navigation::references;
+use super::{Located, Symbol};
+use crate::project::model::Project;
+use crate::text::TextRange;
+use std::sync::Arc;
+
+/// A rename as edits: text replacements (in files as they are before the renames) and files
+/// to rename after them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RenameChange {
+    pub edits: Vec<(Arc<str>, TextRange, String)>,
+    /// `(from, to)`, paths relative to the project root.
+    pub file_renames: Vec<(String, String)>,
+}
+
+/// What can be renamed at a position: the word's range and the current name, or why not.
+pub fn prepare(p: &Project, l: &Located) -> Result<(TextRange, String), String> {
+    let name = match &l.symbol {
+        Symbol::Resource(i) => {
+            let r = &p.resources[*i];
+            if r.name.contains('.') {
+                return Err(format!(
+                    "`{}` is defined in another workspace (vendor/): rename it there",
+                    r.name
+                ));
+            }
+            r.name.clone()
+        }
+        Symbol::Node(ri, ni) => p.resources[*ri].nodes[*ni].name.clone(),
+        Symbol::Column(owner, name) => {
+            if columns::columns_of(p, *owner)
+                .iter()
+                .all(|c| &c.name != name || c.def.is_none())
+            {
+                return Err(format!("`{name}` is not defined in this project"));
+            }
+            name.clone()
+        }
+        Symbol::Cte(name, _) | Symbol::TemplateParam(name) => name.clone(),
+        Symbol::Function(_) | Symbol::TemplateFunction(_) => {
+            return Err(
+                "Functions belong to ClickHouse and Tinybird: they cannot be renamed".into(),
+            )
+        }
+        Symbol::DatafileKeyword(_) | Symbol::SqlKeyword(_) => {
+            return Err("Keywords cannot be renamed".into())
+        }
+        Symbol::Engine(_) => return Err("Engines cannot be renamed".into()),
+        Symbol::Include(_) => {
+            return Err(
+                "Rename the .incl file itself; its INCLUDE lines are not renamed yet".into(),
+            )
+        }
+    };
+    Ok((l.range, name))
+}
+
+pub fn rename(
+    p: &Project,
+    path: &str,
+    l: &Located,
+    new_name: &str,
+) -> Result<RenameChange, String> {
+    let (_, old) = prepare(p, l)?;
+    let new_name = new_name.trim();
+    if new_name == old {
+        return Ok(RenameChange::default());
+    }
+    if !is_identifier(new_name) {
+        return Err(format!(
+            "`{new_name}` is not a valid name: use letters, digits and underscores, not starting with a digit"
+        ));
+    }
+    let mut change = RenameChange::default();
+    match &l.symbol {
+        Symbol::Resource(i) => {
+            let r = &p.resources[*i];
+            if let Some((_, other)) = p.named(new_name).next() {
+                return Err(format!(
+                    "A {} named `{new_name}` already exists ({})",
+                    other.kind.as_str(),
+                    other.path
+                ));
+            }
+            let owns_file = r.name_range == TextRange::empty(0);
+            if owns_file {
+                let new_path = renamed_path(&r.path, &old, new_name)
+                    .ok_or_else(|| format!("Cannot tell the new file name of {}", r.path))?;
+                if p.files.iter().any(|f| f.path == new_path) {
+                    return Err(format!("{new_path} already exists"));
+                }
+                change.file_renames.push((r.path.to_string(), new_path));
+            }
+        }
+        Symbol::Node(ri, ni) => {
+            let r = &p.resources[*ri];
+            if r.nodes.iter().any(|n| n.name == new_name) {
+                return Err(format!("`{}` already has a node `{new_name}`", r.name));
+            }
+            let reads_it = r.nodes[*ni..].iter().any(|n| {
+                n.sql
+                    .as_ref()
+                    .is_some_and(|s| s.tables.iter().any(|t| t.full_name() == new_name))
+            });
+            if reads_it {
+                return Err(format!(
+                    "`{new_name}` is a table this pipe reads: a node with that name would hide it"
+                ));
+            }
+        }
+        Symbol::Column(owner, name) => {
+            for o in column_family(p, *owner, name) {
+                if columns::columns_of(p, o).iter().any(|c| c.name == new_name) {
+                    let where_ = match o {
+                        columns::ColumnOwner::Datasource(i) => {
+                            format!("datasource `{}`", p.resources[i].name)
+                        }
+                        columns::ColumnOwner::Node(ri, ni) => format!(
+                            "node `{}` of `{}`",
+                            p.resources[ri].nodes[ni].name, p.resources[ri].name
+                        ),
+                    };
+                    return Err(format!("{where_} already has a column `{new_name}`"));
+                }
+            }
+        }
+        _ => {}
+    }
+    for (site, _) in references(p, path, l) {
+        let Site { path, range } = site;
+        change.edits.push((path, range, new_name.to_string()));
+    }
+    if let Symbol::Resource(i) = &l.symbol {
+        // References written `db.name` keep their database.
+        for e in p.edges_into(*i) {
+            if let Some((db, _)) = e.to.rsplit_once('.') {
+                if let Some(edit) = change
+                    .edits
+                    .iter_mut()
+                    .find(|(p, range, _)| *p == e.path && *range == e.range)
+                {
+                    edit.2 = format!("{db}.{new_name}");
+                }
+            }
+        }
+    }
+    Ok(change)
+}
+
+/// `dir/old.datasource` → `dir/new.datasource`.
+fn renamed_path(path: &str, old: &str, new: &str) -> Option<String> {
+    let (dir, file) = match path.rsplit_once('/') {
+        Some((d, f)) => (Some(d), f),
+        None => (None, path),
+    };
+    let rest = file.strip_prefix(old)?;
+    if !rest.starts_with('.') {
+        return None;
+    }
+    Some(match dir {
+        Some(d) => format!("{d}/{new}{rest}"),
+        None => format!("{new}{rest}"),
+    })
+}

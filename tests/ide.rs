@@ -1,0 +1,302 @@
+//! The editor features (src/ide) on fixture projects: tests/fixtures/ide/<case>/ is a project
+//! whose files hold cursor markers `⟦name⟧` (removed before analysis), <case>.requests lists
+//! requests (`hover name`, `rename name new`, `symbols path`, ...) and <case>.expected is the
+//! output. Set UPDATE_SNAPSHOTS=1 to rewrite the expected files.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use tinybird_lsp::ide::{self, Located, Site};
+use tinybird_lsp::project::model::Project;
+use tinybird_lsp::text::{Encoding, LineIndex, TextRange};
+
+struct Fixture {
+    /// Path → text without markers.
+    texts: BTreeMap<String, String>,
+    /// Marker → (path, offset).
+    markers: BTreeMap<String, (String, usize)>,
+    _dir: tempfile::TempDir,
+    project: Project,
+}
+
+fn strip_markers(text: &str) -> (String, Vec<(String, usize)>) {
+    let mut out = String::new();
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('⟦') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + '⟦'.len_utf8()..];
+        let end = after.find('⟧').expect("unclosed marker");
+        found.push((after[..end].to_string(), out.len()));
+        rest = &after[end + '⟧'.len_utf8()..];
+    }
+    out.push_str(rest);
+    (out, found)
+}
+
+fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            walk(&e.path(), base, out);
+        } else {
+            out.push(e.path().strip_prefix(base).unwrap().to_path_buf());
+        }
+    }
+}
+
+fn load(case: &Path) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    walk(case, case, &mut files);
+    let mut texts = BTreeMap::new();
+    let mut markers = BTreeMap::new();
+    for rel in files {
+        let raw = std::fs::read_to_string(case.join(&rel)).unwrap();
+        let (text, found) = strip_markers(&raw);
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        for (name, offset) in found {
+            assert!(
+                markers
+                    .insert(name.clone(), (rel.clone(), offset))
+                    .is_none(),
+                "marker {name} used twice"
+            );
+        }
+        let target = dir.path().join(&rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, &text).unwrap();
+        texts.insert(rel, text);
+    }
+    let all = tinybird_lsp::fs::walk(dir.path());
+    let mut db = tinybird_lsp::fs::load_project(dir.path(), &all, &[], None).unwrap();
+    db.analyze(&tinybird_lsp::fs::disk_loader);
+    let project = db.take_analysis().unwrap().project;
+    Fixture {
+        texts,
+        markers,
+        _dir: dir,
+        project,
+    }
+}
+
+impl Fixture {
+    fn pos(&self, path: &str, offset: usize) -> String {
+        let text = &self.texts[path];
+        let lc = LineIndex::new(text).position(text, offset, Encoding::Chars);
+        format!("{}:{}", lc.line + 1, lc.col + 1)
+    }
+
+    fn range(&self, path: &str, r: TextRange) -> String {
+        let Some(text) = self.texts.get(path) else {
+            return format!("{path} (not a project file)");
+        };
+        let word = text.get(r.start..r.end).unwrap_or("?");
+        let word = if word.len() > 40 || word.contains('\n') {
+            format!(
+                "{}…",
+                word.lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
+            )
+        } else {
+            word.to_string()
+        };
+        format!(
+            "{path}:{}-{} `{word}`",
+            self.pos(path, r.start),
+            self.pos(path, r.end)
+        )
+    }
+
+    fn site(&self, s: &Site) -> String {
+        // Include paths come resolved against the project folder: show them relative.
+        let root = self._dir.path().to_string_lossy().to_string() + "/";
+        let mut parts: Vec<&str> = Vec::new();
+        for part in s
+            .path
+            .strip_prefix(root.as_str())
+            .unwrap_or(&s.path)
+            .split('/')
+        {
+            match part {
+                ".." => {
+                    parts.pop();
+                }
+                "." => {}
+                p => parts.push(p),
+            }
+        }
+        self.range(&parts.join("/"), s.range)
+    }
+
+    fn at(&self, marker: &str) -> (&str, &str, usize) {
+        let (path, offset) = self
+            .markers
+            .get(marker)
+            .unwrap_or_else(|| panic!("no marker {marker}"));
+        (path.as_str(), self.texts[path].as_str(), *offset)
+    }
+
+    fn locate(&self, marker: &str) -> Option<Located> {
+        let (path, text, offset) = self.at(marker);
+        ide::locate::locate(&self.project, path, text, offset)
+    }
+}
+
+fn run(fx: &Fixture, line: &str) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (req, arg) = (words[0], words.get(1).copied().unwrap_or(""));
+    let p = &fx.project;
+    let mut out = String::new();
+    let located = || fx.locate(arg);
+    match req {
+        "hover" => match located().and_then(|l| ide::hover::hover(p, &l).map(|h| (l, h))) {
+            Some((l, h)) => {
+                let (path, _, _) = fx.at(arg);
+                let _ = writeln!(out, "{}", fx.range(path, l.range));
+                out.push_str(&h);
+                out.push('\n');
+            }
+            None => out.push_str("(nothing)\n"),
+        },
+        "definition" => match located() {
+            Some(l) => {
+                let sites = ide::navigation::definition(p, &l);
+                if sites.is_empty() {
+                    out.push_str("(no definition)\n");
+                }
+                for s in sites {
+                    let _ = writeln!(out, "{}", fx.site(&s));
+                }
+            }
+            None => out.push_str("(nothing)\n"),
+        },
+        "references" | "highlights" => match located() {
+            Some(l) => {
+                let (path, _, _) = fx.at(arg);
+                if req == "references" {
+                    for (s, def) in ide::navigation::references(p, path, &l) {
+                        let _ = writeln!(
+                            out,
+                            "{}{}",
+                            fx.site(&s),
+                            if def { " (definition)" } else { "" }
+                        );
+                    }
+                } else {
+                    for (r, def) in ide::navigation::highlights(p, path, &l) {
+                        let _ = writeln!(
+                            out,
+                            "{}{}",
+                            fx.range(path, r),
+                            if def { " (write)" } else { "" }
+                        );
+                    }
+                }
+            }
+            None => out.push_str("(nothing)\n"),
+        },
+        "prepare_rename" => match located().map(|l| ide::rename::prepare(p, &l)) {
+            Some(Ok((r, name))) => {
+                let (path, _, _) = fx.at(arg);
+                let _ = writeln!(out, "{} (placeholder `{name}`)", fx.range(path, r));
+            }
+            Some(Err(e)) => {
+                let _ = writeln!(out, "refused: {e}");
+            }
+            None => out.push_str("(nothing)\n"),
+        },
+        "rename" => {
+            let new = words.get(2).copied().unwrap_or("");
+            let (path, _, _) = fx.at(arg);
+            match located().map(|l| ide::rename::rename(p, path, &l, new)) {
+                Some(Ok(change)) => {
+                    for (path, r, text) in &change.edits {
+                        let _ = writeln!(out, "{} -> `{text}`", fx.range(path, *r));
+                    }
+                    for (from, to) in &change.file_renames {
+                        let _ = writeln!(out, "rename file {from} -> {to}");
+                    }
+                }
+                Some(Err(e)) => {
+                    let _ = writeln!(out, "refused: {e}");
+                }
+                None => out.push_str("(nothing)\n"),
+            }
+        }
+        "complete" => {
+            let (path, text, offset) = fx.at(arg);
+            let c = ide::completion::complete(p, path, text, offset);
+            let mut items = c.items.clone();
+            items.sort_by(|a, b| (a.rank, &a.label).cmp(&(b.rank, &b.label)));
+            let _ = writeln!(
+                out,
+                "replace {}{}",
+                fx.range(path, c.replace),
+                if c.incomplete { " (incomplete)" } else { "" }
+            );
+            let shown = words.get(2).and_then(|n| n.parse().ok()).unwrap_or(12);
+            for i in items.iter().take(shown) {
+                let _ = writeln!(
+                    out,
+                    "  {} [{:?}]{}{}",
+                    i.label,
+                    i.kind,
+                    i.detail
+                        .as_ref()
+                        .map(|d| format!(" {d}"))
+                        .unwrap_or_default(),
+                    i.snippet
+                        .as_ref()
+                        .map(|s| format!(" snippet `{}`", s.replace('\n', "⏎")))
+                        .unwrap_or_default()
+                );
+            }
+            if items.len() > shown {
+                let _ = writeln!(out, "  … {} more", items.len() - shown);
+            }
+        }
+        other => panic!("unknown request {other}"),
+    }
+    out
+}
+
+#[test]
+fn ide_features_match_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ide");
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        cases += 1;
+        let fx = load(&entry.path());
+        let requests = std::fs::read_to_string(entry.path().with_extension("requests")).unwrap();
+        let mut actual = String::new();
+        for line in requests.lines() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let _ = writeln!(actual, "== {line}");
+            actual.push_str(&run(&fx, line));
+        }
+        let expected_path = entry.path().with_extension("expected");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!(
+                "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+                expected_path.display()
+            ));
+        }
+    }
+    assert!(cases > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
