@@ -259,6 +259,96 @@ fn run(fx: &Fixture, line: &str) -> String {
                 let _ = writeln!(out, "  … {} more", items.len() - shown);
             }
         }
+        "symbols" => {
+            fn show(
+                fx: &Fixture,
+                path: &str,
+                s: &ide::symbols::DocumentSymbol,
+                depth: usize,
+                out: &mut String,
+            ) {
+                let _ = writeln!(
+                    out,
+                    "{}{} [{:?}]{} {}",
+                    "  ".repeat(depth),
+                    s.name,
+                    s.kind,
+                    s.detail
+                        .as_ref()
+                        .map(|d| format!(" {d}"))
+                        .unwrap_or_default(),
+                    fx.range(path, s.selection)
+                );
+                for c in &s.children {
+                    show(fx, path, c, depth + 1, out);
+                }
+            }
+            for s in ide::symbols::document_symbols(p, arg) {
+                show(fx, arg, &s, 0, &mut out);
+            }
+        }
+        "workspace_symbols" => {
+            for s in ide::symbols::workspace_symbols(p, arg, 100) {
+                let _ = writeln!(
+                    out,
+                    "{} [{:?}]{} {}",
+                    s.name,
+                    s.kind,
+                    s.container.map(|c| format!(" in {c}")).unwrap_or_default(),
+                    fx.site(&s.site)
+                );
+            }
+        }
+        "links" => {
+            for (r, target) in ide::links::document_links(p, arg) {
+                let target = fx.site(&Site {
+                    path: target.as_str().into(),
+                    range: TextRange::empty(0),
+                });
+                let _ = writeln!(out, "{} -> {target}", fx.range(arg, r));
+            }
+        }
+        "lens" => match ide::code_lens::code_lens(p, arg) {
+            Some(l) => {
+                let _ = writeln!(out, "{}", l.title);
+                for s in &l.sites {
+                    let _ = writeln!(out, "  {}", fx.site(s));
+                }
+            }
+            None => out.push_str("(no lens)\n"),
+        },
+        "semantic_tokens" => {
+            let text = &fx.texts[arg];
+            for t in ide::semantic_tokens::semantic_tokens(p, arg, text) {
+                let _ = writeln!(
+                    out,
+                    "{} {}{}",
+                    fx.range(arg, t.range),
+                    t.ty.name(),
+                    if t.modifiers != 0 {
+                        " (declaration)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        "selection" => {
+            let (path, text, offset) = fx.at(arg);
+            for r in ide::selection::selection_ranges(p, path, text, offset) {
+                let _ = writeln!(out, "{}", fx.range(path, r));
+            }
+        }
+        "format" => {
+            let text = &fx.texts[arg];
+            let kind = tinybird_lsp::syntax::FileKind::detect(arg, text).unwrap();
+            let formatted = ide::format::format(text, p.dialect, kind);
+            out.push_str(if formatted == *text {
+                "(already formatted)\n"
+            } else {
+                &formatted
+            });
+        }
         other => panic!("unknown request {other}"),
     }
     out

@@ -754,3 +754,126 @@ fn editor_requests_list_materialized_views_and_the_graph() {
             .unwrap_or("")
             .contains("unknown setting")));
 }
+
+/// Position of the first `needle` in `text` (UTF-8 columns: the test negotiates UTF-8).
+fn position_of(text: &str, needle: &str) -> Value {
+    let at = text.find(needle).unwrap();
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": col})
+}
+
+#[test]
+fn editor_features_over_the_protocol() {
+    let dir = copy_of("examples/web-sessions");
+    let mut c = LspClient::spawn(&[]);
+    let mut caps = client_caps(true);
+    caps["workspace"]["workspaceEdit"] =
+        json!({"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]});
+    caps["textDocument"]["completion"] = json!({"completionItem": {"snippetSupport": true}});
+    c.initialize(dir.path(), caps, json!({"tinybird": fast()}));
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let path = dir.path().join("pipes/visits.pipe");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = uri(&path);
+    c.open(&path, &text, 1);
+    let at = |needle: &str| json!({"textDocument": {"uri": doc}, "position": position_of(&text, needle)});
+
+    let hover = c.request("textDocument/hover", at("page_views"));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.starts_with("**endpoint pipe** `page_views`"),
+        "{value}"
+    );
+    let hover = c.request("textDocument/hover", at("countState"));
+    let value = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("`countState` = `count` + `State`"),
+        "{value}"
+    );
+
+    let def = c.request("textDocument/definition", at("page_views"));
+    assert_eq!(
+        def["result"][0]["uri"],
+        uri(&dir.path().join("pipes/page_views.pipe"))
+    );
+    let mut refs_params = at("visits_mv\n");
+    refs_params["context"] = json!({"includeDeclaration": true});
+    let refs = c.request("textDocument/references", refs_params);
+    assert!(!refs["result"].as_array().unwrap().is_empty());
+    let hl = c.request("textDocument/documentHighlight", at("visit_id,"));
+    assert!(hl["result"].as_array().unwrap().len() >= 2, "{hl}");
+
+    let completion = c.request("textDocument/completion", at("page_views\n"));
+    let labels: Vec<&str> = completion["result"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"page_events"), "{labels:?}");
+
+    let prepare = c.request("textDocument/prepareRename", at("aggregate_visits"));
+    assert_eq!(prepare["result"]["placeholder"], "aggregate_visits");
+    let refused = c.request("textDocument/prepareRename", at("countState"));
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be renamed"));
+    let mut rename = at("visits_mv\n");
+    rename["newName"] = json!("visit_states");
+    let edit = c.request("textDocument/rename", rename);
+    let ops = edit["result"]["documentChanges"].as_array().unwrap();
+    assert!(ops.iter().any(|o| o["kind"] == "rename"
+        && o["newUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("datasources/visit_states.datasource")));
+    let mut taken = at("visits_mv\n");
+    taken["newName"] = json!("page_views");
+    let taken = c.request("textDocument/rename", taken);
+    assert!(taken["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already exists"));
+
+    let symbols = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": doc}}),
+    );
+    assert_eq!(symbols["result"][0]["name"], "aggregate_visits");
+    let ws = c.request("workspace/symbol", json!({"query": "visits"}));
+    assert!(ws["result"].as_array().unwrap().len() >= 2);
+    let tokens = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": doc}}),
+    );
+    assert!(tokens["result"]["data"].as_array().unwrap().len() > 20);
+    let sel = c.request(
+        "textDocument/selectionRange",
+        json!({"textDocument": {"uri": doc}, "positions": [position_of(&text, "event_time)")]}),
+    );
+    assert!(sel["result"][0]["parent"].is_object());
+    let lens = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": doc}}),
+    );
+    assert_eq!(
+        lens["result"][0]["command"]["command"],
+        "tinybird.showReferences"
+    );
+    assert!(lens["result"][0]["command"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("materializes into visits_mv"));
+    let links = c.request(
+        "textDocument/documentLink",
+        json!({"textDocument": {"uri": doc}}),
+    );
+    assert_eq!(links["result"], json!([]));
+    let fmt = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": doc}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert_eq!(fmt["result"], json!([]), "the example is formatted");
+}

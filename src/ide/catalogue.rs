@@ -317,7 +317,7 @@ mod tests {
             let d = datafile_keyword(k).unwrap();
             assert!(!d.summary.is_empty(), "{k}");
         }
-        assert_eq!(keyword_dialects("forward_query"), "Forward (datasource)");
+        assert_eq!(keyword_dialects("forward_query"), "forward (datasource)");
         assert_eq!(sql_keyword("group").unwrap().0, "GROUP BY");
         assert!(template_function("sql_and").is_some());
     }

@@ -162,12 +162,10 @@ fn node_columns(p: &Project, ri: usize, ni: usize, depth: usize) -> Vec<ColumnDe
     for item in &main.items {
         let item_text = text.get(item.range.start..item.range.end).unwrap_or("");
         if item.output_name == "*" || item_text.trim().ends_with(".*") {
+            // Columns through `*` are not written here: no definition of their own.
             out.extend(source_cols.iter().map(|c| ColumnDef {
                 passthrough: true,
-                def: Some(Site {
-                    path: r.path.clone(),
-                    range: node.file_range(item.range),
-                }),
+                def: None,
                 ..c.clone()
             }));
             continue;
@@ -180,7 +178,8 @@ fn node_columns(p: &Project, ri: usize, ni: usize, depth: usize) -> Vec<ColumnDe
                 .and_then(|e| fixed_return_type(item, e))
                 .map(str::to_string)
         });
-        let def_range = match &item.alias {
+        // The alias, or the column name of a plain read (`t.x` → `x`), else the item.
+        let def_range = match item.alias.as_deref().or(plain) {
             Some(a) => alias_range(item_text, a)
                 .map(|r| r.shift(item.range.start))
                 .unwrap_or(item.range),

@@ -7,13 +7,14 @@
 
 use super::catalogue::{self, ENGINES, NODE_TYPES};
 use super::columns::{self, node_sources, table_owner, ColumnOwner};
-use super::{file_index, resource_of_file, NodeSql};
+use super::{file_index, floor_char_boundary, resource_of_file, NodeSql};
 use crate::project::model::{Project, ResourceKind};
 use crate::sql::lexer::TokenKind;
 use crate::syntax::keywords::{forward_accepts_block, is_keyword, keywords_for};
 use crate::syntax::model::Datafile;
 use crate::syntax::{Dialect, FileKind};
 use crate::text::TextRange;
+use std::collections::HashSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemKind {
@@ -120,13 +121,6 @@ pub fn complete(p: &Project, path: &str, text: &str, offset: usize) -> Completio
     out
 }
 
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 enum Block {
     Schema,
     Sql,
@@ -201,8 +195,9 @@ fn keywords(df: &Datafile, out: &mut Completions) {
 }
 
 fn resources_of(p: &Project, kind: ResourceKind, item_kind: ItemKind, out: &mut Completions) {
+    let mut seen: HashSet<String> = out.items.iter().map(|i| i.label.clone()).collect();
     for r in p.resources.iter().filter(|r| r.kind == kind) {
-        if out.items.iter().any(|i| i.label == r.name) {
+        if !seen.insert(r.name.clone()) {
             continue;
         }
         out.items.push(Item {
@@ -289,7 +284,7 @@ fn relative_path(from: &str, to: &str) -> String {
 
 fn column_item(c: &columns::ColumnDef, rank: u8) -> Item {
     Item {
-        detail: c.ty.clone(),
+        detail: c.ty.clone().filter(|t| !t.is_empty()),
         documentation: c.detail.clone(),
         ..item(c.name.clone(), ItemKind::Column, rank)
     }
@@ -504,11 +499,9 @@ fn tables(
         }
     }
     resources_of(p, ResourceKind::Datasource, ItemKind::Datasource, out);
+    let mut seen: HashSet<String> = out.items.iter().map(|i| i.label.clone()).collect();
     for (i, r) in p.resources.iter().enumerate() {
-        if r.kind == ResourceKind::Pipe
-            && Some(i) != ri
-            && !out.items.iter().any(|x| x.label == r.name)
-        {
+        if r.kind == ResourceKind::Pipe && Some(i) != ri && seen.insert(r.name.clone()) {
             out.items.push(Item {
                 detail: Some(format!(
                     "{} pipe · {}",

@@ -6,8 +6,9 @@
 //! - SCHEMA, INDEXES and plain (non-template) SQL blocks indented by four spaces: the block's
 //!   common margin is replaced, so the dedented text the parser reads is unchanged; template
 //!   SQL (`%`) and every other block are left exactly as written;
-//! - at most one blank line in a row, one blank line before a NODE and after a block, none at
-//!   the start, one line break at the end (the file's own line breaks, LF or CRLF);
+//! - at most one blank line in a row, one blank line before a NODE and between a block and
+//!   the setting after it, none at the start, one line break at the end (the file's own line
+//!   breaks, LF or CRLF);
 //! - comments stay where they are.
 //!
 //! Blank and `#` lines vanish when the parsers read a file (even inside blocks), which is why
@@ -65,8 +66,9 @@ pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
         let Some(l) = lines.get(line) else { continue };
         let lower = keyword.text.to_lowercase();
         let known = is_keyword(dialect, kind, &lower);
+        // A blank line after a block, unless another block follows (DESCRIPTION then SQL).
         if let Some(end) = last_block_end.take() {
-            if line > end {
+            if line > end && !block {
                 after_block[line] = true;
             }
         }

@@ -160,7 +160,7 @@ fn expression_value(
 
 /// The keyword starting the line at `offset`, when the offset is on it.
 fn keyword_at(df: &Datafile, text: &str, offset: usize) -> Option<Located> {
-    let offset = offset.min(text.len());
+    let offset = super::floor_char_boundary(text, offset);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = &text[line_start..];
     let word_len = line

@@ -9,18 +9,18 @@
 //! built on it.
 
 pub mod catalogue;
-//pub mod code_lens;
+pub mod code_lens;
 pub mod columns;
 pub mod completion;
 pub mod format;
 pub mod hover;
-//pub mod links;
+pub mod links;
 pub mod locate;
 pub mod navigation;
 pub mod rename;
-//pub mod selection;
-//pub mod semantic_tokens;
-//pub mod symbols;
+pub mod selection;
+pub mod semantic_tokens;
+pub mod symbols;
 
 use crate::project::model::Project;
 use crate::sql::lexer::{self, Token, TokenKind};
@@ -57,6 +57,15 @@ pub struct Located {
     pub symbol: Symbol,
     /// The word's range in the file.
     pub range: TextRange,
+}
+
+/// The nearest character boundary at or before `i` (offsets from clients may be anywhere).
+pub fn floor_char_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// The project file at `path` (index into `project.files`).

@@ -202,6 +202,39 @@ impl LanguageServer for Backend {
                 })
             }),
             folding_range_provider: Some(lsp::FoldingRangeProviderCapability::Simple(true)),
+            hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+            definition_provider: Some(lsp::OneOf::Left(true)),
+            references_provider: Some(lsp::OneOf::Left(true)),
+            document_highlight_provider: Some(lsp::OneOf::Left(true)),
+            completion_provider: Some(lsp::CompletionOptions {
+                trigger_characters: Some(vec![".".into(), " ".into(), "{".into(), "(".into()]),
+                ..Default::default()
+            }),
+            rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: Default::default(),
+            })),
+            document_symbol_provider: Some(lsp::OneOf::Left(true)),
+            workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+            semantic_tokens_provider: Some(
+                lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                    lsp::SemanticTokensOptions {
+                        legend: super::semantic_tokens::legend(),
+                        full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                        range: None,
+                        work_done_progress_options: Default::default(),
+                    },
+                ),
+            ),
+            selection_range_provider: Some(lsp::SelectionRangeProviderCapability::Simple(true)),
+            document_link_provider: Some(lsp::DocumentLinkOptions {
+                resolve_provider: Some(false),
+                work_done_progress_options: Default::default(),
+            }),
+            code_lens_provider: Some(lsp::CodeLensOptions {
+                resolve_provider: Some(false),
+            }),
+            document_formatting_provider: Some(lsp::OneOf::Left(true)),
             code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
                 lsp::CodeActionOptions {
                     code_action_kinds: Some(vec![
@@ -385,6 +418,200 @@ impl LanguageServer for Backend {
                 data: None,
             }),
         }
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        let p = params.text_document_position_params;
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&p.text_document.uri)?;
+                super::navigation::hover(&cx, p.position)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn goto_definition(
+        &self,
+        params: lsp::GotoDefinitionParams,
+    ) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&p.text_document.uri)?;
+                super::navigation::definition(&cx, p.position)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        let p = params.text_document_position;
+        let declaration = params.context.include_declaration;
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&p.text_document.uri)?;
+                super::navigation::references(&cx, p.position, declaration)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn document_highlight(
+        &self,
+        params: lsp::DocumentHighlightParams,
+    ) -> Result<Option<Vec<lsp::DocumentHighlight>>> {
+        let p = params.text_document_position_params;
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&p.text_document.uri)?;
+                super::navigation::highlights(&cx, p.position)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn completion(
+        &self,
+        params: lsp::CompletionParams,
+    ) -> Result<Option<lsp::CompletionResponse>> {
+        let p = params.text_document_position;
+        let snippets = self
+            .caps()
+            .and_then(|c| c.text_document.as_ref())
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.snippet_support)
+            .unwrap_or(false);
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&p.text_document.uri)?;
+                super::completion::complete(&cx, p.position, snippets)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>> {
+        self.engine
+            .query(move |e| match e.file_context(&params.text_document.uri) {
+                Some(cx) => super::rename::prepare(&cx, params.position),
+                None => Ok(None),
+            })
+            .await
+            .ok_or_else(engine_gone)?
+    }
+
+    async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+        let p = params.text_document_position;
+        let new_name = params.new_name;
+        let renames_files = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|w| w.resource_operations.as_ref())
+            .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
+        self.engine
+            .query(move |e| match e.file_context(&p.text_document.uri) {
+                Some(cx) => super::rename::rename(&cx, p.position, &new_name, renames_files),
+                None => Ok(None),
+            })
+            .await
+            .ok_or_else(engine_gone)?
+    }
+
+    async fn document_symbol(
+        &self,
+        params: lsp::DocumentSymbolParams,
+    ) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&params.text_document.uri)?;
+                super::symbols::document_symbols(&cx)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn symbol(
+        &self,
+        params: lsp::WorkspaceSymbolParams,
+    ) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
+        self.engine
+            .query(move |e| {
+                let cxs: Vec<_> = e.project_contexts().into_iter().map(|(_, c)| c).collect();
+                Some(lsp::WorkspaceSymbolResponse::Flat(
+                    super::symbols::workspace_symbols(&cxs, &params.query),
+                ))
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: lsp::SemanticTokensParams,
+    ) -> Result<Option<lsp::SemanticTokensResult>> {
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&params.text_document.uri)?;
+                super::semantic_tokens::full(&cx)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn selection_range(
+        &self,
+        params: lsp::SelectionRangeParams,
+    ) -> Result<Option<Vec<lsp::SelectionRange>>> {
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&params.text_document.uri)?;
+                Some(super::selection::selection_ranges(&cx, &params.positions))
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn document_link(
+        &self,
+        params: lsp::DocumentLinkParams,
+    ) -> Result<Option<Vec<lsp::DocumentLink>>> {
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&params.text_document.uri)?;
+                super::links::document_links(&cx)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn code_lens(&self, params: lsp::CodeLensParams) -> Result<Option<Vec<lsp::CodeLens>>> {
+        self.engine
+            .query(move |e| {
+                let uri = params.text_document.uri;
+                let cx = e.file_context(&uri)?;
+                super::links::code_lenses(&cx, &uri)
+            })
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn formatting(
+        &self,
+        params: lsp::DocumentFormattingParams,
+    ) -> Result<Option<Vec<lsp::TextEdit>>> {
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&params.text_document.uri)?;
+                super::formatting::format_document(&cx)
+            })
+            .await
+            .ok_or_else(engine_gone)
     }
 
     async fn folding_range(

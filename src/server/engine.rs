@@ -1420,3 +1420,113 @@ pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
         "unknown panic".to_string()
     }
 }
+
+/// What an editor-feature request works on: the file's project model and text (analysed:
+/// pending edits are flushed first), with conversions between LSP positions and the core's
+/// byte offsets, in this file and in any other file of the project.
+pub struct FileContext<'a> {
+    engine: &'a Engine,
+    slot: usize,
+    pub project: &'a crate::project::model::Project,
+    /// Relative to the project root.
+    pub rel: String,
+    pub text: Arc<str>,
+    pub enc: PositionEncoding,
+}
+
+impl<'a> FileContext<'a> {
+    pub fn offset(&self, pos: lsp::Position) -> usize {
+        super::position::LineMap::new(&self.text).offset(pos, self.enc)
+    }
+    pub fn range(&self, r: crate::text::TextRange) -> lsp::Range {
+        super::position::LineMap::new(&self.text).range(r, self.enc)
+    }
+    /// The absolute path of a project path (an INCLUDE target may already be absolute).
+    pub fn path_of(&self, rel: &str) -> PathBuf {
+        let p = Path::new(rel);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.engine.projects[self.slot].root.join(rel)
+        }
+    }
+    pub fn uri_of(&self, rel: &str) -> Option<Uri> {
+        self.engine.uri_of(&self.path_of(rel))
+    }
+    /// The text of a project file as the editor sees it (open documents first).
+    pub fn text_of(&self, rel: &str) -> Option<Arc<str>> {
+        let slot = &self.engine.projects[self.slot];
+        let abs = self.path_of(rel);
+        let rel = relative(&slot.root, &abs).unwrap_or_else(|| rel.to_string());
+        self.engine.text_of(slot, &abs, &rel)
+    }
+    /// LSP locations of sites, converting each file's positions once.
+    pub fn locations(&self, sites: &[crate::ide::Site]) -> Vec<lsp::Location> {
+        let mut texts: HashMap<&str, Option<Arc<str>>> = HashMap::new();
+        let mut out = Vec::new();
+        for s in sites {
+            let text = texts
+                .entry(&s.path)
+                .or_insert_with(|| {
+                    if *s.path == *self.rel {
+                        Some(self.text.clone())
+                    } else {
+                        self.text_of(&s.path).or_else(|| Some(Arc::from("")))
+                    }
+                })
+                .clone();
+            let (Some(uri), Some(text)) = (self.uri_of(&s.path), text) else {
+                continue;
+            };
+            let range = super::position::LineMap::new(&text).range(s.range, self.enc);
+            out.push(lsp::Location { uri, range });
+        }
+        out
+    }
+}
+
+impl Engine {
+    /// The context of a request on `uri`, when the file belongs to an analysed project.
+    pub fn file_context(&mut self, uri: &Uri) -> Option<FileContext<'_>> {
+        self.flush();
+        let path = file_path(uri)?;
+        let slot = self.project_of(&path)?;
+        let this: &Engine = self;
+        let s = &this.projects[slot];
+        let rel = relative(&s.root, &path)?;
+        let analysis = s.db.analysis()?;
+        let text = this.text_of(s, &path, &rel)?;
+        Some(FileContext {
+            engine: this,
+            slot,
+            project: &analysis.project,
+            rel,
+            text,
+            enc: this.encoding(),
+        })
+    }
+
+    /// Every analysed project, for workspace-wide requests.
+    pub fn project_contexts(&mut self) -> Vec<(Uri, FileContext<'_>)> {
+        self.flush();
+        let this: &Engine = self;
+        let mut out = Vec::new();
+        for (slot, s) in this.projects.iter().enumerate() {
+            let (Some(analysis), Some(uri)) = (s.db.analysis(), this.uri_of(&s.root)) else {
+                continue;
+            };
+            out.push((
+                uri,
+                FileContext {
+                    engine: this,
+                    slot,
+                    project: &analysis.project,
+                    rel: String::new(),
+                    text: Arc::from(""),
+                    enc: this.encoding(),
+                },
+            ));
+        }
+        out
+    }
+}

@@ -4,19 +4,30 @@
 //! analysis, publishing), [`backend`] (capabilities and requests), [`migrate`] (migration
 //! actions as code actions and commands), [`outbox`] (ordered
 //! delivery to the client), plus conversions ([`position`], [`convert`]), [`config`] and
-//! [`logging`].
+//! [`logging`]. The editor features (hover, completion, rename, ...) are one file per request
+//! family ([`navigation`], [`completion`], [`rename`], [`symbols`], [`semantic_tokens`],
+//! [`selection`], [`formatting`], [`links`]) over [`crate::ide`], each given an
+//! [`engine::FileContext`].
 
 pub mod backend;
+pub mod completion;
 pub mod config;
 pub mod convert;
 pub mod documents;
 pub mod engine;
 pub mod folding;
+pub mod formatting;
+pub mod links;
 pub mod logging;
 pub mod migrate;
+pub mod navigation;
 pub mod ordered;
 pub mod outbox;
 pub mod position;
+pub mod rename;
+pub mod selection;
+pub mod semantic_tokens;
+pub mod symbols;
 pub mod watcher;
 
 use std::sync::atomic::{AtomicI32, Ordering};

@@ -23,6 +23,11 @@ export const LANGUAGES = [
   "tinybird-connection",
 ];
 
+interface LspLocation {
+  uri: string;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+}
+
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
 
@@ -40,6 +45,29 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const c = await running(context);
       if (c) await showGraph(c, context);
     }),
+    // The server's code lenses ("3 readers · materializes into x") carry LSP locations.
+    vscode.commands.registerCommand(
+      "tinybird.showReferences",
+      async (uri: string, position: { line: number; character: number }, locations: LspLocation[]) => {
+        await vscode.commands.executeCommand(
+          "editor.action.showReferences",
+          vscode.Uri.parse(uri),
+          new vscode.Position(position.line, position.character),
+          (locations ?? []).map(
+            (l) =>
+              new vscode.Location(
+                vscode.Uri.parse(l.uri),
+                new vscode.Range(
+                  l.range.start.line,
+                  l.range.start.character,
+                  l.range.end.line,
+                  l.range.end.character,
+                ),
+              ),
+          ),
+        );
+      },
+    ),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!e.affectsConfiguration("tinybird")) return;
       const needsRestart = ["server.path", "server.logLevel", "diagnostics.mode"].some((k) =>

@@ -66,6 +66,18 @@ function M.build_parser(grammar_src)
 end
 
 --- Neovim 0.10 (works on 0.11 too): starts the server for Tinybird buffers.
+-- The server's code lenses ("3 readers · materializes into x") run this client command with
+-- (uri, position, locations): the locations go to the quickfix list.
+vim.lsp.commands["tinybird.showReferences"] = function(command, ctx)
+  local locations = (command.arguments or {})[3] or {}
+  local client = ctx and vim.lsp.get_client_by_id(ctx.client_id)
+  local items = vim.lsp.util.locations_to_items(locations, client and client.offset_encoding or "utf-16")
+  vim.fn.setqflist({}, " ", { title = command.title or "Tinybird references", items = items })
+  if #items > 0 then
+    vim.cmd("copen")
+  end
+end
+
 function M.setup(opts)
   M.options = vim.tbl_deep_extend("force", M.options, opts or {})
   M.register_parser()
