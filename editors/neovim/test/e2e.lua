@@ -124,6 +124,41 @@ if not client then
 end
 check(client.config.root_dir == project, "the project root is found (" .. tostring(client.config.root_dir) .. ")")
 
+-- Everyday features through Neovim's own LSP client: hover, definition, completion.
+local function position_of(needle)
+  for n, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    local col = line:find(needle, 1, true)
+    if col then
+      return { line = n - 1, character = col - 1 }
+    end
+  end
+end
+local function ask(method, needle, extra)
+  local params = vim.tbl_extend("force", {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = position_of(needle),
+  }, extra or {})
+  local answers = vim.lsp.buf_request_sync(buf, method, params, 5000) or {}
+  for _, a in pairs(answers) do
+    if a.result then
+      return a.result
+    end
+  end
+end
+local hover = ask("textDocument/hover", "page_views")
+check(hover ~= nil and hover.contents.value:find("`page_views`", 1, true) ~= nil
+  and hover.contents.value:find("Read by", 1, true) ~= nil,
+  "hover on a table shows the pipe, its nodes and readers")
+local def = ask("textDocument/definition", "page_views")
+check(def ~= nil and def[1] ~= nil and def[1].uri:find("pipes/page_views.pipe", 1, true) ~= nil,
+  "go to definition opens the pipe that defines the table")
+local completion = ask("textDocument/completion", "page_views")
+local labels = {}
+for _, item in ipairs(completion and completion.items or {}) do
+  labels[item.label] = true
+end
+check(labels["page_events"] and labels["visits_mv"], "completion after FROM offers the project's tables")
+
 -- Step 1: the diagnostic and its safe-migration quick fix.
 local d = wait_diagnostic(buf, "materialization-schema-mismatch")
 check(d ~= nil and d.message:find("`country` is not a column of `visits_mv`", 1, true) ~= nil,
