@@ -2,6 +2,8 @@
 //! in tests/fixtures/check/<name>.expected, and `graph --format json` against
 //! <name>.graph.json. Set UPDATE_SNAPSHOTS=1 to rewrite them.
 
+mod common;
+
 use std::path::Path;
 use tinybird_lsp::cli::{
     check::{check_path, CheckOptions},
@@ -35,17 +37,7 @@ fn check_output_matches_snapshots() {
             (graph, entry.path().with_extension("graph.json")),
         ];
         for (actual, expected_path) in outputs {
-            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-                std::fs::write(&expected_path, &actual).unwrap();
-                continue;
-            }
-            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-            if expected != actual {
-                failures.push(format!(
-                    "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
-                    expected_path.display()
-                ));
-            }
+            failures.extend(common::snapshot_difference(&expected_path, &actual));
         }
     }
     assert!(n > 0);

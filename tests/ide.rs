@@ -3,6 +3,8 @@
 //! requests (`hover name`, `rename name new`, `symbols path`, ...) and <case>.expected is the
 //! output. Set UPDATE_SNAPSHOTS=1 to rewrite the expected files.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -375,17 +377,7 @@ fn ide_features_match_snapshots() {
             actual.push_str(&run(&fx, line));
         }
         let expected_path = entry.path().with_extension("expected");
-        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&expected_path, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
-                expected_path.display()
-            ));
-        }
+        failures.extend(common::snapshot_difference(&expected_path, &actual));
     }
     assert!(cases > 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));

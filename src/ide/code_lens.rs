@@ -3,7 +3,7 @@
 
 use super::columns::Site;
 use super::{file_index, resource_of_file};
-use crate::project::model::{EdgeKind, Project, ResourceKind, Source};
+use crate::project::model::{Project, ResourceKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lens {
@@ -22,12 +22,7 @@ pub fn code_lens(p: &Project, path: &str) -> Option<Lens> {
     let r = &p.resources[ri];
     let readers: Vec<Site> = p
         .edges_into(ri)
-        .filter(|e| {
-            matches!(
-                e.kind,
-                EdgeKind::Reads | EdgeKind::TestReads | EdgeKind::Sinks
-            )
-        })
+        .filter(|e| e.kind.reads())
         .map(|e| Site {
             path: e.path.clone(),
             range: e.range,
@@ -37,16 +32,8 @@ pub fn code_lens(p: &Project, path: &str) -> Option<Lens> {
     let mut sites = readers;
     match r.kind {
         ResourceKind::Pipe => {
-            for e in p.edges.iter().filter(|e| {
-                e.from == Source::Resource(ri)
-                    && matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
-            }) {
-                let verb = if e.kind == EdgeKind::CopiesInto {
-                    "copies into"
-                } else {
-                    "materializes into"
-                };
-                parts.push(format!("{verb} {}", e.to));
+            for e in p.writes_of(ri) {
+                parts.push(format!("{} {}", e.kind.write_verb(), e.to));
                 sites.push(Site {
                     path: e.path.clone(),
                     range: e.range,
@@ -56,7 +43,7 @@ pub fn code_lens(p: &Project, path: &str) -> Option<Lens> {
         ResourceKind::Datasource | ResourceKind::Connection => {
             let feeders: Vec<String> = p
                 .edges_into(ri)
-                .filter(|e| matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto))
+                .filter(|e| e.kind.writes())
                 .map(|e| {
                     sites.push(Site {
                         path: e.path.clone(),

@@ -14,7 +14,7 @@ use crate::sql::facts::{RefContext, SelectItem};
 use crate::sql::lexer::TokenKind;
 use crate::syntax::model::NodeType;
 use crate::text::TextRange;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// What defines columns: a datasource (its SCHEMA) or a node of a pipe (its SELECT).
@@ -305,28 +305,18 @@ pub fn written_by(p: &Project, ri: usize, ni: usize) -> Option<usize> {
     if !matches!(node.node_type, NodeType::Materialized | NodeType::Copy) {
         return None;
     }
-    p.edges.iter().find_map(|e| {
-        let from_here =
-            e.from == Source::Resource(ri) && e.from_node.as_deref() == Some(&node.name);
-        match (&e.target, e.kind) {
-            (Target::Resource(t), EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
-                if from_here =>
-            {
-                Some(*t)
-            }
+    p.writes_of(ri)
+        .filter(|e| e.from_node.as_deref() == Some(&node.name))
+        .find_map(|e| match e.target {
+            Target::Resource(t) => Some(t),
             _ => None,
-        }
-    })
+        })
 }
 
 /// Nodes writing into datasource `ds`.
 pub fn writers_of(p: &Project, ds: usize) -> Vec<(usize, usize)> {
-    p.edges
-        .iter()
-        .filter(|e| {
-            e.target == Target::Resource(ds)
-                && matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
-        })
+    p.edges_into(ds)
+        .filter(|e| e.kind.writes())
         .filter_map(|e| match (&e.from, &e.from_node) {
             (Source::Resource(pi), Some(n)) => p.resources[*pi]
                 .nodes
@@ -338,19 +328,45 @@ pub fn writers_of(p: &Project, ds: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn has_column(p: &Project, owner: ColumnOwner, name: &str) -> bool {
-    columns_of(p, owner).iter().any(|c| c.name == name)
+/// The column of `name` of each owner asked about, computed once per request (a family
+/// search asks about the same owners many times).
+struct ColumnMemo<'p> {
+    p: &'p Project,
+    name: &'p str,
+    cache: HashMap<ColumnOwner, Option<ColumnDef>>,
 }
 
-fn passes_through(p: &Project, owner: ColumnOwner, name: &str) -> bool {
-    columns_of(p, owner)
-        .iter()
-        .any(|c| c.name == name && c.passthrough)
+impl<'p> ColumnMemo<'p> {
+    fn new(p: &'p Project, name: &'p str) -> Self {
+        ColumnMemo {
+            p,
+            name,
+            cache: HashMap::new(),
+        }
+    }
+    fn column(&mut self, owner: ColumnOwner) -> Option<&ColumnDef> {
+        let (p, name) = (self.p, self.name);
+        self.cache
+            .entry(owner)
+            .or_insert_with(|| columns_of(p, owner).into_iter().find(|c| c.name == name))
+            .as_ref()
+    }
+    fn has(&mut self, owner: ColumnOwner) -> bool {
+        self.column(owner).is_some()
+    }
+    fn passes_through(&mut self, owner: ColumnOwner) -> bool {
+        self.column(owner).is_some_and(|c| c.passthrough)
+    }
 }
 
 /// Every owner holding the same column as `(start, name)`: following pass-through reads both
 /// ways and materialized/copy nodes to their targets.
 pub fn column_family(p: &Project, start: ColumnOwner, name: &str) -> Vec<ColumnOwner> {
+    family(&mut ColumnMemo::new(p, name), start)
+}
+
+fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> Vec<ColumnOwner> {
+    let p = memo.p;
     let mut seen: HashSet<ColumnOwner> = HashSet::new();
     let mut queue = VecDeque::from([start]);
     seen.insert(start);
@@ -362,24 +378,23 @@ pub fn column_family(p: &Project, start: ColumnOwner, name: &str) -> Vec<ColumnO
         // Downstream: readers passing the column on.
         for (pi, ni) in readers(p, o) {
             let r = ColumnOwner::Node(pi, ni);
-            if passes_through(p, r, name) {
+            if memo.passes_through(r) {
                 next.push(r);
             }
         }
         match o {
             ColumnOwner::Node(ri, ni) => {
                 // Upstream: a pass-through node's column is its source's.
-                if passes_through(p, o, name) {
-                    for (s, _) in node_sources(p, ri, ni) {
-                        if has_column(p, s, name) {
-                            next.push(s);
-                            break;
-                        }
+                if memo.passes_through(o) {
+                    if let Some((s, _)) = node_sources(p, ri, ni)
+                        .into_iter()
+                        .find(|(s, _)| memo.has(*s))
+                    {
+                        next.push(s);
                     }
                 }
-                if let Some(t) = written_by(p, ri, ni) {
-                    let t = ColumnOwner::Datasource(t);
-                    if has_column(p, t, name) {
+                if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
+                    if memo.has(t) {
                         next.push(t);
                     }
                 }
@@ -387,7 +402,7 @@ pub fn column_family(p: &Project, start: ColumnOwner, name: &str) -> Vec<ColumnO
             ColumnOwner::Datasource(ds) => {
                 for (pi, ni) in writers_of(p, ds) {
                     let w = ColumnOwner::Node(pi, ni);
-                    if has_column(p, w, name) {
+                    if memo.has(w) {
                         next.push(w);
                     }
                 }
@@ -408,15 +423,14 @@ pub fn column_family(p: &Project, start: ColumnOwner, name: &str) -> Vec<ColumnO
 /// the SQL of the family's nodes and of every node reading a member; datasource keys and
 /// expressions. Sorted, without duplicates. The bool says whether the site defines it.
 pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
-    let family = column_family(p, start, name);
+    let mut memo = ColumnMemo::new(p, name);
+    let members = family(&mut memo, start);
     let mut defs: Vec<Site> = Vec::new();
     let mut nodes: Vec<(usize, usize)> = Vec::new();
     let mut out: Vec<(Site, bool)> = Vec::new();
-    for &o in &family {
-        if let Some(c) = columns_of(p, o).into_iter().find(|c| c.name == name) {
-            if let Some(d) = c.def {
-                defs.push(d);
-            }
+    for &o in &members {
+        if let Some(d) = memo.column(o).and_then(|c| c.def.clone()) {
+            defs.push(d);
         }
         match o {
             ColumnOwner::Node(ri, ni) => nodes.push((ri, ni)),

@@ -543,13 +543,7 @@ fn template(p: &Project, fi: usize, statement: bool, out: &mut Completions) {
         let sql = NodeSql::new(&ns.map);
         for (i, t) in sql.tokens.iter().enumerate() {
             let w = sql.word(t);
-            if t.kind == TokenKind::Word
-                && sql.in_tag(t.range.start + 1).is_some()
-                && sql.next_kind(i) != Some(TokenKind::LParen)
-                && sql.prev_kind(i) != Some(TokenKind::Dot)
-                && !catalogue::TEMPLATE_STATEMENTS.contains(&w)
-                && !params.iter().any(|p| p == w)
-            {
+            if sql.is_template_param(i) && !params.iter().any(|p| p == w) {
                 params.push(w.to_string());
             }
         }

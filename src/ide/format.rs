@@ -15,6 +15,7 @@
 //! blank lines and comment indentation can be changed safely. SQL is left alone: it is the
 //! user's, and ClickHouse is the authority on it.
 
+use crate::syntax::block::common_margin;
 use crate::syntax::keywords::is_keyword;
 use crate::syntax::reader::{self, ReadOptions, Statement};
 use crate::syntax::{Dialect, FileKind};
@@ -173,7 +174,7 @@ fn reindent_block(
     {
         return; // a template: its text is read as written
     }
-    let margin = common_margin(&texts);
+    let margin = common_margin(texts.iter().copied());
     if margin == INDENT || margin.contains('\t') {
         return;
     }
@@ -194,29 +195,6 @@ fn reindent_block(
             }
         }
     }
-}
-
-/// The leading white space every line shares (Python's `textwrap.dedent` margin).
-fn common_margin<'a>(lines: &[&'a str]) -> &'a str {
-    let mut margin: Option<&str> = None;
-    for l in lines {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let ws = &l[..l.len() - l.trim_start().len()];
-        margin = Some(match margin {
-            None => ws,
-            Some(m) => {
-                let common = m
-                    .bytes()
-                    .zip(ws.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                &m[..common]
-            }
-        });
-    }
-    margin.unwrap_or("")
 }
 
 /// The smallest replacement turning `old` into `new`: (start, end) in `old` and the text.

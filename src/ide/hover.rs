@@ -160,20 +160,8 @@ fn resource(p: &Project, i: usize) -> String {
                 .fold(Vec::new(), dedup_push);
             list(&mut out, "Reads", &reads);
             let writes: Vec<String> = p
-                .edges
-                .iter()
-                .filter(|e| {
-                    e.from == Source::Resource(i)
-                        && matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
-                })
-                .map(|e| {
-                    let verb = if e.kind == EdgeKind::CopiesInto {
-                        "copies into"
-                    } else {
-                        "materializes into"
-                    };
-                    format!("{verb} `{}`", e.to)
-                })
+                .writes_of(i)
+                .map(|e| format!("{} `{}`", e.kind.write_verb(), e.to))
                 .collect();
             if !writes.is_empty() {
                 let _ = write!(out, "\n\n{}", capitalise(&writes.join(", ")));
@@ -184,19 +172,14 @@ fn resource(p: &Project, i: usize) -> String {
     if r.kind != ResourceKind::Pipe {
         let feeders: Vec<String> = p
             .edges_into(i)
-            .filter(|e| matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto))
+            .filter(|e| e.kind.writes())
             .map(|e| who(p, &e.from, e.from_node.as_deref()))
             .fold(Vec::new(), dedup_push);
         list(&mut out, "Fed by", &feeders);
     }
     let readers: Vec<String> = p
         .edges_into(i)
-        .filter(|e| {
-            matches!(
-                e.kind,
-                EdgeKind::Reads | EdgeKind::TestReads | EdgeKind::Sinks
-            )
-        })
+        .filter(|e| e.kind.reads())
         .map(|e| who(p, &e.from, e.from_node.as_deref()))
         .fold(Vec::new(), dedup_push);
     list(&mut out, "Read by", &readers);

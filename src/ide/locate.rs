@@ -171,9 +171,7 @@ fn keyword_at(df: &Datafile, text: &str, offset: usize) -> Option<Located> {
     }
     let word = line[..word_len].to_ascii_lowercase();
     let k = keyword_union().into_iter().find(|k| *k == word)?;
-    if !crate::syntax::keywords::is_keyword(df.dialect, df.kind, k)
-        && !crate::syntax::keywords::is_keyword(df.dialect, crate::syntax::FileKind::Pipe, k)
-    {
+    if !crate::syntax::keywords::is_keyword(df.dialect, df.kind, k) {
         return None;
     }
     Some(Located {
@@ -212,10 +210,7 @@ pub fn sql_symbol(
             }
             return None;
         }
-        if catalogue::TEMPLATE_STATEMENTS.contains(&word.as_str())
-            || t.kind != TokenKind::Word
-            || sql.prev_kind(i) == Some(TokenKind::Dot)
-        {
+        if !sql.is_template_param(i) {
             return None;
         }
         return located(Symbol::TemplateParam(word));

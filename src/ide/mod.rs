@@ -148,17 +148,21 @@ impl<'a> NodeSql<'a> {
         ending
     }
 
-    pub fn next_kind(&self, i: usize) -> Option<TokenKind> {
-        self.tokens.get(i + 1).map(|t| t.kind)
+    /// Whether token `i` is a template parameter: a bare word inside a tag, not called, not an
+    /// attribute (`x.y`) and not a word of the template language (`if`, `and`, ...).
+    pub fn is_template_param(&self, i: usize) -> bool {
+        let Some(t) = self.tokens.get(i) else {
+            return false;
+        };
+        t.kind == TokenKind::Word
+            && self.in_tag(t.range.start + 1).is_some()
+            && self.next_kind(i) != Some(TokenKind::LParen)
+            && self.prev_kind(i) != Some(TokenKind::Dot)
+            && !catalogue::TEMPLATE_STATEMENTS.contains(&self.word(t))
     }
 
-    /// The kind of the token after `t` (a token of this text).
-    pub fn next_kind_of(&self, t: &Token) -> Option<TokenKind> {
-        let i = self
-            .tokens
-            .binary_search_by(|x| x.range.start.cmp(&t.range.start))
-            .ok()?;
-        self.next_kind(i)
+    pub fn next_kind(&self, i: usize) -> Option<TokenKind> {
+        self.tokens.get(i + 1).map(|t| t.kind)
     }
 
     pub fn prev_kind(&self, i: usize) -> Option<TokenKind> {

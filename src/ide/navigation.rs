@@ -100,10 +100,11 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
             v
         }
         Symbol::Column(owner, name) => column_sites(p, *owner, name),
-        Symbol::Cte(name, site) => words_in_file(p, path, |sql, t| {
+        Symbol::Cte(name, site) => words_in_file(p, path, |sql, i| {
+            let t = &sql.tokens[i];
             t.kind == TokenKind::Word
                 && sql.word(t) == name
-                && sql.next_kind_of(t) != Some(TokenKind::LParen)
+                && sql.next_kind(i) != Some(TokenKind::LParen)
                 && sql.in_tag(t.range.start + 1).is_none()
         })
         .into_iter()
@@ -112,19 +113,17 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
             (s, def)
         })
         .collect(),
-        Symbol::TemplateParam(name) => words_in_file(p, path, |sql, t| {
-            t.kind == TokenKind::Word
-                && sql.word(t) == name
-                && sql.in_tag(t.range.start + 1).is_some()
-                && sql.next_kind_of(t) != Some(TokenKind::LParen)
+        Symbol::TemplateParam(name) => words_in_file(p, path, |sql, i| {
+            sql.is_template_param(i) && sql.word(&sql.tokens[i]) == name
         })
         .into_iter()
         .map(|s| (s, false))
         .collect(),
-        Symbol::Function(name) => words_in_file(p, path, |sql, t| {
+        Symbol::Function(name) => words_in_file(p, path, |sql, i| {
+            let t = &sql.tokens[i];
             t.kind == TokenKind::Word
                 && sql.word(t) == name
-                && sql.next_kind_of(t) == Some(TokenKind::LParen)
+                && sql.next_kind(i) == Some(TokenKind::LParen)
         })
         .into_iter()
         .map(|s| (s, false))
@@ -149,12 +148,9 @@ pub fn highlights(p: &Project, path: &str, l: &Located) -> Vec<(TextRange, bool)
     v
 }
 
-/// Words of every node's SQL of a file matching `keep`, as file sites.
-fn words_in_file(
-    p: &Project,
-    path: &str,
-    keep: impl Fn(&NodeSql, &crate::sql::lexer::Token) -> bool,
-) -> Vec<Site> {
+/// Words of every node's SQL of a file matching `keep` (given the token's index), as file
+/// sites.
+fn words_in_file(p: &Project, path: &str, keep: impl Fn(&NodeSql, usize) -> bool) -> Vec<Site> {
     let Some(fi) = file_index(p, path) else {
         return Vec::new();
     };
@@ -162,8 +158,8 @@ fn words_in_file(
     let mut out = Vec::new();
     for ns in &f.node_sql {
         let sql = NodeSql::new(&ns.map);
-        for t in &sql.tokens {
-            if keep(&sql, t) {
+        for (i, t) in sql.tokens.iter().enumerate() {
+            if keep(&sql, i) {
                 out.push(Site {
                     path: f.path.as_str().into(),
                     range: ns.map.range_to_file(t.range),

@@ -208,7 +208,7 @@ fn sql_tokens(
                     push(range, TokenType::Function, 0);
                 } else if catalogue::TEMPLATE_STATEMENTS.contains(&word) {
                     push(range, TokenType::Keyword, 0);
-                } else if t.kind == TokenKind::Word && sql.prev_kind(i) != Some(TokenKind::Dot) {
+                } else if sql.is_template_param(i) {
                     push(range, TokenType::Parameter, 0);
                 }
             }

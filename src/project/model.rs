@@ -319,6 +319,25 @@ pub enum EdgeKind {
 }
 
 impl EdgeKind {
+    /// A materialized or copy node writing into a datasource.
+    pub fn writes(self) -> bool {
+        matches!(self, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
+    }
+    /// What the editor counts as reading a resource: queries, tests, sinks.
+    pub fn reads(self) -> bool {
+        matches!(
+            self,
+            EdgeKind::Reads | EdgeKind::TestReads | EdgeKind::Sinks
+        )
+    }
+    /// How a write is said: "materializes into" / "copies into".
+    pub fn write_verb(self) -> &'static str {
+        if self == EdgeKind::CopiesInto {
+            "copies into"
+        } else {
+            "materializes into"
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             EdgeKind::Reads => "reads",
@@ -709,6 +728,13 @@ impl Project {
         self.edges
             .iter()
             .filter(move |e| e.target == Target::Resource(i))
+    }
+
+    /// The edges of the nodes of resource `i` writing into datasources.
+    pub fn writes_of(&self, i: usize) -> impl Iterator<Item = &Edge> {
+        self.edges
+            .iter()
+            .filter(move |e| e.from == Source::Resource(i) && e.kind.writes())
     }
 
     /// Who reads resource `name` (nodes and tests).

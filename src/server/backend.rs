@@ -542,7 +542,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
         self.engine
             .query(move |e| {
-                let cxs: Vec<_> = e.project_contexts().into_iter().map(|(_, c)| c).collect();
+                let cxs = e.project_contexts();
                 Some(lsp::WorkspaceSymbolResponse::Flat(
                     super::symbols::workspace_symbols(&cxs, &params.query),
                 ))

@@ -1462,20 +1462,21 @@ impl<'a> FileContext<'a> {
     }
     /// LSP locations of sites, converting each file's positions once.
     pub fn locations(&self, sites: &[crate::ide::Site]) -> Vec<lsp::Location> {
-        let mut texts: HashMap<&str, Option<Arc<str>>> = HashMap::new();
+        let mut texts: HashMap<&str, Arc<str>> = HashMap::new();
         let mut out = Vec::new();
         for s in sites {
+            // A file the project no longer has: its sites point at its start.
             let text = texts
                 .entry(&s.path)
                 .or_insert_with(|| {
                     if *s.path == *self.rel {
-                        Some(self.text.clone())
+                        self.text.clone()
                     } else {
-                        self.text_of(&s.path).or_else(|| Some(Arc::from("")))
+                        self.text_of(&s.path).unwrap_or_else(|| Arc::from(""))
                     }
                 })
                 .clone();
-            let (Some(uri), Some(text)) = (self.uri_of(&s.path), text) else {
+            let Some(uri) = self.uri_of(&s.path) else {
                 continue;
             };
             let range = super::position::LineMap::new(&text).range(s.range, self.enc);
@@ -1507,25 +1508,21 @@ impl Engine {
     }
 
     /// Every analysed project, for workspace-wide requests.
-    pub fn project_contexts(&mut self) -> Vec<(Uri, FileContext<'_>)> {
+    pub fn project_contexts(&mut self) -> Vec<FileContext<'_>> {
         self.flush();
         let this: &Engine = self;
         let mut out = Vec::new();
         for (slot, s) in this.projects.iter().enumerate() {
-            let (Some(analysis), Some(uri)) = (s.db.analysis(), this.uri_of(&s.root)) else {
-                continue;
-            };
-            out.push((
-                uri,
-                FileContext {
+            if let Some(analysis) = s.db.analysis() {
+                out.push(FileContext {
                     engine: this,
                     slot,
                     project: &analysis.project,
                     rel: String::new(),
                     text: Arc::from(""),
                     enc: this.encoding(),
-                },
-            ));
+                });
+            }
         }
         out
     }

@@ -119,7 +119,8 @@ impl MappedText {
 
 /// The longest common leading run of spaces and tabs of all lines that are not only spaces and
 /// tabs (Python's textwrap.dedent).
-fn common_margin<'a>(lines: impl Iterator<Item = &'a str>) -> &'a str {
+/// The leading white space every non-blank line shares (Python's `textwrap.dedent` margin).
+pub(crate) fn common_margin<'a>(lines: impl Iterator<Item = &'a str>) -> &'a str {
     let mut margin: Option<&str> = None;
     for l in lines {
         let rest = l.trim_start_matches([' ', '\t']);

@@ -10,6 +10,8 @@ const FAMILIES_TSV: &str = include_str!("data/type_families.tsv");
 struct Family {
     name: &'static str,
     case_insensitive: bool,
+    /// The family this name is an alias of (empty when none).
+    alias_of: &'static str,
 }
 
 fn families() -> &'static [Family] {
@@ -25,6 +27,7 @@ fn families() -> &'static [Family] {
                 Some(Family {
                     name,
                     case_insensitive: ci,
+                    alias_of: cols.next().unwrap_or(""),
                 })
             })
             .collect()
@@ -47,16 +50,10 @@ pub fn lookup_family(name: &str) -> Option<&'static str> {
 
 /// The type families under their own names (no aliases such as `BIGINT`), for completion.
 pub fn canonical_families() -> Vec<&'static str> {
-    FAMILIES_TSV
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| {
-            let mut cols = l.split('\t');
-            let name = cols.next()?;
-            let _ci = cols.next()?;
-            let alias_of = cols.next().unwrap_or("");
-            (alias_of.is_empty() && name.chars().any(|c| c.is_ascii_lowercase())).then_some(name)
-        })
+    families()
+        .iter()
+        .filter(|f| f.alias_of.is_empty() && f.name.chars().any(|c| c.is_ascii_lowercase()))
+        .map(|f| f.name)
         .collect()
 }
 

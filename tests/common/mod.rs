@@ -49,3 +49,19 @@ pub fn dialects() -> [(Dialect, &'static str); 2] {
 pub fn set<'a>(items: &[&'a str]) -> HashSet<&'a str> {
     items.iter().copied().collect()
 }
+
+/// Compares `actual` with the snapshot at `expected_path` (UPDATE_SNAPSHOTS set: rewrites it
+/// instead). The difference, when there is one.
+pub fn snapshot_difference(expected_path: &Path, actual: &str) -> Option<String> {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(expected_path, actual).unwrap();
+        return None;
+    }
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
+    (expected != actual).then(|| {
+        format!(
+            "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+            expected_path.display()
+        )
+    })
+}
