@@ -84,3 +84,102 @@ fn fixed_return_types_are_clickhouses() {
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// The types hover and completion give computed columns (`tinybird_lsp::actions::sql_edit::
+/// infer_type`: aggregates, -If and -Merge over states) are ClickHouse's own `toTypeName`.
+#[test]
+fn inferred_column_types_are_clickhouses() {
+    use tinybird_lsp::actions::sql_edit::{infer_type, item_expression};
+    let columns = [
+        ("s", "String"),
+        ("n", "UInt32"),
+        ("i", "Int16"),
+        ("f", "Float32"),
+        ("d", "DateTime"),
+        ("c", "AggregateFunction(count)"),
+        ("u", "AggregateFunction(uniq, String)"),
+        ("mx", "AggregateFunction(max, DateTime)"),
+        ("sm", "AggregateFunction(sum, UInt32)"),
+        ("av", "AggregateFunction(avg, Float32)"),
+    ];
+    let calls = [
+        "count()",
+        "countIf(n > 1)",
+        "sum(n)",
+        "sum(i)",
+        "sum(f)",
+        "sumIf(n, n > 1)",
+        "min(d)",
+        "maxIf(s, n > 1)",
+        "any(s)",
+        "anyLast(n)",
+        "argMax(s, d)",
+        "avg(n)",
+        "uniq(s)",
+        "uniqExact(s)",
+        "uniqIf(s, n > 1)",
+        "countMerge(c)",
+        "uniqMerge(u)",
+        "uniqMergeIf(u, 1)",
+        "maxMerge(mx)",
+        "sumMerge(sm)",
+        "avgMerge(av)",
+        "countState()",
+        "uniqState(s)",
+        "anySimpleState(s)",
+        "toDate(d)",
+    ];
+    let type_of = |c: &str| {
+        columns
+            .iter()
+            .find(|(n, _)| *n == c)
+            .map(|(_, t)| t.to_string())
+    };
+    let mut statements = vec![
+        (
+            format!(
+                "CREATE TABLE t ({}) ENGINE = Memory",
+                columns
+                    .iter()
+                    .map(|(n, t)| format!("{n} {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            false,
+        ),
+        (
+            // One row, so that plain functions give a type too.
+            "INSERT INTO t SELECT 'a', 1, -1, 0.5, now(), countState(), uniqState('a'), \
+         maxState(now()), sumState(toUInt32(1)), avgState(toFloat32(1))"
+                .to_string(),
+            false,
+        ),
+    ];
+    let mut expected = Vec::new();
+    for call in calls {
+        let sql = format!("SELECT {call} AS x FROM t");
+        let analysis = tinybird_lsp::sql::analyze(&sql);
+        let item = &analysis.main.as_ref().unwrap().items[0];
+        let expr = item_expression(&sql[item.range.start..item.range.end], item).unwrap();
+        let ours = infer_type(item, expr, type_of);
+        assert!(ours.is_some(), "no type inferred for {call}");
+        expected.push((call, ours.unwrap()));
+        statements.push((format!("SELECT toTypeName({call}) FROM t"), true));
+    }
+    let outcomes = chdb_project::run(&statements);
+    assert!(outcomes[0].ok && outcomes[1].ok, "{outcomes:?}");
+    let wrong: Vec<String> = expected
+        .iter()
+        .zip(&outcomes[2..])
+        .filter_map(|((call, ours), o)| {
+            let theirs = o
+                .rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.as_str());
+            (theirs != Some(ours.as_str()))
+                .then(|| format!("{call}: ours {ours}, ClickHouse {theirs:?} {}", o.error))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -259,12 +259,26 @@ pub fn infer_type(
             parts.extend(arg_types);
             Some(format!("AggregateFunction({})", parts.join(", ")))
         }
-        (Some(agg), []) => match agg.to_ascii_lowercase().as_str() {
-            "count" => Some("UInt64".into()),
-            "any" | "anylast" | "min" | "max" => arg_types.first().cloned(),
-            "sum" => arg_types.first().map(|t| widened(agg, t)),
-            _ => None,
-        },
+        // `xMerge(state)`: the aggregate's result over the state's argument types.
+        (Some(agg), [c, rest @ ..]) if c == "Merge" && rest.iter().all(|r| r == "If") => {
+            let [t] = arg_types.as_slice() else {
+                return None;
+            };
+            let inner = t
+                .trim()
+                .strip_prefix("AggregateFunction(")?
+                .strip_suffix(')')?;
+            let mut parts = split_type_args(inner);
+            let state_of = parts.first().map(|s| s.trim().to_string())?;
+            if !state_of.eq_ignore_ascii_case(agg) {
+                return None;
+            }
+            parts.remove(0);
+            aggregate_result(agg, &parts, widened)
+        }
+        (Some(agg), cs) if cs.iter().all(|c| c == "If") => {
+            aggregate_result(agg, &arg_types, widened)
+        }
         (None, _) => match f.name.to_ascii_lowercase().as_str() {
             "todate" => Some("Date".into()),
             "tostartofhour" | "tostartofday" | "tostartofminute" | "tostartoffifteenminutes" => {
@@ -277,6 +291,51 @@ pub fn infer_type(
         },
         _ => None,
     }
+}
+
+/// What a plain call of aggregate `agg` returns over arguments of `args` types, where it
+/// follows from them.
+fn aggregate_result(
+    agg: &str,
+    args: &[impl AsRef<str>],
+    widened: impl Fn(&str, &str) -> String,
+) -> Option<String> {
+    let first = args.first().map(|t| t.as_ref().trim().to_string());
+    match agg.to_ascii_lowercase().as_str() {
+        "count" | "uniq" | "uniqexact" | "uniqcombined" | "uniqcombined64" | "uniqhll12"
+        | "uniqtheta" => Some("UInt64".into()),
+        "any" | "anylast" | "min" | "max" | "argmin" | "argmax" => first,
+        "sum" => first
+            .filter(|t| !t.starts_with("Nullable") && !t.starts_with("Decimal"))
+            .map(|t| widened(agg, &t)),
+        "avg" => first
+            .filter(|t| !t.starts_with("Nullable") && !t.starts_with("Decimal"))
+            .map(|_| "Float64".into()),
+        _ => None,
+    }
+}
+
+/// The top-level comma-separated parts of a type's arguments (`uniq, Tuple(A, B)`).
+fn split_type_args(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
 }
 
 #[cfg(test)]

@@ -7,22 +7,59 @@
 //! column for navigation and rename ([`column_family`]); `x AS y` starts a new one.
 
 use super::NodeSql;
-use crate::actions::sql_edit::{fixed_return_type, item_expression};
+use crate::actions::sql_edit::{fixed_return_type, infer_type, item_expression};
 use crate::migration;
 use crate::project::model::{EdgeKind, Project, ResourceKind, Source, Target};
-use crate::sql::facts::{RefContext, SelectItem};
+use crate::sql::facts::{Cte, RefContext, SelectFacts, SelectItem};
 use crate::sql::lexer::TokenKind;
 use crate::syntax::model::NodeType;
 use crate::text::TextRange;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-/// What defines columns: a datasource (its SCHEMA) or a node of a pipe (its SELECT).
+/// What defines columns: a datasource (its SCHEMA), a node of a pipe (its SELECT) or a CTE of
+/// a node (`WITH name AS (SELECT …)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ColumnOwner {
     Datasource(usize),
     /// Resource index of the pipe, node index.
     Node(usize, usize),
+    /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::ctes`.
+    Cte(usize, usize, usize),
+}
+
+/// How an owner is named to the user; a node of pipe `here` without its pipe.
+pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<usize>) -> String {
+    let node = |ri: usize, ni: usize| {
+        let r = &p.resources[ri];
+        let n = r.nodes.get(ni).map_or("?", |n| n.name.as_str());
+        if here == Some(ri) {
+            format!("node `{n}`")
+        } else {
+            format!("node `{n}` of `{}`", r.name)
+        }
+    };
+    match owner {
+        ColumnOwner::Datasource(i) => format!("datasource `{}`", p.resources[i].name),
+        ColumnOwner::Node(ri, ni) => node(ri, ni),
+        ColumnOwner::Cte(ri, ni, ci) => {
+            let name = cte(p, ri, ni, ci).map_or("?", |c| c.name.as_str());
+            format!("CTE `{name}` of {}", node(ri, ni))
+        }
+    }
+}
+
+/// CTE `ci` of node `ni` of pipe `ri`.
+pub fn cte(p: &Project, ri: usize, ni: usize, ci: usize) -> Option<&Cte> {
+    p.resources
+        .get(ri)?
+        .nodes
+        .get(ni)?
+        .sql
+        .as_ref()?
+        .ctes
+        .get(ci)
 }
 
 /// A place in a file.
@@ -40,6 +77,8 @@ pub struct ColumnDef {
     pub def: Option<Site>,
     /// A plain read of the same column of the node's source (`x`, `t.x`, or through `*`).
     pub passthrough: bool,
+    /// The table a pass-through column is read from.
+    pub origin: Option<ColumnOwner>,
     /// The expression (SELECT items) or the SCHEMA line's extras (jsonpath, DEFAULT).
     pub detail: Option<String>,
 }
@@ -70,28 +109,174 @@ pub fn owner_of_resource(p: &Project, i: usize) -> Option<ColumnOwner> {
     }
 }
 
-/// The tables node `ni` of pipe `ri` reads columns from (FROM and JOIN), in order, with the
-/// range of each reference in the node's SQL text.
+/// The tables node `ni` of pipe `ri`'s main query reads columns from (FROM and JOIN outside
+/// CTE bodies, CTEs included), in text order, with the range of each reference in the
+/// node's SQL text.
 pub fn node_sources(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
-    let Some(node) = p.resources.get(ri).and_then(|r| r.nodes.get(ni)) else {
-        return Vec::new();
-    };
-    let Some(sql) = &node.sql else {
+    let bodies = cte_bodies(p, ri, ni);
+    sources_where(p, ri, ni, |r| {
+        !bodies.iter().any(|b| b.start <= r.start && r.end <= b.end)
+    })
+}
+
+/// The SELECT holding `offset` (in the node's SQL text): the innermost CTE body holding it,
+/// else the node's own.
+pub fn holder_at(p: &Project, ri: usize, ni: usize, offset: usize) -> ColumnOwner {
+    node_ctes(p, ri, ni)
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, c)| {
+            c.body
+                .filter(|b| b.start <= offset && offset <= b.end)
+                .map(|b| (ci, b))
+        })
+        .min_by_key(|(_, b)| b.len())
+        .map_or(ColumnOwner::Node(ri, ni), |(ci, _)| {
+            ColumnOwner::Cte(ri, ni, ci)
+        })
+}
+
+/// The owners defining columns in node `ni`'s SQL: the node and its CTEs.
+pub fn owners_in_node(p: &Project, ri: usize, ni: usize) -> Vec<ColumnOwner> {
+    let ctes = node_ctes(p, ri, ni);
+    std::iter::once(ColumnOwner::Node(ri, ni))
+        .chain(
+            (0..ctes.len())
+                .filter(|&ci| ctes[ci].body.is_some())
+                .map(|ci| ColumnOwner::Cte(ri, ni, ci)),
+        )
+        .collect()
+}
+
+fn node_ctes(p: &Project, ri: usize, ni: usize) -> &[Cte] {
+    p.resources
+        .get(ri)
+        .and_then(|r| r.nodes.get(ni))
+        .and_then(|n| n.sql.as_ref())
+        .map_or(&[], |s| s.ctes.as_slice())
+}
+
+fn cte_bodies(p: &Project, ri: usize, ni: usize) -> Vec<TextRange> {
+    node_ctes(p, ri, ni).iter().filter_map(|c| c.body).collect()
+}
+
+/// The tables CTE `ci` reads.
+fn cte_sources(p: &Project, ri: usize, ni: usize, ci: usize) -> Vec<(ColumnOwner, TextRange)> {
+    match node_ctes(p, ri, ni).get(ci).and_then(|c| c.body) {
+        Some(b) => sources_where(p, ri, ni, |r| b.start <= r.start && r.end <= b.end),
+        None => Vec::new(),
+    }
+}
+
+/// FROM/JOIN references of a node whose range passes `keep`, resolved, in text order.
+fn sources_where(
+    p: &Project,
+    ri: usize,
+    ni: usize,
+    keep: impl Fn(TextRange) -> bool,
+) -> Vec<(ColumnOwner, TextRange)> {
+    let Some(sql) = p
+        .resources
+        .get(ri)
+        .and_then(|r| r.nodes.get(ni))
+        .and_then(|n| n.sql.as_ref())
+    else {
         return Vec::new();
     };
     let pipe = (p.resources[ri].kind == ResourceKind::Pipe).then_some(ri);
-    let mut out: Vec<(ColumnOwner, TextRange)> = Vec::new();
+    let mut found: Vec<(ColumnOwner, TextRange)> = Vec::new();
     for t in &sql.tables {
-        if !matches!(t.context, RefContext::From | RefContext::Join) {
-            continue;
-        }
-        if let Some(o) = table_owner(p, &t.full_name(), pipe, Some(ni)) {
-            if !out.iter().any(|(x, _)| *x == o) {
-                out.push((o, t.range));
+        if matches!(t.context, RefContext::From | RefContext::Join) && keep(t.range) {
+            if let Some(o) = table_owner(p, &t.full_name(), pipe, Some(ni)) {
+                found.push((o, t.range));
             }
         }
     }
+    for t in sql.cte_reads.iter().filter(|t| keep(t.range)) {
+        // The CTE of that name defined last before the read.
+        if let Some(ci) = sql
+            .ctes
+            .iter()
+            .rposition(|c| c.name == t.name && c.body.is_some() && c.range.start < t.range.start)
+        {
+            found.push((ColumnOwner::Cte(ri, ni, ci), t.range));
+        }
+    }
+    found.sort_by_key(|(_, r)| r.start);
+    let mut out: Vec<(ColumnOwner, TextRange)> = Vec::new();
+    for (o, r) in found {
+        if !out.iter().any(|(x, _)| *x == o) {
+            out.push((o, r));
+        }
+    }
     out
+}
+
+/// The owner a qualifier names in node `ni` (`t.x`: a table, node or CTE name, or a table's
+/// alias).
+pub fn qualifier_owner(p: &Project, ri: usize, ni: usize, qualifier: &str) -> Option<ColumnOwner> {
+    let sql = p.resources.get(ri)?.nodes.get(ni)?.sql.as_ref()?;
+    let by_alias = sql.tables.iter().chain(&sql.cte_reads).find(|t| {
+        t.alias.as_deref() == Some(qualifier) || (t.alias.is_none() && t.name == qualifier)
+    })?;
+    let sources = node_sources(p, ri, ni);
+    sources
+        .iter()
+        .find(|(_, r)| *r == by_alias.range)
+        .map(|(o, _)| *o)
+}
+
+/// The owner of the column token `i` of node `ni`'s SQL names: a SELECT alias (of the node or
+/// of a CTE) where it is defined, else a column of the table its qualifier names (`t.x`),
+/// else of a table the enclosing SELECT reads, else one of that SELECT's aliases used later.
+pub fn column_at(
+    p: &Project,
+    ri: usize,
+    ni: usize,
+    sql: &NodeSql,
+    i: usize,
+) -> Option<ColumnOwner> {
+    let t = sql.tokens.get(i)?;
+    let word = sql.word(t);
+    let at = sql.map.range_to_file(t.range);
+    let has = |o: ColumnOwner| columns_of(p, o).iter().any(|c| c.name == word);
+    for o in owners_in_node(p, ri, ni) {
+        let defined_here = columns_of(p, o).iter().any(|c| {
+            c.name == word
+                && c.origin.is_none()
+                && c.def
+                    .as_ref()
+                    .is_some_and(|d| d.range.start <= at.start && at.end <= d.range.end)
+        });
+        if defined_here {
+            return Some(o);
+        }
+    }
+    if let Some(q) = sql.qualifier_at(t.range.start) {
+        if let Some(o) = qualifier_owner(p, ri, ni, q) {
+            return has(o).then_some(o);
+        }
+    }
+    let holder = holder_at(p, ri, ni, t.range.start);
+    sources_of(p, holder)
+        .into_iter()
+        .map(|(s, _)| s)
+        .find(|s| has(*s))
+        .or_else(|| has(holder).then_some(holder))
+}
+
+/// Where an owner's column is defined: its own definition, else (a column passed on through
+/// `*`) its source's.
+pub fn definition(p: &Project, owner: ColumnOwner, name: &str) -> Option<Site> {
+    let mut o = owner;
+    for _ in 0..MAX_DEPTH {
+        let c = columns_of(p, o).into_iter().find(|c| c.name == name)?;
+        if c.def.is_some() {
+            return c.def;
+        }
+        o = c.origin?;
+    }
+    None
 }
 
 /// The columns an owner defines, in order.
@@ -133,50 +318,115 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                             range: unquoted_name(c.name_range, &c.name),
                         }),
                         passthrough: false,
+                        origin: None,
                         detail: (!extras.is_empty()).then(|| extras.join(" ")),
                     }
                 })
                 .collect()
         }
-        ColumnOwner::Node(ri, ni) => node_columns(p, ri, ni, depth),
+        ColumnOwner::Node(ri, ni) => {
+            let main = p
+                .resources
+                .get(ri)
+                .and_then(|r| r.nodes.get(ni))
+                .and_then(|n| n.sql.as_ref())
+                .and_then(|s| s.main.as_ref());
+            match main {
+                Some(main) => select_columns(p, ri, ni, main, &node_sources(p, ri, ni), depth),
+                None => Vec::new(),
+            }
+        }
+        ColumnOwner::Cte(ri, ni, ci) => match cte(p, ri, ni, ci).and_then(|c| c.select.as_ref()) {
+            Some(select) => select_columns(p, ri, ni, select, &cte_sources(p, ri, ni, ci), depth),
+            None => Vec::new(),
+        },
     }
 }
 
-fn node_columns(p: &Project, ri: usize, ni: usize, depth: usize) -> Vec<ColumnDef> {
-    let Some(r) = p.resources.get(ri) else {
-        return Vec::new();
-    };
+/// The columns of the tables a SELECT reads, computed when first asked for.
+struct SourceColumns<'p> {
+    p: &'p Project,
+    ri: usize,
+    ni: usize,
+    sources: &'p [(ColumnOwner, TextRange)],
+    depth: usize,
+    cache: Vec<OnceCell<Vec<ColumnDef>>>,
+}
+
+impl<'p> SourceColumns<'p> {
+    fn columns(&self, k: usize) -> &[ColumnDef] {
+        self.cache[k].get_or_init(|| columns_at_depth(self.p, self.sources[k].0, self.depth + 1))
+    }
+
+    /// The source column `name` is read from: the table `qualifier` names, else the first
+    /// source having it.
+    fn find(&self, name: &str, qualifier: Option<&str>) -> Option<(ColumnOwner, &ColumnDef)> {
+        let named = qualifier
+            .and_then(|q| qualifier_owner(self.p, self.ri, self.ni, q))
+            .and_then(|o| self.sources.iter().position(|(s, _)| *s == o));
+        let candidates: Vec<usize> = match named {
+            Some(k) => vec![k],
+            None => (0..self.sources.len()).collect(),
+        };
+        candidates.into_iter().find_map(|k| {
+            self.columns(k)
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| (self.sources[k].0, c))
+        })
+    }
+}
+
+/// The columns a SELECT of node `ni` defines, reading `sources` (the first one feeds `*`).
+fn select_columns(
+    p: &Project,
+    ri: usize,
+    ni: usize,
+    select: &SelectFacts,
+    sources: &[(ColumnOwner, TextRange)],
+    depth: usize,
+) -> Vec<ColumnDef> {
+    let r = &p.resources[ri];
     let Some(node) = r.nodes.get(ni) else {
         return Vec::new();
     };
-    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
-        return Vec::new();
+    let src = SourceColumns {
+        p,
+        ri,
+        ni,
+        sources,
+        depth,
+        cache: (0..sources.len()).map(|_| OnceCell::new()).collect(),
     };
-    let sources = node_sources(p, ri, ni);
-    let source_cols: Vec<ColumnDef> = sources
-        .first()
-        .map(|(o, _)| columns_at_depth(p, *o, depth + 1))
-        .unwrap_or_default();
     let text = &node.sql_map.text;
     let mut out = Vec::new();
-    for item in &main.items {
+    for item in &select.items {
         let item_text = text.get(item.range.start..item.range.end).unwrap_or("");
         if item.output_name == "*" || item_text.trim().ends_with(".*") {
             // Columns through `*` are not written here: no definition of their own.
-            out.extend(source_cols.iter().map(|c| ColumnDef {
-                passthrough: true,
-                def: None,
-                ..c.clone()
-            }));
+            if !sources.is_empty() {
+                out.extend(src.columns(0).iter().map(|c| ColumnDef {
+                    passthrough: true,
+                    def: None,
+                    origin: Some(sources[0].0),
+                    ..c.clone()
+                }));
+            }
             continue;
         }
+        let expr = item_expression(item_text, item);
         let plain = plain_column(item);
         let read = plain.or_else(|| aliased_column(item, item_text));
-        let origin = read.and_then(|c| source_cols.iter().find(|s| s.name == c));
-        let ty = origin.and_then(|o| o.ty.clone()).or_else(|| {
-            item_expression(item_text, item)
-                .and_then(|e| fixed_return_type(item, e))
-                .map(str::to_string)
+        let qualifier = expr
+            .and_then(|e| e.trim().rsplit_once('.'))
+            .map(|(q, _)| q.trim().trim_matches('`'));
+        let origin = read.and_then(|c| src.find(c, qualifier));
+        let ty = origin.and_then(|(_, o)| o.ty.clone()).or_else(|| {
+            let e = expr?;
+            infer_type(item, e, |c| {
+                src.find(c, None).and_then(|(_, d)| d.ty.clone())
+            })
+            .or_else(|| fixed_return_type(item, e).map(str::to_string))
         });
         // The alias, or the column name of a plain read (`t.x` → `x`), else the item.
         let def_range = match item.alias.as_deref().or(plain) {
@@ -185,6 +435,7 @@ fn node_columns(p: &Project, ri: usize, ni: usize, depth: usize) -> Vec<ColumnDe
                 .unwrap_or(item.range),
             None => item.range,
         };
+        let passthrough = plain.is_some_and(|c| c == item.output_name);
         out.push(ColumnDef {
             name: item.output_name.clone(),
             ty,
@@ -192,10 +443,9 @@ fn node_columns(p: &Project, ri: usize, ni: usize, depth: usize) -> Vec<ColumnDe
                 path: r.path.clone(),
                 range: node.file_range(def_range),
             }),
-            passthrough: plain.is_some_and(|c| c == item.output_name),
-            detail: item_expression(item_text, item)
-                .filter(|e| *e != item.output_name)
-                .map(str::to_string),
+            passthrough,
+            origin: origin.filter(|_| passthrough).map(|(o, _)| o),
+            detail: expr.filter(|e| *e != item.output_name).map(str::to_string),
         });
     }
     out
@@ -295,6 +545,31 @@ pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<(usize, usize)> {
                 }
             }
         }
+        ColumnOwner::Cte(ri, ni, _) => out.push((ri, ni)),
+    }
+    out
+}
+
+/// The tables an owner's SELECT reads (none for a datasource).
+pub fn sources_of(p: &Project, owner: ColumnOwner) -> Vec<(ColumnOwner, TextRange)> {
+    match owner {
+        ColumnOwner::Datasource(_) => Vec::new(),
+        ColumnOwner::Node(ri, ni) => node_sources(p, ri, ni),
+        ColumnOwner::Cte(ri, ni, ci) => cte_sources(p, ri, ni, ci),
+    }
+}
+
+/// Owners reading `owner` as a table: the reader nodes, and their CTEs reading it.
+fn reading_owners(p: &Project, owner: ColumnOwner) -> Vec<ColumnOwner> {
+    let mut out = Vec::new();
+    for (pi, ni) in readers(p, owner) {
+        out.push(ColumnOwner::Node(pi, ni));
+        for ci in 0..node_ctes(p, pi, ni).len() {
+            let c = ColumnOwner::Cte(pi, ni, ci);
+            if c != owner && cte_sources(p, pi, ni, ci).iter().any(|(s, _)| *s == owner) {
+                out.push(c);
+            }
+        }
     }
     out
 }
@@ -354,8 +629,9 @@ impl<'p> ColumnMemo<'p> {
     fn has(&mut self, owner: ColumnOwner) -> bool {
         self.column(owner).is_some()
     }
-    fn passes_through(&mut self, owner: ColumnOwner) -> bool {
-        self.column(owner).is_some_and(|c| c.passthrough)
+    /// Where the owner's column is read from unchanged.
+    fn origin(&mut self, owner: ColumnOwner) -> Option<ColumnOwner> {
+        self.column(owner).and_then(|c| c.origin)
     }
 }
 
@@ -375,24 +651,19 @@ fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> Vec<ColumnOwner> {
             break;
         }
         let mut next = Vec::new();
-        // Downstream: readers passing the column on.
-        for (pi, ni) in readers(p, o) {
-            let r = ColumnOwner::Node(pi, ni);
-            if memo.passes_through(r) {
+        // Downstream: readers passing this column on.
+        for r in reading_owners(p, o) {
+            if memo.origin(r) == Some(o) {
                 next.push(r);
             }
         }
+        // Upstream: a pass-through column is its source's.
+        if let Some(s) = memo.origin(o) {
+            next.push(s);
+        }
         match o {
+            ColumnOwner::Cte(..) => {}
             ColumnOwner::Node(ri, ni) => {
-                // Upstream: a pass-through node's column is its source's.
-                if memo.passes_through(o) {
-                    if let Some((s, _)) = node_sources(p, ri, ni)
-                        .into_iter()
-                        .find(|(s, _)| memo.has(*s))
-                    {
-                        next.push(s);
-                    }
-                }
                 if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
                     if memo.has(t) {
                         next.push(t);
@@ -433,7 +704,7 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
             defs.push(d);
         }
         match o {
-            ColumnOwner::Node(ri, ni) => nodes.push((ri, ni)),
+            ColumnOwner::Node(ri, ni) | ColumnOwner::Cte(ri, ni, _) => nodes.push((ri, ni)),
             ColumnOwner::Datasource(ds) => out.extend(
                 datasource_expression_sites(p, ds, name)
                     .into_iter()
@@ -451,6 +722,11 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
         };
         let sql = NodeSql::new(&node.sql_map);
         for range in sql.column_words(name, node.sql.as_deref()) {
+            // A word naming a column of the same name of a table outside the family.
+            let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
+            if column_at(p, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
+                continue;
+            }
             out.push((
                 Site {
                     path: r.path.clone(),

@@ -6,7 +6,7 @@
 //! `{{ }}` and `{% %}`.
 
 use super::catalogue::{self, ENGINES, NODE_TYPES};
-use super::columns::{self, node_sources, table_owner, ColumnOwner};
+use super::columns::{self, table_owner, ColumnOwner};
 use super::{file_index, floor_char_boundary, resource_of_file, NodeSql};
 use crate::project::model::{Project, ResourceKind};
 use crate::sql::lexer::TokenKind;
@@ -415,6 +415,8 @@ fn sql(
         .filter(|t| ns.map.range_to_file(t.range).end <= word_start)
         .collect();
     let prev = before_word.last().copied();
+    // The cursor in the SQL text: just after the token before it.
+    let sql_offset = prev.map_or(0, |t| t.range.end);
     let prev_word = |t: Option<&crate::sql::lexer::Token>| {
         t.filter(|t| t.kind == TokenKind::Word)
             .map(|t| t.text(sql.text()).to_ascii_uppercase())
@@ -428,10 +430,14 @@ fn sql(
             .and_then(|i| before_word.get(i))
             .map(|t| sql.word(t).to_string());
         if let (Some(q), Some((r, n))) = (qualifier, node) {
-            let owner = table_owner(p, &q, Some(r), Some(n));
-            let owners: Vec<ColumnOwner> = match owner {
+            let owners: Vec<ColumnOwner> = match columns::qualifier_owner(p, r, n, &q)
+                .or_else(|| table_owner(p, &q, Some(r), Some(n)))
+            {
                 Some(o) => vec![o],
-                None => node_sources(p, r, n).into_iter().map(|(o, _)| o).collect(),
+                None => columns::sources_of(p, columns::holder_at(p, r, n, sql_offset))
+                    .into_iter()
+                    .map(|(o, _)| o)
+                    .collect(),
             };
             for o in owners {
                 for c in columns::columns_of(p, o) {
@@ -446,14 +452,16 @@ fn sql(
         return;
     }
     if let Some((r, n)) = node {
-        for (o, _) in node_sources(p, r, n) {
+        // The columns of the tables the SELECT holding the cursor reads, then its own aliases.
+        let holder = columns::holder_at(p, r, n, sql_offset);
+        for (o, _) in columns::sources_of(p, holder) {
             for c in columns::columns_of(p, o) {
                 if !out.items.iter().any(|i| i.label == c.name) {
                     out.items.push(column_item(&c, 0));
                 }
             }
         }
-        for c in columns::columns_of(p, ColumnOwner::Node(r, n)) {
+        for c in columns::columns_of(p, holder) {
             if !c.passthrough
                 && columns::is_identifier(&c.name)
                 && !out.items.iter().any(|i| i.label == c.name)

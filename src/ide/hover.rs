@@ -240,11 +240,7 @@ fn node(p: &Project, ri: usize, ni: usize) -> String {
     list(&mut out, "Columns", &cols);
     let reads: Vec<String> = columns::node_sources(p, ri, ni)
         .into_iter()
-        .map(|(o, _)| match o {
-            ColumnOwner::Datasource(i) => format!("`{}`", p.resources[i].name),
-            ColumnOwner::Node(pi, n) if pi == ri => format!("node `{}`", r.nodes[n].name),
-            ColumnOwner::Node(pi, _) => format!("`{}`", p.resources[pi].name),
-        })
+        .map(|(o, _)| columns::owner_label(p, o, Some(ri)))
         .collect();
     list(&mut out, "Reads", &reads);
     if let Some(t) = columns::written_by(p, ri, ni) {
@@ -276,30 +272,20 @@ fn column(p: &Project, owner: ColumnOwner, name: &str) -> Option<String> {
         c.name,
         c.ty.as_deref().unwrap_or("(type not known)")
     );
-    let place = match owner {
-        ColumnOwner::Datasource(i) => format!("column of datasource `{}`", p.resources[i].name),
-        ColumnOwner::Node(ri, ni) => format!(
-            "column of node `{}` in pipe `{}`",
-            p.resources[ri].nodes[ni].name, p.resources[ri].name
-        ),
-    };
-    let _ = write!(out, "\n{place}");
+    let _ = write!(out, "\ncolumn of {}", columns::owner_label(p, owner, None));
     if let Some(d) = c.detail {
         let _ = write!(out, "\n\n`{}`", d.replace('`', "'"));
     }
-    if let ColumnOwner::Node(ri, ni) = owner {
-        if c.passthrough {
-            if let Some((src, _)) = columns::node_sources(p, ri, ni).first() {
-                let from = match src {
-                    ColumnOwner::Datasource(i) => format!("datasource `{}`", p.resources[*i].name),
-                    ColumnOwner::Node(pi, n) => format!(
-                        "node `{}` of `{}`",
-                        p.resources[*pi].nodes[*n].name, p.resources[*pi].name
-                    ),
-                };
-                let _ = write!(out, "\n\nRead unchanged from {from}");
-            }
-        }
+    if let Some(src) = c.origin {
+        let here = match owner {
+            ColumnOwner::Node(ri, _) | ColumnOwner::Cte(ri, _, _) => Some(ri),
+            ColumnOwner::Datasource(_) => None,
+        };
+        let _ = write!(
+            out,
+            "\n\nRead unchanged from {}",
+            columns::owner_label(p, src, here)
+        );
     }
     Some(out)
 }

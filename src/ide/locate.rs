@@ -3,7 +3,7 @@
 //! INCLUDE path.
 
 use super::catalogue;
-use super::columns::{self, node_sources, value_text_start, ColumnOwner, Site};
+use super::columns::{self, value_text_start, ColumnOwner, Site};
 use super::{file_index, resource_of_file, Located, NodeSql, Symbol};
 use crate::project::model::{Project, ResourceKind, Target};
 use crate::sql::lexer::{self, TokenKind};
@@ -233,7 +233,7 @@ pub fn sql_symbol(
         }
     }
     if let Some((ri, ni)) = node {
-        if let Some(symbol) = column_symbol(p, ri, ni, sql, t.range, &word) {
+        if let Some(symbol) = column_symbol(p, ri, ni, sql, i) {
             return located(symbol);
         }
     }
@@ -253,39 +253,7 @@ fn cte_name_range(sql: &NodeSql, cte: TextRange, name: &str) -> TextRange {
         .map_or(cte, |t| t.range)
 }
 
-/// The column a word of node `ni`'s SQL names: the node's own SELECT alias where it is
-/// defined, else a column of a table the node reads, else one of its aliases used later.
-fn column_symbol(
-    p: &Project,
-    ri: usize,
-    ni: usize,
-    sql: &NodeSql,
-    word_range: TextRange,
-    word: &str,
-) -> Option<Symbol> {
-    let own = ColumnOwner::Node(ri, ni);
-    let own_columns = columns::columns_of(p, own);
-    let at_alias = own_columns.iter().find(|c| {
-        c.name == word
-            && !c.passthrough
-            && c.def.as_ref().is_some_and(|d| {
-                let r = sql.map.range_to_file(word_range);
-                d.range.start <= r.start && r.end <= d.range.end
-            })
-    });
-    if at_alias.is_some() {
-        return Some(Symbol::Column(own, word.to_string()));
-    }
-    for (source, _) in node_sources(p, ri, ni) {
-        if columns::columns_of(p, source)
-            .iter()
-            .any(|c| c.name == word)
-        {
-            return Some(Symbol::Column(source, word.to_string()));
-        }
-    }
-    own_columns
-        .iter()
-        .any(|c| c.name == word)
-        .then(|| Symbol::Column(own, word.to_string()))
+fn column_symbol(p: &Project, ri: usize, ni: usize, sql: &NodeSql, i: usize) -> Option<Symbol> {
+    let owner = columns::column_at(p, ri, ni, sql, i)?;
+    Some(Symbol::Column(owner, sql.word(&sql.tokens[i]).to_string()))
 }

@@ -161,6 +161,19 @@ impl<'a> NodeSql<'a> {
             && !catalogue::TEMPLATE_STATEMENTS.contains(&self.word(t))
     }
 
+    /// `q` when the word at SQL offset `at` is written `q.word`.
+    pub fn qualifier_at(&self, at: usize) -> Option<&str> {
+        let i = self
+            .tokens
+            .partition_point(|t| t.range.end <= at)
+            .min(self.tokens.len().saturating_sub(1));
+        if self.prev_kind(i) != Some(TokenKind::Dot) || i < 2 {
+            return None;
+        }
+        let q = &self.tokens[i - 2];
+        matches!(q.kind, TokenKind::Word | TokenKind::QuotedIdent).then(|| self.word(q))
+    }
+
     pub fn next_kind(&self, i: usize) -> Option<TokenKind> {
         self.tokens.get(i + 1).map(|t| t.kind)
     }

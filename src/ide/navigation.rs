@@ -30,12 +30,7 @@ pub fn definition(p: &Project, l: &Located) -> Vec<Site> {
             })
             .into_iter()
             .collect(),
-        Symbol::Column(owner, name) => columns::columns_of(p, *owner)
-            .into_iter()
-            .find(|c| &c.name == name)
-            .and_then(|c| c.def)
-            .into_iter()
-            .collect(),
+        Symbol::Column(owner, name) => columns::definition(p, *owner, name).into_iter().collect(),
         Symbol::Cte(_, site) => vec![site.clone()],
         Symbol::Include(path) => vec![Site {
             path: path.as_str().into(),

@@ -33,10 +33,7 @@ pub fn prepare(p: &Project, l: &Located) -> Result<(TextRange, String), String> 
         }
         Symbol::Node(ri, ni) => p.resources[*ri].nodes[*ni].name.clone(),
         Symbol::Column(owner, name) => {
-            if columns::columns_of(p, *owner)
-                .iter()
-                .all(|c| &c.name != name || c.def.is_none())
-            {
+            if columns::definition(p, *owner, name).is_none() {
                 return Err(format!("`{name}` is not defined in this project"));
             }
             name.clone()
@@ -116,15 +113,7 @@ pub fn rename(
         Symbol::Column(owner, name) => {
             for o in column_family(p, *owner, name) {
                 if columns::columns_of(p, o).iter().any(|c| c.name == new_name) {
-                    let where_ = match o {
-                        columns::ColumnOwner::Datasource(i) => {
-                            format!("datasource `{}`", p.resources[i].name)
-                        }
-                        columns::ColumnOwner::Node(ri, ni) => format!(
-                            "node `{}` of `{}`",
-                            p.resources[ri].nodes[ni].name, p.resources[ri].name
-                        ),
-                    };
+                    let where_ = columns::owner_label(p, o, None);
                     return Err(format!("{where_} already has a column `{new_name}`"));
                 }
             }

@@ -3,7 +3,7 @@
 //! name is (a column or a table), beyond what a grammar can tell.
 
 use super::catalogue;
-use super::columns::{self, unquoted_name, ColumnOwner};
+use super::columns::{self, unquoted_name};
 use super::{file_index, resource_of_file, NodeSql};
 use crate::project::model::{Project, ResourceKind, Target};
 use crate::sql::lexer::TokenKind;
@@ -179,14 +179,12 @@ fn sql_tokens(
 ) {
     let mut column_names: HashSet<String> = HashSet::new();
     if let Some((ri, ni)) = node {
-        for (o, _) in columns::node_sources(p, ri, ni) {
-            column_names.extend(columns::columns_of(p, o).into_iter().map(|c| c.name));
+        for owner in columns::owners_in_node(p, ri, ni) {
+            let sources = columns::sources_of(p, owner).into_iter().map(|(o, _)| o);
+            for o in sources.chain([owner]) {
+                column_names.extend(columns::columns_of(p, o).into_iter().map(|c| c.name));
+            }
         }
-        column_names.extend(
-            columns::columns_of(p, ColumnOwner::Node(ri, ni))
-                .into_iter()
-                .map(|c| c.name),
-        );
     }
     for r in &sql.tags {
         let fr = sql.map.range_to_file(*r);

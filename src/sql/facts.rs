@@ -28,6 +28,8 @@ pub struct RawTableRef {
     pub name: String,
     pub range: TextRange,
     pub context: RefContext,
+    /// `FROM t AS a`: `a`.
+    pub alias: Option<String>,
 }
 
 impl RawTableRef {
@@ -185,53 +187,82 @@ impl SelectFacts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Cte {
     pub name: String,
+    /// The name where it is defined.
     pub range: TextRange,
+    /// `WITH name AS (SELECT …)`: the subquery's text (`None` for `WITH expr AS name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<TextRange>,
+    /// The subquery's first SELECT, for its columns.
+    #[serde(skip)]
+    pub select: Option<SelectFacts>,
 }
 
-/// Table references of queries: every table read anywhere (subqueries, joins, IN, scalar
-/// subqueries, CTE bodies), minus the names of CTEs in scope.
-pub fn table_refs<'q>(
-    queries: impl IntoIterator<Item = &'q Query>,
-    out: &mut Vec<RawTableRef>,
-    ctes: &mut Vec<Cte>,
-) {
-    let mut scope: Vec<String> = Vec::new();
+/// What a walk over queries finds.
+#[derive(Default)]
+pub struct QueryFacts {
+    /// Tables read anywhere (subqueries, joins, IN, scalar subqueries, CTE bodies), minus the
+    /// names of CTEs in scope.
+    pub tables: Vec<RawTableRef>,
+    pub ctes: Vec<Cte>,
+    /// `FROM c` / `JOIN c` where `c` is a CTE in scope.
+    pub cte_reads: Vec<RawTableRef>,
+}
+
+/// Table references of queries, as ClickHouse's own AST walker resolves CTE names; `src` is
+/// the text the queries were parsed from.
+pub fn table_refs<'q>(queries: impl IntoIterator<Item = &'q Query>, src: &str) -> QueryFacts {
+    let mut w = Walker {
+        src,
+        scope: Vec::new(),
+        facts: QueryFacts::default(),
+    };
     for q in queries {
-        walk_query(q, &mut scope, out, ctes);
+        w.query(q);
     }
+    w.facts
 }
 
-fn walk_query(q: &Query, scope: &mut Vec<String>, out: &mut Vec<RawTableRef>, ctes: &mut Vec<Cte>) {
-    for s in &q.selects {
-        let mark = scope.len();
-        // A CTE is visible in the CTEs after it and in the rest of the select.
-        for w in &s.with {
-            match w {
-                WithItem::Subquery { name, query } => {
-                    walk_query(query, scope, out, ctes);
-                    ctes.push(Cte {
-                        name: name.name.clone(),
-                        range: name.range,
-                    });
+struct Walker<'s> {
+    src: &'s str,
+    scope: Vec<String>,
+    facts: QueryFacts,
+}
+
+impl Walker<'_> {
+    fn query(&mut self, q: &Query) {
+        for s in &q.selects {
+            let mark = self.scope.len();
+            // A CTE is visible in the CTEs after it and in the rest of the select.
+            for w in &s.with {
+                match w {
+                    WithItem::Subquery { name, query } => {
+                        self.query(query);
+                        self.facts.ctes.push(Cte {
+                            name: name.name.clone(),
+                            range: name.range,
+                            body: Some(query.range),
+                            select: query.selects.first().map(|s| select_facts(s, self.src)),
+                        });
+                    }
+                    WithItem::Expr { name, expr } => {
+                        self.expr(expr);
+                        self.facts.ctes.push(Cte {
+                            name: name.name.clone(),
+                            range: name.range,
+                            body: None,
+                            select: None,
+                        });
+                    }
                 }
-                WithItem::Expr { name, expr } => {
-                    walk_expr(expr, scope, out, ctes);
-                    ctes.push(Cte {
-                        name: name.name.clone(),
-                        range: name.range,
-                    });
-                }
+                self.scope.push(w.name().name.clone());
             }
-            scope.push(w.name().name.clone());
-        }
-        for e in &s.items {
-            walk_expr(e, scope, out, ctes);
-        }
-        for t in &s.from {
-            match &t.source {
-                TableSource::Table { database, name } => {
-                    if database.is_some() || !scope.iter().any(|c| c == &name.name) {
-                        out.push(RawTableRef {
+            for e in &s.items {
+                self.expr(e);
+            }
+            for t in &s.from {
+                match &t.source {
+                    TableSource::Table { database, name } => {
+                        let r = RawTableRef {
                             database: database.as_ref().map(|d| d.name.clone()),
                             name: name.name.clone(),
                             range: database
@@ -242,81 +273,89 @@ fn walk_query(q: &Query, scope: &mut Vec<String>, out: &mut Vec<RawTableRef>, ct
                             } else {
                                 RefContext::From
                             },
+                            alias: t.alias.as_ref().map(|a| a.name.clone()),
+                        };
+                        if database.is_some() || !self.scope.iter().any(|c| c == &name.name) {
+                            self.facts.tables.push(r);
+                        } else {
+                            self.facts.cte_reads.push(r);
+                        }
+                    }
+                    TableSource::Subquery(sub) => self.query(sub),
+                    TableSource::Function(f) => self.expr(f),
+                }
+                for e in t.join.iter().flatten() {
+                    self.expr(e);
+                }
+            }
+            let rest = s
+                .array_join
+                .iter()
+                .chain(&s.prewhere)
+                .chain(&s.where_)
+                .chain(&s.group_by)
+                .chain(&s.having)
+                .chain(&s.order_by)
+                .chain(&s.other);
+            for e in rest {
+                self.expr(e);
+            }
+            self.scope.truncate(mark);
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Binary { op, right, .. }
+                if matches!(*op, "in" | "notIn" | "globalIn" | "globalNotIn") =>
+            {
+                if let ExprKind::Ident(parts) = &right.unaliased().kind {
+                    let (database, name) = match parts.as_slice() {
+                        [n] => (None, n),
+                        [d, n] => (Some(d.name.clone()), n),
+                        _ => (None, &parts[0]),
+                    };
+                    if parts.len() <= 2
+                        && (database.is_some() || !self.scope.iter().any(|c| c == &name.name))
+                    {
+                        self.facts.tables.push(RawTableRef {
+                            database,
+                            name: name.name.clone(),
+                            range: right.range,
+                            context: RefContext::In,
+                            alias: None,
                         });
                     }
                 }
-                TableSource::Subquery(sub) => walk_query(sub, scope, out, ctes),
-                TableSource::Function(f) => walk_expr(f, scope, out, ctes),
             }
-            for e in t.join.iter().flatten() {
-                walk_expr(e, scope, out, ctes);
-            }
-        }
-        let rest = s
-            .array_join
-            .iter()
-            .chain(&s.prewhere)
-            .chain(&s.where_)
-            .chain(&s.group_by)
-            .chain(&s.having)
-            .chain(&s.order_by)
-            .chain(&s.other);
-        for e in rest {
-            walk_expr(e, scope, out, ctes);
-        }
-        scope.truncate(mark);
-    }
-}
-
-fn walk_expr(e: &Expr, scope: &mut Vec<String>, out: &mut Vec<RawTableRef>, ctes: &mut Vec<Cte>) {
-    match &e.kind {
-        ExprKind::Binary { op, right, .. }
-            if matches!(*op, "in" | "notIn" | "globalIn" | "globalNotIn") =>
-        {
-            if let ExprKind::Ident(parts) = &right.unaliased().kind {
-                let (database, name) = match parts.as_slice() {
-                    [n] => (None, n),
-                    [d, n] => (Some(d.name.clone()), n),
-                    _ => (None, &parts[0]),
-                };
-                if parts.len() <= 2
-                    && (database.is_some() || !scope.iter().any(|c| c == &name.name))
+            ExprKind::Function(f) if f.name.name.starts_with("joinGet") => {
+                if let Some(Expr {
+                    kind: ExprKind::Literal(Literal::String(s)),
+                    range,
+                }) = f.args.first()
                 {
-                    out.push(RawTableRef {
+                    let (database, name) = match s.split_once('.') {
+                        Some((d, n)) => (Some(d.to_string()), n.to_string()),
+                        None => (None, s.clone()),
+                    };
+                    self.facts.tables.push(RawTableRef {
                         database,
-                        name: name.name.clone(),
-                        range: right.range,
-                        context: RefContext::In,
+                        name,
+                        range: *range,
+                        context: RefContext::JoinGet,
+                        alias: None,
                     });
                 }
             }
+            _ => {}
         }
-        ExprKind::Function(f) if f.name.name.starts_with("joinGet") => {
-            if let Some(Expr {
-                kind: ExprKind::Literal(Literal::String(s)),
-                range,
-            }) = f.args.first()
-            {
-                let (database, name) = match s.split_once('.') {
-                    Some((d, n)) => (Some(d.to_string()), n.to_string()),
-                    None => (None, s.clone()),
-                };
-                out.push(RawTableRef {
-                    database,
-                    name,
-                    range: *range,
-                    context: RefContext::JoinGet,
-                });
-            }
+        let (exprs, queries) = e.children();
+        for c in exprs {
+            self.expr(c);
         }
-        _ => {}
-    }
-    let (exprs, queries) = e.children();
-    for c in exprs {
-        walk_expr(c, scope, out, ctes);
-    }
-    for q in queries {
-        walk_query(q, scope, out, ctes);
+        for q in queries {
+            self.query(q);
+        }
     }
 }
 

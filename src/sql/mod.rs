@@ -32,6 +32,9 @@ pub struct TableRef {
     pub context: RefContext,
     /// The innermost template branch holding the reference (`None`: outside any `{% if %}`).
     pub branch: Option<BranchInfo>,
+    /// `FROM t AS a`: `a`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
 }
 
 impl TableRef {
@@ -62,6 +65,8 @@ pub struct SqlAnalysis {
     /// Every table read, in every template branch, in text order.
     pub tables: Vec<TableRef>,
     pub ctes: Vec<Cte>,
+    /// `FROM c` / `JOIN c` naming a CTE in scope, in every branch.
+    pub cte_reads: Vec<TableRef>,
     /// The first SELECT of the query as the official CLI renders it.
     pub main: Option<SelectFacts>,
     /// How many renderings of the template were analysed.
@@ -106,6 +111,7 @@ pub fn analyze(text: &str) -> SqlAnalysis {
             range,
             context: RefContext::TemplateTable,
             branch: template.branch_at(range.start),
+            alias: None,
         });
     }
     out.tables.sort_by_key(|t| (t.range.start, t.range.end));
@@ -114,42 +120,41 @@ pub fn analyze(text: &str) -> SqlAnalysis {
 
 fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>, official: bool) {
     let parsed = parser::parse(&v.text);
-    let mut raw = Vec::new();
-    let mut ctes = Vec::new();
-    facts::table_refs(
-        parsed.queries.iter().chain(&parsed.stray),
-        &mut raw,
-        &mut ctes,
-    );
-    for r in raw {
-        let range = v.to_source(r.range);
+    let found = facts::table_refs(parsed.queries.iter().chain(&parsed.stray), &v.text);
+    let branch = |range: TextRange| template.and_then(|t| t.branch_at(range.start));
+    for (list, refs) in [
+        (&mut out.tables, found.tables),
+        (&mut out.cte_reads, found.cte_reads),
+    ] {
+        for r in refs {
+            let range = v.to_source(r.range);
+            if list.iter().any(|t| t.range == range && t.name == r.name) {
+                continue;
+            }
+            list.push(TableRef {
+                database: r.database,
+                name: r.name,
+                range,
+                context: r.context,
+                branch: branch(range),
+                alias: r.alias,
+            });
+        }
+    }
+    for mut c in found.ctes {
+        c.range = v.to_source(c.range);
         if out
-            .tables
+            .ctes
             .iter()
-            .any(|t| t.range == range && t.name == r.name)
+            .any(|o| o.range == c.range && o.name == c.name)
         {
             continue;
         }
-        out.tables.push(TableRef {
-            database: r.database,
-            name: r.name,
-            range,
-            context: r.context,
-            branch: template.and_then(|t| t.branch_at(range.start)),
-        });
-    }
-    for c in ctes {
-        let range = v.to_source(c.range);
-        if !out
-            .ctes
-            .iter()
-            .any(|o| o.range == range && o.name == c.name)
-        {
-            out.ctes.push(Cte {
-                name: c.name,
-                range,
-            });
+        c.body = c.body.map(|r| v.to_source(r));
+        if let Some(s) = &mut c.select {
+            s.map_ranges(|r| v.to_source(r));
         }
+        out.ctes.push(c);
     }
     if official {
         out.main = parsed
