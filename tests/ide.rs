@@ -335,6 +335,13 @@ fn run(fx: &Fixture, line: &str) -> String {
                 );
             }
         }
+        "folding" => {
+            let text = &fx.texts[arg];
+            let tree = tinybird_lsp::syntax::tree::parse_tree(text, None).unwrap();
+            for r in ide::folding::ranges(&tree, text) {
+                let _ = writeln!(out, "{}", fx.range(arg, r));
+            }
+        }
         "selection" => {
             let (path, text, offset) = fx.at(arg);
             for r in ide::selection::selection_ranges(p, path, text, offset) {

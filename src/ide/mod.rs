@@ -1,6 +1,6 @@
 //! The everyday editor features over the project model, pure: hover, go to definition,
-//! references, highlights, rename, completion, symbols, semantic tokens, selection ranges,
-//! document links, code lenses and formatting. Plain data in (the [`Project`], a file's path,
+//! references, highlights, rename, completion, symbols, semantic tokens, folding and selection
+//! ranges, document links, code lenses and formatting. Plain data in (the [`Project`], a file's path,
 //! text and a byte offset), plain data out (byte ranges in files, markdown, edits); the server
 //! converts to LSP types. Nothing here fails as a whole or panics on any input: a request that
 //! finds nothing returns nothing.
@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod code_lens;
 pub mod columns;
 pub mod completion;
+pub mod folding;
 pub mod format;
 pub mod hover;
 pub mod links;

@@ -1,5 +1,5 @@
 //! Selection ranges: from the word at the cursor outwards through brackets of the SQL, the
-//! line, the SQL text, the node, to the whole file.
+//! line, the SQL text, the block, the node, to the whole file.
 
 use super::{file_index, NodeSql};
 use crate::project::model::Project;
@@ -76,6 +76,17 @@ pub fn selection_ranges(p: &Project, path: &str, text: &str, offset: usize) -> V
             let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
             push(TextRange::new(line_start, line_end));
+        }
+        // The blocks (`SCHEMA >`, `SQL >`, ...) and the NODE section holding the cursor.
+        if let Some(tree) = crate::syntax::tree::parse_tree(text, None) {
+            let mut blocks: Vec<TextRange> = super::folding::ranges(&tree, text)
+                .into_iter()
+                .filter(|r| r.start <= offset && offset <= r.end)
+                .collect();
+            blocks.sort_by_key(|r| r.len());
+            for b in blocks {
+                push(b);
+            }
         }
         push(n.range);
     } else {

@@ -154,7 +154,10 @@ impl<'a> Builder<'a> {
                     (keyword, Arg::Block { lines, range }, header.cover(range))
                 }
             };
-            if let Some(n) = self.node() {
+            // A NODE line starts the next node: it is not part of the current one.
+            let starts_node =
+                matches!(keyword.text.to_ascii_lowercase().as_str(), "node" | "scope");
+            if let Some(n) = self.node().filter(|_| !starts_node) {
                 n.range = if n.range == TextRange::default() {
                     line_range
                 } else {
