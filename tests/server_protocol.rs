@@ -870,7 +870,18 @@ fn editor_features_over_the_protocol() {
         "textDocument/documentLink",
         json!({"textDocument": {"uri": doc}}),
     );
-    assert_eq!(links["result"], json!([]));
+    // `DATASOURCE visits_mv` opens the datasource's file.
+    let targets: Vec<&str> = links["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets.len(), 1, "{links}");
+    assert!(
+        targets[0].ends_with("/datasources/visits_mv.datasource"),
+        "{links}"
+    );
     let fmt = c.request(
         "textDocument/formatting",
         json!({"textDocument": {"uri": doc}, "options": {"tabSize": 4, "insertSpaces": true}}),
