@@ -3,6 +3,8 @@
 //!
 //! - keywords upper-case, one space between a keyword and its value, no trailing white space
 //!   on keyword lines, keyword lines at column 0;
+//! - single-line values without quotes where the parsers read them the same without
+//!   (`ENGINE "MergeTree"` → `ENGINE MergeTree`, as `tb fmt` writes them);
 //! - SCHEMA, INDEXES and plain (non-template) SQL blocks indented by four spaces: the block's
 //!   common margin is replaced, so the dedented text the parser reads is unchanged; template
 //!   SQL (`%`) and every other block are left exactly as written;
@@ -87,7 +89,7 @@ pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
             let mut s = keyword.text.to_ascii_uppercase();
             if !rest.is_empty() {
                 s.push(' ');
-                s.push_str(rest);
+                s.push_str(if block { rest } else { unquoted(&lower, rest) });
             }
             new_text[line] = Some(s);
         }
@@ -148,6 +150,45 @@ pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
     let mut s = out.join(eol);
     s.push_str(eol);
     s
+}
+
+/// Keywords whose value is not read as `_unquote(" ".join(args))`: their quotes matter.
+const KEEPS_QUOTES: &[&str] = &[
+    "description",
+    "token",
+    "node",
+    "scope",
+    "include",
+    "sql",
+    "schema",
+    "indexes",
+    "indices",
+    "forward_query",
+    "shared_with",
+];
+
+/// A single-line value without the quotes around it when the parsers read both the same
+/// (`ENGINE "MergeTree"` → `ENGINE MergeTree`): the quotes hold no quote, `#` (a comment
+/// without them), backslash, run of white space (collapsed without them), white space at
+/// either end, or leading `>` (a block without them), and are not empty.
+fn unquoted<'a>(keyword: &str, value: &'a str) -> &'a str {
+    if KEEPS_QUOTES.contains(&keyword) || value.len() < 3 {
+        return value;
+    }
+    let q = value.as_bytes()[0];
+    if !matches!(q, b'"' | b'\'') || value.as_bytes()[value.len() - 1] != q {
+        return value;
+    }
+    let inner = &value[1..value.len() - 1];
+    let safe = !inner.contains(['"', '\'', '#', '\\', '\t', '\r', '\n'])
+        && !inner.contains("  ")
+        && inner.trim() == inner
+        && !inner.starts_with('>');
+    if safe {
+        inner
+    } else {
+        value
+    }
 }
 
 /// Re-indents a SCHEMA, INDEXES or plain SQL block (and the comments inside it) to four spaces
@@ -243,6 +284,21 @@ mod tests {
         let want = "# a pipe\nNODE a\nSQL >\n    SELECT 1\n    # inside\n    FROM t\n\nTYPE endpoint\n\n# next\nNODE b\nSQL >\n    %\n      SELECT {{ x }}\n";
         assert_eq!(fmt(text), want);
         assert_eq!(fmt(want), want, "idempotent");
+    }
+
+    #[test]
+    fn unquotes_values_only_where_the_parsers_read_the_same() {
+        let ds = |t: &str| format(t, Dialect::Classic, FileKind::Datasource);
+        let text = "SCHEMA >\n    `a` Int32\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY 'a'\n\
+                    ENGINE_TTL \"toDate(a)  + 1\"\nENGINE_PARTITION_KEY \"toString(a, 'UTC')\"\n\
+                    ENGINE_SETTINGS \"x=1\" # why\nENGINE_VER \"\"\nTAGS \"> x\"\n";
+        let want = "SCHEMA >\n    `a` Int32\n\nENGINE MergeTree\nENGINE_SORTING_KEY a\n\
+                    ENGINE_TTL \"toDate(a)  + 1\"\nENGINE_PARTITION_KEY \"toString(a, 'UTC')\"\n\
+                    ENGINE_SETTINGS \"x=1\" # why\nENGINE_VER \"\"\nTAGS \"> x\"\n";
+        assert_eq!(ds(text), want);
+        // DESCRIPTION, TOKEN and NODE keep their quotes: the parsers store them.
+        let pipe = "DESCRIPTION \"x\"\n\nTOKEN \"read\" READ\n\nNODE \"n\"\nSQL >\n    SELECT 1\n";
+        assert_eq!(fmt(pipe), pipe);
     }
 
     #[test]
