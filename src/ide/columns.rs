@@ -713,6 +713,20 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
         }
         nodes.extend(readers(p, o));
     }
+    out.extend(
+        test_sites(p, &members, name)
+            .into_iter()
+            .map(|s| (s, false)),
+    );
+    for &o in &members {
+        if let ColumnOwner::Datasource(ds) = o {
+            out.extend(
+                forward_query_sites(p, ds, name)
+                    .into_iter()
+                    .map(|s| (s, false)),
+            );
+        }
+    }
     nodes.sort_unstable();
     nodes.dedup();
     for (ri, ni) in nodes {
@@ -743,6 +757,52 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
     out
+}
+
+/// Words naming the column in the SQL of tests reading a family member.
+fn test_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<Site> {
+    let mut out = Vec::new();
+    for t in &p.tests {
+        for (case, analysis) in t.file.cases.iter().zip(&t.sql) {
+            let (Some(map), Some(a)) = (&case.sql, analysis) else {
+                continue;
+            };
+            let reads_member = a.tables.iter().any(|r| {
+                table_owner(p, &r.full_name(), None, None).is_some_and(|o| members.contains(&o))
+            });
+            if !reads_member {
+                continue;
+            }
+            let sql = NodeSql::new(map);
+            out.extend(sql.column_words(name, Some(a)).into_iter().map(|r| Site {
+                path: t.file.path.as_str().into(),
+                range: map.range_to_file(r),
+            }));
+        }
+    }
+    out
+}
+
+/// Words naming the column in a Forward datasource's FORWARD_QUERY (it reads the deployed
+/// datasource, whose columns have the same names until the deployment).
+pub fn forward_query_sites(p: &Project, ds: usize, name: &str) -> Vec<Site> {
+    let r = &p.resources[ds];
+    let Some(fq) = p
+        .files
+        .get(r.file)
+        .and_then(|f| f.datafile.forward_query.as_ref())
+    else {
+        return Vec::new();
+    };
+    let analysis = crate::sql::analyze(&fq.text.text);
+    NodeSql::new(&fq.text)
+        .column_words(name, Some(&analysis))
+        .into_iter()
+        .map(|range| Site {
+            path: r.path.clone(),
+            range: fq.text.range_to_file(range),
+        })
+        .collect()
 }
 
 /// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,

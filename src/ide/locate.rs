@@ -95,7 +95,30 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
         .filter(|s| s.range.contains(offset))
     {
         if !fq.keyword_range.contains(offset) {
-            return sql_symbol(p, &NodeSql::new(&fq.text), None, None, offset);
+            let sql = NodeSql::new(&fq.text);
+            // It reads the deployed datasource: its words name this datasource's columns.
+            if let (Some(ds), Some(i)) = (ri, sql.token_at_file(offset)) {
+                let t = sql.tokens[i];
+                let word = sql.word(&t);
+                let column = matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
+                    && sql.next_kind(i) != Some(TokenKind::LParen)
+                    && columns::columns_of(p, ColumnOwner::Datasource(ds))
+                        .iter()
+                        .any(|c| c.name == word);
+                if column {
+                    let inner = match t.kind {
+                        TokenKind::QuotedIdent => {
+                            TextRange::new(t.range.start + 1, t.range.end - 1)
+                        }
+                        _ => t.range,
+                    };
+                    return Some(Located {
+                        symbol: Symbol::Column(ColumnOwner::Datasource(ds), word.to_string()),
+                        range: fq.text.range_to_file(inner),
+                    });
+                }
+            }
+            return sql_symbol(p, &sql, None, None, offset);
         }
     }
     keyword_at(df, text, offset)

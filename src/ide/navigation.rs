@@ -59,6 +59,7 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
                     false,
                 )
             }));
+            v.extend(script_sites(p, *i).into_iter().map(|s| (s, false)));
             let name = &p.resources[*i].name;
             for f in &p.files {
                 if let Some((n, r)) = &f.replaces {
@@ -159,6 +160,39 @@ fn words_in_file(p: &Project, path: &str, keep: impl Fn(&NodeSql, usize) -> bool
                     path: f.path.as_str().into(),
                     range: ns.map.range_to_file(t.range),
                 });
+            }
+        }
+    }
+    out
+}
+
+/// Where the project's shell scripts name resource `i`: `tb` command words equal to its name
+/// (`tb pipe populate x`, `tb datasource truncate x`) and the name in paths of its file
+/// (`tb push pipes/x.pipe`).
+pub fn script_sites(p: &Project, i: usize) -> Vec<Site> {
+    let Some(r) = p.resources.get(i) else {
+        return Vec::new();
+    };
+    let file_name = r.path.rsplit('/').next().unwrap_or(&r.path);
+    let mut out = Vec::new();
+    for script in &p.scripts {
+        for cmd in &script.commands {
+            for (w, range) in cmd.words.iter().skip(1) {
+                // The word without quotes around it.
+                let start = range.start + usize::from(range.len() == w.len() + 2);
+                let at = if *w == r.name {
+                    Some(start)
+                } else if *w == *r.path || w.ends_with(&format!("/{}", r.path)) {
+                    Some(start + w.len() - file_name.len())
+                } else {
+                    None
+                };
+                if let Some(at) = at.filter(|_| range.len() >= w.len()) {
+                    out.push(Site {
+                        path: script.path.as_str().into(),
+                        range: TextRange::new(at, at + r.name.len()),
+                    });
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 use super::columns::{self, column_family, is_identifier, Site};
 use super::navigation::references;
 use super::{Located, Symbol};
-use crate::project::model::Project;
+use crate::project::model::{Project, Source};
 use crate::text::TextRange;
 use std::sync::Arc;
 
@@ -93,6 +93,23 @@ pub fn rename(
                 }
                 change.file_renames.push((r.path.to_string(), new_path));
             }
+            // Forward tests are tied to their pipe by file name: tests/<pipe>.yaml.
+            for t in p.tests.iter().filter(|t| t.file.forward) {
+                let tests_pipe = t
+                    .file
+                    .cases
+                    .iter()
+                    .any(|c| c.pipe.as_ref().is_some_and(|(n, _)| *n == old));
+                if !tests_pipe {
+                    continue;
+                }
+                if let Some(new_path) = renamed_path(&t.file.path, &old, new_name) {
+                    if p.tests.iter().any(|o| o.file.path == new_path) {
+                        return Err(format!("{new_path} already exists"));
+                    }
+                    change.file_renames.push((t.file.path.clone(), new_path));
+                }
+            }
         }
         Symbol::Node(ri, ni) => {
             let r = &p.resources[*ri];
@@ -120,7 +137,22 @@ pub fn rename(
         }
         _ => {}
     }
+    // A Forward test names its pipe by its file name, not in its text.
+    let implicit: Vec<Site> = p
+        .edges
+        .iter()
+        .filter(|e| {
+            matches!(e.from, Source::Test(t) if p.tests[t].file.forward) && e.context.is_none()
+        })
+        .map(|e| Site {
+            path: e.path.clone(),
+            range: e.range,
+        })
+        .collect();
     for (site, _) in references(p, path, l) {
+        if matches!(l.symbol, Symbol::Resource(_)) && implicit.contains(&site) {
+            continue;
+        }
         let Site { path, range } = site;
         change.edits.push((path, range, new_name.to_string()));
     }
@@ -138,7 +170,57 @@ pub fn rename(
             }
         }
     }
+    if let Symbol::Column(owner, _) = &l.symbol {
+        for o in column_family(p, *owner, &old) {
+            if let columns::ColumnOwner::Datasource(ds) = o {
+                forward_query_edits(p, ds, &old, new_name, &mut change);
+            }
+        }
+    }
     Ok(change)
+}
+
+/// A FORWARD_QUERY reads the deployed datasource, where the column still has its old name:
+/// a plain `old` item becomes `old AS new`, an alias `AS old` becomes `AS new`, and other
+/// words naming it (reads of the deployed column) stay.
+fn forward_query_edits(p: &Project, ds: usize, old: &str, new: &str, change: &mut RenameChange) {
+    let r = &p.resources[ds];
+    let Some(fq) = p
+        .files
+        .get(r.file)
+        .and_then(|f| f.datafile.forward_query.as_ref())
+    else {
+        return;
+    };
+    let sites = columns::forward_query_sites(p, ds, old);
+    let analysis = crate::sql::analyze(&fq.text.text);
+    let items = analysis.main.map(|m| m.items).unwrap_or_default();
+    change.edits.retain_mut(|(path, range, text)| {
+        let site = Site {
+            path: path.clone(),
+            range: *range,
+        };
+        if !sites.contains(&site) {
+            return true;
+        }
+        let Some(item) = items
+            .iter()
+            .find(|i| fq.text.range_to_file(i.range).contains(range.start))
+        else {
+            return false;
+        };
+        let item_range = fq.text.range_to_file(item.range);
+        // The word ends the item (quoted or not): it is the output name.
+        let last = item_range.end == range.end || item_range.end == range.end + 1;
+        if last && item.alias.as_deref() == Some(old) {
+            return true; // the alias: the new column's name
+        }
+        if last && item.alias.is_none() && item.output_name == old {
+            *text = format!("{old} AS {new}");
+            return true;
+        }
+        false
+    });
 }
 
 /// `dir/old.datasource` → `dir/new.datasource`.
