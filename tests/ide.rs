@@ -113,16 +113,11 @@ impl Fixture {
         )
     }
 
-    fn site(&self, s: &Site) -> String {
-        // Include paths come resolved against the project folder: show them relative.
+    /// A path relative to the project folder (include paths come resolved against it).
+    fn relative(&self, path: &str) -> String {
         let root = self._dir.path().to_string_lossy().to_string() + "/";
         let mut parts: Vec<&str> = Vec::new();
-        for part in s
-            .path
-            .strip_prefix(root.as_str())
-            .unwrap_or(&s.path)
-            .split('/')
-        {
+        for part in path.strip_prefix(root.as_str()).unwrap_or(path).split('/') {
             match part {
                 ".." => {
                     parts.pop();
@@ -131,7 +126,11 @@ impl Fixture {
                 p => parts.push(p),
             }
         }
-        self.range(&parts.join("/"), s.range)
+        parts.join("/")
+    }
+
+    fn site(&self, s: &Site) -> String {
+        self.range(&self.relative(&s.path), s.range)
     }
 
     fn at(&self, marker: &str) -> (&str, &str, usize) {
@@ -220,6 +219,7 @@ fn run(fx: &Fixture, line: &str) -> String {
                         let _ = writeln!(out, "{} -> `{text}`", fx.range(path, *r));
                     }
                     for (from, to) in &change.file_renames {
+                        let (from, to) = (fx.relative(from), fx.relative(to));
                         let _ = writeln!(out, "rename file {from} -> {to}");
                     }
                 }

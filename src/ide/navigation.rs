@@ -115,6 +115,23 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
         .into_iter()
         .map(|s| (s, false))
         .collect(),
+        Symbol::Include(resolved) => p
+            .files
+            .iter()
+            .flat_map(|f| {
+                f.datafile
+                    .includes
+                    .iter()
+                    .filter(|i| i.resolved == *resolved)
+                    .map(|i| {
+                        let site = Site {
+                            path: f.path.as_str().into(),
+                            range: i.path.range,
+                        };
+                        (site, false)
+                    })
+            })
+            .collect(),
         Symbol::Function(name) => words_in_file(p, path, |sql, i| {
             let t = &sql.tokens[i];
             t.kind == TokenKind::Word

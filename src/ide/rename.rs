@@ -48,13 +48,84 @@ pub fn prepare(p: &Project, l: &Located) -> Result<(TextRange, String), String> 
             return Err("Keywords cannot be renamed".into())
         }
         Symbol::Engine(_) => return Err("Engines cannot be renamed".into()),
-        Symbol::Include(_) => {
-            return Err(
-                "Rename the .incl file itself; its INCLUDE lines are not renamed yet".into(),
-            )
+        Symbol::Include(resolved) => {
+            return include_sites(p, resolved)
+                .into_iter()
+                .find(|(s, _)| l.range.start <= s.range.start && s.range.end <= l.range.end)
+                .map(|(s, stem)| (s.range, stem))
+                .ok_or_else(|| "This INCLUDE path cannot be renamed here".to_string());
         }
     };
     Ok((l.range, name))
+}
+
+/// The file name stem (`common` of `../includes/common.incl`) in every INCLUDE of the
+/// included file `resolved`, with the stem.
+fn include_sites(p: &Project, resolved: &str) -> Vec<(Site, String)> {
+    let mut out = Vec::new();
+    for f in &p.files {
+        for inc in f
+            .datafile
+            .includes
+            .iter()
+            .filter(|i| i.resolved == resolved)
+        {
+            let Some(start) = columns::value_text_start(&inc.path) else {
+                continue;
+            };
+            let text = &inc.path.text;
+            let name_at = text.rfind('/').map_or(0, |i| i + 1);
+            let stem_len = text[name_at..].find('.').unwrap_or(text.len() - name_at);
+            if stem_len == 0 {
+                continue;
+            }
+            out.push((
+                Site {
+                    path: f.path.as_str().into(),
+                    range: TextRange::new(start + name_at, start + name_at + stem_len),
+                },
+                text[name_at..name_at + stem_len].to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// Renames an included file and the INCLUDE lines naming it.
+fn rename_include(
+    p: &Project,
+    resolved: &str,
+    old: &str,
+    new: &str,
+) -> Result<RenameChange, String> {
+    let valid = !new.is_empty()
+        && new
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if !valid {
+        return Err(format!(
+            "`{new}` is not a valid file name: use letters, digits, `_` and `-`"
+        ));
+    }
+    let new_path = renamed_path(resolved, old, new)
+        .ok_or_else(|| format!("Cannot tell the new file name of {resolved}"))?;
+    if p.files.iter().any(|f| f.path == new_path) {
+        return Err(format!("{new_path} already exists"));
+    }
+    let mut change = RenameChange::default();
+    for (site, _) in include_sites(p, resolved) {
+        change.edits.push((site.path, site.range, new.to_string()));
+    }
+    let found = p.files.iter().any(|f| {
+        f.datafile
+            .includes
+            .iter()
+            .any(|i| i.resolved == resolved && i.found)
+    });
+    if found {
+        change.file_renames.push((resolved.to_string(), new_path));
+    }
+    Ok(change)
 }
 
 pub fn rename(
@@ -67,6 +138,9 @@ pub fn rename(
     let new_name = new_name.trim();
     if new_name == old {
         return Ok(RenameChange::default());
+    }
+    if let Symbol::Include(resolved) = &l.symbol {
+        return rename_include(p, resolved, &old, new_name);
     }
     if !is_identifier(new_name) {
         return Err(format!(

@@ -1453,6 +1453,26 @@ impl<'a> FileContext<'a> {
     pub fn uri_of(&self, rel: &str) -> Option<Uri> {
         self.engine.uri_of(&self.path_of(rel))
     }
+    /// Whether a project path is inside the project's folder (`..` resolved as written).
+    pub fn inside_root(&self, rel: &str) -> bool {
+        let path = self.path_of(rel);
+        let mut parts: Vec<std::path::Component> = Vec::new();
+        for c in path.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    if parts.pop().is_none() {
+                        return false;
+                    }
+                }
+                std::path::Component::CurDir => {}
+                c => parts.push(c),
+            }
+        }
+        parts
+            .iter()
+            .collect::<PathBuf>()
+            .starts_with(&self.engine.projects[self.slot].root)
+    }
     /// The text of a project file as the editor sees it (open documents first).
     pub fn text_of(&self, rel: &str) -> Option<Arc<str>> {
         let slot = &self.engine.projects[self.slot];

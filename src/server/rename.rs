@@ -40,6 +40,23 @@ pub fn rename(
             "Renaming a resource renames its file, and this editor cannot rename files through the language server",
         ));
     }
+    if let Some((from, _)) = change
+        .file_renames
+        .iter()
+        .find(|(from, to)| !cx.inside_root(from) || !cx.inside_root(to))
+    {
+        return Err(Error::invalid_params(format!(
+            "{from} is outside the project folder: rename it there"
+        )));
+    }
+    // A file the project does not read (an .incl, a file of another kind) may hold the name.
+    if let Some((_, to)) = change
+        .file_renames
+        .iter()
+        .find(|(_, to)| cx.path_of(to).exists())
+    {
+        return Err(Error::invalid_params(format!("{to} already exists")));
+    }
     // Edits grouped per file, in the order of the files.
     let mut per_file: Vec<(String, Vec<lsp::TextEdit>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();

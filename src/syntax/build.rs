@@ -104,9 +104,10 @@ impl<'a> Builder<'a> {
             self.doc.includes.push(IncludeRef {
                 path: Value {
                     text: inc.path.clone(),
-                    range: inc.range,
+                    range: inc.path_range,
                 },
                 resolved: inc.resolved.clone(),
+                found: inc.found,
                 args: inc.args.clone(),
                 range: inc.range,
             });

@@ -163,6 +163,8 @@ impl Node {
 pub struct IncludeRef {
     pub path: Value,
     pub resolved: String,
+    /// The included file was found.
+    pub found: bool,
     pub args: Vec<(String, String)>,
     pub range: TextRange,
 }

@@ -75,6 +75,8 @@ pub struct IncludeFile {
     pub resolved: String,
     /// The INCLUDE line in this file.
     pub range: TextRange,
+    /// The path as written (with its quotes) in this file; the line for a nested INCLUDE.
+    pub path_range: TextRange,
     pub args: Vec<(String, String)>,
     pub found: bool,
     /// 1 for an INCLUDE in the file itself, 2 for one inside an included file, ...
@@ -321,6 +323,11 @@ fn expand_include(
         path: path.clone(),
         resolved: resolved.clone(),
         range: line_range,
+        path_range: if parent_origin.is_none() {
+            path_word.range
+        } else {
+            line_range
+        },
         args: vars.clone(),
         found: content.is_some(),
         depth: parent_origin.map_or(1, |o| r.includes[o.include].depth + 1),
