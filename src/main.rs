@@ -98,8 +98,9 @@ enum Command {
         #[arg(long, global = true, value_enum)]
         dialect: Option<DialectArg>,
     },
-    /// Format datafiles: upper-case keywords, four-space SCHEMA and SQL blocks, blank lines;
-    /// comments and SQL are kept, and what the official parsers read does not change.
+    /// Format datafiles: upper-case keywords, four-space SCHEMA and SQL blocks, blank lines,
+    /// unneeded quotes; comments and SQL are kept (unless --sql), and what the official
+    /// parsers read does not change.
     Fmt {
         /// A project folder or a single datafile.
         #[arg(default_value = ".")]
@@ -107,6 +108,9 @@ enum Command {
         /// Do not write: list the files that are not formatted and exit with 1 if any.
         #[arg(long)]
         check: bool,
+        /// Also upper-case ClickHouse keywords in plain (non-template) SQL.
+        #[arg(long)]
+        sql: bool,
         /// Override the detected dialect.
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
@@ -390,9 +394,16 @@ fn main() -> ExitCode {
         Some(Command::Fmt {
             path,
             check,
+            sql,
             dialect,
         }) => {
-            match tinybird_lsp::cli::fmt::fmt_path(&path, check, dialect.map(DialectArg::dialect)) {
+            let opts = tinybird_lsp::ide::format::FormatOptions { sql_keywords: sql };
+            match tinybird_lsp::cli::fmt::fmt_path(
+                &path,
+                check,
+                dialect.map(DialectArg::dialect),
+                opts,
+            ) {
                 Ok(changed) => {
                     for f in &changed {
                         if check {

@@ -3,6 +3,8 @@
 //! reads the formatted file exactly as it reads the original: same verdict, same parsed
 //! document.
 
+#[path = "support/chdb_project.rs"]
+mod chdb_project;
 mod common;
 
 use serde_json::Value;
@@ -184,4 +186,89 @@ fn the_official_parser_reads_formatted_files_as_the_originals() {
         changed.len(),
         differences.join("\n")
     );
+}
+
+/// The plain SQL texts of a datafile (nodes and FORWARD_QUERY), in order.
+fn plain_sql(text: &str, dialect: Dialect, kind: FileKind) -> Vec<String> {
+    let parsed = tinybird_lsp::syntax::parse(
+        text,
+        &tinybird_lsp::syntax::ParseOptions {
+            dialect,
+            kind,
+            base_dir: "",
+            loader: None,
+            secret_defined: &|_| true,
+            fragment: kind == FileKind::Include,
+        },
+    );
+    let df = parsed.datafile;
+    df.nodes
+        .iter()
+        .filter_map(|n| n.sql.as_ref())
+        .chain(df.forward_query.as_ref())
+        .map(|s| s.text.text.clone())
+        .filter(|s| !s.trim_start().starts_with('%'))
+        .collect()
+}
+
+/// `fmt --sql` on the corpus: the datafile layer is what plain formatting gives, and every SQL
+/// query it changes is the same query for ClickHouse (chdb's `EXPLAIN AST` before and after is
+/// identical, or both fail).
+#[test]
+fn sql_keyword_case_keeps_clickhouses_reading() {
+    use tinybird_lsp::ide::format::{format_with, FormatOptions};
+    let opts = FormatOptions { sql_keywords: true };
+    let mut pairs: Vec<(String, String, String)> = Vec::new();
+    for f in corpus_files() {
+        let kind = FileKind::detect(&f.path, &f.original).unwrap();
+        let with_sql = format_with(&f.original, f.dialect, kind, opts);
+        assert_eq!(
+            format_with(&with_sql, f.dialect, kind, opts),
+            with_sql,
+            "{}: not idempotent",
+            f.path
+        );
+        let before = plain_sql(&f.formatted, f.dialect, kind);
+        let after = plain_sql(&with_sql, f.dialect, kind);
+        assert_eq!(before.len(), after.len(), "{}", f.path);
+        for (b, a) in before.into_iter().zip(after) {
+            if a != b {
+                assert_eq!(
+                    a.to_lowercase(),
+                    b.to_lowercase(),
+                    "{}: only case changes",
+                    f.path
+                );
+                pairs.push((f.path.clone(), b, a));
+            }
+        }
+    }
+    assert!(
+        pairs.len() > 50,
+        "the corpus has lower-case keywords: {}",
+        pairs.len()
+    );
+    eprintln!("{} SQL queries of the corpus change case", pairs.len());
+    let statements: Vec<(String, bool)> = pairs
+        .iter()
+        .flat_map(|(_, b, a)| [b, a])
+        .map(|q| (format!("EXPLAIN AST {q}"), true))
+        .collect();
+    let outcomes = chdb_project::run(&statements);
+    let mut differences = Vec::new();
+    for (i, (path, b, a)) in pairs.iter().enumerate() {
+        let (ob, oa) = (&outcomes[2 * i], &outcomes[2 * i + 1]);
+        let same = if ob.ok {
+            oa.ok && !ob.rows.is_empty() && ob.rows == oa.rows
+        } else {
+            !oa.ok
+        };
+        if !same {
+            differences.push(format!(
+                "{path}:\n{b}\n--- became ---\n{a}\n{} / {}",
+                ob.error, oa.error
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
 }

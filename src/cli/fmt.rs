@@ -1,8 +1,9 @@
-//! `tinybird-lsp fmt [--check] [PATH]`: formats the datafiles of a project (or one file) in
-//! place with [`crate::ide::format`], or with `--check` only lists those that would change.
+//! `tinybird-lsp fmt [--check] [--sql] [PATH]`: formats the datafiles of a project (or one
+//! file) in place with [`crate::ide::format`] (`--sql`: SQL keywords upper-cased too), or with
+//! `--check` only lists those that would change.
 
 use super::check::{check_path, CheckError, CheckOptions};
-use crate::ide::format::format;
+use crate::ide::format::{format_with, FormatOptions};
 use crate::syntax::{Dialect, FileKind};
 use std::path::Path;
 
@@ -11,6 +12,7 @@ pub fn fmt_path(
     path: &Path,
     check: bool,
     dialect: Option<Dialect>,
+    opts: FormatOptions,
 ) -> Result<Vec<String>, CheckError> {
     let report = check_path(path, CheckOptions { dialect, now: None })?;
     let single_file = !path.is_dir();
@@ -20,7 +22,7 @@ pub fn fmt_path(
             let Some(kind) = FileKind::detect(&f.path, &f.text) else {
                 continue;
             };
-            let formatted = format(&f.text, project.dialect.dialect, kind);
+            let formatted = format_with(&f.text, project.dialect.dialect, kind, opts);
             if formatted == f.text {
                 continue;
             }

@@ -32,8 +32,20 @@ enum Role {
     Content,
 }
 
+/// What the formatter may change besides the datafile layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FormatOptions {
+    /// ClickHouse keywords of plain SQL in upper case ([`super::sql_case`]).
+    pub sql_keywords: bool,
+}
+
 /// The formatted text (equal to `text` when it is already formatted).
 pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
+    format_with(text, dialect, kind, FormatOptions::default())
+}
+
+/// [`format`], with SQL changes when asked for.
+pub fn format_with(text: &str, dialect: Dialect, kind: FileKind, opts: FormatOptions) -> String {
     let read = reader::read(
         text,
         &ReadOptions {
@@ -43,6 +55,10 @@ pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
             loader: None,
         },
     );
+    let mut read = read;
+    if opts.sql_keywords {
+        sql_keywords_upper(&mut read);
+    }
     let lines = &read.lines;
     let n = lines.len();
     let mut roles: Vec<Role> = lines
@@ -150,6 +166,35 @@ pub fn format(text: &str, dialect: Dialect, kind: FileKind) -> String {
     let mut s = out.join(eol);
     s.push_str(eol);
     s
+}
+
+/// Upper-cases the keywords of every plain SQL block, line by line (lengths are kept).
+fn sql_keywords_upper(read: &mut reader::Read) {
+    let mut changes: Vec<(usize, String)> = Vec::new();
+    for st in &read.statements {
+        let Statement::Block { keyword, body, .. } = st else {
+            continue;
+        };
+        if !matches!(
+            keyword.text.to_ascii_lowercase().as_str(),
+            "sql" | "forward_query"
+        ) {
+            continue;
+        }
+        let sql: Vec<&str> = body.iter().map(|&i| read.lines[i].text.as_str()).collect();
+        if let Some(upper) = super::sql_case::upper_keywords(&sql.join("\n")) {
+            changes.extend(
+                body.iter()
+                    .copied()
+                    .zip(upper.split('\n').map(str::to_string)),
+            );
+        }
+    }
+    for (i, text) in changes {
+        if text.len() == read.lines[i].text.len() {
+            read.lines[i].text = text;
+        }
+    }
 }
 
 /// Keywords whose value is not read as `_unquote(" ".join(args))`: their quotes matter.

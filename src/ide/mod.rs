@@ -21,6 +21,7 @@ pub mod navigation;
 pub mod rename;
 pub mod selection;
 pub mod semantic_tokens;
+pub mod sql_case;
 pub mod symbols;
 
 use crate::project::model::Project;

@@ -38,6 +38,8 @@ pub struct Settings {
     pub now: Option<String>,
     /// Where the rule pages are (`<base><code>.md`), for diagnostics' codeDescription links.
     pub docs_base_url: Option<String>,
+    /// Formatting also upper-cases ClickHouse keywords of plain SQL.
+    pub format_sql_keywords: bool,
 }
 
 impl Default for Settings {
@@ -50,6 +52,7 @@ impl Default for Settings {
             cutoff_delay_minutes: 60,
             now: None,
             docs_base_url: default_docs_base_url(),
+            format_sql_keywords: false,
         }
     }
 }
@@ -139,6 +142,18 @@ impl Settings {
                             Value::String(t) if valid_timestamp(t) => s.now = Some(t.clone()),
                             _ => problems.push(format!(
                                 "`migration.now` must be null or \"YYYY-MM-DD HH:MM:SS\" (UTC), not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                "format" => section(v, "format", &mut problems, |k, v, problems| {
+                    match k {
+                        "sqlKeywords" => match v.as_bool() {
+                            Some(b) => s.format_sql_keywords = b,
+                            None => problems.push(format!(
+                                "`format.sqlKeywords` must be true or false, not {v}"
                             )),
                         },
                         _ => return false,
@@ -285,8 +300,10 @@ mod tests {
             "rules": {"unknown-table": "off", "sql-syntax": "hint", "x": "loud"},
             "diagnostics": {"debounceMs": 0, "colour": 1},
             "migration": {"cutoffDelayMinutes": 30, "now": "2026-01-02 03:04:05"},
+            "format": {"sqlKeywords": true},
             "typo": true
         }}));
+        assert!(s.format_sql_keywords);
         assert_eq!(s.dialect, Some(Dialect::Forward));
         assert_eq!(s.level("unknown-table", Severity::Warning), RuleLevel::Off);
         assert_eq!(

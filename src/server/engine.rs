@@ -1453,6 +1453,9 @@ impl<'a> FileContext<'a> {
     pub fn uri_of(&self, rel: &str) -> Option<Uri> {
         self.engine.uri_of(&self.path_of(rel))
     }
+    pub fn settings(&self) -> &Settings {
+        &self.engine.settings
+    }
     /// Whether a project path is inside the project's folder (`..` resolved as written).
     pub fn inside_root(&self, rel: &str) -> bool {
         let path = self.path_of(rel);

@@ -1,13 +1,17 @@
-//! `textDocument/formatting` over [`crate::ide::format`]: one edit covering what changed.
+//! `textDocument/formatting` over [`crate::ide::format`] (SQL keywords too with the
+//! `format.sqlKeywords` setting): one edit covering what changed.
 
 use super::engine::FileContext;
-use crate::ide::format::{format, minimal_edit};
+use crate::ide::format::{format_with, minimal_edit, FormatOptions};
 use crate::syntax::FileKind;
 use tower_lsp_server::ls_types as lsp;
 
 pub fn format_document(cx: &FileContext) -> Option<Vec<lsp::TextEdit>> {
     let kind = FileKind::detect(&cx.rel, &cx.text)?;
-    let formatted = format(&cx.text, cx.project.dialect, kind);
+    let opts = FormatOptions {
+        sql_keywords: cx.settings().format_sql_keywords,
+    };
+    let formatted = format_with(&cx.text, cx.project.dialect, kind, opts);
     Some(match minimal_edit(&cx.text, &formatted) {
         None => Vec::new(),
         Some((start, end, new_text)) => vec![lsp::TextEdit {
