@@ -783,15 +783,17 @@ fn test_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<Site> {
     out
 }
 
+/// Datasource `ds`'s FORWARD_QUERY.
+pub fn forward_query(p: &Project, ds: usize) -> Option<&crate::syntax::model::Sql> {
+    let r = p.resources.get(ds)?;
+    p.files.get(r.file)?.datafile.forward_query.as_ref()
+}
+
 /// Words naming the column in a Forward datasource's FORWARD_QUERY (it reads the deployed
 /// datasource, whose columns have the same names until the deployment).
 pub fn forward_query_sites(p: &Project, ds: usize, name: &str) -> Vec<Site> {
     let r = &p.resources[ds];
-    let Some(fq) = p
-        .files
-        .get(r.file)
-        .and_then(|f| f.datafile.forward_query.as_ref())
-    else {
+    let Some(fq) = forward_query(p, ds) else {
         return Vec::new();
     };
     let analysis = crate::sql::analyze(&fq.text.text);

@@ -258,12 +258,7 @@ pub fn rename(
 /// a plain `old` item becomes `old AS new`, an alias `AS old` becomes `AS new`, and other
 /// words naming it (reads of the deployed column) stay.
 fn forward_query_edits(p: &Project, ds: usize, old: &str, new: &str, change: &mut RenameChange) {
-    let r = &p.resources[ds];
-    let Some(fq) = p
-        .files
-        .get(r.file)
-        .and_then(|f| f.datafile.forward_query.as_ref())
-    else {
+    let Some(fq) = columns::forward_query(p, ds) else {
         return;
     };
     let sites = columns::forward_query_sites(p, ds, old);

@@ -146,17 +146,7 @@ fn query_names(q: &Query, names: &mut Vec<TextRange>) -> bool {
                 return false;
             }
         }
-        let exprs = s
-            .items
-            .iter()
-            .chain(&s.array_join)
-            .chain(&s.prewhere)
-            .chain(&s.where_)
-            .chain(&s.group_by)
-            .chain(&s.having)
-            .chain(&s.order_by)
-            .chain(&s.other);
-        for e in exprs {
+        for e in s.items.iter().chain(s.clause_exprs()) {
             if !expr_names(e, names) {
                 return false;
             }

@@ -49,6 +49,21 @@ pub struct Select {
     pub other: Vec<Expr>,
 }
 
+impl Select {
+    /// The expressions after FROM: ARRAY JOIN, PREWHERE, WHERE, GROUP BY, HAVING, ORDER BY and
+    /// the trailing ones, in order.
+    pub fn clause_exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.array_join
+            .iter()
+            .chain(&self.prewhere)
+            .chain(&self.where_)
+            .chain(&self.group_by)
+            .chain(&self.having)
+            .chain(&self.order_by)
+            .chain(&self.other)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum TableSource {
     /// `[db.]name`.

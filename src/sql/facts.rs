@@ -288,16 +288,7 @@ impl Walker<'_> {
                     self.expr(e);
                 }
             }
-            let rest = s
-                .array_join
-                .iter()
-                .chain(&s.prewhere)
-                .chain(&s.where_)
-                .chain(&s.group_by)
-                .chain(&s.having)
-                .chain(&s.order_by)
-                .chain(&s.other);
-            for e in rest {
+            for e in s.clause_exprs() {
                 self.expr(e);
             }
             self.scope.truncate(mark);
