@@ -344,7 +344,8 @@ fn run(fx: &Fixture, line: &str) -> String {
         }
         "selection" => {
             let (path, text, offset) = fx.at(arg);
-            for r in ide::selection::selection_ranges(p, path, text, offset) {
+            let tree = tinybird_lsp::syntax::tree::parse_tree(text, None).unwrap();
+            for r in ide::selection::selection_ranges(p, path, text, &tree, offset) {
                 let _ = writeln!(out, "{}", fx.range(path, r));
             }
         }

@@ -268,7 +268,10 @@ pub fn infer_type(
                 .trim()
                 .strip_prefix("AggregateFunction(")?
                 .strip_suffix(')')?;
-            let mut parts = split_type_args(inner);
+            let mut parts: Vec<String> = crate::migration::instant::split_args(inner)
+                .iter()
+                .map(|a| a.trim().to_string())
+                .collect();
             let state_of = parts.first().map(|s| s.trim().to_string())?;
             if !state_of.eq_ignore_ascii_case(agg) {
                 return None;
@@ -313,29 +316,6 @@ fn aggregate_result(
             .map(|_| "Float64".into()),
         _ => None,
     }
-}
-
-/// The top-level comma-separated parts of a type's arguments (`uniq, Tuple(A, B)`).
-fn split_type_args(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut cur = String::new();
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut cur).trim().to_string());
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
 }
 
 #[cfg(test)]

@@ -236,14 +236,24 @@ pub fn column_at(
     sql: &NodeSql,
     i: usize,
 ) -> Option<ColumnOwner> {
+    let word = sql.word(sql.tokens.get(i)?);
+    column_at_with(&mut ColumnMemo::new(p, word), ri, ni, sql, i)
+}
+
+/// [`column_at`] with the columns named `memo.name` (the token's word) computed once.
+fn column_at_with(
+    memo: &mut ColumnMemo,
+    ri: usize,
+    ni: usize,
+    sql: &NodeSql,
+    i: usize,
+) -> Option<ColumnOwner> {
+    let p = memo.p;
     let t = sql.tokens.get(i)?;
-    let word = sql.word(t);
     let at = sql.map.range_to_file(t.range);
-    let has = |o: ColumnOwner| columns_of(p, o).iter().any(|c| c.name == word);
     for o in owners_in_node(p, ri, ni) {
-        let defined_here = columns_of(p, o).iter().any(|c| {
-            c.name == word
-                && c.origin.is_none()
+        let defined_here = memo.column(o).is_some_and(|c| {
+            c.origin.is_none()
                 && c.def
                     .as_ref()
                     .is_some_and(|d| d.range.start <= at.start && at.end <= d.range.end)
@@ -254,15 +264,15 @@ pub fn column_at(
     }
     if let Some(q) = sql.qualifier_at(t.range.start) {
         if let Some(o) = qualifier_owner(p, ri, ni, q) {
-            return has(o).then_some(o);
+            return memo.has(o).then_some(o);
         }
     }
     let holder = holder_at(p, ri, ni, t.range.start);
     sources_of(p, holder)
         .into_iter()
         .map(|(s, _)| s)
-        .find(|s| has(*s))
-        .or_else(|| has(holder).then_some(holder))
+        .find(|s| memo.has(*s))
+        .or_else(|| memo.has(holder).then_some(holder))
 }
 
 /// Where an owner's column is defined: its own definition, else (a column passed on through
@@ -719,12 +729,11 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
             .map(|s| (s, false)),
     );
     for &o in &members {
-        if let ColumnOwner::Datasource(ds) = o {
-            out.extend(
-                forward_query_sites(p, ds, name)
-                    .into_iter()
-                    .map(|s| (s, false)),
-            );
+        if let Some(fq) = match o {
+            ColumnOwner::Datasource(ds) => forward_query(p, ds),
+            _ => None,
+        } {
+            out.extend(fq.sites(name).into_iter().map(|s| (s, false)));
         }
     }
     nodes.sort_unstable();
@@ -738,7 +747,7 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
         for range in sql.column_words(name, node.sql.as_deref()) {
             // A word naming a column of the same name of a table outside the family.
             let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
-            if column_at(p, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
+            if column_at_with(&mut memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
                 continue;
             }
             out.push((
@@ -783,28 +792,37 @@ fn test_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<Site> {
     out
 }
 
-/// Datasource `ds`'s FORWARD_QUERY.
-pub fn forward_query(p: &Project, ds: usize) -> Option<&crate::syntax::model::Sql> {
-    let r = p.resources.get(ds)?;
-    p.files.get(r.file)?.datafile.forward_query.as_ref()
+/// A Forward datasource's FORWARD_QUERY, analysed. It reads the deployed datasource, whose
+/// columns have the same names until the deployment.
+pub struct ForwardQuery<'p> {
+    pub sql: &'p crate::syntax::model::Sql,
+    pub path: Arc<str>,
+    pub analysis: crate::sql::SqlAnalysis,
 }
 
-/// Words naming the column in a Forward datasource's FORWARD_QUERY (it reads the deployed
-/// datasource, whose columns have the same names until the deployment).
-pub fn forward_query_sites(p: &Project, ds: usize, name: &str) -> Vec<Site> {
-    let r = &p.resources[ds];
-    let Some(fq) = forward_query(p, ds) else {
-        return Vec::new();
-    };
-    let analysis = crate::sql::analyze(&fq.text.text);
-    NodeSql::new(&fq.text)
-        .column_words(name, Some(&analysis))
-        .into_iter()
-        .map(|range| Site {
-            path: r.path.clone(),
-            range: fq.text.range_to_file(range),
-        })
-        .collect()
+/// Datasource `ds`'s FORWARD_QUERY.
+pub fn forward_query(p: &Project, ds: usize) -> Option<ForwardQuery<'_>> {
+    let r = p.resources.get(ds)?;
+    let sql = p.files.get(r.file)?.datafile.forward_query.as_ref()?;
+    Some(ForwardQuery {
+        sql,
+        path: r.path.clone(),
+        analysis: crate::sql::analyze(&sql.text.text),
+    })
+}
+
+impl ForwardQuery<'_> {
+    /// Words naming column `name`.
+    pub fn sites(&self, name: &str) -> Vec<Site> {
+        NodeSql::new(&self.sql.text)
+            .column_words(name, Some(&self.analysis))
+            .into_iter()
+            .map(|range| Site {
+                path: self.path.clone(),
+                range: self.sql.text.range_to_file(range),
+            })
+            .collect()
+    }
 }
 
 /// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,

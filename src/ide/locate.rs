@@ -85,7 +85,7 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
             }
             let map = &f.node_sql.get(ni)?.map;
             let analysis = f.node_sql.get(ni)?.analysis.as_deref();
-            let node_owner = ri.filter(|_| is_pipe).map(|r| (r, ni));
+            let node_owner = ri.filter(|_| is_pipe).map(|r| ColumnOwner::Node(r, ni));
             return sql_symbol(p, &NodeSql::new(map), analysis, node_owner, offset);
         }
     }
@@ -95,30 +95,9 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
         .filter(|s| s.range.contains(offset))
     {
         if !fq.keyword_range.contains(offset) {
-            let sql = NodeSql::new(&fq.text);
             // It reads the deployed datasource: its words name this datasource's columns.
-            if let (Some(ds), Some(i)) = (ri, sql.token_at_file(offset)) {
-                let t = sql.tokens[i];
-                let word = sql.word(&t);
-                let column = matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
-                    && sql.next_kind(i) != Some(TokenKind::LParen)
-                    && columns::columns_of(p, ColumnOwner::Datasource(ds))
-                        .iter()
-                        .any(|c| c.name == word);
-                if column {
-                    let inner = match t.kind {
-                        TokenKind::QuotedIdent => {
-                            TextRange::new(t.range.start + 1, t.range.end - 1)
-                        }
-                        _ => t.range,
-                    };
-                    return Some(Located {
-                        symbol: Symbol::Column(ColumnOwner::Datasource(ds), word.to_string()),
-                        range: fq.text.range_to_file(inner),
-                    });
-                }
-            }
-            return sql_symbol(p, &sql, None, None, offset);
+            let reads = ri.map(ColumnOwner::Datasource);
+            return sql_symbol(p, &NodeSql::new(&fq.text), None, reads, offset);
         }
     }
     keyword_at(df, text, offset)
@@ -203,13 +182,14 @@ fn keyword_at(df: &Datafile, text: &str, offset: usize) -> Option<Located> {
     })
 }
 
-/// A word of node SQL. `node`: the pipe node holding it (columns are resolved through its
-/// sources); `None` for SQL outside a pipe (FORWARD_QUERY, .incl).
+/// A word of SQL. `scope`: the pipe node holding it (columns are resolved through its
+/// sources), or the datasource whose columns it names (a FORWARD_QUERY); `None` for SQL
+/// without columns known (.incl).
 pub fn sql_symbol(
     p: &Project,
     sql: &NodeSql,
     analysis: Option<&crate::sql::SqlAnalysis>,
-    node: Option<(usize, usize)>,
+    scope: Option<ColumnOwner>,
     offset: usize,
 ) -> Option<Located> {
     let i = sql.token_at_file(offset)?;
@@ -218,12 +198,7 @@ pub fn sql_symbol(
         return None;
     }
     let word = sql.word(&t).to_string();
-    let range = match t.kind {
-        TokenKind::QuotedIdent => sql
-            .map
-            .range_to_file(TextRange::new(t.range.start + 1, t.range.end - 1)),
-        _ => sql.map.range_to_file(t.range),
-    };
+    let range = sql.map.range_to_file(sql.word_range(&t));
     let located = |symbol| Some(Located { symbol, range });
     let call = sql.next_kind(i) == Some(TokenKind::LParen);
     if sql.in_tag(t.range.start + 1).is_some() {
@@ -243,7 +218,7 @@ pub fn sql_symbol(
     }
     if let Some(a) = analysis {
         if let Some(c) = a.ctes.iter().find(|c| c.name == word) {
-            if let Some((ri, _)) = node {
+            if let Some(ColumnOwner::Node(ri, _)) = scope {
                 let def = cte_name_range(sql, c.range, &c.name);
                 return located(Symbol::Cte(
                     word,
@@ -255,10 +230,16 @@ pub fn sql_symbol(
             }
         }
     }
-    if let Some((ri, ni)) = node {
-        if let Some(symbol) = column_symbol(p, ri, ni, sql, i) {
-            return located(symbol);
-        }
+    let column = match scope {
+        Some(ColumnOwner::Node(ri, ni)) => columns::column_at(p, ri, ni, sql, i),
+        Some(ds @ ColumnOwner::Datasource(_)) => columns::columns_of(p, ds)
+            .iter()
+            .any(|c| c.name == word)
+            .then_some(ds),
+        _ => None,
+    };
+    if let Some(owner) = column {
+        return located(Symbol::Column(owner, word));
     }
     if t.kind == TokenKind::Word {
         if let Some((k, _)) = catalogue::sql_keyword(&word) {
@@ -274,9 +255,4 @@ fn cte_name_range(sql: &NodeSql, cte: TextRange, name: &str) -> TextRange {
         .iter()
         .find(|t| cte.start <= t.range.start && t.range.end <= cte.end && sql.word(t) == name)
         .map_or(cte, |t| t.range)
-}
-
-fn column_symbol(p: &Project, ri: usize, ni: usize, sql: &NodeSql, i: usize) -> Option<Symbol> {
-    let owner = columns::column_at(p, ri, ni, sql, i)?;
-    Some(Symbol::Column(owner, sql.word(&sql.tokens[i]).to_string()))
 }

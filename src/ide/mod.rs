@@ -121,6 +121,16 @@ impl<'a> NodeSql<'a> {
         }
     }
 
+    /// A word token's range in the SQL text without the quotes of a quoted identifier.
+    pub fn word_range(&self, t: &Token) -> TextRange {
+        match t.kind {
+            TokenKind::QuotedIdent if t.range.len() >= 2 => {
+                TextRange::new(t.range.start + 1, t.range.end - 1)
+            }
+            _ => t.range,
+        }
+    }
+
     pub fn in_tag(&self, offset: usize) -> Option<TextRange> {
         self.tags
             .iter()
@@ -204,11 +214,7 @@ impl<'a> NodeSql<'a> {
             {
                 continue;
             }
-            let r = match t.kind {
-                TokenKind::QuotedIdent => TextRange::new(t.range.start + 1, t.range.end - 1),
-                _ => t.range,
-            };
-            out.push(r);
+            out.push(self.word_range(t));
         }
         out
     }

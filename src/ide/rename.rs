@@ -147,6 +147,8 @@ pub fn rename(
             "`{new_name}` is not a valid name: use letters, digits and underscores, not starting with a digit"
         ));
     }
+    // The column family (column renames), for the collision check and FORWARD_QUERY edits.
+    let mut family = Vec::new();
     let mut change = RenameChange::default();
     match &l.symbol {
         Symbol::Resource(i) => {
@@ -202,7 +204,8 @@ pub fn rename(
             }
         }
         Symbol::Column(owner, name) => {
-            for o in column_family(p, *owner, name) {
+            family = column_family(p, *owner, name);
+            for &o in &family {
                 if columns::columns_of(p, o).iter().any(|c| c.name == new_name) {
                     let where_ = columns::owner_label(p, o, None);
                     return Err(format!("{where_} already has a column `{new_name}`"));
@@ -212,19 +215,21 @@ pub fn rename(
         _ => {}
     }
     // A Forward test names its pipe by its file name, not in its text.
-    let implicit: Vec<Site> = p
-        .edges
-        .iter()
-        .filter(|e| {
-            matches!(e.from, Source::Test(t) if p.tests[t].file.forward) && e.context.is_none()
-        })
-        .map(|e| Site {
-            path: e.path.clone(),
-            range: e.range,
-        })
-        .collect();
+    let implicit: Vec<Site> = match l.symbol {
+        Symbol::Resource(i) => p
+            .edges_into(i)
+            .filter(|e| {
+                matches!(e.from, Source::Test(t) if p.tests[t].file.forward) && e.context.is_none()
+            })
+            .map(|e| Site {
+                path: e.path.clone(),
+                range: e.range,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     for (site, _) in references(p, path, l) {
-        if matches!(l.symbol, Symbol::Resource(_)) && implicit.contains(&site) {
+        if implicit.contains(&site) {
             continue;
         }
         let Site { path, range } = site;
@@ -244,11 +249,9 @@ pub fn rename(
             }
         }
     }
-    if let Symbol::Column(owner, _) = &l.symbol {
-        for o in column_family(p, *owner, &old) {
-            if let columns::ColumnOwner::Datasource(ds) = o {
-                forward_query_edits(p, ds, &old, new_name, &mut change);
-            }
+    for o in family {
+        if let columns::ColumnOwner::Datasource(ds) = o {
+            forward_query_edits(p, ds, &old, new_name, &mut change);
         }
     }
     Ok(change)
@@ -261,9 +264,9 @@ fn forward_query_edits(p: &Project, ds: usize, old: &str, new: &str, change: &mu
     let Some(fq) = columns::forward_query(p, ds) else {
         return;
     };
-    let sites = columns::forward_query_sites(p, ds, old);
-    let analysis = crate::sql::analyze(&fq.text.text);
-    let items = analysis.main.map(|m| m.items).unwrap_or_default();
+    let sites = fq.sites(old);
+    let items = fq.analysis.main.map(|m| m.items).unwrap_or_default();
+    let map = &fq.sql.text;
     change.edits.retain_mut(|(path, range, text)| {
         let site = Site {
             path: path.clone(),
@@ -274,11 +277,11 @@ fn forward_query_edits(p: &Project, ds: usize, old: &str, new: &str, change: &mu
         }
         let Some(item) = items
             .iter()
-            .find(|i| fq.text.range_to_file(i.range).contains(range.start))
+            .find(|i| map.range_to_file(i.range).contains(range.start))
         else {
             return false;
         };
-        let item_range = fq.text.range_to_file(item.range);
+        let item_range = map.range_to_file(item.range);
         // The word ends the item (quoted or not): it is the output name.
         let last = item_range.end == range.end || item_range.end == range.end + 1;
         if last && item.alias.as_deref() == Some(old) {

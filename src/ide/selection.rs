@@ -5,9 +5,17 @@ use super::{file_index, NodeSql};
 use crate::project::model::Project;
 use crate::sql::lexer::TokenKind;
 use crate::text::TextRange;
+use tree_sitter::Tree;
 
-/// Ranges containing `offset`, innermost first, each containing the previous one.
-pub fn selection_ranges(p: &Project, path: &str, text: &str, offset: usize) -> Vec<TextRange> {
+/// Ranges containing `offset`, innermost first, each containing the previous one. `tree`:
+/// the file's tree-sitter tree (its blocks and NODE sections).
+pub fn selection_ranges(
+    p: &Project,
+    path: &str,
+    text: &str,
+    tree: &Tree,
+    offset: usize,
+) -> Vec<TextRange> {
     let offset = super::floor_char_boundary(text, offset);
     let mut out: Vec<TextRange> = Vec::new();
     let mut push = |r: TextRange| {
@@ -78,15 +86,13 @@ pub fn selection_ranges(p: &Project, path: &str, text: &str, offset: usize) -> V
             push(TextRange::new(line_start, line_end));
         }
         // The blocks (`SCHEMA >`, `SQL >`, ...) and the NODE section holding the cursor.
-        if let Some(tree) = crate::syntax::tree::parse_tree(text, None) {
-            let mut blocks: Vec<TextRange> = super::folding::ranges(&tree, text)
-                .into_iter()
-                .filter(|r| r.start <= offset && offset <= r.end)
-                .collect();
-            blocks.sort_by_key(|r| r.len());
-            for b in blocks {
-                push(b);
-            }
+        let mut blocks: Vec<TextRange> = super::folding::ranges(tree, text)
+            .into_iter()
+            .filter(|r| r.start <= offset && offset <= r.end)
+            .collect();
+        blocks.sort_by_key(|r| r.len());
+        for b in blocks {
+            push(b);
         }
         push(n.range);
     } else {

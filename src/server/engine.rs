@@ -1456,6 +1456,18 @@ impl<'a> FileContext<'a> {
     pub fn settings(&self) -> &Settings {
         &self.engine.settings
     }
+    /// The file's tree-sitter tree: the open document's, else parsed from the text.
+    pub fn tree(&self) -> Option<tree_sitter::Tree> {
+        match self
+            .engine
+            .docs
+            .get(&self.path_of(&self.rel))
+            .and_then(|d| d.tree())
+        {
+            Some(t) => Some(t.clone()),
+            None => crate::syntax::tree::parse_tree(&self.text, None),
+        }
+    }
     /// Whether a project path is inside the project's folder (`..` resolved as written).
     pub fn inside_root(&self, rel: &str) -> bool {
         let path = self.path_of(rel);

@@ -4,6 +4,9 @@ use super::engine::FileContext;
 use tower_lsp_server::ls_types as lsp;
 
 pub fn selection_ranges(cx: &FileContext, positions: &[lsp::Position]) -> Vec<lsp::SelectionRange> {
+    let Some(tree) = cx.tree() else {
+        return Vec::new();
+    };
     positions
         .iter()
         .map(|p| {
@@ -11,6 +14,7 @@ pub fn selection_ranges(cx: &FileContext, positions: &[lsp::Position]) -> Vec<ls
                 cx.project,
                 &cx.rel,
                 &cx.text,
+                &tree,
                 cx.offset(*p),
             );
             let mut parent: Option<lsp::SelectionRange> = None;
