@@ -372,6 +372,38 @@ fn pull_diagnostics_when_the_client_supports_them() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["uri"], pipe);
     c.drain(Duration::from_millis(300));
+    let refreshes = |c: &LspClient| {
+        c.received
+            .iter()
+            .filter(|m| m["method"] == "workspace/diagnostic/refresh")
+            .count()
+    };
+    let before = refreshes(&c);
+
+    // Opening the file changes its version, not its diagnostics: no refresh (a refresh makes
+    // the client re-pull every open file) and the result id holds.
+    c.open(&dir.path().join("pipes/totals.pipe"), READER, 1);
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": pipe}, "previousResultId": id}),
+    );
+    assert_eq!(r["result"]["kind"], "unchanged", "{r}");
+    c.drain(Duration::from_millis(300));
+    assert_eq!(refreshes(&c), before, "opening a file asks for no re-pull");
+
+    // An edit that changes the diagnostics does.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": pipe, "version": 2},
+               "contentChanges": [{"text": READER.replace("FROM events", "FROM (SELECT 'a' AS user_id)")}]}),
+    );
+    c.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": pipe}, "previousResultId": id}),
+    );
+    assert_eq!(r["result"]["kind"], "full", "{r}");
+    assert_eq!(r["result"]["items"], json!([]), "{r}");
     assert!(
         !c.received
             .iter()

@@ -917,9 +917,22 @@ impl Engine {
             let Some(uri) = self.uri_of(&path) else {
                 continue;
             };
-            changed = true;
-            let result_id = self.next_result_id;
-            self.next_result_id += 1;
+            // A pull client asks again only when the diagnostics themselves changed: opening a
+            // file (a new version, the same diagnostics) keeps its result id and sends no
+            // refresh, so the client does not re-pull every open file on each open.
+            let same_items = self
+                .published
+                .get(&path)
+                .filter(|p| p.diagnostics == diagnostics)
+                .map(|p| p.result_id);
+            let result_id = match same_items {
+                Some(id) if pull => id,
+                _ => {
+                    changed = true;
+                    self.next_result_id += 1;
+                    self.next_result_id - 1
+                }
+            };
             if !pull {
                 self.out.send(Outgoing::Publish {
                     uri,

@@ -29,10 +29,10 @@ interface LspLocation {
 }
 
 let client: LanguageClient | undefined;
-let output: vscode.OutputChannel;
+let output: vscode.LogOutputChannel;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  output = vscode.window.createOutputChannel("Tinybird Language Server");
+  output = vscode.window.createOutputChannel("Tinybird Language Server", { log: true });
   context.subscriptions.push(output);
   context.subscriptions.push(
     vscode.commands.registerCommand("tinybird.restartServer", () => restart(context)),

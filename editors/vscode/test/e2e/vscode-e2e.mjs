@@ -170,6 +170,14 @@ try {
   const squiggle = page.locator(".monaco-editor .squiggly-warning, .monaco-editor .squiggly-error");
   await squiggle.first().waitFor({ timeout: 60000 });
   check((await squiggle.count()) > 0, "the server's diagnostic is underlined in the editor");
+  // The file's opening makes the client pull again while the first pull may still run; the
+  // underline must stay (vscode-languageclient 9 blanked it when it cancelled its own pull).
+  let blank = 0;
+  for (let i = 0; i < 30; i++) {
+    if ((await squiggle.count()) === 0) blank++;
+    await page.waitForTimeout(100);
+  }
+  check(blank === 0, `the underline stays while the client pulls again (blank in ${blank} of 30 samples)`);
   const language = page.locator(".statusbar-item", { hasText: /^Tinybird Pipe$/ });
   check((await language.count()) > 0, "the status bar shows the Tinybird Pipe language");
   await shot(page, "02-diagnostic-in-editor");
