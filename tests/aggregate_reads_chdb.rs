@@ -183,3 +183,54 @@ fn inferred_column_types_are_clickhouses() {
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A scalar subquery's type as ClickHouse gives it: Nullable where the column's type can be.
+#[test]
+fn scalar_subquery_types_are_clickhouses() {
+    use tinybird_lsp::actions::sql_edit::scalar_subquery_type;
+    let types = [
+        "String",
+        "UInt64",
+        "Nullable(UInt8)",
+        "LowCardinality(String)",
+        "LowCardinality(Nullable(String))",
+        "Array(String)",
+        "Map(String, UInt8)",
+        "Tuple(a UInt8, b String)",
+        "AggregateFunction(count)",
+        "SimpleAggregateFunction(any, String)",
+        "Decimal(10, 2)",
+        "DateTime64(3)",
+        "Date",
+        "UUID",
+        "Dynamic",
+    ];
+    let mut statements = Vec::new();
+    for (i, ty) in types.iter().enumerate() {
+        statements.push((format!("CREATE TABLE t{i} (x {ty}) ENGINE = Memory"), false));
+        statements.push((
+            format!("INSERT INTO t{i} SELECT defaultValueOfTypeName('{ty}')"),
+            false,
+        ));
+        statements.push((
+            format!("SELECT toTypeName((SELECT x FROM t{i} LIMIT 1))"),
+            true,
+        ));
+    }
+    let outcomes = chdb_project::run(&statements);
+    let wrong: Vec<String> = types
+        .iter()
+        .zip(outcomes.chunks(3))
+        .filter_map(|(ty, o)| {
+            let theirs = o[2]
+                .rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.as_str());
+            let ours = scalar_subquery_type(ty);
+            (theirs != Some(ours.as_str()))
+                .then(|| format!("{ty}: ours {ours}, ClickHouse {theirs:?} {}", o[2].error))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -201,6 +201,25 @@ fn outer_call_closes_at_end(args: &str) -> bool {
     false
 }
 
+/// The type of a scalar subquery (`(SELECT x FROM t)`) whose column has type `ty`: ClickHouse
+/// makes it Nullable (the subquery may return no row) where the type can be inside Nullable.
+pub fn scalar_subquery_type(ty: &str) -> String {
+    const NOT_NULLABLE: [&str; 7] = [
+        "Nullable(",
+        "LowCardinality(",
+        "Array(",
+        "Map(",
+        "AggregateFunction(",
+        "Variant(",
+        "Dynamic",
+    ];
+    if NOT_NULLABLE.iter().any(|p| ty.starts_with(p)) {
+        ty.to_string()
+    } else {
+        format!("Nullable({ty})")
+    }
+}
+
 /// The ClickHouse type a SELECT item produces, where it follows from the expression and the
 /// source's column types: `anySimpleState(x)` with `x String` is
 /// `SimpleAggregateFunction(any, String)`, `countState()` is `AggregateFunction(count)`.

@@ -7,10 +7,12 @@
 //! column for navigation and rename ([`column_family`]); `x AS y` starts a new one.
 
 use super::NodeSql;
-use crate::actions::sql_edit::{fixed_return_type, infer_type, item_expression};
+use crate::actions::sql_edit::{
+    fixed_return_type, infer_type, item_expression, scalar_subquery_type,
+};
 use crate::migration;
 use crate::project::model::{EdgeKind, Project, ResourceKind, Source, Target};
-use crate::sql::facts::{Cte, RefContext, SelectFacts, SelectItem};
+use crate::sql::facts::{Cte, RefContext, SelectFacts, SelectItem, Subquery};
 use crate::sql::lexer::TokenKind;
 use crate::syntax::model::NodeType;
 use crate::text::TextRange;
@@ -18,8 +20,9 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-/// What defines columns: a datasource (its SCHEMA), a node of a pipe (its SELECT) or a CTE of
-/// a node (`WITH name AS (SELECT …)`).
+/// What defines columns: a datasource (its SCHEMA), a node of a pipe (its SELECT), a CTE of a
+/// node (`WITH name AS (SELECT …)`) or another subquery of a node (`FROM (SELECT …)`,
+/// `IN (SELECT …)`, a scalar subquery).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ColumnOwner {
     Datasource(usize),
@@ -27,6 +30,8 @@ pub enum ColumnOwner {
     Node(usize, usize),
     /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::ctes`.
     Cte(usize, usize, usize),
+    /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::subqueries`.
+    Subquery(usize, usize, usize),
 }
 
 /// How an owner is named to the user; a node of pipe `here` without its pipe.
@@ -47,6 +52,14 @@ pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<usize>) -> Stri
             let name = cte(p, ri, ni, ci).map_or("?", |c| c.name.as_str());
             format!("CTE `{name}` of {}", node(ri, ni))
         }
+        ColumnOwner::Subquery(ri, ni, si) => match subquery(p, ri, ni, si) {
+            Some(Subquery {
+                alias: Some(a),
+                derived: true,
+                ..
+            }) => format!("subquery `{a}` of {}", node(ri, ni)),
+            _ => format!("subquery of {}", node(ri, ni)),
+        },
     }
 }
 
@@ -60,6 +73,15 @@ pub fn cte(p: &Project, ri: usize, ni: usize, ci: usize) -> Option<&Cte> {
         .as_ref()?
         .ctes
         .get(ci)
+}
+
+/// Subquery `si` of node `ni` of pipe `ri`.
+pub fn subquery(p: &Project, ri: usize, ni: usize, si: usize) -> Option<&Subquery> {
+    node_analysis(p, ri, ni)?.subqueries.get(si)
+}
+
+fn node_analysis(p: &Project, ri: usize, ni: usize) -> Option<&crate::sql::SqlAnalysis> {
+    p.resources.get(ri)?.nodes.get(ni)?.sql.as_deref()
 }
 
 /// A place in a file.
@@ -110,120 +132,165 @@ pub fn owner_of_resource(p: &Project, i: usize) -> Option<ColumnOwner> {
 }
 
 /// The tables node `ni` of pipe `ri`'s main query reads columns from (FROM and JOIN outside
-/// CTE bodies, CTEs included), in text order, with the range of each reference in the
-/// node's SQL text.
+/// subqueries and CTE bodies; CTEs and derived tables included), in text order, with the
+/// range of each reference in the node's SQL text.
 pub fn node_sources(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
-    let bodies = cte_bodies(p, ri, ni);
-    sources_where(p, ri, ni, |r| {
-        !bodies.iter().any(|b| b.start <= r.start && r.end <= b.end)
-    })
+    scope_sources(p, ColumnOwner::Node(ri, ni))
 }
 
-/// The SELECT holding `offset` (in the node's SQL text): the innermost CTE body holding it,
-/// else the node's own.
-pub fn holder_at(p: &Project, ri: usize, ni: usize, offset: usize) -> ColumnOwner {
-    node_ctes(p, ri, ni)
+/// The SELECTs of node `ni` with their text: its CTE bodies and other subqueries (the node's
+/// own SELECT, which holds them all, is not listed).
+fn scopes(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
+    let Some(a) = node_analysis(p, ri, ni) else {
+        return Vec::new();
+    };
+    let ctes = a
+        .ctes
         .iter()
         .enumerate()
-        .filter_map(|(ci, c)| {
-            c.body
-                .filter(|b| b.start <= offset && offset <= b.end)
-                .map(|b| (ci, b))
-        })
-        .min_by_key(|(_, b)| b.len())
-        .map_or(ColumnOwner::Node(ri, ni), |(ci, _)| {
-            ColumnOwner::Cte(ri, ni, ci)
-        })
+        .filter_map(|(ci, c)| c.body.map(|b| (ColumnOwner::Cte(ri, ni, ci), b)));
+    let subs = a
+        .subqueries
+        .iter()
+        .enumerate()
+        .map(|(si, q)| (ColumnOwner::Subquery(ri, ni, si), q.body));
+    ctes.chain(subs).collect()
 }
 
-/// The owners defining columns in node `ni`'s SQL: the node and its CTEs.
+/// The innermost SELECT of node `ni` holding `range`, other than one whose text is `range`
+/// itself: a CTE body or subquery, else the node's own.
+fn innermost(
+    scopes: &[(ColumnOwner, TextRange)],
+    ri: usize,
+    ni: usize,
+    range: TextRange,
+) -> ColumnOwner {
+    scopes
+        .iter()
+        .filter(|(_, b)| *b != range && b.start <= range.start && range.end <= b.end)
+        .min_by_key(|(_, b)| b.len())
+        .map_or(ColumnOwner::Node(ri, ni), |(o, _)| *o)
+}
+
+/// The SELECT holding `offset` (in the node's SQL text): the innermost CTE body or subquery
+/// holding it, else the node's own.
+pub fn holder_at(p: &Project, ri: usize, ni: usize, offset: usize) -> ColumnOwner {
+    innermost(&scopes(p, ri, ni), ri, ni, TextRange::new(offset, offset))
+}
+
+/// The SELECT enclosing a CTE body or subquery (`None` for a node or datasource).
+fn parent_scope(p: &Project, owner: ColumnOwner) -> Option<ColumnOwner> {
+    let (ri, ni) = owner_node(owner)?;
+    let all = scopes(p, ri, ni);
+    let body = all.iter().find(|(o, _)| *o == owner)?.1;
+    Some(innermost(&all, ri, ni, body))
+}
+
+/// The node a node, CTE or subquery belongs to.
+fn owner_node(owner: ColumnOwner) -> Option<(usize, usize)> {
+    match owner {
+        ColumnOwner::Datasource(_) => None,
+        ColumnOwner::Node(ri, ni)
+        | ColumnOwner::Cte(ri, ni, _)
+        | ColumnOwner::Subquery(ri, ni, _) => Some((ri, ni)),
+    }
+}
+
+/// The owners defining columns in node `ni`'s SQL: the node, its CTEs and its subqueries.
 pub fn owners_in_node(p: &Project, ri: usize, ni: usize) -> Vec<ColumnOwner> {
-    let ctes = node_ctes(p, ri, ni);
     std::iter::once(ColumnOwner::Node(ri, ni))
-        .chain(
-            (0..ctes.len())
-                .filter(|&ci| ctes[ci].body.is_some())
-                .map(|ci| ColumnOwner::Cte(ri, ni, ci)),
-        )
+        .chain(scopes(p, ri, ni).into_iter().map(|(o, _)| o))
         .collect()
 }
 
-fn node_ctes(p: &Project, ri: usize, ni: usize) -> &[Cte] {
-    p.resources
-        .get(ri)
-        .and_then(|r| r.nodes.get(ni))
-        .and_then(|n| n.sql.as_ref())
-        .map_or(&[], |s| s.ctes.as_slice())
+/// A table a SELECT reads: its owner, the reference's range, and the names a qualifier can
+/// use for it (the alias, else the table's name).
+struct ScopeSource {
+    owner: ColumnOwner,
+    range: TextRange,
+    qualifier: Option<String>,
 }
 
-fn cte_bodies(p: &Project, ri: usize, ni: usize) -> Vec<TextRange> {
-    node_ctes(p, ri, ni).iter().filter_map(|c| c.body).collect()
-}
-
-/// The tables CTE `ci` reads.
-fn cte_sources(p: &Project, ri: usize, ni: usize, ci: usize) -> Vec<(ColumnOwner, TextRange)> {
-    match node_ctes(p, ri, ni).get(ci).and_then(|c| c.body) {
-        Some(b) => sources_where(p, ri, ni, |r| b.start <= r.start && r.end <= b.end),
-        None => Vec::new(),
-    }
-}
-
-/// FROM/JOIN references of a node whose range passes `keep`, resolved, in text order.
-fn sources_where(
-    p: &Project,
-    ri: usize,
-    ni: usize,
-    keep: impl Fn(TextRange) -> bool,
-) -> Vec<(ColumnOwner, TextRange)> {
-    let Some(sql) = p
-        .resources
-        .get(ri)
-        .and_then(|r| r.nodes.get(ni))
-        .and_then(|n| n.sql.as_ref())
-    else {
+/// FROM/JOIN references (tables, nodes, CTEs, derived tables) of the SELECT `scope`, resolved,
+/// in text order, without repeats.
+fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
+    let Some((ri, ni)) = owner_node(scope) else {
         return Vec::new();
     };
+    let Some(sql) = node_analysis(p, ri, ni) else {
+        return Vec::new();
+    };
+    let all = scopes(p, ri, ni);
+    let here = |r: TextRange| innermost(&all, ri, ni, r) == scope;
     let pipe = (p.resources[ri].kind == ResourceKind::Pipe).then_some(ri);
-    let mut found: Vec<(ColumnOwner, TextRange)> = Vec::new();
+    let mut found: Vec<ScopeSource> = Vec::new();
     for t in &sql.tables {
-        if matches!(t.context, RefContext::From | RefContext::Join) && keep(t.range) {
+        if matches!(t.context, RefContext::From | RefContext::Join) && here(t.range) {
             if let Some(o) = table_owner(p, &t.full_name(), pipe, Some(ni)) {
-                found.push((o, t.range));
+                found.push(ScopeSource {
+                    owner: o,
+                    range: t.range,
+                    qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
+                });
             }
         }
     }
-    for t in sql.cte_reads.iter().filter(|t| keep(t.range)) {
+    for t in sql.cte_reads.iter().filter(|t| here(t.range)) {
         // The CTE of that name defined last before the read.
         if let Some(ci) = sql
             .ctes
             .iter()
             .rposition(|c| c.name == t.name && c.body.is_some() && c.range.start < t.range.start)
         {
-            found.push((ColumnOwner::Cte(ri, ni, ci), t.range));
+            found.push(ScopeSource {
+                owner: ColumnOwner::Cte(ri, ni, ci),
+                range: t.range,
+                qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
+            });
         }
     }
-    found.sort_by_key(|(_, r)| r.start);
-    let mut out: Vec<(ColumnOwner, TextRange)> = Vec::new();
-    for (o, r) in found {
-        if !out.iter().any(|(x, _)| *x == o) {
-            out.push((o, r));
+    for (si, q) in sql.subqueries.iter().enumerate() {
+        if q.derived && here(q.body) {
+            found.push(ScopeSource {
+                owner: ColumnOwner::Subquery(ri, ni, si),
+                range: q.body,
+                qualifier: q.alias.clone(),
+            });
+        }
+    }
+    found.sort_by_key(|s| s.range.start);
+    let mut out: Vec<ScopeSource> = Vec::new();
+    for s in found {
+        if !out.iter().any(|x| x.owner == s.owner) {
+            out.push(s);
         }
     }
     out
 }
 
-/// The owner a qualifier names in node `ni` (`t.x`: a table, node or CTE name, or a table's
-/// alias).
-pub fn qualifier_owner(p: &Project, ri: usize, ni: usize, qualifier: &str) -> Option<ColumnOwner> {
-    let sql = p.resources.get(ri)?.nodes.get(ni)?.sql.as_ref()?;
-    let by_alias = sql.tables.iter().chain(&sql.cte_reads).find(|t| {
-        t.alias.as_deref() == Some(qualifier) || (t.alias.is_none() && t.name == qualifier)
-    })?;
-    let sources = node_sources(p, ri, ni);
-    sources
-        .iter()
-        .find(|(_, r)| *r == by_alias.range)
-        .map(|(o, _)| *o)
+/// The tables the SELECT `scope` reads, with the range of each reference.
+fn scope_sources(p: &Project, scope: ColumnOwner) -> Vec<(ColumnOwner, TextRange)> {
+    scope_source_refs(p, scope)
+        .into_iter()
+        .map(|s| (s.owner, s.range))
+        .collect()
+}
+
+/// The owner a qualifier names in the SELECT `scope` (`t.x`: a table, node or CTE name, or an
+/// alias), looking outwards through the enclosing SELECTs.
+pub fn qualifier_owner(p: &Project, scope: ColumnOwner, qualifier: &str) -> Option<ColumnOwner> {
+    let mut at = Some(scope);
+    for _ in 0..MAX_DEPTH {
+        let s = at?;
+        if let Some(found) = scope_source_refs(p, s)
+            .into_iter()
+            .find(|x| x.qualifier.as_deref() == Some(qualifier))
+        {
+            return Some(found.owner);
+        }
+        at = parent_scope(p, s);
+    }
+    None
 }
 
 /// The owner of the column token `i` of node `ni`'s SQL names: a SELECT alias (of the node or
@@ -262,17 +329,28 @@ fn column_at_with(
             return Some(o);
         }
     }
+    let holder = holder_at(p, ri, ni, t.range.start);
     if let Some(q) = sql.qualifier_at(t.range.start) {
-        if let Some(o) = qualifier_owner(p, ri, ni, q) {
+        if let Some(o) = qualifier_owner(p, holder, q) {
             return memo.has(o).then_some(o);
         }
     }
-    let holder = holder_at(p, ri, ni, t.range.start);
-    sources_of(p, holder)
-        .into_iter()
-        .map(|(s, _)| s)
-        .find(|s| memo.has(*s))
-        .or_else(|| memo.has(holder).then_some(holder))
+    // The holder's tables, then its own aliases; then the enclosing SELECTs' (a correlated
+    // subquery reads the outer query's columns).
+    let mut at = Some(holder);
+    for _ in 0..MAX_DEPTH {
+        let s = at?;
+        let found = sources_of(p, s)
+            .into_iter()
+            .map(|(o, _)| o)
+            .find(|o| memo.has(*o))
+            .or_else(|| memo.has(s).then_some(s));
+        if found.is_some() {
+            return found;
+        }
+        at = parent_scope(p, s);
+    }
+    None
 }
 
 /// Where an owner's column is defined: its own definition, else (a column passed on through
@@ -342,22 +420,28 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 .and_then(|n| n.sql.as_ref())
                 .and_then(|s| s.main.as_ref());
             match main {
-                Some(main) => select_columns(p, ri, ni, main, &node_sources(p, ri, ni), depth),
+                Some(main) => select_columns(p, owner, main, &node_sources(p, ri, ni), depth),
                 None => Vec::new(),
             }
         }
         ColumnOwner::Cte(ri, ni, ci) => match cte(p, ri, ni, ci).and_then(|c| c.select.as_ref()) {
-            Some(select) => select_columns(p, ri, ni, select, &cte_sources(p, ri, ni, ci), depth),
+            Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
             None => Vec::new(),
         },
+        ColumnOwner::Subquery(ri, ni, si) => {
+            match subquery(p, ri, ni, si).and_then(|q| q.select.as_ref()) {
+                Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
+                None => Vec::new(),
+            }
+        }
     }
 }
 
 /// The columns of the tables a SELECT reads, computed when first asked for.
 struct SourceColumns<'p> {
     p: &'p Project,
-    ri: usize,
-    ni: usize,
+    /// The SELECT reading them.
+    scope: ColumnOwner,
     sources: &'p [(ColumnOwner, TextRange)],
     depth: usize,
     cache: Vec<OnceCell<Vec<ColumnDef>>>,
@@ -372,7 +456,7 @@ impl<'p> SourceColumns<'p> {
     /// source having it.
     fn find(&self, name: &str, qualifier: Option<&str>) -> Option<(ColumnOwner, &ColumnDef)> {
         let named = qualifier
-            .and_then(|q| qualifier_owner(self.p, self.ri, self.ni, q))
+            .and_then(|q| qualifier_owner(self.p, self.scope, q))
             .and_then(|o| self.sources.iter().position(|(s, _)| *s == o));
         let candidates: Vec<usize> = match named {
             Some(k) => vec![k],
@@ -387,23 +471,25 @@ impl<'p> SourceColumns<'p> {
     }
 }
 
-/// The columns a SELECT of node `ni` defines, reading `sources` (the first one feeds `*`).
+/// The columns the SELECT `scope` (a node, CTE or subquery) defines, reading `sources` (the
+/// first one feeds `*`).
 fn select_columns(
     p: &Project,
-    ri: usize,
-    ni: usize,
+    scope: ColumnOwner,
     select: &SelectFacts,
     sources: &[(ColumnOwner, TextRange)],
     depth: usize,
 ) -> Vec<ColumnDef> {
+    let Some((ri, ni)) = owner_node(scope) else {
+        return Vec::new();
+    };
     let r = &p.resources[ri];
     let Some(node) = r.nodes.get(ni) else {
         return Vec::new();
     };
     let src = SourceColumns {
         p,
-        ri,
-        ni,
+        scope,
         sources,
         depth,
         cache: (0..sources.len()).map(|_| OnceCell::new()).collect(),
@@ -437,6 +523,7 @@ fn select_columns(
                 src.find(c, None).and_then(|(_, d)| d.ty.clone())
             })
             .or_else(|| fixed_return_type(item, e).map(str::to_string))
+            .or_else(|| scalar_subquery_column_type(p, scope, item.range, e, text, depth))
         });
         // The alias, or the column name of a plain read (`t.x` → `x`), else the item.
         let def_range = match item.alias.as_deref().or(plain) {
@@ -459,6 +546,30 @@ fn select_columns(
         });
     }
     out
+}
+
+/// An item that is a scalar subquery (`(SELECT max(ts) FROM t)`): the type of the subquery's
+/// first column, made Nullable as ClickHouse does.
+fn scalar_subquery_column_type(
+    p: &Project,
+    scope: ColumnOwner,
+    item: TextRange,
+    expr: &str,
+    text: &str,
+    depth: usize,
+) -> Option<String> {
+    let inner = expr.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
+    let (ri, ni) = owner_node(scope)?;
+    let si = node_analysis(p, ri, ni)?.subqueries.iter().position(|q| {
+        !q.derived
+            && item.start <= q.body.start
+            && q.body.end <= item.end
+            && text.get(q.body.start..q.body.end).map(str::trim) == Some(inner)
+    })?;
+    let first = columns_at_depth(p, ColumnOwner::Subquery(ri, ni, si), depth + 1)
+        .into_iter()
+        .next()?;
+    first.ty.as_deref().map(scalar_subquery_type)
 }
 
 /// The column an unaliased plain item reads (`x`, `t.x`).
@@ -555,7 +666,7 @@ pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<(usize, usize)> {
                 }
             }
         }
-        ColumnOwner::Cte(ri, ni, _) => out.push((ri, ni)),
+        ColumnOwner::Cte(ri, ni, _) | ColumnOwner::Subquery(ri, ni, _) => out.push((ri, ni)),
     }
     out
 }
@@ -564,19 +675,18 @@ pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<(usize, usize)> {
 pub fn sources_of(p: &Project, owner: ColumnOwner) -> Vec<(ColumnOwner, TextRange)> {
     match owner {
         ColumnOwner::Datasource(_) => Vec::new(),
-        ColumnOwner::Node(ri, ni) => node_sources(p, ri, ni),
-        ColumnOwner::Cte(ri, ni, ci) => cte_sources(p, ri, ni, ci),
+        scope => scope_sources(p, scope),
     }
 }
 
-/// Owners reading `owner` as a table: the reader nodes, and their CTEs reading it.
+/// Owners reading `owner` as a table: the reader nodes, and their CTEs and subqueries reading
+/// it.
 fn reading_owners(p: &Project, owner: ColumnOwner) -> Vec<ColumnOwner> {
     let mut out = Vec::new();
     for (pi, ni) in readers(p, owner) {
         out.push(ColumnOwner::Node(pi, ni));
-        for ci in 0..node_ctes(p, pi, ni).len() {
-            let c = ColumnOwner::Cte(pi, ni, ci);
-            if c != owner && cte_sources(p, pi, ni, ci).iter().any(|(s, _)| *s == owner) {
+        for (c, _) in scopes(p, pi, ni) {
+            if c != owner && scope_sources(p, c).iter().any(|(s, _)| *s == owner) {
                 out.push(c);
             }
         }
@@ -672,7 +782,7 @@ fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> Vec<ColumnOwner> {
             next.push(s);
         }
         match o {
-            ColumnOwner::Cte(..) => {}
+            ColumnOwner::Cte(..) | ColumnOwner::Subquery(..) => {}
             ColumnOwner::Node(ri, ni) => {
                 if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
                     if memo.has(t) {
@@ -714,7 +824,9 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
             defs.push(d);
         }
         match o {
-            ColumnOwner::Node(ri, ni) | ColumnOwner::Cte(ri, ni, _) => nodes.push((ri, ni)),
+            ColumnOwner::Node(ri, ni)
+            | ColumnOwner::Cte(ri, ni, _)
+            | ColumnOwner::Subquery(ri, ni, _) => nodes.push((ri, ni)),
             ColumnOwner::Datasource(ds) => out.extend(
                 datasource_expression_sites(p, ds, name)
                     .into_iter()

@@ -430,11 +430,12 @@ fn sql(
             .and_then(|i| before_word.get(i))
             .map(|t| sql.word(t).to_string());
         if let (Some(q), Some((r, n))) = (qualifier, node) {
-            let owners: Vec<ColumnOwner> = match columns::qualifier_owner(p, r, n, &q)
+            let holder = columns::holder_at(p, r, n, sql_offset);
+            let owners: Vec<ColumnOwner> = match columns::qualifier_owner(p, holder, &q)
                 .or_else(|| table_owner(p, &q, Some(r), Some(n)))
             {
                 Some(o) => vec![o],
-                None => columns::sources_of(p, columns::holder_at(p, r, n, sql_offset))
+                None => columns::sources_of(p, holder)
                     .into_iter()
                     .map(|(o, _)| o)
                     .collect(),

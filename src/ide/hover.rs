@@ -238,10 +238,17 @@ fn node(p: &Project, ri: usize, ni: usize) -> String {
         })
         .collect();
     list(&mut out, "Columns", &cols);
-    let reads: Vec<String> = columns::node_sources(p, ri, ni)
-        .into_iter()
-        .map(|(o, _)| columns::owner_label(p, o, Some(ri)))
-        .collect();
+    // Every table the node reads, in subqueries and CTE bodies too.
+    let pipe = (p.resources[ri].kind == ResourceKind::Pipe).then_some(ri);
+    let mut reads: Vec<String> = Vec::new();
+    for t in r.nodes[ni].sql.iter().flat_map(|a| &a.tables) {
+        if let Some(o) = columns::table_owner(p, &t.full_name(), pipe, Some(ni)) {
+            let label = columns::owner_label(p, o, Some(ri));
+            if !reads.contains(&label) {
+                reads.push(label);
+            }
+        }
+    }
     list(&mut out, "Reads", &reads);
     if let Some(t) = columns::written_by(p, ri, ni) {
         let _ = write!(out, "\n\nWrites into `{}`", p.resources[t].name);
@@ -278,7 +285,9 @@ fn column(p: &Project, owner: ColumnOwner, name: &str) -> Option<String> {
     }
     if let Some(src) = c.origin {
         let here = match owner {
-            ColumnOwner::Node(ri, _) | ColumnOwner::Cte(ri, _, _) => Some(ri),
+            ColumnOwner::Node(ri, _)
+            | ColumnOwner::Cte(ri, _, _)
+            | ColumnOwner::Subquery(ri, _, _) => Some(ri),
             ColumnOwner::Datasource(_) => None,
         };
         let _ = write!(

@@ -197,6 +197,23 @@ pub struct Cte {
     pub select: Option<SelectFacts>,
 }
 
+/// A subquery other than a CTE's: a derived table (`FROM (SELECT …) AS t`), `IN (SELECT …)`,
+/// or a scalar subquery. Its SELECT reads its own tables; only a derived table's columns are
+/// read by the enclosing SELECT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Subquery {
+    /// The subquery's text.
+    pub body: TextRange,
+    /// In FROM or JOIN.
+    pub derived: bool,
+    /// `FROM (SELECT …) AS t`: `t`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The subquery's first SELECT, for its columns.
+    #[serde(skip)]
+    pub select: Option<SelectFacts>,
+}
+
 /// What a walk over queries finds.
 #[derive(Default)]
 pub struct QueryFacts {
@@ -206,6 +223,8 @@ pub struct QueryFacts {
     pub ctes: Vec<Cte>,
     /// `FROM c` / `JOIN c` where `c` is a CTE in scope.
     pub cte_reads: Vec<RawTableRef>,
+    /// Subqueries other than CTE bodies, each before the subqueries inside it.
+    pub subqueries: Vec<Subquery>,
 }
 
 /// Table references of queries, as ClickHouse's own AST walker resolves CTE names; `src` is
@@ -281,7 +300,9 @@ impl Walker<'_> {
                             self.facts.cte_reads.push(r);
                         }
                     }
-                    TableSource::Subquery(sub) => self.query(sub),
+                    TableSource::Subquery(sub) => {
+                        self.subquery(sub, true, t.alias.as_ref().map(|a| a.name.clone()));
+                    }
                     TableSource::Function(f) => self.expr(f),
                 }
                 for e in t.join.iter().flatten() {
@@ -345,8 +366,18 @@ impl Walker<'_> {
             self.expr(c);
         }
         for q in queries {
-            self.query(q);
+            self.subquery(q, false, None);
         }
+    }
+
+    fn subquery(&mut self, q: &Query, derived: bool, alias: Option<String>) {
+        self.facts.subqueries.push(Subquery {
+            body: q.range,
+            derived,
+            alias,
+            select: q.selects.first().map(|s| select_facts(s, self.src)),
+        });
+        self.query(q);
     }
 }
 

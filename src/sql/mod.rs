@@ -15,7 +15,7 @@ pub mod parser;
 pub mod template;
 
 use crate::text::TextRange;
-use facts::{Cte, RefContext, SelectFacts};
+use facts::{Cte, RefContext, SelectFacts, Subquery};
 use lexer::{Token, TokenKind};
 use serde::Serialize;
 use template::{BranchInfo, Rendered, Template};
@@ -67,6 +67,8 @@ pub struct SqlAnalysis {
     pub ctes: Vec<Cte>,
     /// `FROM c` / `JOIN c` naming a CTE in scope, in every branch.
     pub cte_reads: Vec<TableRef>,
+    /// Subqueries other than CTE bodies, in every branch.
+    pub subqueries: Vec<Subquery>,
     /// The first SELECT of the query as the official CLI renders it.
     pub main: Option<SelectFacts>,
     /// How many renderings of the template were analysed.
@@ -155,6 +157,16 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             s.map_ranges(|r| v.to_source(r));
         }
         out.ctes.push(c);
+    }
+    for mut q in found.subqueries {
+        q.body = v.to_source(q.body);
+        if out.subqueries.iter().any(|o| o.body == q.body) {
+            continue;
+        }
+        if let Some(s) = &mut q.select {
+            s.map_ranges(|r| v.to_source(r));
+        }
+        out.subqueries.push(q);
     }
     if official {
         out.main = parsed
