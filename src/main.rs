@@ -7,6 +7,29 @@ use tinybird_lsp::diagnostics::Severity;
 use tinybird_lsp::project::graph::Graph;
 use tinybird_lsp::syntax::Dialect;
 
+/// Writes to stdout. A closed pipe (`tinybird-lsp check | head`) ends the program quietly,
+/// as Unix tools do, instead of panicking in `print!`.
+fn emit(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("tinybird-lsp: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
+macro_rules! out {
+    ($($t:tt)*) => { emit(format_args!($($t)*)) };
+}
+
+macro_rules! outln {
+    () => { emit(format_args!("\n")) };
+    ($($t:tt)*) => { emit(format_args!("{}\n", format_args!($($t)*))) };
+}
+
 #[derive(Parser)]
 #[command(
     name = "tinybird-lsp",
@@ -289,9 +312,9 @@ fn main() -> ExitCode {
         ) {
             Ok(report) => {
                 if format == Format::Json {
-                    println!("{}", render::json(&report));
+                    outln!("{}", render::json(&report));
                 } else {
-                    print!(
+                    out!(
                         "{}",
                         render::human(&report, std::io::stdout().is_terminal())
                     );
@@ -338,9 +361,9 @@ fn main() -> ExitCode {
                     .collect();
                 let graph = Graph::merged(graphs);
                 match format {
-                    GraphFormat::Mermaid => print!("{}", graph.to_mermaid()),
-                    GraphFormat::Dot => print!("{}", graph.to_dot()),
-                    GraphFormat::Json => println!("{}", graph.to_json()),
+                    GraphFormat::Mermaid => out!("{}", graph.to_mermaid()),
+                    GraphFormat::Dot => out!("{}", graph.to_dot()),
+                    GraphFormat::Json => outln!("{}", graph.to_json()),
                 }
                 ExitCode::SUCCESS
             }
@@ -371,15 +394,15 @@ fn main() -> ExitCode {
             match migrate(&project, &migrate_request(step), opts) {
                 Ok(change) => {
                     if format == Format::Json {
-                        println!(
+                        outln!(
                             "{}",
                             serde_json::to_string_pretty(&change).unwrap_or_default()
                         );
                     } else {
-                        print!("{}", change.describe());
+                        out!("{}", change.describe());
                         if dry_run {
                             for f in &change.create {
-                                println!("\n--- {} (new)\n{}", f.path, f.text);
+                                outln!("\n--- {} (new)\n{}", f.path, f.text);
                             }
                         }
                     }
@@ -407,9 +430,9 @@ fn main() -> ExitCode {
                 Ok(changed) => {
                     for f in &changed {
                         if check {
-                            println!("not formatted: {f}");
+                            outln!("not formatted: {f}");
                         } else {
-                            println!("formatted {f}");
+                            outln!("formatted {f}");
                         }
                     }
                     if check && !changed.is_empty() {

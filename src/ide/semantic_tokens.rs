@@ -87,8 +87,9 @@ pub fn semantic_tokens(p: &Project, path: &str, text: &str) -> Vec<SemanticToken
     let mut out: Vec<SemanticToken> = Vec::new();
     let mut push = |range: TextRange, ty: TokenType, modifiers: u32| {
         if !range.is_empty()
-            && range.end <= text.len()
-            && !text[range.start..range.end].contains('\n')
+            && text
+                .get(range.start..range.end)
+                .is_some_and(|t| !t.contains('\n'))
         {
             out.push(SemanticToken {
                 range,
@@ -189,7 +190,12 @@ fn sql_tokens(
     for r in &sql.tags {
         let fr = sql.map.range_to_file(*r);
         push(TextRange::new(fr.start, fr.start + 2), TokenType::Macro, 0);
-        if fr.len() >= 4 {
+        // The closing `}}` / `%}`, when the tag is closed.
+        let closed = sql
+            .text()
+            .get(r.start..r.end)
+            .is_some_and(|t| t.len() >= 4 && (t.ends_with("}}") || t.ends_with("%}")));
+        if closed {
             push(TextRange::new(fr.end - 2, fr.end), TokenType::Macro, 0);
         }
     }
