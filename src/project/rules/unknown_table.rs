@@ -4,10 +4,20 @@
 use super::{best_match, push, FileDiagnostics, Suggestions};
 use crate::diagnostics::Diagnostic;
 use crate::project::model::{EdgeKind, Project, Source, Target};
+use std::collections::HashSet;
 
 pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) {
+    // A Forward test file names its pipe once, by its file name: one warning per file.
+    let mut files_named_after: HashSet<&str> = HashSet::new();
     for e in &p.edges {
         if e.target != Target::Unknown || !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads) {
+            continue;
+        }
+        let named_by_file = match e.from {
+            Source::Test(ti) => e.context.is_none() && p.tests[ti].file.forward,
+            Source::Resource(_) => false,
+        };
+        if named_by_file && !files_named_after.insert(&e.path) {
             continue;
         }
         // The closest resource (memoised), or a closer node of the same pipe.
@@ -28,7 +38,12 @@ pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) 
             }
             (r, n) => r.or(n.map(|(_, n)| n.to_string())),
         };
-        let mut msg = if e.to.starts_with("tinybird.") || e.to.starts_with("organization.") {
+        let mut msg = if named_by_file {
+            format!(
+                "this test file is named after the pipe `{}`, which is not a pipe of this project: its tests cannot run",
+                e.to
+            )
+        } else if e.to.starts_with("tinybird.") || e.to.starts_with("organization.") {
             format!("`{}` is not a Tinybird service data source", e.to)
         } else {
             format!(
