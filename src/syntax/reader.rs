@@ -208,11 +208,38 @@ pub fn template_substitute(text: &str, vars: &[(String, String)]) -> String {
     out
 }
 
+/// `base/rel` with `.` and `..` segments folded (`pipes/../includes/x.incl` is
+/// `includes/x.incl`), so that one file has one resolved path whichever folder includes it.
 fn join_path(base: &str, rel: &str) -> String {
-    if rel.starts_with('/') || base.is_empty() {
+    let joined = if rel.starts_with('/') || base.is_empty() {
         rel.to_string()
     } else {
         format!("{}/{}", base.trim_end_matches('/'), rel)
+    };
+    normalize_path(&joined)
+}
+
+fn normalize_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| *l != "..") => {
+                parts.pop();
+            }
+            // Above the root of an absolute path is the root.
+            ".." if absolute => {}
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined
     }
 }
 
@@ -364,6 +391,23 @@ fn expand_include(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn include_paths_resolve_to_one_spelling() {
+        assert_eq!(
+            join_path("/p/pipes", "../includes/x.incl"),
+            "/p/includes/x.incl"
+        );
+        assert_eq!(
+            join_path("/p/endpoints/", "./../includes/x.incl"),
+            "/p/includes/x.incl"
+        );
+        assert_eq!(join_path("pipes", "../x.incl"), "x.incl");
+        assert_eq!(join_path("pipes", "../../x.incl"), "../x.incl");
+        assert_eq!(join_path("/p", "../../x.incl"), "/x.incl");
+        assert_eq!(join_path("", "includes/x.incl"), "includes/x.incl");
+        assert_eq!(join_path("/p", "/abs/x.incl"), "/abs/x.incl");
+    }
 
     #[test]
     fn template_substitution_like_python() {
