@@ -21,6 +21,21 @@ fn emit(args: std::fmt::Arguments) {
     }
 }
 
+/// Reports an error on stderr and exits with `code`.
+fn failed(e: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("tinybird-lsp: {e}");
+    ExitCode::from(code)
+}
+
+/// Exit code 1 when the run found what it looks for (errors, unformatted files), else 0.
+fn fails_if(found: bool) -> ExitCode {
+    if found {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 macro_rules! out {
     ($($t:tt)*) => { emit(format_args!($($t)*)) };
 }
@@ -319,16 +334,9 @@ fn main() -> ExitCode {
                         render::human(&report, std::io::stdout().is_terminal())
                     );
                 }
-                if report.count(Severity::Error) > 0 {
-                    ExitCode::from(1)
-                } else {
-                    ExitCode::SUCCESS
-                }
+                fails_if(report.count(Severity::Error) > 0)
             }
-            Err(e) => {
-                eprintln!("tinybird-lsp: {e}");
-                ExitCode::from(2)
-            }
+            Err(e) => failed(e, 2),
         },
         Some(Command::Graph {
             path,
@@ -367,10 +375,7 @@ fn main() -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("tinybird-lsp: {e}");
-                ExitCode::from(2)
-            }
+            Err(e) => failed(e, 2),
         },
         Some(Command::Migrate {
             step,
@@ -408,10 +413,7 @@ fn main() -> ExitCode {
                     }
                     ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    eprintln!("tinybird-lsp: {e}");
-                    ExitCode::from(1)
-                }
+                Err(e) => failed(e, 1),
             }
         }
         Some(Command::Fmt {
@@ -435,16 +437,9 @@ fn main() -> ExitCode {
                             outln!("formatted {f}");
                         }
                     }
-                    if check && !changed.is_empty() {
-                        ExitCode::from(1)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
+                    fails_if(check && !changed.is_empty())
                 }
-                Err(e) => {
-                    eprintln!("tinybird-lsp: {e}");
-                    ExitCode::from(2)
-                }
+                Err(e) => failed(e, 2),
             }
         }
         None | Some(Command::Serve) => ExitCode::from(tinybird_lsp::server::run() as u8),

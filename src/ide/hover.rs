@@ -238,12 +238,19 @@ fn node(p: &Project, ri: usize, ni: usize) -> String {
         })
         .collect();
     list(&mut out, "Columns", &cols);
-    // Every table the node reads, in subqueries and CTE bodies too.
-    let pipe = (p.resources[ri].kind == ResourceKind::Pipe).then_some(ri);
+    // Every table the node reads (its edges in the graph: subqueries and CTE bodies too).
     let mut reads: Vec<String> = Vec::new();
-    for t in r.nodes[ni].sql.iter().flat_map(|a| &a.tables) {
-        if let Some(o) = columns::table_owner(p, &t.full_name(), pipe, Some(ni)) {
-            let label = columns::owner_label(p, o, Some(ri));
+    for e in p.edges.iter().filter(|e| {
+        e.kind == EdgeKind::Reads
+            && e.from == Source::Resource(ri)
+            && e.from_node.as_deref() == Some(n.name.as_str())
+    }) {
+        let owner = match e.target {
+            Target::Node(j) => Some(ColumnOwner::Node(ri, j)),
+            Target::Resource(i) => columns::owner_of_resource(p, i),
+            _ => None,
+        };
+        if let Some(label) = owner.map(|o| columns::owner_label(p, o, Some(ri))) {
             if !reads.contains(&label) {
                 reads.push(label);
             }

@@ -17,7 +17,7 @@ pub fn document_links(p: &Project, path: &str) -> Vec<(TextRange, String)> {
         .includes
         .iter()
         // Paths written in this file, not those of the files it includes.
-        .filter(|i| super::columns::value_text_start(&i.path).is_some())
+        .filter(|i| !i.nested)
         .map(|i| (i.path.range, i.resolved.clone()))
         .collect();
     let file_of = |i: usize| p.resources.get(i).map(|r| r.path.to_string());

@@ -19,11 +19,9 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
     let f = &p.files[fi];
     let df = &f.datafile;
     let ri = resource_of_file(p, fi);
-    // The file's own INCLUDE paths (the includes of an included file are listed too, with
-    // the range of the line that brought them in: not a path written here).
-    for inc in &df.includes {
-        let written_here = value_text_start(&inc.path).is_some();
-        if written_here && inc.path.range.contains(offset) {
+    // The file's own INCLUDE paths, not those of the files it includes.
+    for inc in df.includes.iter().filter(|i| !i.nested) {
+        if inc.path.range.contains(offset) {
             return Some(Located {
                 symbol: Symbol::Include(inc.resolved.clone()),
                 range: inc.path.range,

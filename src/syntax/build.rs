@@ -110,6 +110,7 @@ impl<'a> Builder<'a> {
                 found: inc.found,
                 args: inc.args.clone(),
                 range: inc.range,
+                nested: inc.depth > 1,
             });
         }
         for st in &read.statements {

@@ -167,6 +167,9 @@ pub struct IncludeRef {
     pub found: bool,
     pub args: Vec<(String, String)>,
     pub range: TextRange,
+    /// Written in an included file, not in this one: `path.range` is then the INCLUDE line of
+    /// this file that brought it in.
+    pub nested: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
