@@ -87,40 +87,65 @@ pub fn below(all: &[String], dir: &str) -> Vec<String> {
 }
 
 /// The projects in a folder, as folders relative to it (`""` for the folder itself): the folder
-/// when it is a project; otherwise every outermost folder below it with a project marker, plus
-/// the folder itself when datafiles lie outside all of them (or there are none). `all` is
-/// [`walk`] of the folder.
+/// when it is a project; otherwise every outermost folder below it with a project marker, and
+/// every outermost folder of datafiles outside all of them (a folder of `.pipe` and
+/// `.datasource` files with no datasources/ or pipes/ folder is a project of its own, not files
+/// of the folder above). `all` is [`walk`] of the folder. A project's files are those below its
+/// root minus the projects nested in it ([`nested_in`]).
 pub fn project_roots(path: &Path, all: &[String]) -> Vec<String> {
     if is_root(path) {
         return vec![String::new()];
     }
-    let mut roots: Vec<String> = Vec::new();
+    let mut marked: Vec<String> = Vec::new();
+    let mut loose: Vec<String> = Vec::new();
+    let folder_of = |d: &Path| d.to_string_lossy().replace('\\', "/");
     for rel in all.iter().filter(|p| is_datafile(p)) {
-        let mut dir = Path::new(rel).parent();
+        let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+        let mut dir = Some(parent);
+        let mut found = None;
         while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
             if is_root(&path.join(d)) {
-                let d = d.to_string_lossy().replace('\\', "/");
-                if !roots.contains(&d) {
-                    roots.push(d);
-                }
+                found = Some(folder_of(d));
                 break;
             }
             dir = d.parent();
         }
+        let (list, root) = match found {
+            Some(r) => (&mut marked, r),
+            None => (&mut loose, folder_of(parent)),
+        };
+        if !list.contains(&root) {
+            list.push(root);
+        }
     }
-    let snapshot = roots.clone();
-    roots.retain(|r| {
-        !snapshot
-            .iter()
-            .any(|o| o != r && r.starts_with(&format!("{o}/")))
-    });
-    let outside = all
-        .iter()
-        .any(|p| is_datafile(p) && !roots.iter().any(|r| p.starts_with(&format!("{r}/"))));
-    if roots.is_empty() || outside {
-        roots.insert(0, String::new());
+    let within = |r: &str, o: &str| o != r && (o.is_empty() || r.starts_with(&format!("{o}/")));
+    let snapshot = marked.clone();
+    marked.retain(|r| !snapshot.iter().any(|o| within(r, o)));
+    let snapshot = loose.clone();
+    loose.retain(|r| !snapshot.iter().any(|o| within(r, o)));
+    let mut roots = loose;
+    roots.extend(marked);
+    roots.sort();
+    if roots.is_empty() {
+        roots.push(String::new());
     }
     roots
+}
+
+/// The roots of `roots` nested inside `root` (both relative to the checked folder), relative
+/// to `root`: the files a project leaves to the projects inside it.
+pub fn nested_in(roots: &[String], root: &str) -> Vec<String> {
+    roots
+        .iter()
+        .filter(|o| o.as_str() != root)
+        .filter_map(|o| {
+            if root.is_empty() {
+                Some(o.clone())
+            } else {
+                o.strip_prefix(&format!("{root}/")).map(str::to_string)
+            }
+        })
+        .collect()
 }
 
 /// Names defined in the project's `.env.local` (Forward local secrets).

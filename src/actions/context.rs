@@ -8,7 +8,7 @@ use super::ActionError;
 use crate::migration::rules::ttl_seconds;
 use crate::migration::{columns, Migrations, Writer};
 use crate::project::model::{EdgeKind, Project, ResourceKind, Target};
-use crate::sql::facts::{RefContext, SelectItem};
+use crate::sql::facts::SelectItem;
 use crate::text::TextRange;
 use std::sync::Arc;
 
@@ -379,14 +379,19 @@ pub fn output_columns(
         let Some(main) = &sql.main else {
             return (None, Vec::new());
         };
-        let Some(from) = sql.tables.iter().find(|t| t.context == RefContext::From) else {
+        let Some(from) = sql.main_from() else {
             return (None, Vec::new());
         };
         let (landing, inner) = output_columns(p, &from.full_name(), Some(pi), Some(ni), depth + 1);
         let mut out = Vec::new();
         for item in &main.items {
             if item.output_name == "*" {
-                out.extend(inner.iter().cloned());
+                out.extend(
+                    inner
+                        .iter()
+                        .filter(|c| !item.except.contains(&c.name))
+                        .cloned(),
+                );
                 continue;
             }
             let read = match item.functions.first() {

@@ -83,22 +83,22 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
         });
     }
     // A folder that is not itself a project (a repository holding one or more): every folder
-    // below it with a project marker is a project; datafiles outside any are checked with the
-    // folder as their root.
+    // below it with a project marker is a project, and so is every folder of datafiles outside
+    // them (fs::project_roots).
     let all = fs::walk(path);
     let roots = fs::project_roots(path, &all);
     let mut projects = Vec::new();
     for r in &roots {
+        let exclude = fs::nested_in(&roots, r);
         if r.is_empty() {
-            let nested: Vec<String> = roots.iter().filter(|x| !x.is_empty()).cloned().collect();
-            projects.push(check_project(path, &all, &nested, None, opts, "")?);
+            projects.push(check_project(path, &all, &exclude, None, opts, "")?);
         } else {
             let sub = path.join(r);
             let files = fs::below(&all, r);
             projects.push(check_project(
                 &sub,
                 &files,
-                &[],
+                &exclude,
                 None,
                 opts,
                 &format!("{r}/"),

@@ -501,7 +501,11 @@ fn select_columns(
         if item.output_name == "*" || item_text.trim().ends_with(".*") {
             // Columns through `*` are not written here: no definition of their own.
             if !sources.is_empty() {
-                out.extend(src.columns(0).iter().map(|c| ColumnDef {
+                let kept = src
+                    .columns(0)
+                    .iter()
+                    .filter(|c| !item.except.contains(&c.name));
+                out.extend(kept.map(|c| ColumnDef {
                     passthrough: true,
                     def: None,
                     origin: Some(sources[0].0),

@@ -10,9 +10,10 @@
 pub mod instant;
 pub mod rules;
 pub mod scripts;
+pub mod state_facts;
 
 use crate::project::model::{EdgeKind, NodeInfo, Project, ResourceKind, Source, Target};
-use crate::sql::facts::{CompareOp, Comparison, RefContext};
+use crate::sql::facts::{CompareOp, Comparison};
 use crate::syntax::model::Column;
 use crate::text::TextRange;
 use instant::{column_granularity, column_zone, parse_value, Granularity, Instant};
@@ -182,7 +183,7 @@ fn writer_of(
         condition_at: None,
     };
     let Some(sql) = &node.sql else { return w };
-    if let Some(t) = sql.tables.iter().find(|t| t.context == RefContext::From) {
+    if let Some(t) = sql.main_from() {
         w.source = Some(t.full_name());
         w.source_range = Some(node.file_range(t.range));
     }

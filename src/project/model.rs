@@ -407,6 +407,9 @@ pub struct Project {
     pub tests: Vec<TestInfo>,
     pub edges: Vec<Edge>,
     by_name: FxHashMap<String, Vec<usize>>,
+    /// Classic: `<name>__v<N>` of every resource whose file says `VERSION N`, the name it is
+    /// deployed under (and read by other files).
+    by_version: FxHashMap<String, usize>,
     /// The project's shell scripts (deploy/<version>/*.sh, ...), read for their `tb` commands.
     pub scripts: Vec<crate::migration::scripts::Script>,
     /// [`Project::names_key`], computed once per build (replacing a file keeps the names).
@@ -426,6 +429,11 @@ fn service_datasources() -> &'static Vec<&'static str> {
 /// Whether a `db.name` is a Tinybird service data source.
 pub fn is_service_datasource(full: &str) -> bool {
     service_datasources().contains(&full)
+}
+
+/// The `VERSION N` of a datafile, as a number.
+pub fn version_of(f: &SourceFile) -> Option<u32> {
+    f.datafile.version.as_ref()?.text.trim().parse().ok()
 }
 
 /// The resource name of a file: its stem; vendored files (`vendor/<ws>/…`) are `<ws>.<stem>`.
@@ -470,6 +478,7 @@ impl Project {
             tests: Vec::new(),
             edges: Vec::new(),
             by_name: FxHashMap::default(),
+            by_version: FxHashMap::default(),
             scripts: Vec::new(),
             names_key: 0,
         };
@@ -490,6 +499,12 @@ impl Project {
     }
 
     fn add_resource(&mut self, r: Resource) {
+        if self.dialect == Dialect::Classic && r.name_range == TextRange::empty(0) {
+            if let Some(v) = version_of(&self.files[r.file]) {
+                self.by_version
+                    .insert(format!("{}__v{v}", r.name), self.resources.len());
+            }
+        }
         self.by_name
             .entry(r.name.clone())
             .or_default()
@@ -548,19 +563,46 @@ impl Project {
         use std::hash::BuildHasher;
         let build = rustc_hash::FxBuildHasher;
         let mut key = self.by_name.len() as u64;
-        for name in self.by_name.keys() {
+        for name in self.by_name.keys().chain(self.by_version.keys()) {
             key = key.wrapping_add(build.hash_one(name));
         }
         key
     }
 
-    /// Resources named `name` (several when the name is defined twice).
+    /// Resources named `name` (several when the name is defined twice); in Classic also the
+    /// resource deployed as `name` = `<resource>__v<N>` by its `VERSION N`.
     pub fn named(&self, name: &str) -> impl Iterator<Item = (usize, &Resource)> {
-        self.by_name
-            .get(name)
+        let direct = self.by_name.get(name);
+        let versioned = direct
+            .is_none()
+            .then(|| self.by_version.get(name))
+            .flatten();
+        direct
             .into_iter()
             .flatten()
+            .chain(versioned)
             .map(|&i| (i, &self.resources[i]))
+    }
+
+    /// A Classic `<name>__v<N>` whose resource `name` exists but is at another version (or at
+    /// none): the resource and its version.
+    pub fn stale_version(&self, name: &str) -> Option<(usize, Option<u32>)> {
+        if self.dialect != Dialect::Classic {
+            return None;
+        }
+        let (base, v) = name.rsplit_once("__v")?;
+        if v.is_empty()
+            || !v.bytes().all(|b| b.is_ascii_digit())
+            || self.by_version.contains_key(name)
+        {
+            return None;
+        }
+        let (i, r) = self
+            .by_name
+            .get(base)?
+            .first()
+            .map(|&i| (i, &self.resources[i]))?;
+        Some((i, version_of(&self.files[r.file])))
     }
 
     pub fn resource(&self, name: &str) -> Option<&Resource> {
@@ -572,6 +614,15 @@ impl Project {
         if let Some(p) = pipe {
             if let Some(i) = self.resources[p].nodes.iter().position(|n| n.name == name) {
                 return Target::Node(i);
+            }
+        }
+        // Tinybird keeps the rows a datasource rejects in `<datasource>_quarantine`.
+        if let Some(base) = name.strip_suffix("_quarantine") {
+            if self
+                .named(base)
+                .any(|(_, r)| r.kind == ResourceKind::Datasource)
+            {
+                return Target::Service;
             }
         }
         // Prefer a datasource or pipe over a connection of the same name.
@@ -646,7 +697,8 @@ impl Project {
                 .iter()
                 .zip(&new.created_datasources)
                 .all(|(a, b)| a.0 == b.0);
-        if !same_resource || !same_created || old.path != new.path {
+        let same_version = version_of(old) == version_of(&new);
+        if !same_resource || !same_created || !same_version || old.path != new.path {
             return false;
         }
         self.files[fi] = new;

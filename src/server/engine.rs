@@ -651,13 +651,11 @@ impl Engine {
                 if self.projects.iter().any(|s| s.root == root) {
                     continue;
                 }
-                let (listing, exclude): (Vec<String>, Vec<String>) = if r.is_empty() {
-                    (
-                        all.clone(),
-                        roots.iter().filter(|x| !x.is_empty()).cloned().collect(),
-                    )
+                let exclude = fs::nested_in(&roots, r);
+                let listing = if r.is_empty() {
+                    all.clone()
                 } else {
-                    (fs::below(&all, r), Vec::new())
+                    fs::below(&all, r)
                 };
                 match fs::load_project(&root, &listing, &exclude, self.settings.dialect) {
                     Ok(db) => {

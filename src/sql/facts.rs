@@ -67,6 +67,36 @@ pub struct SelectItem {
     /// What the column is called in the result: the alias, a column's name, or the expression.
     pub output_name: String,
     pub functions: Vec<FunctionCall>,
+    /// `* EXCEPT (a, b)` (also `t.* EXCEPT …`): the star's columns left out. The item's
+    /// `output_name` is the star itself (`*`, `t.*`); `REPLACE (expr AS c)` keeps the names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+}
+
+/// `* EXCEPT (a, b) REPLACE (…)` as written: the star (`*`, `t.*`) and the names left out.
+fn star_parts(text: &str) -> (String, Vec<String>) {
+    let text = text.trim();
+    let star_end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '*' | '`')))
+        .map_or(text.len(), |(i, _)| i);
+    let star = text[..star_end].replace('`', "");
+    let rest = &text[star_end..];
+    let mut except = Vec::new();
+    let upper = rest.to_ascii_uppercase();
+    if let Some(at) = upper.find("EXCEPT") {
+        let after = rest[at + "EXCEPT".len()..].trim_start();
+        let list = match after.strip_prefix('(') {
+            Some(inner) => inner.split(')').next().unwrap_or(""),
+            None => after.split_whitespace().next().unwrap_or(""),
+        };
+        except = list
+            .split(',')
+            .map(|n| n.trim().trim_matches('`').to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+    }
+    (star, except)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -389,8 +419,14 @@ pub fn select_facts(s: &Select, src: &str) -> SelectFacts {
         .map(|e| {
             let alias = e.alias().map(|a| a.name.clone());
             let inner = e.unaliased();
+            let mut except = Vec::new();
             let output_name = alias.clone().unwrap_or_else(|| match &inner.kind {
                 ExprKind::Ident(parts) => parts.last().map(|p| p.name.clone()).unwrap_or_default(),
+                ExprKind::Star => {
+                    let (star, ex) = star_parts(&src[inner.range.start..inner.range.end]);
+                    except = ex;
+                    star
+                }
                 _ => src[inner.range.start..inner.range.end].to_string(),
             });
             let mut functions = Vec::new();
@@ -400,6 +436,7 @@ pub fn select_facts(s: &Select, src: &str) -> SelectFacts {
                 alias,
                 output_name,
                 functions,
+                except,
             }
         })
         .collect();

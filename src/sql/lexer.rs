@@ -86,10 +86,10 @@ pub fn tokenize(src: &str) -> Vec<Token> {
                 i = number_end(b, i);
                 TokenKind::Number
             }
+            // As ClickHouse's lexer: after an operand (the previous significant token, white
+            // space or not: `t .3` is `tupleElement(t, 3)`), a dot is tuple access.
             b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit)
-                && !out
-                    .last()
-                    .is_some_and(|t: &Token| t.range.end == i && ends_operand(t.kind)) =>
+                && !out.last().is_some_and(|t: &Token| ends_operand(t.kind)) =>
             {
                 i = number_end(b, i);
                 TokenKind::Number
@@ -302,7 +302,17 @@ mod tests {
         use TokenKind::*;
         assert_eq!(
             kinds("t.1 .5"),
-            vec![(Word, "t"), (Dot, "."), (Number, "1"), (Number, ".5")]
+            vec![
+                (Word, "t"),
+                (Dot, "."),
+                (Number, "1"),
+                (Dot, "."),
+                (Number, "5")
+            ]
+        );
+        assert_eq!(
+            kinds("1 + .5"),
+            vec![(Number, "1"), (Op, "+"), (Number, ".5")]
         );
     }
 

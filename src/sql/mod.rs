@@ -75,6 +75,26 @@ pub struct SqlAnalysis {
     pub variants: usize,
 }
 
+impl SqlAnalysis {
+    /// The table the main SELECT reads in its own FROM: a datasource or pipe named there, never
+    /// a table read inside a CTE body or a subquery that comes first in the text. `None` when
+    /// the main SELECT reads a CTE, a subquery or no table.
+    pub fn main_from(&self) -> Option<&TableRef> {
+        let main = self.main.as_ref()?;
+        let inside = |r: TextRange, body: TextRange| r.start >= body.start && r.end <= body.end;
+        self.tables.iter().find(|t| {
+            t.context == RefContext::From
+                && inside(t.range, main.range)
+                && !self
+                    .ctes
+                    .iter()
+                    .filter_map(|c| c.body)
+                    .any(|b| inside(t.range, b))
+                && !self.subqueries.iter().any(|s| inside(t.range, s.body))
+        })
+    }
+}
+
 /// Analyses node SQL (the text after `SQL >`, as stored by the datafile parser).
 pub fn analyze(text: &str) -> SqlAnalysis {
     let templated = text.trim_start().starts_with('%');

@@ -66,6 +66,8 @@ pub struct Template {
 struct ChainInfo {
     parent: Option<(usize, usize)>,
     branches: Vec<(TextRange, BranchInfo)>,
+    /// Each branch's condition, white space folded (`None` for `else`).
+    conditions: Vec<Option<String>>,
     /// The branch test mode takes (`None`: no branch, the chain renders nothing).
     official: Option<usize>,
 }
@@ -270,6 +272,7 @@ impl Template {
         self.chains.push(ChainInfo {
             parent,
             branches: vec![],
+            conditions: vec![],
             official: None,
         });
         let mut branches = Vec::new();
@@ -304,6 +307,11 @@ impl Template {
                 (Some(c), _) => format!("elif {c} (of `if {first_condition}`)"),
                 (None, _) => format!("else (of `if {first_condition}`)"),
             };
+            self.chains[id].conditions.push(
+                condition
+                    .as_deref()
+                    .map(|c| c.split_whitespace().collect::<Vec<_>>().join(" ")),
+            );
             self.chains[id].branches.push((
                 TextRange::new(tag_range.end, body_end),
                 BranchInfo {
@@ -353,6 +361,7 @@ impl Template {
                 }
                 let mut choices = official.clone();
                 choices[id] = Some(k);
+                self.agree(id, k, &mut choices);
                 // Make the branch reachable: its enclosing branches are taken.
                 let mut up = chain.parent;
                 while let Some((p, b)) = up {
@@ -363,6 +372,55 @@ impl Template {
             }
         }
         out
+    }
+
+    /// Taking branch `k` of chain `id` makes its condition true and the conditions before it
+    /// false: every other chain testing the same conditions takes the branch they decide
+    /// (`{% if defined(x) %}WITH c AS (…){% end %} … {% if defined(x) %}FROM c{% end %}`
+    /// renders both or neither). A chain with a condition not decided keeps its choice.
+    fn agree(&self, id: usize, k: usize, choices: &mut [Option<usize>]) {
+        let conds = &self.chains[id].conditions;
+        let truth = |c: &str| -> Option<bool> {
+            if conds.get(k).and_then(|x| x.as_deref()) == Some(c) {
+                return Some(true);
+            }
+            conds[..k.min(conds.len())]
+                .iter()
+                .any(|x| x.as_deref() == Some(c))
+                .then_some(false)
+        };
+        for (j, other) in self.chains.iter().enumerate() {
+            if j == id {
+                continue;
+            }
+            let mut decided = None;
+            let mut known = true;
+            for (b, c) in other.conditions.iter().enumerate() {
+                match c.as_deref().map(truth) {
+                    None => {
+                        decided = Some(b);
+                        break;
+                    }
+                    Some(Some(true)) => {
+                        decided = Some(b);
+                        break;
+                    }
+                    Some(Some(false)) => continue,
+                    Some(None) => {
+                        known = false;
+                        break;
+                    }
+                }
+            }
+            let touches = other
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| truth(c).is_some());
+            if known && touches {
+                choices[j] = decided;
+            }
+        }
     }
 
     pub fn render(&self, text: &str, choices: &[Option<usize>]) -> Rendered {
@@ -827,6 +885,23 @@ mod tests {
     fn variants(src: &str) -> Vec<String> {
         let t = Template::parse(src, 0);
         t.variants(src, 64).into_iter().map(|r| r.text).collect()
+    }
+
+    #[test]
+    fn chains_with_the_same_condition_take_the_same_branch() {
+        let src = "{% if defined(c) %}WITH f AS (SELECT 1){% end %} SELECT * FROM {% if defined(c) %}f{% else %}t{% end %}{% if z %} LIMIT 1{% end %}";
+        let v = variants(src);
+        // official (test mode: defined(c) false, z true) and the other branches; `f` is only
+        // ever read where it is defined, and the `z` chain keeps its own choice
+        assert!(
+            v.iter()
+                .all(|r| !r.contains("FROM f") || r.contains("WITH f")),
+            "{v:?}"
+        );
+        assert!(v
+            .iter()
+            .any(|r| r.contains("WITH f AS (SELECT 1) SELECT * FROM f")));
+        assert!(v.iter().any(|r| r.contains("FROM t")));
     }
 
     #[test]

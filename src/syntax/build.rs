@@ -785,7 +785,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             if sql.is_template() {
-                for e in super::template::block_errors(text) {
+                let errors = super::template::block_errors(text)
+                    .into_iter()
+                    .chain(super::template::keyword_names(text));
+                for e in errors {
                     diags.push(Diagnostic::error(
                         "template-syntax",
                         sql.text.range_to_file(e.range),

@@ -7,6 +7,7 @@
 
 pub mod block;
 mod build;
+pub mod chtype;
 pub mod indexes;
 pub mod keywords;
 pub mod model;
@@ -54,14 +55,19 @@ pub enum FileKind {
 impl FileKind {
     /// The kind to read a file as: `.incl` fragments that hold datasource settings
     /// (`*.datasource.incl`, or a line starting with SCHEMA or ENGINE) read as datasources, as
-    /// the Classic CLI does (`is_file_a_datasource`).
+    /// the Classic CLI does (`is_file_a_datasource`). A fragment of connector settings
+    /// (KAFKA_*, IMPORT_* lines) is only ever included by datasources: it reads as one too, so
+    /// its settings are checked as datasource settings, not as keywords outside a node.
     pub fn detect(path: &str, text: &str) -> Option<FileKind> {
         let kind = FileKind::from_path(path)?;
         if kind == FileKind::Include {
             let datasource_like = path.ends_with(".datasource.incl")
                 || text.lines().any(|l| {
                     let l = l.to_ascii_lowercase();
-                    l.starts_with("schema") || l.starts_with("engine")
+                    l.starts_with("schema")
+                        || l.starts_with("engine")
+                        || l.starts_with("kafka_")
+                        || l.starts_with("import_")
                 });
             if datasource_like {
                 return Some(FileKind::Datasource);

@@ -212,6 +212,36 @@ impl Datafile {
             _ => None,
         }
     }
+    /// The columns a connector adds to a datasource beyond its SCHEMA: Kafka's message
+    /// metadata (`__value`, `__topic`, …) and DynamoDB's `_timestamp` and `_is_deleted` (what
+    /// its ENGINE_VER and ENGINE_IS_DELETED name). Datafile-spec §5.
+    pub fn connector_columns(&self) -> &'static [&'static str] {
+        const KAFKA: &[&str] = &[
+            "__value",
+            "__headers",
+            "__topic",
+            "__partition",
+            "__offset",
+            "__timestamp",
+            "__key",
+        ];
+        const DYNAMODB: &[&str] = &["_timestamp", "_is_deleted"];
+        let Some(node) = self.default_node() else {
+            return &[];
+        };
+        if self.kind != FileKind::Datasource {
+            &[]
+        } else if node.setting("kafka_connection_name").is_some()
+            || node.setting("kafka_topic").is_some()
+        {
+            KAFKA
+        } else if node.setting("import_table_arn").is_some() {
+            DYNAMODB
+        } else {
+            &[]
+        }
+    }
+
     pub fn schema(&self) -> Option<&Schema> {
         self.default_node().and_then(|n| n.schema.as_ref())
     }

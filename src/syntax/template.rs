@@ -91,6 +91,77 @@ pub fn template_without_percent(sql: &str) -> Option<TextRange> {
         .find(|r| !quoted.iter().any(|q| q.contains(r.start)))
 }
 
+/// Python's keywords that are never a value (`None`, `True` and `False` are).
+const PYTHON_KEYWORDS: &[&str] = &[
+    "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
+    "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
+    "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
+/// Template expressions are Python: a Python keyword written where a name goes (a whole
+/// `{{ … }}` expression, or a whole argument: `{{ DateTime(from) }}`) is a syntax error the
+/// official parsers report (`"from" is a forbidden word`, `invalid syntax`).
+pub fn keyword_names(sql: &str) -> Vec<TemplateError> {
+    let mut out = Vec::new();
+    for (range, kind, inner) in tags(sql) {
+        if kind == '#' || !sql[..range.end].ends_with(if kind == '{' { "}}" } else { "%}" }) {
+            continue;
+        }
+        let base = range.start + 2;
+        let b = inner.as_bytes();
+        let mut i = 0;
+        let mut quote: Option<u8> = None;
+        while i < b.len() {
+            let c = b[i];
+            if let Some(q) = quote {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            if c == b'\'' || c == b'"' {
+                quote = Some(c);
+                i += 1;
+                continue;
+            }
+            if c.is_ascii_alphabetic() || c == b'_' {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                let word = &inner[start..i];
+                if !PYTHON_KEYWORDS.contains(&word) {
+                    continue;
+                }
+                let before = inner[..start].trim_end();
+                let after = inner[i..].trim_start();
+                let whole = kind == '{' && before.is_empty() && after.is_empty();
+                let argument = (before.ends_with('(') || before.ends_with(','))
+                    && (after.starts_with(')') || after.starts_with(','));
+                if whole || argument {
+                    let official = if word == "from" {
+                        format!("\"{word}\" is a forbidden word")
+                    } else {
+                        "invalid syntax".to_string()
+                    };
+                    out.push(TemplateError {
+                        range: TextRange::new(base + start, base + i),
+                        message: format!(
+                            "`{word}` is a Python keyword: template expressions are Python, so it cannot name a parameter or value and the official parsers reject the node ({official}). Rename it (e.g. `{word}_`)"
+                        ),
+                    });
+                }
+                continue;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
 /// Blocks (`{% if %}`, `{% for %}`, ...) that are never closed, and `{% end %}` without a block.
 pub fn block_errors(sql: &str) -> Vec<TemplateError> {
     let mut stack: Vec<(TextRange, String)> = Vec::new();
@@ -145,6 +216,31 @@ pub fn block_errors(sql: &str) -> Vec<TemplateError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn python_keywords_where_names_go() {
+        let found = |sql: &str| -> Vec<String> {
+            keyword_names(sql)
+                .into_iter()
+                .map(|e| sql[e.range.start..e.range.end].to_string())
+                .collect()
+        };
+        assert_eq!(
+            found("%\nSELECT {{ DateTime(from, '2024-01-01') }}"),
+            ["from"]
+        );
+        assert_eq!(found("%\n{% if defined(class) %}1{% end %}"), ["class"]);
+        assert_eq!(
+            found("%\nSELECT {{ String(a, 'x') }}, {{ lambda }}"),
+            ["lambda"]
+        );
+        // keywords in their Python places, and inside strings, are fine
+        assert!(
+            found("%\n{% if not defined(x) and y in (1, 2) %}1{% else %}2{% end %}").is_empty()
+        );
+        assert!(found("%\nSELECT {{ String(x, 'from') }} {% for a in b %}{% end %}").is_empty());
+        assert!(found("%\nSELECT {{ x if y else z }}").is_empty());
+    }
     use super::*;
 
     #[test]

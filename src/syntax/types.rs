@@ -48,6 +48,22 @@ pub fn lookup_family(name: &str) -> Option<&'static str> {
         .map(|f| f.name)
 }
 
+/// The name ClickHouse gives the family written `name`, aliases resolved (`INT` → `Int32`,
+/// `boolean` → `Bool`); `None` when ClickHouse has no such family.
+pub fn canonical_alias(name: &str) -> Option<String> {
+    let mut cur = lookup_family(name)?;
+    for _ in 0..4 {
+        let Some(f) = families().iter().find(|f| f.name == cur) else {
+            break;
+        };
+        if f.alias_of.is_empty() {
+            break;
+        }
+        cur = lookup_family(f.alias_of).unwrap_or(f.alias_of);
+    }
+    Some(cur.to_string())
+}
+
 /// The type families under their own names (no aliases such as `BIGINT`), for completion.
 pub fn canonical_families() -> Vec<&'static str> {
     families()

@@ -99,7 +99,10 @@ fn common(doc: &Datafile, out: &mut Vec<Diagnostic>) {
                 for key in ["ver", "is_deleted", "sign", "version"] {
                     if let Some(v) = engine.param(key) {
                         let col = v.text.trim();
-                        if !col.is_empty() && !schema.columns.iter().any(|c| c.name == col) {
+                        if !col.is_empty()
+                            && !schema.columns.iter().any(|c| c.name == col)
+                            && !doc.connector_columns().contains(&col)
+                        {
                             out.push(Diagnostic::warning(
                                 "engine-column-missing",
                                 v.range,

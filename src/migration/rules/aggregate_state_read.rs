@@ -9,7 +9,6 @@ use crate::diagnostics::Diagnostic;
 use crate::migration::columns;
 use crate::project::model::{PipeKind, ResourceKind, Target};
 use crate::project::rules::FileDiagnostics;
-use crate::sql::facts::RefContext;
 
 /// The function of an aggregate column type: (`AggregateFunction`?, function name).
 fn aggregate_type(ty: &str) -> Option<(bool, String)> {
@@ -34,7 +33,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
         for node in r.nodes.iter() {
             let Some(sql) = &node.sql else { continue };
             let Some(main) = &sql.main else { continue };
-            let Some(from) = sql.tables.iter().find(|t| t.context == RefContext::From) else {
+            let Some(from) = sql.main_from() else {
                 continue;
             };
             let Target::Resource(ds) = p.resolve(&from.full_name(), Some(ri)) else {

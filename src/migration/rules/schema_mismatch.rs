@@ -1,142 +1,52 @@
 //! `materialization-schema-mismatch`: a materialized or copy node's SELECT against its
 //! target's SCHEMA. Materialized views map columns by name: a target column the SELECT does not
 //! produce gets its default in every row; a produced column the target lacks is not stored.
-//! Aggregate columns need the matching state: `xState` for `AggregateFunction(x, …)`,
-//! `xSimpleState` (or plain `x`) for `SimpleAggregateFunction(x, …)`, and no state for a plain
-//! column.
+//! An aggregate written into a column is judged by what ClickHouse did with the same pair
+//! (`state_facts`, generated on ClickHouse): a view ClickHouse refuses, inserts it fails, or
+//! rows that do not merge to the aggregate are reported; a pair ClickHouse accepts, or one it
+//! was not asked about, is not.
 
 use super::{push, Ctx};
 use crate::diagnostics::Diagnostic;
 use crate::migration::columns;
+use crate::migration::state_facts::{self, AggregateItem, Verdict};
 use crate::project::model::EdgeKind;
 use crate::project::rules::FileDiagnostics;
 use crate::sql::facts::SelectItem;
+use crate::syntax::chtype::Type;
 use crate::syntax::model::Column;
 
-/// The aggregate kind a column type asks for.
-enum Wanted {
-    State(String),
-    Simple(String),
-    Plain,
-}
-
-fn wanted(ty: &str) -> Wanted {
-    let t = ty.trim();
-    let t = t
-        .strip_prefix("LowCardinality(")
-        .and_then(|t| t.strip_suffix(')'))
-        .unwrap_or(t);
-    let func = |inner: &str| {
-        inner
-            .split([',', '(', ')'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string()
+/// The item's aggregate as the ClickHouse facts key it, with its value arguments' types when
+/// they are all plain columns of the source.
+fn aggregate_item(
+    item: &SelectItem,
+    expr: &str,
+    source_cols: &[Column],
+) -> Option<(AggregateItem, Option<Vec<Type>>)> {
+    let aggregate = match item.functions.first() {
+        Some(f) => AggregateItem::of(expr, &f.name, f.aggregate.as_ref()?, &f.combinators)?,
+        // A source column written as it is.
+        None => AggregateItem::column(expr)?,
     };
-    if let Some(inner) = t.strip_prefix("AggregateFunction(") {
-        Wanted::State(func(inner))
-    } else if let Some(inner) = t.strip_prefix("SimpleAggregateFunction(") {
-        Wanted::Simple(func(inner))
-    } else {
-        Wanted::Plain
-    }
+    let types: Option<Vec<Type>> = aggregate
+        .args
+        .iter()
+        .map(|a| {
+            let name = a.trim_matches('`');
+            let c = source_cols.iter().find(|c| c.name == name)?;
+            Type::parse(&c.ty)
+        })
+        .collect();
+    Some((aggregate, types))
 }
 
-/// The item's outermost call when it is an aggregate: (function with combinators other than
-/// State/SimpleState, the state combinator if any, the name as written).
-fn produced(item: &SelectItem) -> Option<(String, Option<&'static str>, &str)> {
-    let f = item.functions.first()?;
-    let agg = f.aggregate.as_ref()?;
-    let mut name = agg.clone();
-    let mut state = None;
-    for c in &f.combinators {
-        match c.as_str() {
-            "State" => state = Some("State"),
-            "SimpleState" => state = Some("SimpleState"),
-            other => name.push_str(other),
-        }
+/// The expression of a SELECT item as written (without its alias).
+fn expression<'a>(sql: &'a str, item: &SelectItem) -> Option<&'a str> {
+    let text = sql.get(item.range.start..item.range.end)?;
+    match &item.alias {
+        Some(_) => Some(text[..text.to_ascii_lowercase().rfind(" as ")?].trim()),
+        None => Some(text.trim()),
     }
-    Some((name, state, &f.name))
-}
-
-/// A type family, for conservative compatibility checks.
-#[derive(PartialEq, Eq, Debug)]
-enum Family {
-    Text,
-    Number,
-    Time,
-    Other,
-}
-
-fn plain(ty: &str) -> &str {
-    let mut t = ty.trim();
-    for wrapper in ["LowCardinality(", "Nullable("] {
-        if let Some(inner) = t.strip_prefix(wrapper).and_then(|i| i.strip_suffix(')')) {
-            t = inner.trim();
-        }
-    }
-    t
-}
-
-fn family(ty: &str) -> Family {
-    let t = plain(ty);
-    if t == "String" || t.starts_with("FixedString") || t == "UUID" {
-        Family::Text
-    } else if t.starts_with("Int")
-        || t.starts_with("UInt")
-        || t.starts_with("Float")
-        || t.starts_with("Decimal")
-    {
-        Family::Number
-    } else if t.starts_with("Date") {
-        Family::Time
-    } else {
-        Family::Other
-    }
-}
-
-/// A type the target cannot take, where it can be inferred: a source column stored as it is
-/// into a column of another family, or an aggregate state over an argument of another type
-/// than the target's `AggregateFunction(f, T)`.
-fn type_problem(item: &SelectItem, target: &str, source_cols: &[Column]) -> Option<String> {
-    let source = |name: &str| {
-        source_cols
-            .iter()
-            .find(|c| c.name == name)
-            .map(|c| c.ty.as_str())
-    };
-    if item.functions.is_empty() && item.alias.is_none() {
-        let from = source(&item.output_name)?;
-        let (a, b) = (family(from), family(target));
-        return (a != b && a != Family::Other && b != Family::Other).then(|| {
-            format!(
-                "`{}` is `{from}` in the source but `{target}` in the target",
-                item.output_name
-            )
-        });
-    }
-    let f = item.functions.first()?;
-    if !f.combinators.iter().any(|c| c == "State") || f.column_args.len() != 1 {
-        return None;
-    }
-    let inner = target
-        .trim()
-        .strip_prefix("AggregateFunction(")?
-        .strip_suffix(')')?;
-    let mut parts = inner.splitn(2, ',');
-    let _func = parts.next()?;
-    let arg_type = parts.next()?.trim();
-    if arg_type.contains(',') {
-        return None; // several arguments (an -If condition, …)
-    }
-    let from = source(&f.column_args[0].0)?;
-    (plain(from) != plain(arg_type)).then(|| {
-        format!(
-            "`{}` makes a state over `{from}` (`{}`), but `{}` holds states over `{arg_type}`",
-            f.name, f.column_args[0].0, item.output_name
-        )
-    })
 }
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
@@ -242,60 +152,63 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let Some(col) = cols.iter().find(|c| c.name == item.output_name) else {
                 continue;
             };
-            if let Some(problem) = type_problem(item, &col.ty, source_cols) {
-                let d = against_column(
-                    item,
-                    col,
-                    format!("{problem}: ClickHouse cannot store it as the target's type."),
-                );
-                push(out, &w.path, d);
-                continue;
-            }
-            let Some((func, state, written)) = produced(item) else {
+            let Some(declared) = Type::parse(&col.ty) else {
                 continue;
             };
-            let problem = match (wanted(&col.ty), state) {
-                (Wanted::State(f), Some("State")) if !f.eq_ignore_ascii_case(&func) => Some(format!(
-                    "`{written}` makes a `{func}` state but `{}` holds `{f}` states (`{}`): `{f}State` is needed",
-                    col.name, col.ty
-                )),
-                (Wanted::State(f), Some("SimpleState")) => Some(format!(
-                    "`{written}` makes a simple state, but `{}` is `{}`: use `{f}State`",
-                    col.name, col.ty
-                )),
-                (Wanted::State(f), None) => Some(format!(
-                    "`{written}` returns a finished value, but `{}` is `{}` and needs a state: use `{f}State`",
-                    col.name, col.ty
-                )),
-                (Wanted::Simple(f), Some("State")) => Some(format!(
-                    "`{written}` makes an aggregate state, but `{}` is `{}`, which stores plain values: use `{f}SimpleState`",
-                    col.name, col.ty
-                )),
-                (Wanted::Simple(f), _) if !f.eq_ignore_ascii_case(&func) => Some(format!(
-                    "`{written}` aggregates with `{func}` but `{}` is merged with `{f}` (`{}`): use `{f}SimpleState`",
-                    col.name, col.ty
-                )),
-                (Wanted::Plain, Some(s)) => Some(format!(
-                    "`{written}` makes an aggregate {} but `{}` is a plain `{}` column: store it in `{}` or finish the aggregate",
-                    if s == "State" { "state" } else { "simple state" },
-                    col.name,
-                    col.ty,
-                    if s == "State" {
-                        format!("AggregateFunction({func}, …)")
-                    } else {
-                        format!("SimpleAggregateFunction({func}, …)")
-                    }
-                )),
-                _ => None,
+            let Some(expr) = expression(&node.sql_map.text, item) else {
+                continue;
             };
-            if let Some(problem) = problem {
-                let d = against_column(
-                    item,
-                    col,
-                    format!("{problem}. The target's rows would merge wrongly or be rejected."),
-                );
-                push(out, &w.path, d);
-            }
+            let Some((aggregate, arg_types)) = aggregate_item(item, expr, source_cols) else {
+                continue;
+            };
+            let written = item.functions.first().map_or(expr, |f| f.name.as_str());
+            let produced = arg_types
+                .as_deref()
+                .and_then(|t| state_facts::produced_type(&aggregate, t));
+            let what = match produced {
+                Some(t) => format!("`{written}` produces `{t}`"),
+                None => format!("`{written}`"),
+            };
+            let both_states = produced.is_none_or(|t| t.starts_with("AggregateFunction("))
+                && aggregate.form.contains("State")
+                && !aggregate.form.contains("SimpleState")
+                && matches!(declared, Type::AggregateFunction { .. });
+            let problem = match state_facts::verdict(&aggregate, arg_types.as_deref(), &declared) {
+                Some(Verdict::Rejected(code)) => format!(
+                    "{what}, which ClickHouse cannot convert to `{}` (`{}`): it refuses to create the view (code {code}), so the deploy fails",
+                    col.name, col.ty
+                ),
+                Some(Verdict::Insert(code)) => format!(
+                    "{what}, which ClickHouse cannot write into `{}` (`{}`): the view is created but every insert into its source fails (code {code})",
+                    col.name, col.ty
+                ),
+                // Two states of one representation (a median state in a quantiles column):
+                // stored and merged; how it reads is the reader's business.
+                Some(Verdict::Wrong)
+                    if aggregate.form.contains("State")
+                        && !aggregate.form.contains("SimpleState")
+                        && !matches!(declared, Type::AggregateFunction { .. }) =>
+                {
+                    let fix = match declared.aggregate_function() {
+                        Some(g) => format!("`{g}SimpleState` (or `{g}`)"),
+                        None => format!("the finished aggregate (`{}`)", aggregate.base),
+                    };
+                    format!(
+                        "`{written}` makes aggregate states, but `{}` is `{}`, which holds plain values: ClickHouse stores each state's bytes as a value, so the column holds wrong values (ClickHouse shows it). Use {fix}",
+                        col.name, col.ty
+                    )
+                }
+                Some(Verdict::Wrong) if !both_states && !aggregate.is_column() => {
+                    let merged_with = declared.aggregate_function().unwrap_or("");
+                    format!(
+                        "`{written}` is computed per inserted block, but `{}` (`{}`) merges blocks with `{merged_with}`: after parts merge it holds the `{merged_with}` of the partial `{}` results, not `{}` over all rows (ClickHouse shows it). Use the function the column merges with, or declare the column for `{}`",
+                        col.name, col.ty, aggregate.base, aggregate.base, aggregate.base
+                    )
+                }
+                _ => continue,
+            };
+            let d = against_column(item, col, format!("{problem}."));
+            push(out, &w.path, d);
         }
     }
 }

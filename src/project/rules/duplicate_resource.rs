@@ -1,5 +1,6 @@
 //! `duplicate-resource`: two files define a resource of the same name. Datasources and pipes
-//! share one namespace (datafile-spec §9.2); connections have their own.
+//! share one namespace (datafile-spec §9.2); connections have their own. Only files the CLI of
+//! the dialect reads take part (a Classic `playgrounds/` copy is not deployed).
 
 use super::{push, FileDiagnostics};
 use crate::diagnostics::Diagnostic;
@@ -7,13 +8,14 @@ use crate::project::model::{Project, ResourceKind};
 
 pub fn check(p: &Project, out: &mut FileDiagnostics) {
     for (i, r) in p.resources.iter().enumerate() {
-        if p.named(&r.name).nth(1).is_none() {
+        if !r.seen_by_cli || p.named(&r.name).nth(1).is_none() {
             continue;
         }
         let others: Vec<_> = p
             .named(&r.name)
             .filter(|(j, o)| {
                 *j != i
+                    && o.seen_by_cli
                     && (o.kind == ResourceKind::Connection) == (r.kind == ResourceKind::Connection)
             })
             .collect();

@@ -1,13 +1,20 @@
 //! `missing-target-datasource`: a materialized node's DATASOURCE or a copy node's
 //! TARGET_DATASOURCE is not a datasource of the project. `unknown-connection`: a sink node's
-//! EXPORT_CONNECTION_NAME is not a connection of the project.
+//! EXPORT_CONNECTION_NAME is not a connection of the project. Classic connections live in the
+//! workspace (`tb connection create`), not in files: there a name no file defines is not an
+//! error.
 
 use super::{did_you_mean, push, FileDiagnostics};
 use crate::diagnostics::Diagnostic;
-use crate::project::model::{EdgeKind, Project, ResourceKind, Target};
+use crate::project::model::{EdgeKind, Project, ResourceKind, Source, Target};
+use crate::syntax::Dialect;
 
 pub fn check(p: &Project, out: &mut FileDiagnostics) {
     for e in &p.edges {
+        // A file the CLI does not read (a Classic playgrounds/ copy) is never deployed.
+        if matches!(e.from, Source::Resource(i) if !p.resources[i].seen_by_cli) {
+            continue;
+        }
         let (code, wanted, keyword) = match e.kind {
             EdgeKind::MaterializesInto => (
                 "missing-target-datasource",
@@ -19,6 +26,7 @@ pub fn check(p: &Project, out: &mut FileDiagnostics) {
                 ResourceKind::Datasource,
                 "TARGET_DATASOURCE",
             ),
+            EdgeKind::Sinks if p.dialect == Dialect::Classic => continue,
             EdgeKind::Sinks => (
                 "unknown-connection",
                 ResourceKind::Connection,
@@ -42,6 +50,20 @@ pub fn check(p: &Project, out: &mut FileDiagnostics) {
             .replace("Pipe", "pipe")
             .replace("Datasource", "datasource")
             .replace("Connection", "connection"),
+            _ if p.stale_version(&e.to).is_some() => {
+                let (ri, version) = p.stale_version(&e.to).unwrap_or_default();
+                let r = &p.resources[ri];
+                format!(
+                    "{keyword} `{}` names another version of `{}` than its file: {} is {}",
+                    e.to,
+                    r.name,
+                    r.path,
+                    match version {
+                        Some(v) => format!("at VERSION {v}, deployed as `{}__v{v}`", r.name),
+                        None => format!("without VERSION, deployed as `{}`", r.name),
+                    }
+                )
+            }
             _ => {
                 let candidates = p
                     .resources

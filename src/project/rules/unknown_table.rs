@@ -13,6 +13,10 @@ pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) 
         if e.target != Target::Unknown || !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads) {
             continue;
         }
+        // A file the CLI does not read (a Classic playgrounds/ copy) is never deployed.
+        if matches!(e.from, Source::Resource(i) if !p.resources[i].seen_by_cli) {
+            continue;
+        }
         let named_by_file = match e.from {
             Source::Test(ti) => e.context.is_none() && p.tests[ti].file.forward,
             Source::Resource(_) => false,
@@ -38,7 +42,18 @@ pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) 
             }
             (r, n) => r.or(n.map(|(_, n)| n.to_string())),
         };
-        let mut msg = if named_by_file {
+        let stale = p.stale_version(&e.to);
+        let mut msg = if let Some((ri, version)) = stale {
+            let r = &p.resources[ri];
+            let now = match version {
+                Some(v) => format!("is at VERSION {v}, deployed as `{}__v{v}`", r.name),
+                None => format!("has no VERSION, deployed as `{}`", r.name),
+            };
+            format!(
+                "`{}` names another version of `{}` than its file: {} {now}. This reads the table of a version that nothing in the project defines or writes any more",
+                e.to, r.name, r.path
+            )
+        } else if named_by_file {
             format!(
                 "this test file is named after the pipe `{}`, which is not a pipe of this project: its tests cannot run",
                 e.to
@@ -51,7 +66,7 @@ pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) 
                 e.to
             )
         };
-        if let Some(s) = suggestion {
+        if let (Some(s), None) = (suggestion, stale) {
             msg.push_str(&format!(" (did you mean `{s}`?)"));
         }
         if let Some(b) = e.branch.as_ref().filter(|b| !b.taken_by_official) {
