@@ -35,6 +35,9 @@ pub struct SourceFile {
     /// that one (names a migration's legacy target explicitly). Set by the caller, which has
     /// the text.
     pub replaces: Option<(String, TextRange)>,
+    /// The official parser rejects the file (it has an error): names it fails to define are
+    /// not reported again where they are read. Set by the caller, which has the diagnostics.
+    pub rejected: bool,
 }
 
 /// What a file contributes as a resource, independent of the other files.
@@ -146,6 +149,7 @@ impl SourceFile {
             resource,
             created_datasources,
             replaces: None,
+            rejected: false,
         }
     }
 }

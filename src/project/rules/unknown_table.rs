@@ -4,6 +4,7 @@
 use super::{best_match, push, FileDiagnostics, Suggestions};
 use crate::diagnostics::Diagnostic;
 use crate::project::model::{EdgeKind, Project, Source, Target};
+use crate::syntax::Dialect;
 use std::collections::HashSet;
 
 pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) {
@@ -13,9 +14,14 @@ pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) 
         if e.target != Target::Unknown || !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads) {
             continue;
         }
-        // A file the CLI does not read (a Classic playgrounds/ copy) is never deployed.
-        if matches!(e.from, Source::Resource(i) if !p.resources[i].seen_by_cli) {
-            continue;
+        // A file the CLI does not read (a Classic playgrounds/ copy) is never deployed; a
+        // file the parser rejects has its error already (a misspelt NODE line leaves its
+        // node undefined: the reads of it are that error's consequence).
+        if let Source::Resource(i) = e.from {
+            let r = &p.resources[i];
+            if !r.seen_by_cli || p.files[r.file].rejected {
+                continue;
+            }
         }
         let named_by_file = match e.from {
             Source::Test(ti) => e.context.is_none() && p.tests[ti].file.forward,
@@ -60,6 +66,12 @@ pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) 
             )
         } else if e.to.starts_with("tinybird.") || e.to.starts_with("organization.") {
             format!("`{}` is not a Tinybird service data source", e.to)
+        } else if p.dialect == Dialect::Classic {
+            // Classic workspaces hold datasources created outside the files (UI, API).
+            format!(
+                "`{}` is not a datasource, pipe or node of this project's files: unless the workspace has it (created outside these files), Tinybird rejects the pipe at deploy time",
+                e.to
+            )
         } else {
             format!(
                 "`{}` is not a datasource, pipe or node of this project: Tinybird will reject it at deploy time",
