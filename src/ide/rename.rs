@@ -236,16 +236,26 @@ pub fn rename(
         change.edits.push((path, range, new_name.to_string()));
     }
     if let Symbol::Resource(i) = &l.symbol {
-        // References written `db.name` keep their database.
+        // References written `db.name` keep their database, and Classic `name__vN` (the
+        // name a VERSION deploys under) its version.
         for e in p.edges_into(*i) {
-            if let Some((db, _)) = e.to.rsplit_once('.') {
-                if let Some(edit) = change
-                    .edits
-                    .iter_mut()
-                    .find(|(p, range, _)| *p == e.path && *range == e.range)
-                {
-                    edit.2 = format!("{db}.{new_name}");
-                }
+            let (db, written) = match e.to.rsplit_once('.') {
+                Some((db, n)) => (format!("{db}."), n),
+                None => (String::new(), &*e.to),
+            };
+            let version = written
+                .strip_prefix(old.as_str())
+                .filter(|s| s.starts_with("__v"))
+                .unwrap_or("");
+            if db.is_empty() && version.is_empty() {
+                continue;
+            }
+            if let Some(edit) = change
+                .edits
+                .iter_mut()
+                .find(|(p, range, _)| *p == e.path && *range == e.range)
+            {
+                edit.2 = format!("{db}{new_name}{version}");
             }
         }
     }
