@@ -139,3 +139,90 @@ fn every_reported_state_mismatch_is_one_clickhouse_shows() {
     assert!(replayed >= 4, "only {replayed} mismatches replayed");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `aggregating-key-mismatch` says rows that differ only in a grouped column outside the
+/// sorting key are combined when parts merge: two parts with two values of that column and
+/// the same key merge into one row on ClickHouse (and ClickHouse 26 refuses the table unless
+/// `allow_dimensions_outside_sorting_key` is set).
+#[test]
+fn every_reported_key_mismatch_merges_rows_on_clickhouse() {
+    let mut replayed = 0;
+    for fixture in FIXTURES {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        let report = check_path(&root, CheckOptions::default()).unwrap();
+        let p = &report.projects[0].project;
+        for f in report.files() {
+            for d in f
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "aggregating-key-mismatch")
+            {
+                let column = d.message.split("groups by `").nth(1).unwrap();
+                let column = column.split('`').next().unwrap();
+                let target_path = d.related[0].path.as_deref().unwrap();
+                let (ds, r) = p
+                    .resources
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| &*r.path == target_path && r.kind == ResourceKind::Datasource)
+                    .unwrap();
+                let df = &p.files[r.file].datafile;
+                let key = df.engine().and_then(|e| e.param("sorting_key")).unwrap();
+                let keys: Vec<&str> = key
+                    .text
+                    .trim_matches(|c| c == '(' || c == ')')
+                    .split(',')
+                    .map(str::trim)
+                    .collect();
+                let cols = tinybird_lsp::migration::columns(p, ds);
+                let ty = |name: &str| &cols.iter().find(|c| c.name == name).unwrap().ty;
+                let row = |v: u32| {
+                    let names: Vec<String> = keys
+                        .iter()
+                        .chain([&column])
+                        .map(|c| format!("`{c}`"))
+                        .collect();
+                    let values: Vec<String> = keys
+                        .iter()
+                        .map(|k| format!("CAST(1 AS {})", ty(k)))
+                        .chain([format!("CAST({v} AS {})", ty(column))])
+                        .collect();
+                    format!(
+                        "INSERT INTO `{}` ({}) SELECT {}",
+                        r.name,
+                        names.join(", "),
+                        values.join(", ")
+                    )
+                };
+                // Recent ClickHouse refuses such a table outright (code 36); with the setting
+                // that allows it, the rows merge as the warning says.
+                let create = chdb_project::create_table(p, ds).unwrap();
+                let refused = chdb_project::run(&[(create.clone(), false)]);
+                assert!(
+                    !refused[0].ok && refused[0].error.contains("Code: 36"),
+                    "{fixture}: {refused:?}"
+                );
+                let out = chdb_project::run(&[
+                    (
+                        format!("{create} SETTINGS allow_dimensions_outside_sorting_key = 1"),
+                        false,
+                    ),
+                    (row(1), false),
+                    (row(2), false),
+                    (format!("OPTIMIZE TABLE `{}` FINAL", r.name), false),
+                    (format!("SELECT count() FROM `{}`", r.name), true),
+                ]);
+                assert!(out.iter().all(|o| o.ok), "{fixture}: {out:?}");
+                assert_eq!(
+                    out[4].rows,
+                    vec![vec![serde_json::json!(1)]],
+                    "{fixture}/{}: rows differing in `{column}` were not merged: {}",
+                    f.path,
+                    d.message
+                );
+                replayed += 1;
+            }
+        }
+    }
+    assert!(replayed >= 1, "no key mismatch replayed");
+}
