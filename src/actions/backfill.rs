@@ -479,7 +479,7 @@ fn quality_test(
         change.create.push(NewFile {
             path: format!("{folder}{pipe}.pipe"),
             text: format!(
-                "DESCRIPTION >\n{description}\n\nNODE check\nSQL >\n{body}\nTYPE endpoint\n"
+                "# tinybird-lsp: check for {n_name}\nDESCRIPTION >\n{description}\n\nNODE check\nSQL >\n{body}\nTYPE endpoint\n"
             ),
             executable: false,
         });

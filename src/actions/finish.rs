@@ -1,11 +1,13 @@
 //! Step 4: "Finish migration". Once nothing outside the migration reads the legacy target L:
-//! delete L, the pipes that materialize into it, the backfill pipes and the quality tests or
-//! checks comparing L and N; drop the `# tinybird-lsp: replaces` line from N.
+//! delete L, the pipes that materialize into it, the backfill pipes, the quality tests
+//! comparing L and N and the check pipe the backfill step created (marked `# tinybird-lsp:
+//! check for N`; a user's pipe reading both is a dependent, never deleted); drop the
+//! `# tinybird-lsp: replaces` line from N.
 
 use super::backfill::find_migration;
 use super::sql_edit::whole_line_at;
 use super::{ActionError, ActionResult, Change, FileEdit, Workspace};
-use crate::migration::legacy_readers;
+use crate::migration::{is_migration_check, legacy_readers};
 use crate::project::model::{EdgeKind, Source, Target};
 use crate::text::TextRange;
 
@@ -84,8 +86,13 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
                 && e.target == Target::Resource(t)
         })
     };
+    let n_name = p.resources[m.new].name.clone();
     for (ri, r) in p.resources.iter().enumerate() {
         let from = Source::Resource(ri);
+        // Only the check the backfill step created (its marker): never a user's pipe.
+        if !is_migration_check(p, &from, &n_name) {
+            continue;
+        }
         if r.nodes
             .iter()
             .any(|n| reads(&from, Some(&n.name), l) && reads(&from, Some(&n.name), m.new))

@@ -488,17 +488,29 @@ pub fn legacy_readers<'a>(
         .chain(&m.backfills)
         .map(|&i| ms.writers[i].pipe)
         .collect();
+    let new_name = &p.resources[m.new].name;
     p.edges.iter().filter(move |e| {
         legacy.is_some_and(|l| e.target == Target::Resource(l))
             && matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
             && !matches!(e.from, Source::Resource(r) if part.contains(&r))
-            && !p.edges.iter().any(|o| {
-                o.from == e.from
-                    && o.from_node == e.from_node
-                    && matches!(o.kind, EdgeKind::Reads | EdgeKind::TestReads)
-                    && o.target == Target::Resource(m.new)
-            })
+            && !(is_migration_check(p, &e.from, new_name)
+                && p.edges.iter().any(|o| {
+                    o.from == e.from
+                        && o.from_node == e.from_node
+                        && matches!(o.kind, EdgeKind::Reads | EdgeKind::TestReads)
+                        && o.target == Target::Resource(m.new)
+                }))
     })
+}
+
+/// Whether a reader of both targets is the migration's own comparison: a test (a quality test
+/// by nature), or a pipe the backfill step created (`# tinybird-lsp: check for <N>`). Any
+/// other pipe reading the legacy target is a dependent, even if it also reads the new one.
+pub fn is_migration_check(p: &Project, from: &Source, new_name: &str) -> bool {
+    match from {
+        Source::Test(_) => true,
+        Source::Resource(r) => p.files[p.resources[*r].file].check_for.as_deref() == Some(new_name),
+    }
 }
 
 /// The legacy target N replaces: another datasource materialized from the same source as N's

@@ -442,6 +442,7 @@ impl ProjectDb {
             source: Arc::new({
                 let mut f = SourceFile::new(rel.to_string(), parsed.datafile, seen);
                 f.replaces = super::model::replaces_marker(text);
+                f.check_for = super::model::check_marker(text);
                 f.rejected = diagnostics
                     .iter()
                     .any(|d| d.severity == crate::diagnostics::Severity::Error);

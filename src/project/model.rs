@@ -35,6 +35,8 @@ pub struct SourceFile {
     /// that one (names a migration's legacy target explicitly). Set by the caller, which has
     /// the text.
     pub replaces: Option<(String, TextRange)>,
+    /// A `# tinybird-lsp: check for <datasource>` marker: the migration's own quality check.
+    pub check_for: Option<String>,
     /// The official parser rejects the file (it has an error): names it fails to define are
     /// not reported again where they are read. Set by the caller, which has the diagnostics.
     pub rejected: bool,
@@ -65,6 +67,18 @@ pub struct FileRef {
 
 /// The `# tinybird-lsp: replaces <name>` marker in a datafile's text, with the name's range.
 pub fn replaces_marker(text: &str) -> Option<(String, TextRange)> {
+    marker(text, "replaces")
+}
+
+/// The `# tinybird-lsp: check for <name>` marker that the backfill step writes at the top of
+/// the quality-check pipe it creates: the only pipe reading both targets that is the
+/// migration's own (Finish deletes it; any other reader of the legacy target is a dependent).
+pub fn check_marker(text: &str) -> Option<String> {
+    marker(text, "check for").map(|(n, _)| n)
+}
+
+/// A `# tinybird-lsp: <key> <name>` line: the name and its range.
+fn marker(text: &str, key: &str) -> Option<(String, TextRange)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
@@ -73,7 +87,7 @@ pub fn replaces_marker(text: &str) -> Option<(String, TextRange)> {
             .map(str::trim_start)
             .and_then(|r| r.strip_prefix("tinybird-lsp:"))
             .map(str::trim_start)
-            .and_then(|r| r.strip_prefix("replaces"))
+            .and_then(|r| r.strip_prefix(key))
         {
             let name = rest.trim();
             let name = name
@@ -149,6 +163,7 @@ impl SourceFile {
             resource,
             created_datasources,
             replaces: None,
+            check_for: None,
             rejected: false,
         }
     }
