@@ -202,3 +202,137 @@ pub fn load_project(
     db.set_secrets(read_env_local(root));
     Ok(db)
 }
+
+/// One file of a change to write: its new text (`None`: delete it), whether it must not exist
+/// yet, and whether it is a script to make executable.
+pub struct PlannedWrite {
+    pub path: String,
+    pub text: Option<String>,
+    pub create_new: bool,
+    pub executable: bool,
+}
+
+/// Writes every planned file or none: new texts go to a staging folder inside `root` first;
+/// then each is moved into place (a created file is linked in, which fails if a file appeared
+/// there meanwhile), the files it replaces or deletes moved aside. On any error every step
+/// done is undone in reverse order, so the project is as it was. Paths must be relative and
+/// stay inside `root`.
+pub fn write_all_or_nothing(root: &Path, plan: &[PlannedWrite]) -> Result<(), String> {
+    for w in plan {
+        if !crate::actions::is_safe_relative(&w.path) {
+            return Err(format!(
+                "refusing to write `{}`: not a path inside the project",
+                w.path
+            ));
+        }
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let staging = root.join(format!(
+        ".tinybird-lsp-staging-{}-{stamp}",
+        std::process::id()
+    ));
+    fs::create_dir(&staging).map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
+    let result = stage_and_commit(root, &staging, plan);
+    let _ = fs::remove_dir_all(&staging);
+    result
+}
+
+/// What was done, to undo it.
+enum Done {
+    /// A file moved into place where none was.
+    Created(PathBuf),
+    /// A file moved aside (to the staging folder) from where it was.
+    MovedAside { from: PathBuf, to: PathBuf },
+    /// A folder created for a new file.
+    Folder(PathBuf),
+}
+
+fn stage_and_commit(root: &Path, staging: &Path, plan: &[PlannedWrite]) -> Result<(), String> {
+    let io = |path: &str, e: std::io::Error| format!("cannot write `{path}`: {e}");
+    // 1. Every new text into the staging folder.
+    let mut staged = Vec::new();
+    for (i, w) in plan.iter().enumerate() {
+        if let Some(text) = &w.text {
+            let tmp = staging.join(format!("new-{i}"));
+            fs::write(&tmp, text).map_err(|e| io(&w.path, e))?;
+            #[cfg(unix)]
+            if w.executable {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))
+                    .map_err(|e| io(&w.path, e))?;
+            }
+            staged.push(Some(tmp));
+        } else {
+            staged.push(None);
+        }
+    }
+    // 2. Move them in, keeping what they replace.
+    let mut done: Vec<Done> = Vec::new();
+    let mut commit = || -> Result<(), String> {
+        for (i, w) in plan.iter().enumerate() {
+            let full = root.join(&w.path);
+            if let Some(dir) = full.parent() {
+                let mut missing = Vec::new();
+                let mut d = Some(dir);
+                while let Some(x) = d.filter(|x| !x.exists()) {
+                    missing.push(x.to_path_buf());
+                    d = x.parent();
+                }
+                for m in missing.into_iter().rev() {
+                    fs::create_dir(&m).map_err(|e| io(&w.path, e))?;
+                    done.push(Done::Folder(m));
+                }
+            }
+            match &staged[i] {
+                Some(tmp) if w.create_new => {
+                    // A hard link fails when the name exists: never replace a file that
+                    // appeared since the change was computed.
+                    fs::hard_link(tmp, &full).map_err(|e| io(&w.path, e))?;
+                    done.push(Done::Created(full));
+                }
+                Some(tmp) => {
+                    if full.exists() {
+                        let aside = staging.join(format!("old-{i}"));
+                        fs::rename(&full, &aside).map_err(|e| io(&w.path, e))?;
+                        done.push(Done::MovedAside {
+                            from: full.clone(),
+                            to: aside,
+                        });
+                    }
+                    fs::rename(tmp, &full).map_err(|e| io(&w.path, e))?;
+                    done.push(Done::Created(full));
+                }
+                None => {
+                    if full.is_file() {
+                        let aside = staging.join(format!("old-{i}"));
+                        fs::rename(&full, &aside).map_err(|e| io(&w.path, e))?;
+                        done.push(Done::MovedAside {
+                            from: full,
+                            to: aside,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    };
+    let result = commit();
+    if result.is_err() {
+        for step in done.into_iter().rev() {
+            match step {
+                Done::Created(p) => {
+                    let _ = fs::remove_file(p);
+                }
+                Done::MovedAside { from, to } => {
+                    let _ = fs::rename(to, from);
+                }
+                Done::Folder(d) => {
+                    let _ = fs::remove_dir(d);
+                }
+            }
+        }
+    }
+    result
+}

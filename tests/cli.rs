@@ -100,3 +100,79 @@ fn output_into_a_closed_pipe_ends_quietly() {
         assert!(status.success(), "{args:?}: {status:?} {stderr}");
     }
 }
+
+/// Every file of a folder with its bytes, to compare a project before and after.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn migrate_writes_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration/base");
+    for sub in ["datasources", "pipes"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for e in std::fs::read_dir(base.join(sub)).unwrap().flatten() {
+            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
+        }
+    }
+    std::fs::write(dir.path().join(".tinyenv"), "export VERSION=0.0.1\n").unwrap();
+    let step = |args: &[&str]| {
+        bin()
+            .arg("migrate")
+            .args(args)
+            .arg("--project")
+            .arg(dir.path())
+            .args(["--now", "2023-11-07 10:00:00"])
+            .output()
+            .unwrap()
+    };
+    let added = step(&[
+        "add-column",
+        "--datasource",
+        "analytics_sessions_mv",
+        "--name",
+        "environment",
+        "--type",
+        "SimpleAggregateFunction(any, String)",
+        "--expression",
+        "anySimpleState(environment)",
+    ]);
+    assert!(added.status.success(), "{added:?}");
+    // The backfill edits .tinyenv, then creates deploy/0.0.2/…, a pipe and a test: a regular
+    // file named `deploy` makes the folder impossible to create half way through.
+    std::fs::write(dir.path().join("deploy"), "not a folder\n").unwrap();
+    let before = snapshot(dir.path());
+    let failed = step(&["backfill", "--datasource", "analytics_sessions_mv_1"]);
+    assert!(!failed.status.success(), "{failed:?}");
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("deploy"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the project changed although the step failed"
+    );
+    // Without the obstacle, the same step writes everything.
+    std::fs::remove_file(dir.path().join("deploy")).unwrap();
+    let done = step(&["backfill", "--datasource", "analytics_sessions_mv_1"]);
+    assert!(done.status.success(), "{done:?}");
+    let tinyenv = std::fs::read_to_string(dir.path().join(".tinyenv")).unwrap();
+    assert_eq!(tinyenv, "export VERSION=0.0.2\n");
+    assert!(dir.path().join("deploy/0.0.2/cd-deploy.sh").is_file());
+}

@@ -10,6 +10,7 @@
 use super::add_column::BackfillFrom;
 use super::context::{all_writers, MaterializedView};
 use super::sql_edit::line_at;
+use super::tinyenv;
 use super::{
     apply_edits, folder_of, format_utc, free_name, wrap, ActionError, ActionResult, Change,
     FileEdit, NewFile, Workspace,
@@ -513,18 +514,12 @@ fn deploy_scripts(
     if tinyenv.is_none() && !has_deploy {
         return Ok(());
     }
-    let current = tinyenv.as_deref().and_then(|t| {
-        t.lines().find_map(|l| {
-            l.trim()
-                .strip_prefix("VERSION=")
-                .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
-        })
-    });
-    let mut version = bump(current.as_deref().unwrap_or("0.0.0"));
+    let current = tinyenv.as_deref().and_then(tinyenv::version);
+    let mut version = tinyenv::bump(current.as_ref().map_or("0.0.0", |c| c.value.as_str()));
     while ws.path_taken(&format!("deploy/{version}/ci-deploy.sh"))
         || ws.path_taken(&format!("deploy/{version}/cd-deploy.sh"))
     {
-        version = bump(&version);
+        version = tinyenv::bump(&version);
     }
     let header = "#!/usr/bin/env bash\nset -euxo pipefail\n\n";
     let (ci, cd) = match form {
@@ -549,12 +544,12 @@ fn deploy_scripts(
     }
     match tinyenv.as_deref() {
         Some(text) => {
-            let at = text.find("VERSION=");
-            let edit = match at {
-                Some(at) => FileEdit {
+            let edit = match &current {
+                // Only the value: `export`, quotes and comments stay.
+                Some(c) => FileEdit {
                     path: ".tinyenv".into(),
-                    range: line_at(text, at),
-                    new_text: format!("VERSION={version}"),
+                    range: c.range,
+                    new_text: version.clone(),
                 },
                 None => FileEdit {
                     path: ".tinyenv".into(),
@@ -594,14 +589,10 @@ pub fn bump_past_custom_deployment(ws: &Workspace, change: &mut Change) {
     let Some(text) = (ws.read)(".tinyenv") else {
         return;
     };
-    let Some(at) = text.find("VERSION=") else {
+    let Some(line) = tinyenv::version(&text) else {
         return;
     };
-    let line = line_at(&text, at);
-    let current = text[line.start + 8..line.end]
-        .trim()
-        .trim_matches(['"', '\''])
-        .to_string();
+    let current = line.value;
     let has_scripts = ws
         .project
         .scripts
@@ -610,38 +601,13 @@ pub fn bump_past_custom_deployment(ws: &Workspace, change: &mut Change) {
     if !has_scripts {
         return;
     }
-    let version = bump(&current);
+    let version = tinyenv::bump(&current);
     change.edit.push(FileEdit {
         path: ".tinyenv".into(),
-        range: line,
-        new_text: format!("VERSION={version}"),
+        range: line.range,
+        new_text: version.clone(),
     });
     change.notes.push(format!(
         ".tinyenv VERSION={version}: deploy/{current}/ (the backfill's deployment) must not run again with this change."
     ));
-}
-
-/// `0.0.1` → `0.0.2` (the last number of a dotted version; `1` when there is none).
-fn bump(v: &str) -> String {
-    let mut parts: Vec<String> = v.split('.').map(str::to_string).collect();
-    match parts
-        .last_mut()
-        .and_then(|l| l.parse::<u64>().ok().map(|n| (n, l)))
-    {
-        Some((n, last)) => {
-            *last = (n + 1).to_string();
-            parts.join(".")
-        }
-        None => "0.0.1".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn bumps_versions() {
-        assert_eq!(super::bump("0.0.0"), "0.0.1");
-        assert_eq!(super::bump("1.2.9"), "1.2.10");
-        assert_eq!(super::bump("x"), "0.0.1");
-    }
 }

@@ -23,6 +23,7 @@ pub mod forward;
 pub mod offers;
 pub mod repoint;
 pub mod sql_edit;
+pub mod tinyenv;
 
 use crate::project::model::Project;
 use crate::text::TextRange;

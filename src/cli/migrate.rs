@@ -50,51 +50,26 @@ pub fn migrate(root: &Path, req: &Request, opts: MigrateOptions) -> Result<Chang
     Ok(change)
 }
 
-/// Writes the new texts, creates folders, sets executable bits and deletes files.
+/// Writes the new texts, creates folders, sets executable bits and deletes files: all or
+/// nothing. Every new text is first written to a staging folder inside the project (same file
+/// system, so moving it in is a rename); then each file is moved into place, the ones it
+/// replaces or deletes kept aside; an error on the way puts every file back as it was.
 fn write(
     root: &Path,
     change: &Change,
     files: &std::collections::BTreeMap<String, Option<String>>,
 ) -> Result<(), ActionError> {
-    let io =
-        |path: &str, e: std::io::Error| ActionError::new(format!("cannot write `{path}`: {e}"));
-    for (path, text) in files {
-        let full = root.join(path);
-        match text {
-            Some(text) => {
-                if let Some(dir) = full.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| io(path, e))?;
-                }
-                let is_new = change.create.iter().any(|f| &f.path == path);
-                if is_new {
-                    // create_new: never replace a file that appeared meanwhile.
-                    use std::io::Write;
-                    let mut f = std::fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&full)
-                        .map_err(|e| io(path, e))?;
-                    f.write_all(text.as_bytes()).map_err(|e| io(path, e))?;
-                } else {
-                    std::fs::write(&full, text).map_err(|e| io(path, e))?;
-                }
-                #[cfg(unix)]
-                if change
-                    .create
-                    .iter()
-                    .any(|f| &f.path == path && f.executable)
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&full, std::fs::Permissions::from_mode(0o755))
-                        .map_err(|e| io(path, e))?;
-                }
-            }
-            None => {
-                if full.is_file() {
-                    std::fs::remove_file(&full).map_err(|e| io(path, e))?;
-                }
-            }
-        }
-    }
-    Ok(())
+    let plan: Vec<fs::PlannedWrite> = files
+        .iter()
+        .map(|(path, text)| fs::PlannedWrite {
+            path: path.clone(),
+            text: text.clone(),
+            create_new: change.create.iter().any(|f| &f.path == path),
+            executable: change
+                .create
+                .iter()
+                .any(|f| &f.path == path && f.executable),
+        })
+        .collect();
+    fs::write_all_or_nothing(root, &plan).map_err(ActionError::new)
 }

@@ -37,6 +37,10 @@ struct Facts {
     by_declared: FxHashMap<(String, String, String), Vec<Verdict>>,
     /// The parameters the grid tries a parametric function with (`quantiles` → `(0.5, 0.9)`).
     grid_params: FxHashMap<String, String>,
+    /// (`gMerge` function read, state type) → verdict of `gMerge(column)`.
+    merges: FxHashMap<(String, String), Verdict>,
+    /// (plain aggregate, state type) → verdict of `g(column)` over the states.
+    plains: FxHashMap<(String, String), Verdict>,
 }
 
 fn facts() -> &'static Facts {
@@ -47,6 +51,8 @@ fn facts() -> &'static Facts {
             pairs: FxHashMap::default(),
             by_declared: FxHashMap::default(),
             grid_params: FxHashMap::default(),
+            merges: FxHashMap::default(),
+            plains: FxHashMap::default(),
         };
         for line in TABLE.lines().filter(|l| !l.starts_with('#')) {
             let cols: Vec<&'static str> = line.split('\t').collect();
@@ -82,11 +88,68 @@ fn facts() -> &'static Facts {
                         v,
                     );
                 }
+                [kind @ ("merge" | "plain"), func, state, verdict, code] => {
+                    let v = match *verdict {
+                        "ok" => Verdict::Ok,
+                        _ => Verdict::Rejected(code.to_string()),
+                    };
+                    let map = if *kind == "merge" {
+                        &mut f.merges
+                    } else {
+                        &mut f.plains
+                    };
+                    map.insert((func.to_string(), state.to_string()), v);
+                }
                 _ => {}
             }
         }
         f
     })
+}
+
+/// The parameters of a call written `name(params)(args)`, given the text after its name:
+/// `(0.5, 0.9)` canonically spaced, or empty.
+pub fn call_parameters(after_name: &str) -> String {
+    match bracketed(after_name.trim_start()) {
+        Some((params, rest)) if rest.trim_start().starts_with('(') => {
+            canonical_function(&format!("f({params})"))[1..].to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// A read function and a state type as the table keys them: parameters equal on both sides
+/// become the grid's (`quantilesMerge(0.5, 0.95)` over `quantiles(0.5, 0.95)` states is looked
+/// up as the grid's `quantiles(0.5, 0.9)`).
+fn read_key(base: &str, params: &str, state: &Type) -> Option<(String, String)> {
+    let state_text = state.to_string();
+    if params.is_empty() {
+        return Some((base.to_string(), state_text));
+    }
+    let grid_base = base.strip_suffix("If").unwrap_or(base);
+    let grid = facts().grid_params.get(grid_base)?;
+    if grid == params {
+        return Some((format!("{base}{params}"), state_text));
+    }
+    let Type::AggregateFunction { function, .. } = state else {
+        return None;
+    };
+    let swapped = match function.strip_suffix(params) {
+        Some(name) => state_text.replacen(function.as_str(), &format!("{name}{grid}"), 1),
+        None => state_text,
+    };
+    Some((format!("{base}{grid}"), swapped))
+}
+
+/// ClickHouse's verdict on `gMerge(column)` (`base` = `g` with its combinators other than
+/// Merge, such as `countIf`) over a column of `state`; `None`: not known.
+pub fn merge_verdict(base: &str, params: &str, state: &Type) -> Option<Verdict> {
+    facts().merges.get(&read_key(base, params, state)?).cloned()
+}
+
+/// ClickHouse's verdict on a plain aggregate `g(column)` over a column of `state`.
+pub fn plain_verdict(base: &str, params: &str, state: &Type) -> Option<Verdict> {
+    facts().plains.get(&read_key(base, params, state)?).cloned()
 }
 
 /// An aggregate SELECT item as the table keys it: `quantilesStateIf(0.5, 0.9)(x, c)` is

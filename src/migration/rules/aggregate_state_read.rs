@@ -1,14 +1,19 @@
 //! `aggregate-state-read`: a node reads the aggregate columns of a datasource the wrong way.
 //! `AggregateFunction(f, …)` columns hold partial states: they must be read with `fMerge`
 //! (a plain aggregate such as `sum(hits)`, or returning the column as it is, does not finish
-//! them); a `-Merge` must match the state (`uniqMerge` of a `count` state fails);
+//! them); a `-Merge` must match the state (`uniqMerge` of a `count` state fails). Which reads
+//! ClickHouse refuses comes from the generated facts (`state_facts`: `gMerge(column)` and
+//! `g(column)` run on ClickHouse over each state type of the grid); a read it accepts
+//! (`countMerge` of a `countIf` state, `quantilesMerge` of a `median` state) is not reported;
 //! `SimpleAggregateFunction` columns hold plain values, which `-Merge` cannot read.
 
 use super::{push, Ctx};
 use crate::diagnostics::Diagnostic;
 use crate::migration::columns;
+use crate::migration::state_facts::{self, Verdict};
 use crate::project::model::{PipeKind, ResourceKind, Target};
 use crate::project::rules::FileDiagnostics;
+use crate::syntax::chtype::Type;
 
 /// The function of an aggregate column type: (`AggregateFunction`?, function name).
 fn aggregate_type(ty: &str) -> Option<(bool, String)> {
@@ -72,28 +77,38 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         let Some((col, (state, f))) = typed(arg) else {
                             continue;
                         };
-                        let problem = match (state, merge, call.aggregate.as_deref()) {
-                            (true, true, Some(agg)) => {
-                                let mut read = agg.to_string();
-                                for c in &call.combinators {
-                                    if c != "Merge" && c != "State" {
-                                        read.push_str(c);
-                                    }
-                                }
-                                // `count` states do not depend on the arguments: ClickHouse
-                                // merges a `countIf` state with `countMerge`.
-                                let same = read.eq_ignore_ascii_case(&f)
-                                    || (read == "count" && f == "countIf");
-                                (!same).then(|| format!(
-                                    "`{}` merges `{read}` states but `{}` holds `{f}` states (`{}`): use `{f}Merge`",
-                                    call.name, col.name, col.ty
-                                ))
+                        // What ClickHouse does with this read of that state type
+                        // (generated facts); not known: nothing said.
+                        let declared = Type::parse(&col.ty);
+                        let mut read = call.aggregate.clone().unwrap_or_default();
+                        for c in &call.combinators {
+                            if c != "Merge" && c != "State" {
+                                read.push_str(c);
                             }
-                            (true, false, Some(_)) => Some(format!(
-                                "`{}` aggregates the partial `{f}` states of `{}` as if they were values: use `{f}Merge({})`",
-                                call.name, col.name, col.name
-                            )),
-                            (false, true, _) => Some(format!(
+                        }
+                        let params = state_facts::call_parameters(
+                            node.sql_map.text.get(call.range.end..).unwrap_or(""),
+                        );
+                        let problem = match (state, merge, call.aggregate.as_deref(), &declared) {
+                            (true, true, Some(_), Some(d)) => {
+                                match state_facts::merge_verdict(&read, &params, d) {
+                                    Some(Verdict::Rejected(code)) => Some(format!(
+                                        "`{}` cannot read `{}`: it holds `{f}` states (`{}`), and ClickHouse refuses the query (code {code}); use `{f}Merge`",
+                                        call.name, col.name, col.ty
+                                    )),
+                                    _ => None,
+                                }
+                            }
+                            (true, false, Some(_), Some(d)) => {
+                                match state_facts::plain_verdict(&read, &params, d) {
+                                    Some(Verdict::Rejected(code)) => Some(format!(
+                                        "`{}` aggregates the partial `{f}` states of `{}` as if they were values, which ClickHouse refuses (code {code}): use `{f}Merge({})`",
+                                        call.name, col.name, col.name
+                                    )),
+                                    _ => None,
+                                }
+                            }
+                            (false, true, _, _) => Some(format!(
                                 "`{}` holds plain values (`{}`), not states: `{}` cannot read it; use `{f}({})`",
                                 col.name, col.ty, call.name, col.name
                             )),
