@@ -390,3 +390,34 @@ fn ide_features_match_snapshots() {
     assert!(cases > 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A column passed through more nodes than the family search follows: the rename is refused
+/// with a message, never applied to part of the project.
+#[test]
+fn a_rename_larger_than_the_search_is_refused_not_partial() {
+    use std::sync::Arc;
+    use tinybird_lsp::project::db::ProjectDb;
+    let mut db = ProjectDb::new("/nonexistent-root", None);
+    db.set_file(
+        "datasources/events.datasource",
+        Arc::from("SCHEMA >\n    `user_id` String `json:$.user_id`\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"user_id\"\n"),
+    );
+    let chain = 600;
+    for i in 0..chain {
+        let from = if i == 0 { "events".to_string() } else { format!("p{}", i - 1) };
+        db.set_file(
+            &format!("pipes/p{i}.pipe"),
+            Arc::from(format!("NODE n\nSQL >\n    SELECT user_id FROM {from}\n").as_str()),
+        );
+    }
+    let text = "NODE n\nSQL >\n    SELECT user_id FROM p598\n";
+    db.set_file("pipes/p599.pipe", Arc::from(text));
+    let p = &db.analyze(&|_: &str| None).project;
+    let at = text.find("user_id").unwrap() + 1;
+    let l = ide::locate::locate(p, "pipes/p599.pipe", text, at).expect("a column");
+    let refused = ide::rename::rename(p, "pipes/p599.pipe", &l, "account_id");
+    let Err(message) = refused else {
+        panic!("renamed part of a {chain}-node family");
+    };
+    assert!(message.contains("not renamed"), "{message}");
+}

@@ -759,19 +759,37 @@ impl<'p> ColumnMemo<'p> {
     }
 }
 
+/// At most this many owners are followed for one column.
+const FAMILY_LIMIT: usize = 512;
+
 /// Every owner holding the same column as `(start, name)`: following pass-through reads both
-/// ways and materialized/copy nodes to their targets.
-pub fn column_family(p: &Project, start: ColumnOwner, name: &str) -> Vec<ColumnOwner> {
-    family(&mut ColumnMemo::new(p, name), start)
+/// ways and materialized/copy nodes to their targets. An error when the family is larger than
+/// the search follows: a rename must not edit part of it.
+pub fn column_family(
+    p: &Project,
+    start: ColumnOwner,
+    name: &str,
+) -> Result<Vec<ColumnOwner>, String> {
+    let (members, complete) = family(&mut ColumnMemo::new(p, name), start);
+    if complete {
+        Ok(members)
+    } else {
+        Err(format!(
+            "`{name}` passes through more than {FAMILY_LIMIT} nodes and datasources: renaming it here could leave some of them on the old name, so it is not renamed"
+        ))
+    }
 }
 
-fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> Vec<ColumnOwner> {
+/// The family and whether the search reached all of it.
+fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOwner>, bool) {
     let p = memo.p;
     let mut seen: HashSet<ColumnOwner> = HashSet::new();
     let mut queue = VecDeque::from([start]);
     seen.insert(start);
+    let mut complete = true;
     while let Some(o) = queue.pop_front() {
-        if seen.len() > 512 {
+        if seen.len() > FAMILY_LIMIT {
+            complete = false;
             break;
         }
         let mut next = Vec::new();
@@ -811,7 +829,7 @@ fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> Vec<ColumnOwner> {
     }
     let mut out: Vec<ColumnOwner> = seen.into_iter().collect();
     out.sort();
-    out
+    (out, complete)
 }
 
 /// Every place the column is named: its definitions in the family and the words naming it in
@@ -819,7 +837,7 @@ fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> Vec<ColumnOwner> {
 /// expressions. Sorted, without duplicates. The bool says whether the site defines it.
 pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
     let mut memo = ColumnMemo::new(p, name);
-    let members = family(&mut memo, start);
+    let (members, _) = family(&mut memo, start);
     let mut defs: Vec<Site> = Vec::new();
     let mut nodes: Vec<(usize, usize)> = Vec::new();
     let mut out: Vec<(Site, bool)> = Vec::new();

@@ -204,7 +204,7 @@ pub fn rename(
             }
         }
         Symbol::Column(owner, name) => {
-            family = column_family(p, *owner, name);
+            family = column_family(p, *owner, name)?;
             for &o in &family {
                 if columns::columns_of(p, o).iter().any(|c| c.name == new_name) {
                     let where_ = columns::owner_label(p, o, None);

@@ -10,6 +10,7 @@ use crate::diagnostics::Diagnostic;
 use crate::migration::columns;
 use crate::migration::instant::{column_granularity, Granularity};
 use crate::project::rules::FileDiagnostics;
+use crate::syntax::chtype::Type;
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
@@ -49,8 +50,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 let Some(col) = new_cols.iter().find(|c| c.name == item.output_name) else {
                     continue;
                 };
-                let any = col.ty.starts_with("SimpleAggregateFunction(any,")
-                    || col.ty.starts_with("SimpleAggregateFunction(any ,");
+                let any = matches!(
+                    Type::parse(&col.ty),
+                    Some(Type::SimpleAggregateFunction { ref function, .. }) if function == "any"
+                );
                 let constant = !item.functions.is_empty()
                     && item
                         .functions
@@ -68,8 +71,8 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     "migration-any-default-masks",
                     node.file_range(item.range),
                     format!(
-                        "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut at midnight with a day column in the sorting key, or read it with `anyIf({}, {} != '')`.",
-                        col.name, cx.ds(m.new), col.ty, col.name, col.name
+                        "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut at midnight with a day column in the sorting key, or read it with `anyIf({}, {} != defaultValueOfArgumentType({}))` (valid for every type).",
+                        col.name, cx.ds(m.new), col.ty, col.name, col.name, col.name
                     ),
                 );
                 push(out, &b.path, d);

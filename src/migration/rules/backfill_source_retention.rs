@@ -8,9 +8,25 @@ use crate::project::model::{ResourceKind, Target};
 use crate::project::rules::FileDiagnostics;
 use crate::text::TextRange;
 
-/// The retention an ENGINE_TTL expression gives, in seconds (`ts + INTERVAL 30 DAY`,
-/// `toDate(ts) + toIntervalDay(30)`); `None` when it cannot be read.
+/// The retention an ENGINE_TTL gives, in seconds: the shortest of its clauses that delete rows
+/// (`ts + INTERVAL 30 DAY`, `… DELETE`, `toDate(ts) + toIntervalDay(30)`). Clauses that move
+/// rows (`TO VOLUME`, `TO DISK`), recompress or roll them up (`GROUP BY`), or delete only some
+/// rows (`WHERE`) keep the rows' history for this purpose. `None` when no clause can be read.
 pub fn ttl_seconds(ttl: &str) -> Option<i64> {
+    crate::migration::instant::split_args(ttl)
+        .iter()
+        .filter(|clause| {
+            let upper = format!(" {} ", clause.to_ascii_uppercase().split_whitespace().collect::<Vec<_>>().join(" "));
+            ![" TO VOLUME ", " TO DISK ", " RECOMPRESS ", " GROUP BY ", " WHERE ", " SET "]
+                .iter()
+                .any(|k| upper.contains(k))
+        })
+        .filter_map(|clause| clause_seconds(clause))
+        .min()
+}
+
+/// The interval of one TTL clause, in seconds.
+fn clause_seconds(ttl: &str) -> Option<i64> {
     let unit_seconds = |u: &str| -> Option<i64> {
         Some(match u.to_ascii_uppercase().trim_end_matches('S') {
             "SECOND" => 1,
@@ -120,5 +136,22 @@ mod tests {
             Some(30 * 86_400)
         );
         assert_eq!(ttl_seconds("ts"), None);
+    }
+
+    #[test]
+    fn ttl_clauses_are_read_one_by_one() {
+        assert_eq!(ttl_seconds("ts + INTERVAL 30 DAY"), Some(30 * 86_400));
+        assert_eq!(ttl_seconds("toDate(ts) + toIntervalDay(7)"), Some(7 * 86_400));
+        // moved to another volume after a day, deleted after 90
+        assert_eq!(
+            ttl_seconds("ts + INTERVAL 1 DAY TO VOLUME 'cold', ts + INTERVAL 90 DAY DELETE"),
+            Some(90 * 86_400)
+        );
+        assert_eq!(ttl_seconds("ts + INTERVAL 1 DAY TO DISK 's3'"), None);
+        assert_eq!(ttl_seconds("ts + INTERVAL 1 DAY DELETE WHERE kind = 'debug'"), None);
+        assert_eq!(
+            ttl_seconds("ts + INTERVAL 60 DAY, ts + INTERVAL 30 DAY"),
+            Some(30 * 86_400)
+        );
     }
 }

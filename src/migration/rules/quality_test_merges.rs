@@ -69,6 +69,31 @@ fn merges_by_table(sql: &str) -> Vec<(String, BTreeSet<String>)> {
     out
 }
 
+/// Whether a test's SQL bounds the rows it compares in time: an `INTERVAL`, a `now()` call,
+/// or an upper bound `< '…'` / `<= '…'`, read from the SQL's tokens (a comment or a string
+/// holding "interval" is not a window).
+fn has_lag_window(sql: &str) -> bool {
+    use crate::sql::lexer::{tokenize, TokenKind};
+    let tokens = tokenize(sql);
+    let text = |i: usize| tokens.get(i).map_or("", |t: &crate::sql::lexer::Token| &sql[t.range.start..t.range.end]);
+    (0..tokens.len()).any(|i| {
+        let t = &tokens[i];
+        match t.kind {
+            TokenKind::Word => {
+                let w = text(i);
+                w.eq_ignore_ascii_case("interval")
+                    || (w.eq_ignore_ascii_case("now")
+                        && tokens.get(i + 1).is_some_and(|n| n.kind == TokenKind::LParen))
+            }
+            TokenKind::Op => {
+                matches!(text(i), "<" | "<=")
+                    && tokens.get(i + 1).is_some_and(|n| n.kind == TokenKind::String)
+            }
+            _ => false,
+        }
+    })
+}
+
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
     for m in &cx.m.migrations {
@@ -88,12 +113,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     continue;
                 };
                 let Some(sql) = &case.sql else { continue };
-                let lower = sql.text.to_ascii_lowercase();
-                if !(lower.contains("interval")
-                    || lower.contains("now()")
-                    || lower.contains("<= '")
-                    || lower.contains("< '"))
-                {
+                if !has_lag_window(&sql.text) {
                     let d = Diagnostic::hint(
                         "quality-test-no-lag-window",
                         new_ref.range,
@@ -140,7 +160,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
 
 #[cfg(test)]
 mod tests {
-    use super::merges_by_table;
+    use super::{has_lag_window, merges_by_table};
 
     #[test]
     fn finds_merges_per_subquery() {
@@ -151,5 +171,15 @@ mod tests {
         assert!(found[0].1.contains("countMerge"));
         assert_eq!(found[1].0, "b");
         assert!(found[1].1.contains("sumMerge"));
+    }
+
+    #[test]
+    fn lag_windows_are_read_from_the_sql_not_its_text() {
+        assert!(has_lag_window("SELECT 1 FROM t WHERE ts <= now() - INTERVAL 10 SECOND"));
+        assert!(has_lag_window("SELECT 1 FROM t WHERE day <= '2024-01-01'"));
+        assert!(has_lag_window("SELECT 1 FROM t WHERE ts < NOW ()"));
+        assert!(!has_lag_window("SELECT 1 FROM t -- no interval here\n"));
+        assert!(!has_lag_window("SELECT 'interval' AS x, 'now()' AS y FROM t"));
+        assert!(!has_lag_window("SELECT 1 FROM t /* < '2024-01-01' */"));
     }
 }
