@@ -404,7 +404,11 @@ fn a_rename_larger_than_the_search_is_refused_not_partial() {
     );
     let chain = 600;
     for i in 0..chain {
-        let from = if i == 0 { "events".to_string() } else { format!("p{}", i - 1) };
+        let from = if i == 0 {
+            "events".to_string()
+        } else {
+            format!("p{}", i - 1)
+        };
         db.set_file(
             &format!("pipes/p{i}.pipe"),
             Arc::from(format!("NODE n\nSQL >\n    SELECT user_id FROM {from}\n").as_str()),

@@ -214,6 +214,16 @@ pub fn rename(
         }
         _ => {}
     }
+    // A name read in an included `.incl` maps to the INCLUDE line of the including file: an
+    // edit there would write over the INCLUDE. Refuse rather than rename part of the project.
+    if let Symbol::Resource(i) = l.symbol {
+        if let Some(e) = p.edges_into(i).find(|e| !e.written_here) {
+            return Err(format!(
+                "`{old}` is also read in a file that {} INCLUDEs: renaming through INCLUDE is not supported yet, so nothing is renamed",
+                e.path
+            ));
+        }
+    }
     // A Forward test names its pipe by its file name, not in its text.
     let implicit: Vec<Site> = match l.symbol {
         Symbol::Resource(i) => p

@@ -49,6 +49,9 @@ pub struct Bound {
     /// The column's timezone and granularity, from the source's SCHEMA when known.
     pub column_zone: Option<String>,
     pub column_granularity: Option<Granularity>,
+    /// The comparison is written in the pipe's own file (not in an included `.incl`): only
+    /// then may a fix edit `range`.
+    pub written_here: bool,
 }
 
 impl Bound {
@@ -195,14 +198,23 @@ fn writer_of(
         .and_then(|s| p.named(s).find(|(_, r)| r.kind == ResourceKind::Datasource))
         .map_or(&[], |(i, _)| columns(p, i));
     let template = &node.sql_map.text;
-    w.condition_at = condition_at(main, template, sql.templated).map(|c| ConditionAt {
-        at: node.file_range(TextRange::empty(c.at)).start,
-        open_paren: c
-            .open_paren
-            .map(|o| node.file_range(TextRange::empty(o)).start),
-        and: c.and,
-        indent: c.indent.map(|i| format!("{}{i}", node.sql_map.margin)),
-    });
+    // Where a condition would go, only in text written in this file (an insertion into an
+    // included `.incl` would land on the INCLUDE line).
+    let here = |c: &SqlConditionAt| {
+        node.sql_map.is_written_here(TextRange::empty(c.at))
+            && c.open_paren
+                .is_none_or(|o| node.sql_map.is_written_here(TextRange::empty(o)))
+    };
+    w.condition_at = condition_at(main, template, sql.templated)
+        .filter(|c| here(c))
+        .map(|c| ConditionAt {
+            at: node.file_range(TextRange::empty(c.at)).start,
+            open_paren: c
+                .open_paren
+                .map(|o| node.file_range(TextRange::empty(o)).start),
+            and: c.and,
+            indent: c.indent.map(|i| format!("{}{i}", node.sql_map.margin)),
+        });
     for c in main.prewhere.iter().chain(&main.where_) {
         let between = c.comparisons.len() == 2;
         for cmp in &c.comparisons {
@@ -271,6 +283,7 @@ fn bound(
         value_text: written.trim().to_string(),
         column_zone: col.and_then(|c| column_zone(&c.ty)),
         column_granularity: col.and_then(|c| column_granularity(&c.ty)),
+        written_here: node.sql_map.is_written_here(range),
     })
 }
 

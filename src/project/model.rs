@@ -63,6 +63,9 @@ pub struct FileRef {
     pub range: TextRange,
     pub branch: Option<BranchInfo>,
     pub context: Option<RefContext>,
+    /// The name is written in this file (not in an included `.incl`, whose references map to
+    /// the INCLUDE line): an edit of `range` rewrites it.
+    pub written_here: bool,
 }
 
 /// The `# tinybird-lsp: replaces <name>` marker in a datafile's text, with the name's range.
@@ -185,6 +188,7 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     range: sql.map.range_to_file(t.range),
                     branch: t.branch.clone(),
                     context: Some(t.context),
+                    written_here: sql.map.is_written_here(t.range),
                 });
             }
         }
@@ -206,6 +210,7 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     range: v.range,
                     branch: None,
                     context: None,
+                    written_here: true,
                 });
             }
         }
@@ -218,6 +223,7 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     range: v.range,
                     branch: None,
                     context: None,
+                    written_here: true,
                 });
             }
         }
@@ -240,6 +246,7 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     range: TextRange::new(start, start + t.range.len()),
                     branch: None,
                     context: Some(t.context),
+                    written_here: true,
                 });
             }
         }
@@ -403,6 +410,9 @@ pub struct Edge {
     pub range: TextRange,
     pub branch: Option<BranchInfo>,
     pub context: Option<RefContext>,
+    /// The reference is written in `path` itself (not in an included `.incl`): an edit of
+    /// `range` rewrites the name.
+    pub written_here: bool,
 }
 
 impl Edge {
@@ -695,6 +705,7 @@ impl Project {
                 range: fr.range,
                 branch: fr.branch.clone(),
                 context: fr.context,
+                written_here: fr.written_here,
             });
         }
     }
@@ -763,6 +774,7 @@ impl Project {
                         range: *range,
                         branch: None,
                         context: None,
+                        written_here: true,
                     });
                 }
                 if let (Some(a), Some(map)) = (&t.sql[ci], &case.sql) {
@@ -778,6 +790,7 @@ impl Project {
                             range: map.range_to_file(r.range),
                             branch: None,
                             context: Some(r.context),
+                            written_here: true,
                         });
                     }
                 }

@@ -66,6 +66,22 @@ impl MappedText {
         s.file_start + (offset - s.text_start).min(s.len)
     }
 
+    /// Whether the text range is written in this file (not in an included `.incl`, whose
+    /// positions all map to the INCLUDE line): only such a range may be edited here.
+    pub fn is_written_here(&self, r: TextRange) -> bool {
+        let segment = |offset: usize| match self
+            .segments
+            .binary_search_by(|s| s.text_start.cmp(&offset))
+        {
+            Ok(i) => self.segments.get(i),
+            Err(0) => self.segments.first(),
+            Err(i) => self.segments.get(i - 1),
+        };
+        [r.start, r.end]
+            .iter()
+            .all(|&o| segment(o).is_none_or(|s| !s.included))
+    }
+
     pub fn range_to_file(&self, r: TextRange) -> TextRange {
         let start = self.to_file(r.start);
         let end = self.to_file(r.end).max(start);

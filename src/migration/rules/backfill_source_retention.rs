@@ -16,10 +16,24 @@ pub fn ttl_seconds(ttl: &str) -> Option<i64> {
     crate::migration::instant::split_args(ttl)
         .iter()
         .filter(|clause| {
-            let upper = format!(" {} ", clause.to_ascii_uppercase().split_whitespace().collect::<Vec<_>>().join(" "));
-            ![" TO VOLUME ", " TO DISK ", " RECOMPRESS ", " GROUP BY ", " WHERE ", " SET "]
-                .iter()
-                .any(|k| upper.contains(k))
+            let upper = format!(
+                " {} ",
+                clause
+                    .to_ascii_uppercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            ![
+                " TO VOLUME ",
+                " TO DISK ",
+                " RECOMPRESS ",
+                " GROUP BY ",
+                " WHERE ",
+                " SET ",
+            ]
+            .iter()
+            .any(|k| upper.contains(k))
         })
         .filter_map(|clause| clause_seconds(clause))
         .min()
@@ -141,14 +155,20 @@ mod tests {
     #[test]
     fn ttl_clauses_are_read_one_by_one() {
         assert_eq!(ttl_seconds("ts + INTERVAL 30 DAY"), Some(30 * 86_400));
-        assert_eq!(ttl_seconds("toDate(ts) + toIntervalDay(7)"), Some(7 * 86_400));
+        assert_eq!(
+            ttl_seconds("toDate(ts) + toIntervalDay(7)"),
+            Some(7 * 86_400)
+        );
         // moved to another volume after a day, deleted after 90
         assert_eq!(
             ttl_seconds("ts + INTERVAL 1 DAY TO VOLUME 'cold', ts + INTERVAL 90 DAY DELETE"),
             Some(90 * 86_400)
         );
         assert_eq!(ttl_seconds("ts + INTERVAL 1 DAY TO DISK 's3'"), None);
-        assert_eq!(ttl_seconds("ts + INTERVAL 1 DAY DELETE WHERE kind = 'debug'"), None);
+        assert_eq!(
+            ttl_seconds("ts + INTERVAL 1 DAY DELETE WHERE kind = 'debug'"),
+            None
+        );
         assert_eq!(
             ttl_seconds("ts + INTERVAL 60 DAY, ts + INTERVAL 30 DAY"),
             Some(30 * 86_400)

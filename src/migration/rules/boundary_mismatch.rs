@@ -147,7 +147,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     );
                     // The exact pair: `>` on the live side, `<=` here, the live side's column
                     // and value on both.
-                    let d = match (&lo.column_text, up.between || by_bucket) {
+                    // Only comparisons written in the pipes themselves are edited (one in an
+                    // included `.incl` maps to the INCLUDE line).
+                    let editable = up.written_here && lo.written_here;
+                    let d = match (&lo.column_text, up.between || by_bucket || !editable) {
                         (Some(column), false) => {
                             let backfill = format!("{column} <= {}", lo.value_text);
                             let mut edits = vec![TextEdit {

@@ -75,7 +75,11 @@ fn merges_by_table(sql: &str) -> Vec<(String, BTreeSet<String>)> {
 fn has_lag_window(sql: &str) -> bool {
     use crate::sql::lexer::{tokenize, TokenKind};
     let tokens = tokenize(sql);
-    let text = |i: usize| tokens.get(i).map_or("", |t: &crate::sql::lexer::Token| &sql[t.range.start..t.range.end]);
+    let text = |i: usize| {
+        tokens.get(i).map_or("", |t: &crate::sql::lexer::Token| {
+            &sql[t.range.start..t.range.end]
+        })
+    };
     (0..tokens.len()).any(|i| {
         let t = &tokens[i];
         match t.kind {
@@ -83,11 +87,15 @@ fn has_lag_window(sql: &str) -> bool {
                 let w = text(i);
                 w.eq_ignore_ascii_case("interval")
                     || (w.eq_ignore_ascii_case("now")
-                        && tokens.get(i + 1).is_some_and(|n| n.kind == TokenKind::LParen))
+                        && tokens
+                            .get(i + 1)
+                            .is_some_and(|n| n.kind == TokenKind::LParen))
             }
             TokenKind::Op => {
                 matches!(text(i), "<" | "<=")
-                    && tokens.get(i + 1).is_some_and(|n| n.kind == TokenKind::String)
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|n| n.kind == TokenKind::String)
             }
             _ => false,
         }
@@ -175,11 +183,15 @@ mod tests {
 
     #[test]
     fn lag_windows_are_read_from_the_sql_not_its_text() {
-        assert!(has_lag_window("SELECT 1 FROM t WHERE ts <= now() - INTERVAL 10 SECOND"));
+        assert!(has_lag_window(
+            "SELECT 1 FROM t WHERE ts <= now() - INTERVAL 10 SECOND"
+        ));
         assert!(has_lag_window("SELECT 1 FROM t WHERE day <= '2024-01-01'"));
         assert!(has_lag_window("SELECT 1 FROM t WHERE ts < NOW ()"));
         assert!(!has_lag_window("SELECT 1 FROM t -- no interval here\n"));
-        assert!(!has_lag_window("SELECT 'interval' AS x, 'now()' AS y FROM t"));
+        assert!(!has_lag_window(
+            "SELECT 'interval' AS x, 'now()' AS y FROM t"
+        ));
         assert!(!has_lag_window("SELECT 1 FROM t /* < '2024-01-01' */"));
     }
 }

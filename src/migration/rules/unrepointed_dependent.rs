@@ -36,14 +36,28 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 TextRange::empty(0),
                 "the new target",
             )
-            .with_fix(
-                format!("Repoint to `{new_name}`"),
-                vec![TextEdit {
-                    path: None,
-                    range: e.range,
-                    new_text: new_name.to_string(),
-                }],
-            );
+            ;
+            // A reference written in an included `.incl` maps to the INCLUDE line: an edit
+            // there would write over text it never read. The fix is only offered where the
+            // name is written.
+            let d = if e.written_here {
+                d.with_fix(
+                    format!("Repoint to `{new_name}`"),
+                    vec![TextEdit {
+                        path: None,
+                        range: e.range,
+                        new_text: new_name.to_string(),
+                    }],
+                )
+            } else {
+                Diagnostic {
+                    message: format!(
+                        "{} The reference is in a file this one INCLUDEs: repoint it there.",
+                        d.message
+                    ),
+                    ..d
+                }
+            };
             push(out, &e.path, d);
         }
     }
