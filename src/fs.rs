@@ -160,9 +160,35 @@ pub fn read_env_local(root: &Path) -> HashSet<String> {
         .unwrap_or_default()
 }
 
-/// Reads a file as text (invalid UTF-8 replaced, so nothing is refused).
+/// Reads a file as text (invalid UTF-8 replaced, so nothing is refused). Only regular files
+/// are opened (a FIFO or a device named `x.incl` would block or never end), and none larger
+/// than the project database analyses.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
-    fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned())
+    use std::io::{Error, ErrorKind, Read};
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it is not a regular file (a FIFO, socket or device), so it is never opened",
+        ));
+    }
+    let limit = crate::project::db::MAX_FILE_BYTES as u64;
+    if meta.len() > limit {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "it is {} MiB: files over {} MiB are not analysed",
+                meta.len() / (1024 * 1024),
+                limit / (1024 * 1024)
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Bounded even if the file grows while it is read.
+    fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Loads INCLUDE files from disk.
@@ -192,12 +218,18 @@ pub fn load_project(
         {
             continue;
         }
-        let text = if ProjectDb::needs_text(rel) {
-            read_text(&root.join(rel)).map_err(|e| format!("cannot read `{rel}`: {e}"))?
-        } else {
-            String::new()
-        };
-        db.set_file(rel, Arc::from(text));
+        if !ProjectDb::needs_text(rel) {
+            db.set_file(rel, Arc::from(""));
+            continue;
+        }
+        // A file that cannot be read (gone since the walk, a FIFO, too large) costs that
+        // file only.
+        match read_text(&root.join(rel)) {
+            Ok(text) => {
+                db.set_file(rel, Arc::from(text));
+            }
+            Err(e) => db.set_unreadable(rel, e.to_string()),
+        }
     }
     db.set_secrets(read_env_local(root));
     Ok(db)

@@ -176,3 +176,43 @@ fn migrate_writes_all_or_nothing() {
     assert_eq!(tinyenv, "export VERSION=0.0.2\n");
     assert!(dir.path().join("deploy/0.0.2/cd-deploy.sh").is_file());
 }
+
+/// Special files in a project are never opened: a FIFO named like a datafile (or INCLUDEd)
+/// used to make `check` wait forever for a writer.
+#[cfg(unix)]
+#[test]
+fn check_skips_fifos_with_a_diagnostic_instead_of_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["pipes", "includes"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("pipes/uses_fifo.pipe"),
+        "INCLUDE \"../includes/fifo.incl\"\n\nNODE endpoint\nSQL >\n    SELECT 1 AS one\n",
+    )
+    .unwrap();
+    for fifo in ["pipes/fifo.pipe", "includes/fifo.incl"] {
+        let made = Command::new("mkfifo")
+            .arg(dir.path().join(fifo))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    // `timeout` ends a hang: the test fails instead of blocking the suite.
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_tinybird-lsp"))
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(124), "check hung on a FIFO");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("pipes/fifo.pipe") && stdout.contains("file-unreadable"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not a regular file"), "{stdout}");
+    // The FIFO the pipe includes is reported as an include that cannot be read.
+    assert!(stdout.contains("uses_fifo.pipe"), "{stdout}");
+}

@@ -76,6 +76,9 @@ pub struct ProjectDb {
     /// Files were added or removed, tests changed or everything was re-parsed since `last`:
     /// the next analysis rebuilds the project model.
     structure_changed: bool,
+    /// Files that could not be read (a FIFO, a device, a file removed or too large meanwhile),
+    /// with the reason: each gets one diagnostic and is otherwise empty.
+    unreadable: HashMap<String, String>,
 }
 
 impl ProjectDb {
@@ -95,7 +98,15 @@ impl ProjectDb {
             now: None,
             last: None,
             structure_changed: true,
+            unreadable: HashMap::new(),
         }
+    }
+
+    /// A file of the project that could not be read: it is kept, empty, with a diagnostic
+    /// saying why (one file's problem never costs the project).
+    pub fn set_unreadable(&mut self, rel: &str, reason: String) {
+        self.unreadable.insert(rel.to_string(), reason);
+        self.set_file(rel, Arc::from(""));
     }
 
     pub fn root(&self) -> &str {
@@ -379,6 +390,24 @@ impl ProjectDb {
 
     fn parse_file(&self, rel: &str, text: &str, dialect: Dialect, loader: Loader) -> ParsedFile {
         let seen = seen_by_cli(rel, dialect);
+        if let Some(reason) = self.unreadable.get(rel).filter(|_| text.is_empty()) {
+            return ParsedFile {
+                source: Arc::new(SourceFile::new(
+                    rel.to_string(),
+                    syntax::model::Datafile::empty(
+                        FileKind::from_path(rel).unwrap_or(FileKind::Pipe),
+                        dialect,
+                    ),
+                    seen,
+                )),
+                diagnostics: vec![Diagnostic::warning(
+                    "file-unreadable",
+                    TextRange::empty(0),
+                    format!("This file was not read: {reason}"),
+                )],
+                includes: Vec::new(),
+            };
+        }
         if text.len() > MAX_FILE_BYTES {
             return ParsedFile {
                 source: Arc::new(SourceFile::new(
