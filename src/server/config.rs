@@ -72,10 +72,13 @@ impl Settings {
         let mut s = Settings::default();
         let mut problems = Vec::new();
         let obj = match value {
+            // Neovim sends an empty `settings = {}` as `[]`: no settings, like null.
             Value::Null => return (s, problems),
+            Value::Array(a) if a.is_empty() => return (s, problems),
             Value::Object(m) => match m.get("tinybird") {
                 Some(Value::Object(inner)) => inner,
                 Some(Value::Null) => return (s, problems),
+                Some(Value::Array(a)) if a.is_empty() => return (s, problems),
                 _ => m,
             },
             other => {
@@ -291,6 +294,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn empty_arrays_and_null_are_no_settings() {
+        // Neovim encodes an empty Lua table `settings = {}` as a JSON array.
+        for v in [json!([]), json!(null), json!({"tinybird": []}), json!({"tinybird": null})] {
+            let (s, problems) = Settings::from_json(&v);
+            assert!(problems.is_empty(), "{v}: {problems:?}");
+            assert_eq!(format!("{s:?}"), format!("{:?}", Settings::default()));
+        }
+        let (_, problems) = Settings::from_json(&json!([1]));
+        assert_eq!(problems.len(), 1);
     }
 
     #[test]
