@@ -216,3 +216,37 @@ fn check_skips_fifos_with_a_diagnostic_instead_of_hanging() {
     // The FIFO the pipe includes is reported as an include that cannot be read.
     assert!(stdout.contains("uses_fifo.pipe"), "{stdout}");
 }
+
+/// A folder of several projects: each marked folder is a project, and so is each outermost
+/// folder of loose datafiles (not files "outside the project folders" of the folder above).
+#[test]
+fn a_folder_of_projects_splits_into_its_projects() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        "marked/datasources/events.datasource",
+        "marked/pipes/report.pipe",
+        "loose/one.pipe",
+        "loose/extra/two.pipe",
+        "repo/tinybird/three.datasource",
+        "repo/other/pipes/four.pipe",
+    ];
+    for f in files {
+        let p = dir.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, "NODE n\nSQL >\n    SELECT 1\n").unwrap();
+    }
+    let all = tinybird_lsp::fs::walk(dir.path());
+    let roots = tinybird_lsp::fs::project_roots(dir.path(), &all);
+    assert_eq!(roots, ["loose", "marked", "repo/other", "repo/tinybird"]);
+    let out = bin().arg("check").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // loose/extra/ is a subfolder of the loose project, which the Classic CLI does not read
+    assert!(
+        stdout.contains("loose/extra/two.pipe:1:1: info[outside-project-folders]"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("tinybird/three.datasource:1:1: info[outside-project-folders]"),
+        "{stdout}"
+    );
+}

@@ -299,7 +299,12 @@ mod tests {
     #[test]
     fn empty_arrays_and_null_are_no_settings() {
         // Neovim encodes an empty Lua table `settings = {}` as a JSON array.
-        for v in [json!([]), json!(null), json!({"tinybird": []}), json!({"tinybird": null})] {
+        for v in [
+            json!([]),
+            json!(null),
+            json!({"tinybird": []}),
+            json!({"tinybird": null}),
+        ] {
             let (s, problems) = Settings::from_json(&v);
             assert!(problems.is_empty(), "{v}: {problems:?}");
             assert_eq!(format!("{s:?}"), format!("{:?}", Settings::default()));
