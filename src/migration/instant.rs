@@ -196,39 +196,15 @@ fn unquote(s: &str) -> String {
     crate::sql::parser::unquote(s.trim())
 }
 
-/// Splits function arguments (or any list) at top-level commas (outside quotes and brackets).
+/// Splits function arguments (or any list) at top-level commas (outside quotes and brackets);
+/// a trailing empty piece is dropped.
 pub fn split_args(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut quote = false;
-    let mut cur = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                quote = !quote;
-                cur.push(c);
-            }
-            '\\' if quote => {
-                cur.push(c);
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            '(' | '[' if !quote => {
-                depth += 1;
-                cur.push(c);
-            }
-            ')' | ']' if !quote => {
-                depth -= 1;
-                cur.push(c);
-            }
-            ',' if !quote && depth == 0 => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur);
+    let mut out: Vec<String> = crate::syntax::chtype::split_top(s)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if out.last().is_some_and(|l| l.trim().is_empty()) {
+        out.pop();
     }
     out
 }

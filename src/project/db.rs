@@ -390,45 +390,36 @@ impl ProjectDb {
 
     fn parse_file(&self, rel: &str, text: &str, dialect: Dialect, loader: Loader) -> ParsedFile {
         let seen = seen_by_cli(rel, dialect);
+        // A file not analysed: empty, with the one diagnostic saying why.
+        let skipped = |d: Diagnostic| ParsedFile {
+            source: Arc::new(SourceFile::new(
+                rel.to_string(),
+                syntax::model::Datafile::empty(
+                    FileKind::from_path(rel).unwrap_or(FileKind::Pipe),
+                    dialect,
+                ),
+                seen,
+            )),
+            diagnostics: vec![d],
+            includes: Vec::new(),
+        };
         if let Some(reason) = self.unreadable.get(rel).filter(|_| text.is_empty()) {
-            return ParsedFile {
-                source: Arc::new(SourceFile::new(
-                    rel.to_string(),
-                    syntax::model::Datafile::empty(
-                        FileKind::from_path(rel).unwrap_or(FileKind::Pipe),
-                        dialect,
-                    ),
-                    seen,
-                )),
-                diagnostics: vec![Diagnostic::warning(
-                    "file-unreadable",
-                    TextRange::empty(0),
-                    format!("This file was not read: {reason}"),
-                )],
-                includes: Vec::new(),
-            };
+            return skipped(Diagnostic::warning(
+                "file-unreadable",
+                TextRange::empty(0),
+                format!("This file was not read: {reason}"),
+            ));
         }
         if text.len() > MAX_FILE_BYTES {
-            return ParsedFile {
-                source: Arc::new(SourceFile::new(
-                    rel.to_string(),
-                    syntax::model::Datafile::empty(
-                        FileKind::from_path(rel).unwrap_or(FileKind::Pipe),
-                        dialect,
-                    ),
-                    seen,
-                )),
-                diagnostics: vec![Diagnostic::warning(
-                    "file-too-large",
-                    TextRange::empty(0),
-                    format!(
-                        "This file is {} MiB: files over {} MiB are not analysed",
-                        text.len() / (1024 * 1024),
-                        MAX_FILE_BYTES / (1024 * 1024)
-                    ),
-                )],
-                includes: Vec::new(),
-            };
+            return skipped(Diagnostic::warning(
+                "file-too-large",
+                TextRange::empty(0),
+                format!(
+                    "This file is {} MiB: files over {} MiB are not analysed",
+                    text.len() / (1024 * 1024),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
         }
         let kind = FileKind::detect(rel, text).unwrap_or(FileKind::Pipe);
         let base_dir = match rel.rsplit_once('/') {

@@ -155,7 +155,7 @@ pub fn canonical_function(f: &str) -> String {
 }
 
 /// Splits at top-level commas (outside brackets and quotes).
-fn split_top(s: &str) -> Vec<&str> {
+pub fn split_top(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut depth, mut quote, mut start) = (0i32, None::<u8>, 0);
     let b = s.as_bytes();
