@@ -4,13 +4,13 @@
 //! pipe — then times parsing, the project model (SQL analysis of every node and the graph),
 //! every project rule, and the graph rendering, and reports the peak resident memory.
 
+use analysis::db::ProjectDb;
+use analysis::rules;
+use project::graph::Graph;
+use project::model::{Project, SourceFile};
 use std::sync::Arc;
 use std::time::Instant;
-use tinybird_lsp::project::db::ProjectDb;
-use tinybird_lsp::project::graph::Graph;
-use tinybird_lsp::project::model::{Project, SourceFile};
-use tinybird_lsp::project::rules;
-use tinybird_lsp::syntax::{self, Dialect, FileKind};
+use syntax::{self, Dialect, FileKind};
 
 #[path = "common/synthetic.rs"]
 mod synthetic;

@@ -6,10 +6,9 @@
 //! a column type) in files spread over the project, and each request is timed: p50, p99, max.
 //! Also references and rename of a column (the whole project is searched).
 
+use analysis::db::ProjectDb;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tinybird_lsp::ide;
-use tinybird_lsp::project::db::ProjectDb;
 
 #[path = "common/synthetic.rs"]
 mod synthetic;

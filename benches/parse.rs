@@ -3,7 +3,7 @@
 //! then times the model parse (reader + builder + checks) and the tree-sitter parse separately.
 
 use std::time::Instant;
-use tinybird_lsp::syntax::{self, tree::parse_tree, Dialect, FileKind};
+use syntax::{self, tree::parse_tree, Dialect, FileKind};
 
 fn datasource(i: usize) -> String {
     format!(

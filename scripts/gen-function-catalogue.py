@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/ide/data/functions.tsv from ClickHouse itself (chdb's system.functions): every
+"""Writes crates/ide/src/data/functions.tsv from ClickHouse itself (chdb's system.functions): every
 function with its kind, aliasing, signature, first sentence of description, result and category,
 for hover and completion.
 
@@ -12,7 +12,7 @@ import re
 
 import chdb
 
-out = pathlib.Path(__file__).resolve().parent.parent / "src/ide/data/functions.tsv"
+out = pathlib.Path(__file__).resolve().parent.parent / "crates/ide/src/data/functions.tsv"
 version = str(chdb.query("SELECT version()", "TSV")).strip()
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/sql/data/*.txt from ClickHouse itself (chdb's system tables): the aggregate
+"""Writes crates/syntax/src/sql/data/*.txt from ClickHouse itself (chdb's system tables): the aggregate
 functions and the aggregate function combinators, one name per line.
 
 Run: ~/.cache/tinybird-lsp/venv/bin/python scripts/gen-sql-data.py   (needs `pip install chdb`)
@@ -8,7 +8,7 @@ import pathlib
 
 import chdb
 
-out = pathlib.Path(__file__).resolve().parent.parent / "src/sql/data"
+out = pathlib.Path(__file__).resolve().parent.parent / "crates/syntax/src/sql/data"
 version = str(chdb.query("SELECT version()", "TSV")).strip()
 queries = {
     "aggregate_functions.txt": "SELECT name FROM system.functions WHERE is_aggregate ORDER BY name",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/migration/data/state_types.tsv from ClickHouse itself (chdb).
+"""Writes crates/analysis/src/migration/data/state_types.tsv from ClickHouse itself (chdb).
 
 Run: $(scripts/ensure-chdb) scripts/gen-state-types.py   (a few minutes)
 
@@ -42,7 +42,7 @@ import sys
 
 from chdb import session
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "src/migration/data/state_types.tsv"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/analysis/src/migration/data/state_types.tsv"
 
 NUMERIC = ["UInt8", "UInt32", "UInt64", "Int32", "Int64", "Float32", "Float64"]
 TEXT = ["String", "LowCardinality(String)", "Nullable(String)"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/syntax/data/type_families.tsv from ClickHouse itself (chdb's system tables).
+"""Writes crates/syntax/src/data/type_families.tsv from ClickHouse itself (chdb's system tables).
 
 Run: python3 scripts/gen-type-families.py   (needs `pip install chdb`)
 Columns: name, case_insensitive (0/1), alias_to (empty when the name is not an alias).
@@ -8,7 +8,7 @@ import pathlib
 
 import chdb
 
-out = pathlib.Path(__file__).resolve().parent.parent / "src/syntax/data/type_families.tsv"
+out = pathlib.Path(__file__).resolve().parent.parent / "crates/syntax/src/data/type_families.tsv"
 rows = chdb.query(
     "SELECT name, case_insensitive, alias_to FROM system.data_type_families ORDER BY name",
     "TSV",

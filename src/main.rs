@@ -1,11 +1,11 @@
 use clap::{Parser, Subcommand, ValueEnum};
+use cli::{check, render};
+use project::graph::Graph;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tinybird_lsp::cli::{check, render};
-use tinybird_lsp::diagnostics::Severity;
-use tinybird_lsp::project::graph::Graph;
-use tinybird_lsp::syntax::Dialect;
+use syntax::diagnostics::Severity;
+use syntax::Dialect;
 
 /// Writes to stdout. A closed pipe (`tinybird-lsp check | head`) ends the program quietly,
 /// as Unix tools do, instead of panicking in `print!`.
@@ -226,10 +226,10 @@ enum MigrateStep {
     },
 }
 
-fn migrate_request(step: MigrateStep) -> tinybird_lsp::actions::Request {
-    use tinybird_lsp::actions::add_column::{AddColumn, BackfillFrom, NewColumn};
-    use tinybird_lsp::actions::backfill::{Backfill, BackfillForm};
-    use tinybird_lsp::actions::Request;
+fn migrate_request(step: MigrateStep) -> actions::Request {
+    use actions::add_column::{AddColumn, BackfillFrom, NewColumn};
+    use actions::backfill::{Backfill, BackfillForm};
+    use actions::Request;
     let from = |f: Option<FromArg>| {
         f.map(|f| match f {
             FromArg::Source => BackfillFrom::Source,
@@ -289,8 +289,8 @@ fn migrate_request(step: MigrateStep) -> tinybird_lsp::actions::Request {
 }
 
 fn parse_now(s: &str) -> Result<i64, String> {
-    tinybird_lsp::migration::instant::parse_datetime(s)
-        .filter(|(_, _, g)| *g == tinybird_lsp::migration::instant::Granularity::Second)
+    analysis::migration::instant::parse_datetime(s)
+        .filter(|(_, _, g)| *g == analysis::migration::instant::Granularity::Second)
         .map(|(secs, _, _)| secs)
         .ok_or_else(|| format!("expected YYYY-MM-DD HH:MM:SS (UTC), not `{s}`"))
 }
@@ -386,8 +386,8 @@ fn main() -> ExitCode {
             format,
             dialect,
         }) => {
-            use tinybird_lsp::actions::add_column::Clock;
-            use tinybird_lsp::cli::migrate::{migrate, MigrateOptions};
+            use actions::add_column::Clock;
+            use cli::migrate::{migrate, MigrateOptions};
             let opts = MigrateOptions {
                 dialect: dialect.map(DialectArg::dialect),
                 clock: Clock {
@@ -422,13 +422,8 @@ fn main() -> ExitCode {
             sql,
             dialect,
         }) => {
-            let opts = tinybird_lsp::ide::format::FormatOptions { sql_keywords: sql };
-            match tinybird_lsp::cli::fmt::fmt_path(
-                &path,
-                check,
-                dialect.map(DialectArg::dialect),
-                opts,
-            ) {
+            let opts = ide::format::FormatOptions { sql_keywords: sql };
+            match cli::fmt::fmt_path(&path, check, dialect.map(DialectArg::dialect), opts) {
                 Ok(changed) => {
                     for f in &changed {
                         if check {
@@ -442,6 +437,6 @@ fn main() -> ExitCode {
                 Err(e) => failed(e, 2),
             }
         }
-        None | Some(Command::Serve) => ExitCode::from(tinybird_lsp::server::run() as u8),
+        None | Some(Command::Serve) => ExitCode::from(server::run() as u8),
     }
 }

@@ -5,9 +5,9 @@
 #[path = "support/chdb_project.rs"]
 mod chdb_project;
 
+use cli::check::{check_path, CheckOptions};
 use serde_json::{json, Value};
 use std::path::Path;
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
 
 #[test]
 fn flagged_aggregate_reads_fail_on_clickhouse_and_the_others_run() {
@@ -66,7 +66,7 @@ fn flagged_aggregate_reads_fail_on_clickhouse_and_the_others_run() {
 /// column `x` a pipe computes with `JSONExtractString(...)`) are ClickHouse's own.
 #[test]
 fn fixed_return_types_are_clickhouses() {
-    use tinybird_lsp::actions::sql_edit::RETURN_TYPES;
+    use actions::sql_edit::RETURN_TYPES;
     let input: Vec<Value> = RETURN_TYPES
         .iter()
         .map(|(f, ty, args)| {
@@ -85,11 +85,11 @@ fn fixed_return_types_are_clickhouses() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
-/// The types hover and completion give computed columns (`tinybird_lsp::actions::sql_edit::
+/// The types hover and completion give computed columns (`actions::sql_edit::
 /// infer_type`: aggregates, -If and -Merge over states) are ClickHouse's own `toTypeName`.
 #[test]
 fn inferred_column_types_are_clickhouses() {
-    use tinybird_lsp::actions::sql_edit::{infer_type, item_expression};
+    use actions::sql_edit::{infer_type, item_expression};
     let columns = [
         ("s", "String"),
         ("n", "UInt32"),
@@ -158,7 +158,7 @@ fn inferred_column_types_are_clickhouses() {
     let mut expected = Vec::new();
     for call in calls {
         let sql = format!("SELECT {call} AS x FROM t");
-        let analysis = tinybird_lsp::sql::analyze(&sql);
+        let analysis = syntax::sql::analyze(&sql);
         let item = &analysis.main.as_ref().unwrap().items[0];
         let expr = item_expression(&sql[item.range.start..item.range.end], item).unwrap();
         let ours = infer_type(item, expr, type_of);
@@ -187,7 +187,7 @@ fn inferred_column_types_are_clickhouses() {
 /// A scalar subquery's type as ClickHouse gives it: Nullable where the column's type can be.
 #[test]
 fn scalar_subquery_types_are_clickhouses() {
-    use tinybird_lsp::actions::sql_edit::scalar_subquery_type;
+    use actions::sql_edit::scalar_subquery_type;
     let types = [
         "String",
         "UInt64",

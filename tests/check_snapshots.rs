@@ -4,13 +4,13 @@
 
 mod common;
 
-use std::path::Path;
-use tinybird_lsp::cli::{
+use analysis::migration::instant::parse_datetime;
+use cli::{
     check::{check_path, CheckOptions},
     render,
 };
-use tinybird_lsp::migration::instant::parse_datetime;
-use tinybird_lsp::project::graph::Graph;
+use project::graph::Graph;
+use std::path::Path;
 
 #[test]
 fn check_output_matches_snapshots() {

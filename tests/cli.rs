@@ -235,8 +235,8 @@ fn a_folder_of_projects_splits_into_its_projects() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, "NODE n\nSQL >\n    SELECT 1\n").unwrap();
     }
-    let all = tinybird_lsp::fs::walk(dir.path());
-    let roots = tinybird_lsp::fs::project_roots(dir.path(), &all);
+    let all = disk::walk(dir.path());
+    let roots = disk::project_roots(dir.path(), &all);
     assert_eq!(roots, ["loose", "marked", "repo/other", "repo/tinybird"]);
     let out = bin().arg("check").arg(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use tinybird_lsp::syntax::reader;
-use tinybird_lsp::text::LineIndex;
+use syntax::reader;
+use syntax::text::LineIndex;
 
 /// Files whose official verdict depends on something outside the datafile layer. Each entry:
 /// (file, dialect, reason).
@@ -49,11 +49,11 @@ fn official_line(v: &Value, dialect: &str) -> Option<usize> {
 
 fn read_opts<'a>(
     path: &'a std::path::Path,
-    dialect: tinybird_lsp::syntax::Dialect,
+    dialect: syntax::Dialect,
     base: &'a str,
     loader: &'a dyn Fn(&str) -> Option<String>,
 ) -> reader::ReadOptions<'a> {
-    let kind = tinybird_lsp::syntax::FileKind::detect(
+    let kind = syntax::FileKind::detect(
         &path.to_string_lossy(),
         &std::fs::read_to_string(path).unwrap(),
     )
@@ -70,8 +70,8 @@ fn read_opts<'a>(
 fn read_lines(
     text: &str,
     path: &std::path::Path,
-    dialect: tinybird_lsp::syntax::Dialect,
-) -> Vec<tinybird_lsp::text::TextRange> {
+    dialect: syntax::Dialect,
+) -> Vec<syntax::text::TextRange> {
     let base = path.parent().unwrap().to_string_lossy().to_string();
     let loader = |p: &str| std::fs::read_to_string(p).ok();
     reader::read(text, &read_opts(path, dialect, &base, &loader))
@@ -85,7 +85,7 @@ fn read_lines(
 fn statement_spans(
     text: &str,
     path: &std::path::Path,
-    dialect: tinybird_lsp::syntax::Dialect,
+    dialect: syntax::Dialect,
     index: &LineIndex,
 ) -> Vec<(usize, usize, Option<usize>)> {
     let base = path.parent().unwrap().to_string_lossy().to_string();
@@ -180,7 +180,7 @@ fn conformance_files_agree_with_the_official_parsers() {
                     .get(line - 1)
                     .map_or(line, |r| index.line_of(r.start) + 1);
                 let last_line = index.line_of(text.trim_end().len()) + 1;
-                let near = |r: tinybird_lsp::text::TextRange| {
+                let near = |r: syntax::text::TextRange| {
                     let e = index.line_of(r.start) + 1;
                     e == line
                         || spans.iter().any(|s| {

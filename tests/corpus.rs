@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
+use disk::walk;
+use project::detect_dialect;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tinybird_lsp::fs::walk;
-use tinybird_lsp::project::detect_dialect;
-use tinybird_lsp::syntax::Dialect;
+use syntax::Dialect;
 
 /// Files the official parser rejects for reasons outside the datafile layer: (file, reason).
 const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[];
@@ -42,7 +42,7 @@ fn dialect_of(root: &Path) -> Dialect {
     let paths = walk(root);
     let texts: Vec<(String, String)> = paths
         .iter()
-        .filter(|p| tinybird_lsp::project::is_datafile(p))
+        .filter(|p| project::is_datafile(p))
         .map(|p| {
             (
                 p.clone(),

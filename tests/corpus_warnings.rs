@@ -6,12 +6,12 @@
 
 mod common;
 
+use cli::check::{check_path, CheckOptions};
 use common::shared;
 use std::collections::BTreeMap;
 use std::path::Path;
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
-use tinybird_lsp::diagnostics::Severity;
-use tinybird_lsp::text::LineIndex;
+use syntax::diagnostics::Severity;
+use syntax::text::LineIndex;
 
 /// (corpus, path, line, code) → (true?, why).
 type Reviewed = BTreeMap<(String, String, usize, String), (bool, String)>;

@@ -3,12 +3,12 @@
 //! many edits the incremental result (diagnostics and graph) equals a fresh analysis of the
 //! same texts.
 
+use analysis::db::ProjectDb;
+use disk::{disk_loader, load_project, walk};
+use project::graph::Graph;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use tinybird_lsp::fs::{disk_loader, load_project, walk};
-use tinybird_lsp::project::db::ProjectDb;
-use tinybird_lsp::project::graph::Graph;
 
 /// Diagnostics and graph edges, order-independent.
 fn fingerprint(db: &mut ProjectDb) -> (String, BTreeSet<String>) {

@@ -7,12 +7,12 @@
 mod chdb_project;
 mod common;
 
+use cli::check::{check_path, CheckOptions};
+use ide::format::format;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
-use tinybird_lsp::ide::format::format;
-use tinybird_lsp::syntax::{Dialect, FileKind};
+use syntax::{Dialect, FileKind};
 
 struct Formatted {
     /// Relative to the corpus folder.
@@ -190,9 +190,9 @@ fn the_official_parser_reads_formatted_files_as_the_originals() {
 
 /// The plain SQL texts of a datafile (nodes and FORWARD_QUERY), in order.
 fn plain_sql(text: &str, dialect: Dialect, kind: FileKind) -> Vec<String> {
-    let parsed = tinybird_lsp::syntax::parse(
+    let parsed = syntax::parse(
         text,
-        &tinybird_lsp::syntax::ParseOptions {
+        &syntax::ParseOptions {
             dialect,
             kind,
             base_dir: "",
@@ -216,7 +216,7 @@ fn plain_sql(text: &str, dialect: Dialect, kind: FileKind) -> Vec<String> {
 /// identical, or both fail).
 #[test]
 fn sql_keyword_case_keeps_clickhouses_reading() {
-    use tinybird_lsp::ide::format::{format_with, FormatOptions};
+    use ide::format::{format_with, FormatOptions};
     let opts = FormatOptions { sql_keywords: true };
     let mut pairs: Vec<(String, String, String)> = Vec::new();
     for f in corpus_files() {

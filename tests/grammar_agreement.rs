@@ -5,10 +5,10 @@
 mod common;
 
 use serde_json::Value;
-use tinybird_lsp::syntax::reader::{self, Statement};
-use tinybird_lsp::syntax::tree::parse_tree;
-use tinybird_lsp::syntax::{Dialect, FileKind};
-use tinybird_lsp::text::LineIndex;
+use syntax::reader::{self, Statement};
+use syntax::text::LineIndex;
+use syntax::tree::parse_tree;
+use syntax::{Dialect, FileKind};
 
 fn tree_blocks(text: &str) -> (Vec<(usize, usize)>, bool) {
     let tree = parse_tree(text, None).unwrap();

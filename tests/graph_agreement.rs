@@ -5,12 +5,12 @@
 
 mod common;
 
+use cli::check::{check_path, CheckOptions};
 use common::*;
+use project::model::{EdgeKind, Source, Target};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
-use tinybird_lsp::project::model::{EdgeKind, Source, Target};
-use tinybird_lsp::syntax::Dialect;
+use syntax::Dialect;
 
 #[test]
 fn every_official_edge_is_ours_and_extra_edges_are_explained() {

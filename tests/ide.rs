@@ -5,12 +5,12 @@
 
 mod common;
 
+use ide::{self, Located, Site};
+use project::model::Project;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use tinybird_lsp::ide::{self, Located, Site};
-use tinybird_lsp::project::model::Project;
-use tinybird_lsp::text::{Encoding, LineIndex, TextRange};
+use syntax::text::{Encoding, LineIndex, TextRange};
 
 struct Fixture {
     /// Path → text without markers.
@@ -69,9 +69,9 @@ fn load(case: &Path) -> Fixture {
         std::fs::write(&target, &text).unwrap();
         texts.insert(rel, text);
     }
-    let all = tinybird_lsp::fs::walk(dir.path());
-    let mut db = tinybird_lsp::fs::load_project(dir.path(), &all, &[], None).unwrap();
-    db.analyze(&tinybird_lsp::fs::disk_loader);
+    let all = disk::walk(dir.path());
+    let mut db = disk::load_project(dir.path(), &all, &[], None).unwrap();
+    db.analyze(&disk::disk_loader);
     let project = db.take_analysis().unwrap().project;
     Fixture {
         texts,
@@ -337,21 +337,21 @@ fn run(fx: &Fixture, line: &str) -> String {
         }
         "folding" => {
             let text = &fx.texts[arg];
-            let tree = tinybird_lsp::syntax::tree::parse_tree(text, None).unwrap();
+            let tree = syntax::tree::parse_tree(text, None).unwrap();
             for r in ide::folding::ranges(&tree, text) {
                 let _ = writeln!(out, "{}", fx.range(arg, r));
             }
         }
         "selection" => {
             let (path, text, offset) = fx.at(arg);
-            let tree = tinybird_lsp::syntax::tree::parse_tree(text, None).unwrap();
+            let tree = syntax::tree::parse_tree(text, None).unwrap();
             for r in ide::selection::selection_ranges(p, path, text, &tree, offset) {
                 let _ = writeln!(out, "{}", fx.range(path, r));
             }
         }
         "format" => {
             let text = &fx.texts[arg];
-            let kind = tinybird_lsp::syntax::FileKind::detect(arg, text).unwrap();
+            let kind = syntax::FileKind::detect(arg, text).unwrap();
             let formatted = ide::format::format(text, p.dialect, kind);
             out.push_str(if formatted == *text {
                 "(already formatted)\n"
@@ -395,8 +395,8 @@ fn ide_features_match_snapshots() {
 /// with a message, never applied to part of the project.
 #[test]
 fn a_rename_larger_than_the_search_is_refused_not_partial() {
+    use analysis::db::ProjectDb;
     use std::sync::Arc;
-    use tinybird_lsp::project::db::ProjectDb;
     let mut db = ProjectDb::new("/nonexistent-root", None);
     db.set_file(
         "datasources/events.datasource",

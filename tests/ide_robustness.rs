@@ -5,8 +5,7 @@
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use tinybird_lsp::ide;
-use tinybird_lsp::text::TextRange;
+use syntax::text::TextRange;
 
 const EVENTS: &str = "SCHEMA >\n    `ts` DateTime,\n    `user_id` String,\n    `path` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";
 const OTHER: &str = "SCHEMA >\n    `user_id` String,\n    `n` UInt32\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"user_id\"\n";
@@ -60,7 +59,7 @@ fn project(
     sql: &str,
 ) -> (
     tempfile::TempDir,
-    tinybird_lsp::project::model::Project,
+    project::model::Project,
     BTreeMap<String, String>,
 ) {
     let dir = tempfile::tempdir().unwrap();
@@ -88,9 +87,9 @@ fn project(
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(target, text).unwrap();
     }
-    let all = tinybird_lsp::fs::walk(dir.path());
-    let mut db = tinybird_lsp::fs::load_project(dir.path(), &all, &[], None).unwrap();
-    db.analyze(&tinybird_lsp::fs::disk_loader);
+    let all = disk::walk(dir.path());
+    let mut db = disk::load_project(dir.path(), &all, &[], None).unwrap();
+    db.analyze(&disk::disk_loader);
     let p = db.take_analysis().unwrap().project;
     (dir, p, texts)
 }

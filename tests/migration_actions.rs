@@ -9,19 +9,19 @@
 mod chdb_project;
 mod common;
 
+use actions::{self, offers, Request};
+use analysis::db::Analysis;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tinybird_lsp::actions::{self, offers, Request};
-use tinybird_lsp::diagnostics::Severity;
-use tinybird_lsp::project::db::Analysis;
-use tinybird_lsp::syntax::Dialect;
+use syntax::diagnostics::Severity;
+use syntax::Dialect;
 
 /// The diagnostics a step may leave: the migration rules' and what a half-done migration
 /// shows in the project graph.
 fn relevant_code(code: &str) -> bool {
-    tinybird_lsp::migration::rules::CODES.contains(&code)
+    analysis::migration::rules::CODES.contains(&code)
         || matches!(
             code,
             "materialization-select-star" | "unknown-table" | "missing-target-datasource"
@@ -35,7 +35,7 @@ fn manifest() -> PathBuf {
 /// Every file below `dir`, by relative path.
 fn load(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for rel in tinybird_lsp::fs::walk(dir) {
+    for rel in disk::walk(dir) {
         if let Ok(t) = std::fs::read_to_string(dir.join(&rel)) {
             out.insert(rel, t);
         }
@@ -48,9 +48,7 @@ fn analyse(files: &BTreeMap<String, String>, now: i64) -> Analysis {
 }
 
 fn parse_now(s: &str) -> i64 {
-    tinybird_lsp::migration::instant::parse_datetime(s)
-        .unwrap()
-        .0
+    analysis::migration::instant::parse_datetime(s).unwrap().0
 }
 
 /// What an action generated, for the official parser.
@@ -79,7 +77,7 @@ fn check_on_clickhouse(a: &Analysis, context: &str) {
         if let Some(fq) = df
             .forward_query
             .as_ref()
-            .filter(|_| r.kind == tinybird_lsp::project::model::ResourceKind::Datasource)
+            .filter(|_| r.kind == project::model::ResourceKind::Datasource)
         {
             statements.push((
                 format!("SELECT * FROM ({} FROM `{}`)", fq.text.text, r.name),

@@ -9,18 +9,18 @@
 #[path = "support/chdb_project.rs"]
 mod chdb_project;
 
+use actions::add_column::{AddColumn, BackfillFrom, NewColumn};
+use actions::backfill::Backfill;
+use actions::{self, format_utc, Request};
+use analysis::db::Analysis;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tinybird_lsp::actions::add_column::{AddColumn, BackfillFrom, NewColumn};
-use tinybird_lsp::actions::backfill::Backfill;
-use tinybird_lsp::actions::{self, format_utc, Request};
-use tinybird_lsp::project::db::Analysis;
 
 fn load() -> BTreeMap<String, String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/web-sessions");
-    tinybird_lsp::fs::walk(&dir)
+    disk::walk(&dir)
         .into_iter()
         .filter_map(|rel| Some((rel.clone(), std::fs::read_to_string(dir.join(&rel)).ok()?)))
         .collect()

@@ -6,15 +6,15 @@
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
 
+use analysis::migration::instant::parse_datetime;
+use cli::check::{check_path, CheckOptions};
+use cli::render;
 use lsp_client::{client_caps, uri, LspClient};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
-use tinybird_lsp::cli::render;
-use tinybird_lsp::migration::instant::parse_datetime;
-use tinybird_lsp::text::{Encoding, LineIndex};
+use syntax::text::{Encoding, LineIndex};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration")
@@ -82,16 +82,12 @@ fn story(name: &str) -> (tempfile::TempDir, PathBuf) {
 fn story_db(
     name: &str,
     now: Option<i64>,
-) -> (
-    tempfile::TempDir,
-    Vec<String>,
-    tinybird_lsp::project::db::ProjectDb,
-) {
+) -> (tempfile::TempDir, Vec<String>, analysis::db::ProjectDb) {
     let (tmp, dir) = story(name);
-    let files = tinybird_lsp::fs::walk(&dir);
-    let mut db = tinybird_lsp::fs::load_project(&dir, &files, &[], None).unwrap();
+    let files = disk::walk(&dir);
+    let mut db = disk::load_project(&dir, &files, &[], None).unwrap();
     db.set_now(now);
-    db.analyze(&tinybird_lsp::fs::disk_loader);
+    db.analyze(&disk::disk_loader);
     (tmp, files, db)
 }
 
@@ -184,7 +180,7 @@ fn every_step_of_the_story_gives_the_expected_diagnostics() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-use tinybird_lsp::migration::rules::CODES as MIGRATION_CODES;
+use analysis::migration::rules::CODES as MIGRATION_CODES;
 
 /// Findings of the migration rules on ../shared/corpus that are true (file, code): none of
 /// those projects is in the middle of a migration, and their materializations match their
@@ -285,7 +281,7 @@ fn every_quick_fix_removes_its_diagnostic() {
                         f.path
                     );
                     assert_eq!(
-                        after.count(tinybird_lsp::diagnostics::Severity::Error),
+                        after.count(syntax::diagnostics::Severity::Error),
                         0,
                         "{name}: `{}` introduced errors",
                         fix.title
@@ -302,9 +298,9 @@ fn every_quick_fix_removes_its_diagnostic() {
 /// result must equal a fresh analysis of the same texts.
 #[test]
 fn incremental_migration_analysis_equals_a_fresh_one() {
+    use analysis::db::ProjectDb;
+    use disk::disk_loader;
     use std::sync::Arc;
-    use tinybird_lsp::fs::disk_loader;
-    use tinybird_lsp::project::db::ProjectDb;
     let now = parse_datetime("2023-11-08 09:00:00").map(|(s, _, _)| s);
     let mut checked = 0;
     for name in [
@@ -355,8 +351,8 @@ fn incremental_migration_analysis_equals_a_fresh_one() {
 /// deleted, duplicated or cut in half, one at a time, still gives a report.
 #[test]
 fn migration_rules_survive_broken_files() {
+    use disk::disk_loader;
     use std::sync::Arc;
-    use tinybird_lsp::fs::disk_loader;
     let now = parse_datetime("2023-11-08 09:00:00").map(|(s, _, _)| s);
     let mut runs = 0;
     for name in [

@@ -1,9 +1,9 @@
 //! The questions the project model answers, on tests/fixtures/check/project-graph: who reads X,
 //! what feeds X, which node materializes into X, which endpoints are downstream of X.
 
+use cli::check::{check_path, CheckOptions};
+use project::model::{Edge, Project};
 use std::path::Path;
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
-use tinybird_lsp::project::model::{Edge, Project};
 
 fn project() -> Project {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/project-graph");

@@ -4,7 +4,7 @@
 mod common;
 
 use proptest::prelude::*;
-use tinybird_lsp::syntax::{self, tree::parse_tree, Dialect, FileKind};
+use syntax::{self, tree::parse_tree, Dialect, FileKind};
 
 const PIECES: &[&str] = &[
     "NODE ",
@@ -164,8 +164,8 @@ const SQL_PIECES: &[&str] = &[
 
 /// The SQL layer on any text: no panic, every range inside the text and on char boundaries.
 fn check_sql(text: &str) {
-    let a = tinybird_lsp::sql::analyze(text);
-    let ok = |r: tinybird_lsp::text::TextRange| {
+    let a = syntax::sql::analyze(text);
+    let ok = |r: syntax::text::TextRange| {
         r.start <= r.end
             && r.end <= text.len()
             && text.is_char_boundary(r.start)
@@ -174,7 +174,7 @@ fn check_sql(text: &str) {
     for t in &a.tables {
         assert!(ok(t.range), "{t:?} in {text:?}");
     }
-    for e in &tinybird_lsp::sql::check_syntax(text) {
+    for e in &syntax::sql::check_syntax(text) {
         assert!(ok(e.range), "{e:?} in {text:?}");
     }
     if let Some(m) = &a.main {

@@ -23,7 +23,7 @@ fn codes(diags: &Value) -> Vec<String> {
 /// A copy of a project of this repository in a fresh temporary folder.
 fn copy_of(rel: &str) -> tempfile::TempDir {
     let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let files: Vec<(String, String)> = tinybird_lsp::fs::walk(&base)
+    let files: Vec<(String, String)> = disk::walk(&base)
         .into_iter()
         .map(|rel| {
             let t = std::fs::read_to_string(base.join(&rel)).unwrap();

@@ -15,8 +15,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use tinybird_lsp::sql::{self, facts::RefContext};
-use tinybird_lsp::syntax::Dialect;
+use syntax::sql::{self, facts::RefContext};
+use syntax::Dialect;
 
 /// Nodes where our table set may differ from ClickHouse's: (file, node, reason).
 const EXPECTED_DIFFERENCES: &[(&str, &str, &str)] = &[];

@@ -7,9 +7,9 @@
 #[path = "support/chdb_project.rs"]
 mod chdb_project;
 
+use cli::check::{check_path, CheckOptions};
+use project::model::{Project, ResourceKind, Target};
 use std::path::Path;
-use tinybird_lsp::cli::check::{check_path, CheckOptions};
-use tinybird_lsp::project::model::{Project, ResourceKind, Target};
 
 const FIXTURES: &[&str] = &[
     "tests/fixtures/check/state-types",
@@ -70,7 +70,7 @@ fn every_reported_state_mismatch_is_one_clickhouse_shows() {
                 let ds = source_of(p, &f.path, d.range.start)
                     .unwrap_or_else(|| panic!("{fixture}/{}: no source for `{item}`", f.path));
                 let source = &p.resources[ds].name;
-                let columns = tinybird_lsp::migration::columns(p, ds);
+                let columns = analysis::migration::columns(p, ds);
                 let names: Vec<String> = columns.iter().map(|c| format!("`{}`", c.name)).collect();
                 let plain = !declared.contains("Aggregate");
                 let engine = if plain {
@@ -174,7 +174,7 @@ fn every_reported_key_mismatch_merges_rows_on_clickhouse() {
                     .split(',')
                     .map(str::trim)
                     .collect();
-                let cols = tinybird_lsp::migration::columns(p, ds);
+                let cols = analysis::migration::columns(p, ds);
                 let ty = |name: &str| &cols.iter().find(|c| c.name == name).unwrap().ty;
                 let row = |v: u32| {
                     let names: Vec<String> = keys

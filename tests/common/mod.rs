@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use tinybird_lsp::diagnostics::{Diagnostic, Severity};
-use tinybird_lsp::syntax::{self, Dialect, FileKind, Parsed};
+use syntax::diagnostics::{Diagnostic, Severity};
+use syntax::{self, Dialect, FileKind, Parsed};
 
 /// `../shared` beside the project (the official verdicts, corpus and conformance files).
 pub fn shared() -> PathBuf {

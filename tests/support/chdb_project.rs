@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use tinybird_lsp::migration::columns;
-use tinybird_lsp::project::model::{EdgeKind, Project, ResourceKind, Source, Target};
+use analysis::migration::columns;
+use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
 
 pub fn chdb_python() -> String {
     std::env::var("CHDB_PYTHON").unwrap_or_else(|_| {
@@ -197,7 +197,7 @@ pub fn schema(p: &Project) -> Vec<String> {
 }
 
 /// The (pipe, node) an edge comes from.
-fn edge_node(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<(usize, usize)> {
+fn edge_node(p: &Project, e: &project::model::Edge) -> Option<(usize, usize)> {
     let Source::Resource(pipe) = e.from else {
         return None;
     };
@@ -208,7 +208,7 @@ fn edge_node(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<(usi
     Some((pipe, node))
 }
 
-fn writer_sql(p: &Project, e: &tinybird_lsp::project::model::Edge) -> Option<String> {
+fn writer_sql(p: &Project, e: &project::model::Edge) -> Option<String> {
     let (pipe, node) = edge_node(p, e)?;
     expand(p, pipe, node, 0)
 }
@@ -258,8 +258,8 @@ pub fn copy_pipes(p: &Project) -> Vec<String> {
 pub fn analyse(
     files: &std::collections::BTreeMap<String, String>,
     now: Option<i64>,
-) -> tinybird_lsp::project::db::Analysis {
-    use tinybird_lsp::project::db::ProjectDb;
+) -> analysis::db::Analysis {
+    use analysis::db::ProjectDb;
     let mut db = ProjectDb::new("/nonexistent-root", None);
     for (p, t) in files {
         if ProjectDb::is_relevant(p) {
@@ -275,18 +275,18 @@ pub fn analyse(
 pub fn run_request(
     files: &std::collections::BTreeMap<String, String>,
     project: &Project,
-    req: &tinybird_lsp::actions::Request,
+    req: &actions::Request,
     now: i64,
     delay_minutes: u64,
-) -> tinybird_lsp::actions::ActionResult {
+) -> actions::ActionResult {
     let read = |p: &str| files.get(p).map(|t| std::sync::Arc::from(t.as_str()));
-    let ws = tinybird_lsp::actions::Workspace {
+    let ws = actions::Workspace {
         project,
         read: &read,
     };
-    let clock = tinybird_lsp::actions::add_column::Clock {
+    let clock = actions::add_column::Clock {
         now,
         cutoff_delay_minutes: delay_minutes,
     };
-    tinybird_lsp::actions::run(&ws, req, clock)
+    actions::run(&ws, req, clock)
 }

@@ -1,0 +1,516 @@
+//! Step 1 of the safe migration: "Add column to materialized view". Creates the new target N
+//! (the legacy target L's file with the column appended to its SCHEMA: same engine, keys, TTL
+//! and settings) and the new live materializing pipe (the legacy pipe with the column's
+//! expression appended to the SELECT, the cutoff merged into its WHERE, DATASOURCE N).
+
+use super::context::{BucketUnit, MaterializedView, TimeColumn};
+use super::sql_edit::{add_condition, append_select_item, remove_select_item};
+use super::{
+    apply_edits, folder_of, format_utc, next_version_name, wrap, ActionError, ActionResult, Change,
+    FileEdit, NewFile, Workspace,
+};
+use project::model::Project;
+use serde::{Deserialize, Serialize};
+use syntax::model::Datafile;
+use syntax::text::TextRange;
+
+/// The column to add.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewColumn {
+    pub name: String,
+    /// Its ClickHouse type in the target (`SimpleAggregateFunction(any, String)`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// What the materializing SELECT computes for it (`anySimpleState(environment)`).
+    pub expression: String,
+}
+
+/// Where the backfill will read the rows up to the cutoff from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackfillFrom {
+    /// The materialized view's source, with the same SELECT (real values for the new column).
+    Source,
+    /// The legacy target itself: states copied as they are, the new column set to its default
+    /// (when the source keeps less history than L).
+    Legacy,
+}
+
+/// The inputs of "Add column to materialized view".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AddColumn {
+    /// The legacy target L.
+    pub datasource: String,
+    /// `pipe.node` of the materializing node, when several write into L.
+    pub node: Option<String>,
+    /// `None`: a placeholder column, to rename.
+    pub column: Option<NewColumn>,
+    /// The source column to cut on (asked when several fit).
+    pub time_column: Option<String>,
+    /// The cutoff, `YYYY-MM-DD HH:MM:SS` in UTC (default: now plus the delay, rounded up).
+    pub cutoff: Option<String>,
+    /// Default: from the legacy target when the source keeps less history than it.
+    pub backfill_from: Option<BackfillFrom>,
+    /// A SELECT item of the legacy pipe that already computes the column (the quick fix of
+    /// a schema mismatch): removed there, kept in the new pipe. File range in the pipe.
+    #[serde(skip)]
+    pub move_item: Option<TextRange>,
+}
+
+/// "Now" and the delay before a generated cutoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    /// Seconds since the epoch, UTC.
+    pub now: i64,
+    pub cutoff_delay_minutes: u64,
+}
+
+/// How the live side and the backfill split the rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutoffPlan {
+    pub column: String,
+    /// Seconds since the epoch, UTC.
+    pub at: i64,
+    /// `>` with `<=` (any instant), or `>=` with `<` (a bucket boundary).
+    pub live_op: &'static str,
+    /// The literal (`'2023-11-07 12:30:00'`, or a conversion for a column in another zone).
+    pub value: String,
+    pub from: BackfillFrom,
+    pub bucket: Option<(String, BucketUnit)>,
+}
+
+/// `Date` or `Date32` (not a DateTime), possibly Nullable.
+fn is_date_type(ty: &str) -> bool {
+    let t = ty.trim_start_matches("Nullable(");
+    t.starts_with("Date") && !t.starts_with("DateTime")
+}
+
+/// The cutoff literal for a time column of type `ty` at `at` (UTC): a plain string when the
+/// column is read in UTC, else a conversion that says UTC.
+pub fn cutoff_literal(ty: &str, at: i64) -> String {
+    let text = format_utc(at);
+    let zone = analysis::migration::instant::column_zone(ty);
+    if is_date_type(ty) {
+        return format!("'{}'", &text[..10]);
+    }
+    match zone.as_deref() {
+        None | Some("UTC") => format!("'{text}'"),
+        Some(_) => {
+            let inner = ty.trim_start_matches("Nullable(");
+            if let Some(rest) = inner.strip_prefix("DateTime64(") {
+                let precision = rest
+                    .split([',', ')'])
+                    .next()
+                    .unwrap_or("3")
+                    .trim()
+                    .to_string();
+                format!("toDateTime64('{text}', {precision}, 'UTC')")
+            } else {
+                format!("toDateTime('{text}', 'UTC')")
+            }
+        }
+    }
+}
+
+/// Decides the cutoff: the column, the instant and the operators.
+pub fn plan_cutoff(
+    mv: &MaterializedView,
+    req: &AddColumn,
+    clock: Clock,
+) -> Result<CutoffPlan, ActionError> {
+    let tc: &TimeColumn = mv.time_column(req.time_column.as_deref())?;
+    let from = req.backfill_from.unwrap_or(if mv.source_keeps_less() {
+        BackfillFrom::Legacy
+    } else {
+        BackfillFrom::Source
+    });
+    let is_date = is_date_type(&tc.ty);
+    let bucket = tc.bucket.clone();
+    if from == BackfillFrom::Legacy && bucket.is_none() {
+        return Err(ActionError::new(format!(
+            "a backfill from `{}` needs a column of it computed from `{}` (toDate/toStartOf…): none found",
+            mv.name(),
+            tc.column
+        )));
+    }
+    let unit = match (&bucket, from) {
+        (Some((_, u)), BackfillFrom::Legacy) => (*u).max(BucketUnit::Hour),
+        _ if is_date => BucketUnit::Day,
+        _ => BucketUnit::Hour,
+    };
+    let at = match &req.cutoff {
+        Some(c) => {
+            let (secs, _, _) =
+                analysis::migration::instant::parse_datetime(c).ok_or_else(|| {
+                    ActionError::new(format!("the cutoff `{c}` is not `YYYY-MM-DD HH:MM:SS`"))
+                })?;
+            if (from == BackfillFrom::Legacy || is_date) && unit.round_up(secs) != secs {
+                return Err(ActionError::new(format!(
+                    "the cutoff `{c}` must fall on a {} boundary (the backfill copies whole {}s)",
+                    unit.as_str(),
+                    unit.as_str()
+                )));
+            }
+            secs
+        }
+        None => unit.round_up(clock.now + clock.cutoff_delay_minutes as i64 * 60),
+    };
+    let aligned = from == BackfillFrom::Legacy || is_date;
+    Ok(CutoffPlan {
+        column: tc.column.clone(),
+        at,
+        live_op: if aligned { ">=" } else { ">" },
+        value: cutoff_literal(&tc.ty, at),
+        from,
+        bucket,
+    })
+}
+
+/// A placeholder column for the target's engine: named `new_column` (or the first free
+/// variant), a string, stored as the engine expects.
+fn placeholder(p: &Project, target: usize) -> NewColumn {
+    let cols = analysis::migration::columns(p, target);
+    let name = super::free_name("new_column", |n| cols.iter().any(|c| c.name == n));
+    let aggregating = p.files[p.resources[target].file]
+        .datafile
+        .engine()
+        .and_then(|e| e.name.as_ref())
+        .is_some_and(|n| n.text.contains("Aggregating"));
+    if aggregating {
+        NewColumn {
+            name,
+            ty: "SimpleAggregateFunction(any, String)".into(),
+            expression: "anySimpleState('')".into(),
+        }
+    } else {
+        NewColumn {
+            name,
+            ty: "String".into(),
+            expression: "''".into(),
+        }
+    }
+}
+
+/// The SELECT item for a column: `expr AS name`, or the expression alone when it already
+/// reads as the column (`environment`, `x AS environment`).
+pub fn select_item(c: &NewColumn) -> String {
+    let e = c.expression.trim();
+    let lower = e.to_ascii_lowercase();
+    if e == c.name
+        || e == format!("`{}`", c.name)
+        || lower.ends_with(&format!(" as {}", c.name.to_ascii_lowercase()))
+    {
+        e.to_string()
+    } else {
+        format!("{e} AS {}", c.name)
+    }
+}
+
+/// The edit appending a column to a datasource's SCHEMA.
+pub fn append_schema_column(
+    df: &Datafile,
+    text: &str,
+    column: &NewColumn,
+) -> Result<(TextRange, String), ActionError> {
+    let schema = df
+        .schema()
+        .ok_or_else(|| ActionError::new("the datasource has no SCHEMA"))?;
+    let last = schema
+        .columns
+        .last()
+        .ok_or_else(|| ActionError::new("the datasource's SCHEMA has no columns"))?;
+    let line = super::sql_edit::line_at(text, last.range.start);
+    let indent: String = text[line.start..last.range.start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let indent = if indent.is_empty() {
+        "    ".to_string()
+    } else {
+        indent
+    };
+    Ok((
+        TextRange::empty(last.range.end),
+        format!(",\n{indent}`{}` {}", column.name, column.ty),
+    ))
+}
+
+/// Replaces (or adds, at the top) a file's DESCRIPTION with `text`, wrapped and indented.
+pub fn description_edit(df: &Datafile, file_text: &str, text: &str) -> (TextRange, String) {
+    let body = wrap(text, "    ", 96);
+    match &df.description {
+        Some(v) if v.range.end <= file_text.len() => {
+            // Replace whole lines: the wrapped text brings its indentation.
+            let line = super::sql_edit::line_at(file_text, v.range.start);
+            if file_text[line.start..]
+                .trim_start()
+                .starts_with("DESCRIPTION")
+            {
+                // `DESCRIPTION text` on one line: make it a block.
+                let end = line.end.max(v.range.end);
+                (
+                    TextRange::new(line.start, end),
+                    format!("DESCRIPTION >\n{body}"),
+                )
+            } else {
+                (TextRange::new(line.start, v.range.end), body)
+            }
+        }
+        _ => (TextRange::empty(0), format!("DESCRIPTION >\n{body}\n\n")),
+    }
+}
+
+/// Carries out step 1.
+pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult {
+    let p = ws.project;
+    let (l, _) = p
+        .named(&req.datasource)
+        .find(|(_, r)| r.kind == project::model::ResourceKind::Datasource)
+        .ok_or_else(|| ActionError::new(format!("no datasource `{}`", req.datasource)))?;
+    let node = match &req.node {
+        Some(n) => Some(resolve_node(p, n)?),
+        None => None,
+    };
+    let mv = MaterializedView::of(p, &super::context::all_writers(p), l, node)?;
+    let column = req.column.clone().unwrap_or_else(|| placeholder(p, l));
+    check_column(&column)?;
+    let l_cols = analysis::migration::columns(p, l);
+    if l_cols.iter().any(|c| c.name == column.name) {
+        return Err(ActionError::new(format!(
+            "`{}` already has a column `{}`",
+            mv.name(),
+            column.name
+        )));
+    }
+    check_not_shadowing(&mv, &column)?;
+    let cut = plan_cutoff(&mv, req, clock)?;
+    let l_res = &p.resources[l];
+    let pipe_res = &p.resources[mv.writer.pipe];
+    let l_text = ws.text(&l_res.path)?;
+    let pipe_text = ws.text(&pipe_res.path)?;
+    // Names: the next version of each, free as a resource and as a file.
+    let taken_ds = |n: &str| {
+        ws.name_taken(n) || ws.path_taken(&format!("{}{n}.datasource", folder_of(&l_res.path)))
+    };
+    let new_ds = next_version_name(mv.name(), taken_ds);
+    let taken_pipe = |n: &str| {
+        n == new_ds
+            || ws.name_taken(n)
+            || ws.path_taken(&format!("{}{n}.pipe", folder_of(&pipe_res.path)))
+    };
+    let new_pipe = next_version_name(mv.pipe_name(), taken_pipe);
+    let ds_path = format!("{}{new_ds}.datasource", folder_of(&l_res.path));
+    let pipe_path = format!("{}{new_pipe}.pipe", folder_of(&pipe_res.path));
+
+    // The new target: L's file, the marker naming L, the column appended.
+    let l_df = &p.files[l_res.file].datafile;
+    let col_edit = append_schema_column(l_df, &l_text, &column)?;
+    let mut ds_text = apply_edits(&l_text, &[col_edit]);
+    ds_text.insert_str(
+        0,
+        &format!(
+            "# tinybird-lsp: replaces {} (remove this line once `{}` is gone)\n",
+            mv.name(),
+            mv.name()
+        ),
+    );
+
+    // The live pipe: the legacy pipe's file with the column, the cutoff and the new target.
+    let mut edits: Vec<(TextRange, String)> = Vec::new();
+    if req.move_item.is_none() {
+        edits.push(append_select_item(
+            p,
+            mv.writer.pipe,
+            mv.writer.node,
+            &pipe_text,
+            &select_item(&column),
+        )?);
+    }
+    // An output aliased like the time column hides it in WHERE (ClickHouse resolves aliases
+    // first): qualify the column with its table then.
+    let shadowed = p.resources[mv.writer.pipe].nodes[mv.writer.node]
+        .sql
+        .as_ref()
+        .and_then(|s| s.main.as_ref())
+        .is_some_and(|m| {
+            m.items
+                .iter()
+                .any(|i| i.alias.as_deref() == Some(cut.column.as_str()) && !i.functions.is_empty())
+        });
+    let cut_column = if shadowed {
+        format!("{}.{}", mv.source, cut.column)
+    } else {
+        cut.column.clone()
+    };
+    let condition = format!("{cut_column} {} {}", cut.live_op, cut.value);
+    edits.extend(add_condition(&mv.writer, &condition)?);
+    edits.push((mv.writer.target_range, new_ds.clone()));
+    let pipe_df = &p.files[pipe_res.file].datafile;
+    let backfill_word = match cut.from {
+        BackfillFrom::Source => format!("from `{}`", mv.source),
+        BackfillFrom::Legacy => format!("from `{}`", mv.name()),
+    };
+    edits.push(description_edit(
+        pipe_df,
+        &pipe_text,
+        &format!(
+            "Live side of the migration from `{}` to `{new_ds}` (adds `{}`): materializes the rows with `{condition}`. The backfill writes the rows before the cutoff {backfill_word}.",
+            mv.name(),
+            column.name
+        ),
+    ));
+    let live_text = apply_edits(&pipe_text, &edits);
+
+    let mut change = Change {
+        title: format!(
+            "Add column `{}` to materialized view `{}` (safe migration)",
+            column.name,
+            mv.name()
+        ),
+        create: vec![
+            NewFile {
+                path: ds_path.clone(),
+                text: ds_text,
+                executable: false,
+            },
+            NewFile {
+                path: pipe_path.clone(),
+                text: live_text,
+                executable: false,
+            },
+        ],
+        ..Change::default()
+    };
+    if let Some(item) = req.move_item {
+        change.edit.push(FileEdit {
+            path: pipe_res.path.to_string(),
+            range: remove_select_item(&pipe_text, item),
+            new_text: String::new(),
+        });
+        change.notes.push(format!(
+            "`{}` no longer computes `{}`: `{}` does, into `{new_ds}`.",
+            mv.pipe_name(),
+            column.name,
+            new_pipe
+        ));
+    }
+    change.notes.push(format!(
+        "Created `{new_ds}` ({ds_path}) and its live pipe `{new_pipe}` ({pipe_path}), cut at {} UTC (`{condition}`). Deploy them before the cutoff.",
+        format_utc(cut.at)
+    ));
+    if req.column.is_none() {
+        change.notes.push(format!(
+            "`{}` is a placeholder: rename it and set its type and expression in both files.",
+            column.name
+        ));
+    }
+    match cut.from {
+        BackfillFrom::Legacy => change.notes.push(format!(
+            "The backfill will copy whole {}s from `{}`{}: the cutoff is on a {} boundary, with `>=` on the live side.",
+            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.as_str()),
+            mv.name(),
+            if mv.source_keeps_less() {
+                format!(
+                    " because `{}` keeps less history than it (its TTL)",
+                    mv.landing.map_or(mv.source.as_str(), |i| p.resources[i].name.as_str())
+                )
+            } else {
+                String::new()
+            },
+            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.as_str())
+        )),
+        BackfillFrom::Source => change.notes.push(format!(
+            "After {} UTC, run \"Backfill `{new_ds}` up to the cutoff\" (`<=` the same instant).",
+            format_utc(cut.at)
+        )),
+    }
+    if mv
+        .source_columns
+        .iter()
+        .any(|c| c.name == cut.column && c.from_payload)
+    {
+        change.notes.push(format!(
+            "`{}` comes from the event payload: rows that arrive late with a time before the cutoff are caught by neither side once the backfill has run. Wait for the lateness you expect before backfilling.",
+            cut.column
+        ));
+    }
+    Ok(change)
+}
+
+/// ClickHouse resolves SELECT aliases before columns, also in WHERE: a new `expr AS name`
+/// would change what a WHERE/PREWHERE reading the source's `name` means.
+fn check_not_shadowing(mv: &MaterializedView, c: &NewColumn) -> Result<(), ActionError> {
+    if c.expression.trim() == c.name {
+        return Ok(());
+    }
+    let node = &mv.project.resources[mv.writer.pipe].nodes[mv.writer.node];
+    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+        return Ok(());
+    };
+    let sql = &node.sql_map.text;
+    let ranges = main
+        .where_range
+        .iter()
+        .chain(main.prewhere.iter().map(|c| &c.range));
+    for r in ranges {
+        let text = sql.get(r.start..r.end).unwrap_or("");
+        let reads = text
+            .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+            .any(|w| w == c.name);
+        if reads {
+            return Err(ActionError::new(format!(
+                "the WHERE of `{}.{}` reads `{}`: the new `… AS {}` would replace that column there (ClickHouse resolves aliases first). Qualify it there first (`{}.{}`), or name the new column differently",
+                mv.pipe_name(),
+                mv.node_name(),
+                c.name,
+                c.name,
+                mv.source,
+                c.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_column(c: &NewColumn) -> Result<(), ActionError> {
+    let ok_name = !c.name.is_empty()
+        && c.name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        && !c.name.starts_with(|ch: char| ch.is_ascii_digit());
+    if !ok_name {
+        return Err(ActionError::new(format!(
+            "`{}` is not a valid column name (letters, digits and `_`, not starting with a digit)",
+            c.name
+        )));
+    }
+    if c.ty.trim().is_empty() || c.expression.trim().is_empty() {
+        return Err(ActionError::new(
+            "the column needs a type and an expression",
+        ));
+    }
+    if c.ty.contains('\n') || c.expression.contains('\n') {
+        return Err(ActionError::new(
+            "the type and the expression must be one line each",
+        ));
+    }
+    Ok(())
+}
+
+/// `pipe.node` → (pipe index, node index).
+pub fn resolve_node(p: &Project, n: &str) -> Result<(usize, usize), ActionError> {
+    let (pipe, node) = n
+        .split_once('.')
+        .ok_or_else(|| ActionError::new(format!("`{n}` is not `pipe.node`")))?;
+    let (pi, r) = p
+        .named(pipe)
+        .find(|(_, r)| r.kind == project::model::ResourceKind::Pipe)
+        .ok_or_else(|| ActionError::new(format!("no pipe `{pipe}`")))?;
+    let ni = r
+        .nodes
+        .iter()
+        .position(|x| x.name == node)
+        .ok_or_else(|| ActionError::new(format!("no node `{node}` in `{pipe}`")))?;
+    Ok((pi, ni))
+}

@@ -1,0 +1,476 @@
+//! What the migration actions need to know about a materialized view: the legacy target L, the
+//! node materializing into it, the columns its source offers (through pipes, down to the
+//! landing datasource), the time column a cutoff can be placed on, the bucket column of L
+//! that time column feeds, and the retention (TTL) of the landing datasource and of L.
+
+use super::sql_edit::{fixed_return_type, item_expression};
+use super::ActionError;
+use analysis::migration::rules::ttl_seconds;
+use analysis::migration::{columns, Migrations, Writer};
+use project::model::{EdgeKind, Project, ResourceKind, Target};
+use std::sync::Arc;
+use syntax::sql::facts::SelectItem;
+use syntax::text::TextRange;
+
+/// The size of the bucket a time column is rounded to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BucketUnit {
+    Second,
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+impl BucketUnit {
+    fn of_function(f: &str) -> Option<BucketUnit> {
+        Some(match f.to_ascii_lowercase().as_str() {
+            "todate" | "tostartofday" | "toyyyymmdd" | "todate32" => BucketUnit::Day,
+            "tostartofhour" => BucketUnit::Hour,
+            "tomonday" | "tostartofweek" => BucketUnit::Week,
+            "tostartofmonth" | "toyyyymm" => BucketUnit::Month,
+            "todatetime" | "todatetime64" => BucketUnit::Second,
+            _ => return None,
+        })
+    }
+
+    /// The first bucket boundary at or after `t` (seconds since the epoch, UTC).
+    pub fn round_up(self, t: i64) -> i64 {
+        let up = |step: i64| (t + step - 1).div_euclid(step) * step;
+        match self {
+            BucketUnit::Second => t,
+            BucketUnit::Hour => up(3_600),
+            BucketUnit::Day => up(86_400),
+            // 1970-01-05 was a Monday.
+            BucketUnit::Week => {
+                let (w, monday) = (7 * 86_400, 4 * 86_400);
+                (t - monday + w - 1).div_euclid(w) * w + monday
+            }
+            BucketUnit::Month => {
+                let days = t.div_euclid(86_400);
+                let (y, m, d) = analysis::migration::instant::civil_from_days(days);
+                if d == 1 && t.rem_euclid(86_400) == 0 {
+                    t
+                } else {
+                    let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                    analysis::migration::instant::days_from_civil(y, m, 1) * 86_400
+                }
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BucketUnit::Second => "second",
+            BucketUnit::Hour => "hour",
+            BucketUnit::Day => "day",
+            BucketUnit::Week => "week",
+            BucketUnit::Month => "month",
+        }
+    }
+}
+
+/// A column the source offers, traced to the landing datasource where possible.
+#[derive(Clone, Debug)]
+pub struct SourceColumn {
+    pub name: String,
+    /// Its ClickHouse type, when known.
+    pub ty: Option<String>,
+    /// Filled from the event payload (`json:$.…`) rather than at ingestion.
+    pub from_payload: bool,
+}
+
+/// A column the cutoff can be placed on, and the column of L it feeds.
+#[derive(Clone, Debug)]
+pub struct TimeColumn {
+    /// The source column (as the materializing node reads it).
+    pub column: String,
+    pub ty: String,
+    /// The column of L computed from it (`toDate(ts) AS date` → `date`, day buckets).
+    pub bucket: Option<(String, BucketUnit)>,
+}
+
+/// A materialized view as the actions see it.
+pub struct MaterializedView<'a> {
+    pub project: &'a Project,
+    /// The target (the legacy target L of a migration).
+    pub target: usize,
+    /// The node materializing into it.
+    pub writer: Arc<Writer>,
+    /// The table its SELECT reads (FROM), as written.
+    pub source: String,
+    /// The landing datasource the source comes from (itself, or through pipes).
+    pub landing: Option<usize>,
+    pub source_columns: Vec<SourceColumn>,
+    pub time_columns: Vec<TimeColumn>,
+    /// Retention of the landing datasource and of the target, in seconds (`None`: no TTL or
+    /// one that cannot be read).
+    pub landing_ttl: Option<i64>,
+    pub target_ttl: Option<i64>,
+}
+
+impl<'a> MaterializedView<'a> {
+    /// The materialized view writing into datasource `target`. `node`: which writer, when
+    /// several materialized nodes write into it (pipe index, node index).
+    /// `m`: the project's writers ([`all_writers`]).
+    pub fn of(
+        p: &'a Project,
+        m: &Migrations,
+        target: usize,
+        node: Option<(usize, usize)>,
+    ) -> Result<MaterializedView<'a>, ActionError> {
+        let r = &p.resources[target];
+        if r.kind != ResourceKind::Datasource {
+            return Err(ActionError::new(format!(
+                "`{}` is not a datasource",
+                r.name
+            )));
+        }
+        if columns(p, target).is_empty() {
+            return Err(ActionError::new(format!(
+                "`{}` has no SCHEMA in a .datasource file of its own",
+                r.name
+            )));
+        }
+        let writers: Vec<Arc<Writer>> = m
+            .writers
+            .iter()
+            .filter(|w| {
+                w.target == target
+                    && w.kind == EdgeKind::MaterializesInto
+                    && node.is_none_or(|n| (w.pipe, w.node) == n)
+            })
+            .cloned()
+            .collect();
+        let writer = match writers.as_slice() {
+            [] => {
+                return Err(ActionError::new(format!(
+                    "no materialized node writes into `{}`",
+                    r.name
+                )))
+            }
+            [w] => w.clone(),
+            many => {
+                let live: Vec<&Arc<Writer>> = many
+                    .iter()
+                    .filter(|w| w.bounds.is_empty() && !w.opaque)
+                    .collect();
+                match live.as_slice() {
+                    [w] => (*w).clone(),
+                    _ => {
+                        return Err(ActionError {
+                            message: format!(
+                                "several materialized nodes write into `{}`: run the action on one of them",
+                                r.name
+                            ),
+                            choices: many
+                                .iter()
+                                .map(|w| {
+                                    let pr = &p.resources[w.pipe];
+                                    format!("{}.{}", pr.name, pr.nodes[w.node].name)
+                                })
+                                .collect(),
+                        })
+                    }
+                }
+            }
+        };
+        let node_info = &p.resources[writer.pipe].nodes[writer.node];
+        let Some(sql) = node_info.sql.as_ref() else {
+            return Err(ActionError::new("the materializing node has no SQL"));
+        };
+        let Some(main) = sql.main.as_ref() else {
+            return Err(ActionError::new(
+                "the materializing node's SQL could not be read (a template that does not render?)",
+            ));
+        };
+        let source = writer
+            .source
+            .clone()
+            .ok_or_else(|| ActionError::new("the materializing node's SELECT has no FROM table"))?;
+        let (landing, source_columns) =
+            output_columns(p, &source, Some(writer.pipe), Some(writer.node), 0);
+        let target_cols = columns(p, target);
+        let mut time_columns: Vec<TimeColumn> = Vec::new();
+        let is_time = |ty: &str| {
+            let t = ty
+                .trim_start_matches("LowCardinality(")
+                .trim_start_matches("Nullable(");
+            t.starts_with("DateTime") || t.starts_with("Date")
+        };
+        fn add(time_columns: &mut Vec<TimeColumn>, tc: TimeColumn) {
+            if let Some(o) = time_columns.iter_mut().find(|o| o.column == tc.column) {
+                if o.bucket.is_none() {
+                    o.bucket = tc.bucket;
+                }
+            } else {
+                time_columns.push(tc);
+            }
+        }
+        // The columns behind toDate/toStartOf… (or read as they are) in the SELECT.
+        for item in &main.items {
+            if let Some((col, unit)) = time_source(item) {
+                let Some(sc) = source_columns.iter().find(|c| c.name == col) else {
+                    continue;
+                };
+                let Some(ty) = sc.ty.as_deref().filter(|t| is_time(t)) else {
+                    continue;
+                };
+                let bucket = target_cols
+                    .iter()
+                    .any(|c| c.name == item.output_name)
+                    .then(|| (item.output_name.clone(), unit));
+                add(
+                    &mut time_columns,
+                    TimeColumn {
+                        column: col,
+                        ty: ty.to_string(),
+                        bucket,
+                    },
+                );
+            }
+        }
+        // Else the source's sorting or partition key.
+        if time_columns.is_empty() {
+            if let Some(l) = landing {
+                let engine = p.files[p.resources[l].file].datafile.engine();
+                for key in ["sorting_key", "partition_key"] {
+                    let Some(v) = engine.and_then(|e| e.param(key)) else {
+                        continue;
+                    };
+                    for word in v
+                        .text
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .filter(|w| !w.is_empty())
+                    {
+                        if let Some(sc) = source_columns.iter().find(|c| c.name == word) {
+                            if let Some(ty) = sc.ty.as_deref().filter(|t| is_time(t)) {
+                                add(
+                                    &mut time_columns,
+                                    TimeColumn {
+                                        column: sc.name.clone(),
+                                        ty: ty.to_string(),
+                                        bucket: None,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let ttl = |ds: usize| {
+            let rr = &p.resources[ds];
+            if rr.name_range != TextRange::empty(0) {
+                return None;
+            }
+            p.files[rr.file]
+                .datafile
+                .engine()
+                .and_then(|e| e.param("ttl"))
+                .and_then(|v| ttl_seconds(&v.text))
+        };
+        Ok(MaterializedView {
+            project: p,
+            target,
+            landing_ttl: landing.and_then(ttl),
+            target_ttl: ttl(target),
+            writer,
+            source,
+            landing,
+            source_columns,
+            time_columns,
+        })
+    }
+
+    /// The time column to cut on: the one asked for, or the only candidate.
+    pub fn time_column(&self, asked: Option<&str>) -> Result<&TimeColumn, ActionError> {
+        if let Some(a) = asked {
+            return self
+                .time_columns
+                .iter()
+                .find(|t| t.column == a)
+                .ok_or_else(|| ActionError {
+                    message: format!(
+                        "`{a}` is not a Date/DateTime column of `{}` that the SELECT groups by",
+                        self.source
+                    ),
+                    choices: self.time_columns.iter().map(|t| t.column.clone()).collect(),
+                });
+        }
+        match self.time_columns.as_slice() {
+            [one] => Ok(one),
+            [] => Err(ActionError::new(format!(
+                "no time column found in `{}` to place the cutoff on (no toDate/toStartOf… of a Date/DateTime column in the SELECT, none in the source's keys): give one",
+                self.source
+            ))),
+            many => Err(ActionError {
+                message: format!(
+                    "several time columns of `{}` could carry the cutoff: choose one",
+                    self.source
+                ),
+                choices: many.iter().map(|t| t.column.clone()).collect(),
+            }),
+        }
+    }
+
+    /// Whether the landing datasource keeps less history than the target: a backfill from the
+    /// source would miss the older rows, which survive only in the target.
+    pub fn source_keeps_less(&self) -> bool {
+        match (self.landing_ttl, self.target_ttl) {
+            (Some(l), Some(t)) => l < t,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.project.resources[self.target].name
+    }
+    pub fn pipe_name(&self) -> &str {
+        &self.project.resources[self.writer.pipe].name
+    }
+    pub fn node_name(&self) -> &str {
+        &self.project.resources[self.writer.pipe].nodes[self.writer.node].name
+    }
+}
+
+/// Every writer of the project (materialized and copy nodes).
+pub fn all_writers(p: &Project) -> Migrations {
+    let pipes: Vec<usize> = (0..p.resources.len())
+        .filter(|&i| p.resources[i].kind == ResourceKind::Pipe)
+        .collect();
+    Migrations::build(p, Vec::new(), &pipes)
+}
+
+/// The source column behind a SELECT item that buckets time (`toDate(ts)`,
+/// `toStartOfHour(ts)`) or reads it as it is (`ts`).
+fn time_source(item: &SelectItem) -> Option<(String, BucketUnit)> {
+    match item.functions.first() {
+        None => {
+            let name = item.output_name.clone();
+            (item.alias.is_none()).then_some((name, BucketUnit::Second))
+        }
+        Some(f) => {
+            let unit = BucketUnit::of_function(&f.name)?;
+            let (col, _) = f.column_args.first()?;
+            Some((col.clone(), unit))
+        }
+    }
+}
+
+/// The columns a table offers to a query reading it, traced through pipes (their last node)
+/// and nodes down to a datasource's SCHEMA; with the landing datasource it comes from.
+pub fn output_columns(
+    p: &Project,
+    name: &str,
+    pipe: Option<usize>,
+    before_node: Option<usize>,
+    depth: usize,
+) -> (Option<usize>, Vec<SourceColumn>) {
+    if depth > 16 {
+        return (None, Vec::new());
+    }
+    let of_node = |pi: usize, ni: usize| -> (Option<usize>, Vec<SourceColumn>) {
+        let node = &p.resources[pi].nodes[ni];
+        let Some(sql) = &node.sql else {
+            return (None, Vec::new());
+        };
+        let Some(main) = &sql.main else {
+            return (None, Vec::new());
+        };
+        let Some(from) = sql.main_from() else {
+            return (None, Vec::new());
+        };
+        let (landing, inner) = output_columns(p, &from.full_name(), Some(pi), Some(ni), depth + 1);
+        let mut out = Vec::new();
+        for item in &main.items {
+            if item.output_name == "*" {
+                out.extend(
+                    inner
+                        .iter()
+                        .filter(|c| !item.except.contains(&c.name))
+                        .cloned(),
+                );
+                continue;
+            }
+            let read = match item.functions.first() {
+                None => item_column(item),
+                Some(_) => None,
+            };
+            let origin = read.and_then(|c| inner.iter().find(|i| i.name == c));
+            let returned = node
+                .sql_map
+                .text
+                .get(item.range.start..item.range.end)
+                .and_then(|text| item_expression(text, item))
+                .and_then(|expr| fixed_return_type(item, expr));
+            out.push(SourceColumn {
+                name: item.output_name.clone(),
+                ty: origin
+                    .and_then(|o| o.ty.clone())
+                    .or(returned.map(str::to_string)),
+                from_payload: origin.is_some_and(|o| o.from_payload),
+            });
+        }
+        (landing, out)
+    };
+    match p.resolve(name, pipe) {
+        Target::Node(ni) if before_node.is_none_or(|b| ni < b) => of_node(pipe.unwrap_or(0), ni),
+        Target::Resource(i) => {
+            let r = &p.resources[i];
+            match r.kind {
+                ResourceKind::Datasource => (
+                    Some(i),
+                    columns(p, i)
+                        .iter()
+                        .map(|c| SourceColumn {
+                            name: c.name.clone(),
+                            ty: Some(c.ty.clone()),
+                            from_payload: c.jsonpath.is_some() && c.default.is_none(),
+                        })
+                        .collect(),
+                ),
+                ResourceKind::Pipe if !r.nodes.is_empty() => of_node(i, r.nodes.len() - 1),
+                _ => (None, Vec::new()),
+            }
+        }
+        _ => (None, Vec::new()),
+    }
+}
+
+/// The column a plain SELECT item reads (`ts`, `t.ts`, `ts AS time`).
+fn item_column(item: &SelectItem) -> Option<&str> {
+    // A plain read has no function; its output name is the column unless aliased, and the
+    // alias hides the column read: only unaliased reads are traced.
+    (item.alias.is_none() && !item.output_name.contains(['(', ' ', '\'']))
+        .then_some(item.output_name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BucketUnit;
+
+    #[test]
+    fn rounds_up_to_buckets() {
+        let t = 1_699_360_200; // 2023-11-07 12:30:00, a Tuesday
+        assert_eq!(
+            super::super::format_utc(BucketUnit::Hour.round_up(t)),
+            "2023-11-07 13:00:00"
+        );
+        assert_eq!(
+            super::super::format_utc(BucketUnit::Day.round_up(t)),
+            "2023-11-08 00:00:00"
+        );
+        assert_eq!(
+            super::super::format_utc(BucketUnit::Week.round_up(t)),
+            "2023-11-13 00:00:00"
+        );
+        assert_eq!(
+            super::super::format_utc(BucketUnit::Month.round_up(t)),
+            "2023-12-01 00:00:00"
+        );
+        let midnight = 1_699_315_200; // 2023-11-07 00:00:00
+        assert_eq!(BucketUnit::Day.round_up(midnight), midnight);
+    }
+}

@@ -1,0 +1,123 @@
+//! The Forward way to add a column to a materialized view: evolve the target and its pipe in
+//! place, deployed together. The target gets the column at the end of its SCHEMA and a
+//! FORWARD_QUERY that carries its existing rows over with the column's default; the pipe
+//! computes the column for new rows. Without the FORWARD_QUERY, a deployment rebuilds the
+//! target by replaying the pipe over the source: history older than the source's TTL is lost.
+
+use super::add_column::{append_schema_column, resolve_node, select_item, AddColumn, NewColumn};
+use super::context::{all_writers, MaterializedView};
+use super::sql_edit::append_select_item;
+use super::{ActionError, ActionResult, Change, FileEdit, Workspace};
+use analysis::migration::columns;
+use project::model::ResourceKind;
+use syntax::text::TextRange;
+use syntax::Dialect;
+
+pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
+    let p = ws.project;
+    if p.dialect != Dialect::Forward {
+        return Err(ActionError::new(
+            "evolving a datasource in place with FORWARD_QUERY is for Forward projects",
+        ));
+    }
+    let (l, _) = p
+        .named(&req.datasource)
+        .find(|(_, r)| r.kind == ResourceKind::Datasource)
+        .ok_or_else(|| ActionError::new(format!("no datasource `{}`", req.datasource)))?;
+    let node = match &req.node {
+        Some(n) => Some(resolve_node(p, n)?),
+        None => None,
+    };
+    let mv = MaterializedView::of(p, &all_writers(p), l, node)?;
+    let column: NewColumn = req
+        .column
+        .clone()
+        .ok_or_else(|| ActionError::new("give the column's name, type and expression"))?;
+    let cols = columns(p, l);
+    if cols.iter().any(|c| c.name == column.name) {
+        return Err(ActionError::new(format!(
+            "`{}` already has a column `{}`",
+            mv.name(),
+            column.name
+        )));
+    }
+    let l_res = &p.resources[l];
+    let df = &p.files[l_res.file].datafile;
+    if df.forward_query.is_some() {
+        return Err(ActionError::new(format!(
+            "`{}` already has a FORWARD_QUERY: deploy and promote it, then remove it first",
+            mv.name()
+        )));
+    }
+    let l_text = ws.text(&l_res.path)?;
+    let pipe_res = &p.resources[mv.writer.pipe];
+    let pipe_text = ws.text(&pipe_res.path)?;
+    let mut items: Vec<String> = cols.iter().map(|c| format!("`{}`", c.name)).collect();
+    items.push(format!(
+        "CAST(defaultValueOfTypeName('{}') AS {}) AS `{}`",
+        column.ty.replace('\'', "\\'"),
+        column.ty,
+        column.name
+    ));
+    let (at, schema_text) = append_schema_column(df, &l_text, &column)?;
+    let end = l_text.trim_end().len();
+    let forward_query = format!(
+        "\n\nFORWARD_QUERY >\n    SELECT\n        {}\n",
+        items.join(",\n        ")
+    );
+    let mut change = Change {
+        title: format!(
+            "Add column `{}` to `{}` in place (Forward deployment)",
+            column.name,
+            mv.name()
+        ),
+        ..Change::default()
+    };
+    change.edit.push(FileEdit {
+        path: l_res.path.to_string(),
+        range: at,
+        new_text: schema_text,
+    });
+    change.edit.push(FileEdit {
+        path: l_res.path.to_string(),
+        range: TextRange::new(end, l_text.len()),
+        new_text: forward_query,
+    });
+    let (range, text) = append_select_item(
+        p,
+        mv.writer.pipe,
+        mv.writer.node,
+        &pipe_text,
+        &select_item(&column),
+    )?;
+    change.edit.push(FileEdit {
+        path: pipe_res.path.to_string(),
+        range,
+        new_text: text,
+    });
+    change.notes.push(format!(
+        "`{}` gets `{}` at the end of its SCHEMA; its FORWARD_QUERY carries the existing rows over with the type's default, and `{}` computes it for new rows. Deploy both together (`tb deploy`), check the deployment, then promote.",
+        mv.name(),
+        column.name,
+        mv.pipe_name()
+    ));
+    let source = mv
+        .landing
+        .map_or(mv.source.clone(), |i| p.resources[i].name.clone());
+    if mv.source_keeps_less() {
+        change.notes.push(format!(
+            "Warning: `{source}` keeps less history than `{}` (its TTL). Keep the FORWARD_QUERY in this deployment: without it the deployment re-runs the materialization from `{source}` and the older history of `{}` is lost.",
+            mv.name(),
+            mv.name()
+        ));
+    } else {
+        change.notes.push(format!(
+            "History keeps the default. To fill the column for past rows instead, remove the FORWARD_QUERY: the deployment then replays `{}` over `{source}`, which still holds all of it.",
+            mv.pipe_name()
+        ));
+    }
+    change
+        .notes
+        .push("Remove the FORWARD_QUERY block once the deployment is promoted.".to_string());
+    Ok(change)
+}

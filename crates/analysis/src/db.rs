@@ -1,0 +1,476 @@
+//! The incremental project database: the texts of one project's files in, the project model and
+//! every file's diagnostics out. Each file is parsed and its SQL analysed once per text (and
+//! dialect); an edit re-parses that file only (and the files that INCLUDE it), then rebuilds the
+//! cheap parts — the graph and the project rules — from the cached per-file results.
+//!
+//! Pure: the caller supplies the texts and a loader for INCLUDE files. `check` and the language
+//! server both go through here, so the command line and the editor always agree.
+
+use crate::rules;
+use project::model::{Project, SourceFile};
+use project::scripts;
+use project::{
+    content_signals, decide_dialect, is_datafile, path_signals, seen_by_cli, test_files,
+    DialectGuess, DialectSignal,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use syntax::diagnostics::Diagnostic;
+use syntax::text::TextRange;
+use syntax::{self, Dialect, FileKind};
+
+/// Files larger than this are not analysed (one diagnostic says so): no datafile comes near it,
+/// and it keeps memory and latency bounded whatever is opened.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Loads a file by the path the datafile names it with (INCLUDE), `None` when it cannot.
+pub type Loader<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// One datafile after parsing.
+pub struct ParsedFile {
+    pub source: Arc<SourceFile>,
+    /// Datafile diagnostics (syntax, SQL syntax, placement).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files it INCLUDEs, by the path given to the loader.
+    pub includes: Vec<String>,
+}
+
+struct FileEntry {
+    text: Arc<str>,
+    signals: Vec<DialectSignal>,
+    /// For the dialect in `ProjectDb::parsed_dialect`; `None` when the text changed since.
+    parsed: Option<Arc<ParsedFile>>,
+}
+
+/// The result of analysing a project.
+pub struct Analysis {
+    pub dialect: DialectGuess,
+    pub project: Project,
+    /// The files of the project that have diagnostics (sorted by position); a file not listed
+    /// has none.
+    pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
+}
+
+pub struct ProjectDb {
+    /// The project root as the loader understands it (to resolve INCLUDE paths).
+    root: String,
+    dialect_override: Option<Dialect>,
+    datafiles: BTreeMap<String, FileEntry>,
+    tests: BTreeMap<String, Arc<str>>,
+    /// Shell scripts (deployments), by path.
+    scripts: BTreeMap<String, Arc<str>>,
+    /// Every other path that is evidence of a dialect (`.tinyenv`, `tinybird.json`, ...).
+    other_signals: BTreeMap<String, Vec<DialectSignal>>,
+    secrets: HashSet<String>,
+    /// The dialect the cached parses were made with.
+    parsed_dialect: Option<Dialect>,
+    /// Loader path of an included file → the files that include it (may hold stale entries:
+    /// they only cost a needless re-parse).
+    included_by: HashMap<String, HashSet<String>>,
+    /// What the rules keep between analyses ("did you mean" answers, migration rules per pipe).
+    caches: rules::Caches,
+    /// "Now" for the migration rules that depend on the time (seconds since the epoch, UTC).
+    now: Option<i64>,
+    /// The last analysis, updated in place after edits that leave the project's structure as
+    /// it was.
+    last: Option<Analysis>,
+    /// Files were added or removed, tests changed or everything was re-parsed since `last`:
+    /// the next analysis rebuilds the project model.
+    structure_changed: bool,
+    /// Files that could not be read (a FIFO, a device, a file removed or too large meanwhile),
+    /// with the reason: each gets one diagnostic and is otherwise empty.
+    unreadable: HashMap<String, String>,
+}
+
+impl ProjectDb {
+    /// `root`: the project folder, as the loader understands paths.
+    pub fn new(root: impl Into<String>, dialect_override: Option<Dialect>) -> ProjectDb {
+        ProjectDb {
+            root: root.into(),
+            dialect_override,
+            datafiles: BTreeMap::new(),
+            tests: BTreeMap::new(),
+            scripts: BTreeMap::new(),
+            other_signals: BTreeMap::new(),
+            secrets: HashSet::new(),
+            parsed_dialect: None,
+            included_by: HashMap::new(),
+            caches: Default::default(),
+            now: None,
+            last: None,
+            structure_changed: true,
+            unreadable: HashMap::new(),
+        }
+    }
+
+    /// A file of the project that could not be read: it is kept, empty, with a diagnostic
+    /// saying why (one file's problem never costs the project).
+    pub fn set_unreadable(&mut self, rel: &str, reason: String) {
+        self.unreadable.insert(rel.to_string(), reason);
+        self.set_file(rel, Arc::from(""));
+    }
+
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// Whether a path (relative to the root) is something the project reads.
+    pub fn is_relevant(rel: &str) -> bool {
+        Self::needs_text(rel) || !path_signals(rel).is_empty()
+    }
+
+    /// Whether the project reads the file's text (not only its presence).
+    pub fn needs_text(rel: &str) -> bool {
+        is_datafile(rel) || test_files::is_test_file(rel) || scripts::is_script(rel)
+    }
+
+    /// Sets a file's text (relative path, `/`-separated). Datafiles, test files and files that
+    /// tell the dialect are kept; anything else is ignored. Returns whether it was kept.
+    pub fn set_file(&mut self, rel: &str, text: Arc<str>) -> bool {
+        if is_datafile(rel) {
+            if let Some(e) = self.datafiles.get(rel) {
+                if e.text == text {
+                    return true;
+                }
+            }
+            let signals = [path_signals(rel), content_signals(rel, &text)].concat();
+            self.structure_changed |= !self.datafiles.contains_key(rel);
+            self.datafiles.insert(
+                rel.to_string(),
+                FileEntry {
+                    text,
+                    signals,
+                    parsed: None,
+                },
+            );
+            self.invalidate_includers(rel);
+            true
+        } else if scripts::is_script(rel) {
+            self.scripts.insert(rel.to_string(), text);
+            true
+        } else if test_files::is_test_file(rel) {
+            if self.tests.get(rel) != Some(&text) {
+                self.tests.insert(rel.to_string(), text);
+                self.structure_changed = true;
+            }
+            true
+        } else {
+            let signals = path_signals(rel);
+            if signals.is_empty() {
+                return false;
+            }
+            self.other_signals.insert(rel.to_string(), signals);
+            true
+        }
+    }
+
+    /// Forgets a file. Returns whether the project had it.
+    pub fn remove_file(&mut self, rel: &str) -> bool {
+        let had = self.datafiles.remove(rel).is_some()
+            | self.tests.remove(rel).is_some()
+            | self.scripts.remove(rel).is_some()
+            | self.other_signals.remove(rel).is_some();
+        if had {
+            self.invalidate_includers(rel);
+            self.structure_changed = true;
+        }
+        had
+    }
+
+    pub fn contains(&self, rel: &str) -> bool {
+        self.datafiles.contains_key(rel)
+            || self.tests.contains_key(rel)
+            || self.scripts.contains_key(rel)
+    }
+
+    pub fn text(&self, rel: &str) -> Option<Arc<str>> {
+        self.datafiles
+            .get(rel)
+            .map(|e| e.text.clone())
+            .or_else(|| self.tests.get(rel).cloned())
+            .or_else(|| self.scripts.get(rel).cloned())
+    }
+
+    /// Every datafile and test file path.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.datafiles
+            .keys()
+            .chain(self.tests.keys())
+            .chain(self.scripts.keys())
+            .map(String::as_str)
+    }
+
+    pub fn file_count(&self) -> usize {
+        self.datafiles.len() + self.tests.len() + self.scripts.len()
+    }
+
+    /// Secrets defined locally (`.env.local` names), for Forward `tb_secret` checks.
+    pub fn set_secrets(&mut self, secrets: HashSet<String>) {
+        if secrets != self.secrets {
+            self.secrets = secrets;
+            self.invalidate_all();
+        }
+    }
+
+    /// Sets "now" (seconds since the epoch, UTC) for the time-dependent migration rules;
+    /// `None` leaves them out.
+    pub fn set_now(&mut self, now: Option<i64>) {
+        self.now = now;
+    }
+
+    pub fn set_dialect_override(&mut self, dialect: Option<Dialect>) {
+        if dialect != self.dialect_override {
+            self.dialect_override = dialect;
+        }
+    }
+
+    /// Re-parse every file on the next analysis.
+    pub fn invalidate_all(&mut self) {
+        for e in self.datafiles.values_mut() {
+            e.parsed = None;
+        }
+        self.structure_changed = true;
+    }
+
+    /// Re-parse the files that include `path` (relative to the root, or a loader path).
+    pub fn invalidate_includers(&mut self, path: &str) {
+        let abs = self.loader_path(path);
+        let mut todo: Vec<String> = [abs.as_str(), path]
+            .iter()
+            .filter_map(|p| self.included_by.get(*p))
+            .flatten()
+            .cloned()
+            .collect();
+        let mut seen = HashSet::new();
+        while let Some(rel) = todo.pop() {
+            if !seen.insert(rel.clone()) {
+                continue;
+            }
+            if let Some(e) = self.datafiles.get_mut(&rel) {
+                e.parsed = None;
+            }
+            // A file included by an included file: its includers change too.
+            if let Some(more) = self.included_by.get(&self.loader_path(&rel)) {
+                todo.extend(more.iter().cloned());
+            }
+        }
+    }
+
+    /// Whether any file of the project includes the file at `loader_path`.
+    pub fn includes(&self, loader_path: &str) -> bool {
+        self.included_by
+            .get(loader_path)
+            .is_some_and(|s| s.iter().any(|rel| self.datafiles.contains_key(rel)))
+    }
+
+    fn loader_path(&self, rel: &str) -> String {
+        if self.root.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.root.trim_end_matches('/'))
+        }
+    }
+
+    pub fn dialect(&self) -> DialectGuess {
+        match self.dialect_override {
+            Some(d) => DialectGuess {
+                dialect: d,
+                reason: "set in the configuration".into(),
+            },
+            None => {
+                let mut all: Vec<&DialectSignal> = self
+                    .datafiles
+                    .values()
+                    .flat_map(|e| &e.signals)
+                    .chain(self.other_signals.values().flatten())
+                    .collect();
+                all.sort_by_key(|s| s.dialect == Dialect::Forward);
+                decide_dialect(all.into_iter())
+            }
+        }
+    }
+
+    /// Parses what changed and analyses the whole project. After edits that keep the
+    /// project's structure (no file added or removed, each edited file still defining the same
+    /// resource), the model is updated in place rather than rebuilt.
+    pub fn analyze(&mut self, loader: Loader) -> &Analysis {
+        let dialect = self.dialect();
+        if self.parsed_dialect != Some(dialect.dialect) {
+            self.invalidate_all();
+            self.parsed_dialect = Some(dialect.dialect);
+        }
+        let stale: Vec<String> = self
+            .datafiles
+            .iter()
+            .filter(|(_, e)| e.parsed.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        for rel in &stale {
+            let text = self.datafiles[rel].text.clone();
+            let parsed = self.parse_file(rel, &text, dialect.dialect, loader);
+            for inc in &parsed.includes {
+                self.included_by
+                    .entry(inc.clone())
+                    .or_default()
+                    .insert(rel.clone());
+            }
+            if let Some(e) = self.datafiles.get_mut(rel) {
+                e.parsed = Some(Arc::new(parsed));
+            }
+        }
+        let mut project = match self.last.take() {
+            Some(last) if !self.structure_changed => {
+                let mut project = last.project;
+                let updated = stale.iter().all(|rel| {
+                    let fi = project.files.iter().position(|f| f.path == *rel);
+                    let new = self.datafiles[rel]
+                        .parsed
+                        .as_ref()
+                        .map(|p| p.source.clone());
+                    match (fi, new) {
+                        (Some(fi), Some(new)) => project.replace_file(fi, new),
+                        _ => false,
+                    }
+                });
+                updated.then_some(project)
+            }
+            _ => None,
+        };
+        if project.is_none() {
+            // Resource indexes may move: results kept per resource are void.
+            self.caches.datasources_version += 1;
+            let sources = self
+                .datafiles
+                .values()
+                .filter_map(|e| Some(e.parsed.as_ref()?.source.clone()))
+                .collect();
+            let tests: Vec<(String, Arc<str>)> = self
+                .tests
+                .iter()
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect();
+            project = Some(Project::build(dialect.dialect, sources, &tests));
+        }
+        let mut project = project.unwrap_or_else(|| Project::build(dialect.dialect, vec![], &[]));
+        project.scripts = self
+            .scripts
+            .iter()
+            .map(|(p, t)| scripts::read(p, t))
+            .collect();
+        self.structure_changed = false;
+        let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = self
+            .datafiles
+            .iter()
+            .filter_map(|(p, e)| {
+                let f = e.parsed.as_ref().filter(|f| !f.diagnostics.is_empty())?;
+                Some((p.clone(), f.diagnostics.clone()))
+            })
+            .collect();
+        for (path, found) in rules::check_with(&project, &self.caches, self.now) {
+            let list = diagnostics.entry(path).or_default();
+            list.extend(found);
+            list.sort_by_key(|d| (d.range.start, d.range.end));
+        }
+        self.last.insert(Analysis {
+            dialect,
+            project,
+            diagnostics,
+        })
+    }
+
+    /// The last analysis, if any.
+    pub fn analysis(&self) -> Option<&Analysis> {
+        self.last.as_ref()
+    }
+
+    /// Takes the last analysis out (the next one rebuilds the model).
+    pub fn take_analysis(&mut self) -> Option<Analysis> {
+        self.structure_changed = true;
+        self.last.take()
+    }
+
+    fn parse_file(&self, rel: &str, text: &str, dialect: Dialect, loader: Loader) -> ParsedFile {
+        let seen = seen_by_cli(rel, dialect);
+        // A file not analysed: empty, with the one diagnostic saying why.
+        let skipped = |d: Diagnostic| ParsedFile {
+            source: Arc::new(SourceFile::new(
+                rel.to_string(),
+                syntax::model::Datafile::empty(
+                    FileKind::from_path(rel).unwrap_or(FileKind::Pipe),
+                    dialect,
+                ),
+                seen,
+            )),
+            diagnostics: vec![d],
+            includes: Vec::new(),
+        };
+        if let Some(reason) = self.unreadable.get(rel).filter(|_| text.is_empty()) {
+            return skipped(Diagnostic::warning(
+                "file-unreadable",
+                TextRange::empty(0),
+                format!("This file was not read: {reason}"),
+            ));
+        }
+        if text.len() > MAX_FILE_BYTES {
+            return skipped(Diagnostic::warning(
+                "file-too-large",
+                TextRange::empty(0),
+                format!(
+                    "This file is {} MiB: files over {} MiB are not analysed",
+                    text.len() / (1024 * 1024),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        let kind = FileKind::detect(rel, text).unwrap_or(FileKind::Pipe);
+        let base_dir = match rel.rsplit_once('/') {
+            Some((dir, _)) => self.loader_path(dir),
+            None => self.root.clone(),
+        };
+        let includes = std::cell::RefCell::new(Vec::new());
+        let tracking_loader = |p: &str| {
+            includes.borrow_mut().push(p.to_string());
+            loader(p)
+        };
+        let secret_defined = |k: &str| self.secrets.contains(k);
+        let parsed = syntax::parse(
+            text,
+            &syntax::ParseOptions {
+                dialect,
+                kind,
+                base_dir: &base_dir,
+                loader: Some(&tracking_loader),
+                secret_defined: &secret_defined,
+                fragment: rel.ends_with(".incl"),
+            },
+        );
+        let mut diagnostics = parsed.diagnostics;
+        if !seen && !rel.ends_with(".connection") {
+            diagnostics.insert(
+                0,
+                Diagnostic::info(
+                    "outside-project-folders",
+                    TextRange::empty(0),
+                    match dialect {
+                        Dialect::Classic => "The Classic CLI does not read files in this folder (only the project root, datasources/, pipes/ and endpoints/)",
+                        Dialect::Forward => "The Forward CLI does not read files more than three folders deep",
+                    },
+                ),
+            );
+        }
+        let includes = includes.into_inner();
+        ParsedFile {
+            source: Arc::new({
+                let mut f = SourceFile::new(rel.to_string(), parsed.datafile, seen);
+                f.replaces = project::model::replaces_marker(text);
+                f.check_for = project::model::check_marker(text);
+                f.rejected = diagnostics
+                    .iter()
+                    .any(|d| d.severity == syntax::diagnostics::Severity::Error);
+                f
+            }),
+            diagnostics,
+            includes,
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Cutoff values as instants. A migration's live side and backfill side must cut at the same
+//! instant, so `'2023-11-07 12:30:00'`, `toDateTime('2023-11-07 12:30:00')`,
+//! `toDateTime('…', 'UTC')`, `toDateTime64('…', 3)`, `parseDateTimeBestEffort('…')` and
+//! `toDate('…')` are read into one form: the local date-time written, its granularity, and the
+//! timezone it is read in (explicit, or the column's, or the server's: UTC on Tinybird).
+
+use std::fmt;
+
+/// How fine a cutoff is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Granularity {
+    Date,
+    Second,
+    /// DateTime64 with this many decimals.
+    SubSecond(u8),
+}
+
+/// A cutoff value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instant {
+    /// Seconds since 1970-01-01 00:00:00 of the written date-time, read as UTC.
+    pub local_seconds: i64,
+    /// Fraction of a second in nanoseconds.
+    pub nanos: u32,
+    pub granularity: Granularity,
+    /// The timezone given in the value (`toDateTime('…', 'UTC')`), if any.
+    pub zone: Option<String>,
+    /// How it was written: `string`, `toDateTime`, ...
+    pub form: String,
+}
+
+impl Instant {
+    /// The timezone the value is read in: its own, else the column's, else UTC.
+    pub fn effective_zone<'a>(&'a self, column_zone: Option<&'a str>) -> &'a str {
+        self.zone.as_deref().or(column_zone).unwrap_or("UTC")
+    }
+
+    /// Whether it falls on a day boundary (midnight).
+    pub fn is_midnight(&self) -> bool {
+        self.local_seconds.rem_euclid(86_400) == 0 && self.nanos == 0
+    }
+
+    /// Whether it falls on an hour boundary.
+    pub fn is_hour(&self) -> bool {
+        self.local_seconds.rem_euclid(3_600) == 0 && self.nanos == 0
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = format_seconds(self.local_seconds);
+        if self.granularity == Granularity::Date {
+            return f.write_str(&text[..10]);
+        }
+        f.write_str(&text)?;
+        if let Granularity::SubSecond(p) = self.granularity {
+            let frac = format!("{:09}", self.nanos);
+            write!(f, ".{}", &frac[..(p as usize).min(9)])?;
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of seconds since 1970-01-01 00:00:00.
+pub fn format_seconds(seconds: i64) -> String {
+    let secs = seconds.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` (or with a `T`) and an optional fraction.
+pub fn parse_datetime(s: &str) -> Option<(i64, u32, Granularity)> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        (!t.is_empty() && t.bytes().all(|c| c.is_ascii_digit())).then(|| t.parse().ok())?
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = days_from_civil(y, m, d);
+    if b.len() == 10 {
+        return Some((days * 86_400, 0, Granularity::Date));
+    }
+    if b.len() < 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let seconds = days * 86_400 + h * 3600 + mi * 60 + sec;
+    if b.len() == 19 {
+        return Some((seconds, 0, Granularity::Second));
+    }
+    let frac = s.get(20..)?;
+    if b[19] != b'.'
+        || frac.is_empty()
+        || frac.len() > 9
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let nanos = format!("{frac:0<9}").parse().ok()?;
+    Some((seconds, nanos, Granularity::SubSecond(frac.len() as u8)))
+}
+
+/// Reads a comparison's value (as the SQL facts give it: a string literal unquoted, or the
+/// text of a function call of literals). `None` for anything that is not a fixed instant
+/// (`now()`, a parameter, a number).
+pub fn parse_value(value: &str) -> Option<Instant> {
+    let v = value.trim();
+    if let Some((local_seconds, nanos, granularity)) = parse_datetime(v) {
+        return Some(Instant {
+            local_seconds,
+            nanos,
+            granularity,
+            zone: None,
+            form: "string".into(),
+        });
+    }
+    let open = v.find('(')?;
+    let name = v[..open].trim();
+    let args = split_args(v[open + 1..].strip_suffix(')')?);
+    let text = args.first().map(|a| unquote(a))?;
+    let (local_seconds, nanos, mut granularity) = parse_datetime(&text)?;
+    let zone_at = |i: usize| args.get(i).map(|z| unquote(z)).filter(|z| !z.is_empty());
+    let zone = match name {
+        "toDateTime"
+        | "toDateTime32"
+        | "parseDateTimeBestEffort"
+        | "parseDateTimeBestEffortOrNull"
+        | "parseDateTime32BestEffort" => {
+            if granularity == Granularity::Date {
+                granularity = Granularity::Second;
+            }
+            zone_at(1)
+        }
+        "toDateTime64" | "parseDateTime64BestEffort" => {
+            let p: u8 = args.get(1).and_then(|p| p.trim().parse().ok()).unwrap_or(3);
+            granularity = Granularity::SubSecond(p);
+            zone_at(2)
+        }
+        "toDate" | "toDate32" => {
+            if granularity != Granularity::Date {
+                return None; // toDate('… 12:00:00') keeps the date: not this instant
+            }
+            None
+        }
+        _ => return None,
+    };
+    Some(Instant {
+        local_seconds,
+        nanos,
+        granularity,
+        zone,
+        form: name.to_string(),
+    })
+}
+
+fn unquote(s: &str) -> String {
+    syntax::sql::parser::unquote(s.trim())
+}
+
+/// Splits function arguments (or any list) at top-level commas (outside quotes and brackets);
+/// a trailing empty piece is dropped.
+pub fn split_args(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = syntax::chtype::split_top(s)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if out.last().is_some_and(|l| l.trim().is_empty()) {
+        out.pop();
+    }
+    out
+}
+
+/// The timezone of a column type: `DateTime('UTC')`, `DateTime64(3, 'Europe/Madrid')`.
+pub fn column_zone(ty: &str) -> Option<String> {
+    let t = ty.trim();
+    let inner = t
+        .strip_prefix("DateTime64(")
+        .or_else(|| t.strip_prefix("DateTime("))?
+        .strip_suffix(')')?;
+    split_args(inner)
+        .iter()
+        .map(|a| a.trim())
+        .find(|a| a.starts_with('\''))
+        .map(unquote)
+}
+
+/// The granularity of a column type.
+pub fn column_granularity(ty: &str) -> Option<Granularity> {
+    let t = ty.trim();
+    if t == "Date" || t == "Date32" {
+        Some(Granularity::Date)
+    } else if let Some(inner) = t.strip_prefix("DateTime64(") {
+        let p = split_args(inner.strip_suffix(')')?)
+            .first()?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(Granularity::SubSecond(p))
+    } else if t.starts_with("DateTime") {
+        Some(Granularity::Second)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_of_the_same_instant() {
+        let a = parse_value("2023-11-07 12:30:00").unwrap();
+        let b = parse_value("toDateTime('2023-11-07 12:30:00')").unwrap();
+        let c = parse_value("toDateTime('2023-11-07 12:30:00', 'UTC')").unwrap();
+        let d = parse_value("parseDateTimeBestEffort('2023-11-07T12:30:00')").unwrap();
+        assert_eq!(a.local_seconds, 1_699_360_200);
+        for x in [&b, &c, &d] {
+            assert_eq!(x.local_seconds, a.local_seconds);
+            assert_eq!(x.granularity, Granularity::Second);
+        }
+        assert_eq!(c.zone.as_deref(), Some("UTC"));
+        let e = parse_value("toDateTime64('2023-11-07 12:30:00.5', 3, 'Europe/Madrid')").unwrap();
+        assert_eq!(e.granularity, Granularity::SubSecond(3));
+        assert_eq!(e.nanos, 500_000_000);
+        assert_eq!(e.zone.as_deref(), Some("Europe/Madrid"));
+        assert_eq!(
+            parse_value("toDate('2024-05-28')").unwrap().granularity,
+            Granularity::Date
+        );
+        assert!(parse_value("now()").is_none());
+        assert!(parse_value("'x'").is_none());
+        assert_eq!(a.to_string(), "2023-11-07 12:30:00");
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(column_zone("DateTime64(3, 'UTC')").as_deref(), Some("UTC"));
+        assert_eq!(
+            column_granularity("DateTime('UTC')"),
+            Some(Granularity::Second)
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! `migration-any-default-masks`: a backfill copies the legacy target with a constant default
+//! for a new `SimpleAggregateFunction(any, …)` column, while the live side writes real values.
+//! When one key has rows on both sides of the cutoff (the new target's sorting key has no day
+//! bucket, or the cutoff is not at midnight), `any` merges the backfilled default with the live
+//! value and may keep the default: the real value is lost, depending on merge order.
+
+use super::sorting_key_group_by::key_columns;
+use super::{push, Ctx};
+use crate::migration::columns;
+use crate::migration::instant::{column_granularity, Granularity};
+use crate::rules::FileDiagnostics;
+use syntax::chtype::Type;
+use syntax::diagnostics::Diagnostic;
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    let p = cx.p;
+    for m in &cx.m.migrations {
+        let Some(legacy) = m.legacy else { continue };
+        let new_cols = columns(p, m.new);
+        let keys: Vec<String> = p.files[p.resources[m.new].file]
+            .datafile
+            .engine()
+            .and_then(|e| e.param("sorting_key"))
+            .map(|k| key_columns(&k.text))
+            .unwrap_or_default();
+        let day_key = keys.iter().any(|k| {
+            new_cols
+                .iter()
+                .any(|c| &c.name == k && column_granularity(&c.ty) == Some(Granularity::Date))
+        });
+        let cut_at_midnight = m.live.iter().all(|&li| {
+            cx.m.writers[li]
+                .lower()
+                .filter_map(|b| b.instant())
+                .all(|t| t.is_midnight())
+        });
+        if day_key && cut_at_midnight {
+            continue; // no key spans the cutoff
+        }
+        for &bi in &m.backfills {
+            let b = &cx.m.writers[bi];
+            if b.source.as_deref() != Some(cx.ds(legacy)) {
+                continue;
+            }
+            let node = &p.resources[b.pipe].nodes[b.node];
+            let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+                continue;
+            };
+            for item in &main.items {
+                let Some(col) = new_cols.iter().find(|c| c.name == item.output_name) else {
+                    continue;
+                };
+                let any = matches!(
+                    Type::parse(&col.ty),
+                    Some(Type::SimpleAggregateFunction { ref function, .. }) if function == "any"
+                );
+                let constant = !item.functions.is_empty()
+                    && item
+                        .functions
+                        .iter()
+                        .all(|f| f.aggregate.is_none() && f.column_args.is_empty());
+                if !any || !constant {
+                    continue;
+                }
+                let why = if day_key {
+                    "the cutoff is not at midnight, so a day's key has rows on both sides"
+                } else {
+                    "the sorting key has no day bucket, so a key can have rows on both sides of the cutoff"
+                };
+                let d = Diagnostic::warning(
+                    "migration-any-default-masks",
+                    node.file_range(item.range),
+                    format!(
+                        "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut at midnight with a day column in the sorting key, or read it with `anyIf({}, {} != defaultValueOfArgumentType({}))` (valid for every type).",
+                        col.name, cx.ds(m.new), col.ty, col.name, col.name, col.name
+                    ),
+                );
+                push(out, &b.path, d);
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `migration-backfill-too-early`: a backfill exists while the cutoff is still in the future:
+//! run now, it misses the rows that arrive before the cutoff (the live side skips them too).
+//! `migration-cutoff-in-past`: a live side whose cutoff has passed and that has no backfill
+//! yet: if it is not deployed yet, the rows between the cutoff and its deployment are lost.
+
+use super::{push, Ctx};
+use crate::rules::FileDiagnostics;
+use syntax::diagnostics::Diagnostic;
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    let Some(now) = cx.now else { return };
+    for m in &cx.m.migrations {
+        for &bi in &m.backfills {
+            let b = &cx.m.writers[bi];
+            for up in b.upper() {
+                let Some(t) = up.instant() else { continue };
+                if t.local_seconds > now {
+                    let d = Diagnostic::warning(
+                        "migration-backfill-too-early",
+                        up.range,
+                        format!(
+                            "The cutoff '{t}' is still in the future: a backfill run now misses every row with `{}` up to '{t}' that arrives after it runs (the live side skips them too), so they are lost. Deploy and run `{}` after the cutoff has passed.",
+                            up.column_expr(),
+                            cx.name(b)
+                        ),
+                    );
+                    push(out, &b.path, d);
+                }
+            }
+        }
+        if !m.backfills.is_empty() || m.legacy.is_none() {
+            continue;
+        }
+        for &li in &m.live {
+            let live = &cx.m.writers[li];
+            for low in live.lower() {
+                let Some(t) = low.instant() else { continue };
+                if t.local_seconds < now {
+                    let d = Diagnostic::info(
+                        "migration-cutoff-in-past",
+                        low.value_range,
+                        format!(
+                            "The cutoff '{t}' has passed: if `{}` is not deployed yet, the rows after the cutoff that arrive before it is deployed reach neither it nor the backfill, and are lost. Choose a cutoff after the deployment.",
+                            cx.name(live)
+                        ),
+                    );
+                    push(out, &live.path, d);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Migration safety rules, one file per rule (docs/rules/<code>.md explains each). They read
+//! the [`Migrations`] model of a project; "now" is given by the caller (the clock, or a fixed
+//! instant in tests and from the settings).
+
+mod aggregate_state_read;
+mod any_default_masks;
+mod backfill_source_retention;
+pub use backfill_source_retention::ttl_seconds;
+mod backfill_timing;
+mod between_window;
+mod boundary_mismatch;
+mod copy_replace_live_target;
+mod event_time_cutoff;
+mod leftovers;
+mod materialized_backfill;
+mod missing_backfill;
+mod missing_cutoff;
+mod quality_test;
+mod quality_test_merges;
+mod schema_mismatch;
+mod script_data_derived_cutoff;
+mod script_destructive_deploy;
+mod script_populate_without_wait;
+mod script_rerun_after_delete;
+mod script_truncate_shared_target;
+mod sorting_key_group_by;
+mod unrepointed_dependent;
+
+use super::{Migrations, Writer};
+use crate::rules::FileDiagnostics;
+use project::model::{Project, ResourceKind, SourceFile, Target};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use syntax::diagnostics::Diagnostic;
+use syntax::sql::facts::RefContext;
+
+/// The codes of the migration and deployment-script rules (each explained in
+/// docs/rules/<code>.md), with the schema check of materializing SELECTs.
+pub const CODES: &[&str] = &[
+    "migration-missing-cutoff",
+    "migration-boundary-mismatch",
+    "migration-missing-backfill",
+    "migration-backfill-too-early",
+    "migration-cutoff-in-past",
+    "migration-unrepointed-dependent",
+    "copy-replace-live-target",
+    "backfill-between-window",
+    "materialization-schema-mismatch",
+    "aggregating-key-mismatch",
+    "aggregate-state-read",
+    "backfill-source-retention",
+    "migration-without-quality-test",
+    "migration-leftover",
+    "migration-event-time-cutoff",
+    "migration-materialized-backfill",
+    "migration-any-default-masks",
+    "quality-test-merge-mismatch",
+    "quality-test-no-lag-window",
+    "script-populate-without-wait",
+    "script-truncate-shared-target",
+    "script-destructive-deploy",
+    "script-data-derived-cutoff",
+    "script-rerun-after-delete",
+];
+
+/// What the rules read.
+pub struct Ctx<'a> {
+    pub p: &'a Project,
+    pub m: &'a Migrations,
+    /// Seconds since the epoch (UTC); `None` skips the rules that depend on the time.
+    pub now: Option<i64>,
+    /// For the rules local to a pipe: the one pipe to check (`None`: all).
+    pub scope: Option<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The writers the local rules look at: the scoped pipe's, or all.
+    fn scoped_writers(&self) -> Box<dyn Iterator<Item = &'a Writer> + 'a> {
+        let m = self.m;
+        match self.scope {
+            Some(pipe) => Box::new(
+                m.by_pipe
+                    .get(&pipe)
+                    .into_iter()
+                    .flatten()
+                    .map(move |&i| &*m.writers[i]),
+            ),
+            None => Box::new(m.writers.iter().map(|w| &**w)),
+        }
+    }
+    /// The resources the local rules look at.
+    fn scoped_resources(&self) -> std::ops::Range<usize> {
+        match self.scope {
+            Some(r) => r..r + 1,
+            None => 0..self.p.resources.len(),
+        }
+    }
+    /// `pipe.node` of a writer, for messages.
+    fn name(&self, w: &Writer) -> String {
+        let r = &self.p.resources[w.pipe];
+        format!("{}.{}", r.name, r.nodes[w.node].name)
+    }
+    fn ds(&self, i: usize) -> &str {
+        &self.p.resources[i].name
+    }
+}
+
+/// Results of the rules local to one pipe (they read only that pipe and the datasources'
+/// schemas), kept across analyses: an edit re-checks only the edited pipe, unless a datasource
+/// changed (then everything is re-checked).
+#[derive(Default)]
+pub struct LocalCache {
+    state: Mutex<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    datasources_version: u64,
+    by_pipe: HashMap<usize, CacheEntry>,
+}
+
+struct CacheEntry {
+    /// The pipe's file the entry was computed from (kept, so its address is not reused).
+    file: Arc<SourceFile>,
+    /// The datasources the pipe reads or writes, with the files they were read from.
+    deps: Vec<(usize, Arc<SourceFile>)>,
+    writers: Vec<Arc<Writer>>,
+    diagnostics: Vec<(String, Diagnostic)>,
+}
+
+/// Runs every migration rule. `datasources_version` must change whenever the project is rebuilt
+/// (resource indexes may move); a pipe's results are kept while neither it nor a datasource it
+/// reads or writes changes.
+pub fn check(
+    p: &Project,
+    now: Option<i64>,
+    cache: &LocalCache,
+    datasources_version: u64,
+    out: &mut FileDiagnostics,
+) {
+    let mut state = cache.state.lock().unwrap_or_else(|e| e.into_inner());
+    if state.datasources_version != datasources_version {
+        state.datasources_version = datasources_version;
+        state.by_pipe.clear();
+    }
+    let file_of = |r: usize| &p.files[p.resources[r].file];
+    let valid = |state: &CacheState, ri: usize| {
+        state.by_pipe.get(&ri).is_some_and(|e| {
+            Arc::ptr_eq(&e.file, file_of(ri))
+                && e.deps.iter().all(|(t, f)| Arc::ptr_eq(f, file_of(*t)))
+        })
+    };
+    let pipes: Vec<usize> = (0..p.resources.len())
+        .filter(|&i| p.resources[i].kind == ResourceKind::Pipe)
+        .collect();
+    let stale: Vec<usize> = pipes
+        .iter()
+        .copied()
+        .filter(|&ri| !valid(&state, ri))
+        .collect();
+    let cached: Vec<Arc<Writer>> = pipes
+        .iter()
+        .filter(|&&ri| valid(&state, ri))
+        .flat_map(|ri| state.by_pipe[ri].writers.iter().cloned())
+        .collect();
+    let m = Migrations::build(p, cached, &stale);
+    // The local rules, for the stale pipes only.
+    for &ri in &stale {
+        let cx = Ctx {
+            p,
+            m: &m,
+            now,
+            scope: Some(ri),
+        };
+        let mut local = FileDiagnostics::new();
+        schema_mismatch::check(&cx, &mut local);
+        sorting_key_group_by::check(&cx, &mut local);
+        aggregate_state_read::check(&cx, &mut local);
+        between_window::check(&cx, &mut local);
+        state.by_pipe.insert(
+            ri,
+            CacheEntry {
+                file: file_of(ri).clone(),
+                deps: datasources_read_or_written(p, &m, ri)
+                    .into_iter()
+                    .map(|t| (t, file_of(t).clone()))
+                    .collect(),
+                writers: m.writers.iter().filter(|w| w.pipe == ri).cloned().collect(),
+                diagnostics: local
+                    .into_iter()
+                    .flat_map(|(path, ds)| ds.into_iter().map(move |d| (path.clone(), d)))
+                    .collect(),
+            },
+        );
+    }
+    for ri in &pipes {
+        for (path, d) in &state.by_pipe[ri].diagnostics {
+            push(out, path, d.clone());
+        }
+    }
+    drop(state);
+    let cx = Ctx {
+        p,
+        m: &m,
+        now,
+        scope: None,
+    };
+    missing_cutoff::check(&cx, out);
+    boundary_mismatch::check(&cx, out);
+    missing_backfill::check(&cx, out);
+    backfill_timing::check(&cx, out);
+    unrepointed_dependent::check(&cx, out);
+    copy_replace_live_target::check(&cx, out);
+    backfill_source_retention::check(&cx, out);
+    quality_test::check(&cx, out);
+    quality_test_merges::check(&cx, out);
+    leftovers::check(&cx, out);
+    materialized_backfill::check(&cx, out);
+    any_default_masks::check(&cx, out);
+    script_populate_without_wait::check(&cx, out);
+    script_truncate_shared_target::check(&cx, out);
+    script_destructive_deploy::check(&cx, out);
+    script_data_derived_cutoff::check(&cx, out);
+    script_rerun_after_delete::check(&cx, out);
+    event_time_cutoff::check(&cx, out);
+}
+
+/// The references that still read a complete migration's legacy target from outside the
+/// migration ([`super::legacy_readers`]).
+fn legacy_dependents<'a>(
+    cx: &Ctx<'a>,
+    m: &'a super::Migration,
+) -> impl Iterator<Item = &'a project::model::Edge> + 'a {
+    super::legacy_readers(cx.p, cx.m, m)
+}
+
+/// The datasources pipe `ri` reads (first FROM of each node) or writes (its writers'
+/// targets): what its local rules depend on besides the pipe itself.
+fn datasources_read_or_written(p: &Project, m: &Migrations, ri: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = m
+        .by_pipe
+        .get(&ri)
+        .into_iter()
+        .flatten()
+        .map(|&i| m.writers[i].target)
+        .collect();
+    for node in p.resources[ri].nodes.iter() {
+        let Some(sql) = &node.sql else { continue };
+        for t in sql.tables.iter().filter(|t| t.context == RefContext::From) {
+            if let Target::Resource(d) = p.resolve(&t.full_name(), Some(ri)) {
+                if p.resources[d].kind == ResourceKind::Datasource {
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
+    out.entry(path.to_string()).or_default().push(d);
+}

@@ -1,0 +1,214 @@
+//! `materialization-schema-mismatch`: a materialized or copy node's SELECT against its
+//! target's SCHEMA. Materialized views map columns by name: a target column the SELECT does not
+//! produce gets its default in every row; a produced column the target lacks is not stored.
+//! An aggregate written into a column is judged by what ClickHouse did with the same pair
+//! (`state_facts`, generated on ClickHouse): a view ClickHouse refuses, inserts it fails, or
+//! rows that do not merge to the aggregate are reported; a pair ClickHouse accepts, or one it
+//! was not asked about, is not.
+
+use super::{push, Ctx};
+use crate::migration::columns;
+use crate::migration::state_facts::{self, AggregateItem, Verdict};
+use crate::rules::FileDiagnostics;
+use project::model::EdgeKind;
+use syntax::chtype::Type;
+use syntax::diagnostics::Diagnostic;
+use syntax::model::Column;
+use syntax::sql::facts::SelectItem;
+
+/// The item's aggregate as the ClickHouse facts key it, with its value arguments' types when
+/// they are all plain columns of the source.
+fn aggregate_item(
+    item: &SelectItem,
+    expr: &str,
+    source_cols: &[Column],
+) -> Option<(AggregateItem, Option<Vec<Type>>)> {
+    let aggregate = match item.functions.first() {
+        Some(f) => AggregateItem::of(expr, &f.name, f.aggregate.as_ref()?, &f.combinators)?,
+        // A source column written as it is.
+        None => AggregateItem::column(expr)?,
+    };
+    let types: Option<Vec<Type>> = aggregate
+        .args
+        .iter()
+        .map(|a| {
+            let name = a.trim_matches('`');
+            let c = source_cols.iter().find(|c| c.name == name)?;
+            Type::parse(&c.ty)
+        })
+        .collect();
+    Some((aggregate, types))
+}
+
+/// The expression of a SELECT item as written (without its alias).
+fn expression<'a>(sql: &'a str, item: &SelectItem) -> Option<&'a str> {
+    let text = sql.get(item.range.start..item.range.end)?;
+    match &item.alias {
+        Some(_) => Some(text[..text.to_ascii_lowercase().rfind(" as ")?].trim()),
+        None => Some(text.trim()),
+    }
+}
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    let p = cx.p;
+    for w in cx.scoped_writers() {
+        let cols = columns(p, w.target);
+        if cols.is_empty() || w.opaque {
+            continue;
+        }
+        let node = &p.resources[w.pipe].nodes[w.node];
+        let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+            continue;
+        };
+        if node.sql.as_ref().is_some_and(|s| s.templated) {
+            continue; // the column list may depend on parameters
+        }
+        let star = main
+            .items
+            .iter()
+            .any(|i| i.output_name == "*" || i.output_name.ends_with(".*"));
+        let target = cx.ds(w.target);
+        if let Some(item) = main
+            .items
+            .iter()
+            .find(|i| i.output_name == "*" || i.output_name.ends_with(".*"))
+        {
+            let d = Diagnostic::hint(
+                "materialization-select-star",
+                node.file_range(item.range),
+                format!(
+                    "`SELECT *` into `{target}`: which target columns get values depends on the source's columns at each deployment (a column added to the source flows in or breaks the pipe; a target column the source lacks gets its default). List the columns, in the target's order."
+                ),
+            );
+            push(out, &w.path, d);
+        }
+        let verb = if w.kind == EdgeKind::CopiesInto {
+            "copies"
+        } else {
+            "materializes"
+        };
+        if !star {
+            let missing: Vec<&str> = cols
+                .iter()
+                .filter(|c| c.default.is_none() && c.materialized.is_none())
+                .filter(|c| !main.items.iter().any(|i| i.output_name == c.name))
+                .map(|c| c.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                let list = missing
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let d = Diagnostic::warning(
+                    "materialization-schema-mismatch",
+                    w.target_range,
+                    format!(
+                        "`{}` {verb} into `{target}` without {list}: columns are matched by name, so {} the type's default in every row it writes.",
+                        cx.name(w),
+                        if missing.len() == 1 { "that column gets" } else { "those columns get" }
+                    ),
+                );
+                push(out, &w.path, d);
+            }
+            for item in &main.items {
+                if cols.iter().any(|c| c.name == item.output_name) {
+                    continue;
+                }
+                let d = Diagnostic::warning(
+                    "materialization-schema-mismatch",
+                    node.file_range(item.range),
+                    format!(
+                        "`{}` is not a column of `{target}`: what this expression computes is not stored. Name it after a target column (`AS name`) or add the column to the SCHEMA.",
+                        item.output_name
+                    ),
+                );
+                push(out, &w.path, d);
+            }
+        }
+        // The source's columns, to infer the types of plain column reads and state arguments.
+        let source_cols = w
+            .source
+            .as_deref()
+            .and_then(|s| {
+                p.named(s)
+                    .find(|(_, r)| r.kind == project::model::ResourceKind::Datasource)
+            })
+            .map_or(&[][..], |(i, _)| columns(p, i));
+        // A SELECT item at odds with its target column, related to that column.
+        let against_column = |item: &SelectItem, col: &Column, message: String| {
+            Diagnostic::warning(
+                "materialization-schema-mismatch",
+                node.file_range(item.range),
+                message,
+            )
+            .with_related(
+                Some(p.resources[w.target].path.to_string()),
+                col.type_range,
+                "the target column",
+            )
+        };
+        for item in &main.items {
+            let Some(col) = cols.iter().find(|c| c.name == item.output_name) else {
+                continue;
+            };
+            let Some(declared) = Type::parse(&col.ty) else {
+                continue;
+            };
+            let Some(expr) = expression(&node.sql_map.text, item) else {
+                continue;
+            };
+            let Some((aggregate, arg_types)) = aggregate_item(item, expr, source_cols) else {
+                continue;
+            };
+            let written = item.functions.first().map_or(expr, |f| f.name.as_str());
+            let produced = arg_types
+                .as_deref()
+                .and_then(|t| state_facts::produced_type(&aggregate, t));
+            let what = match produced {
+                Some(t) => format!("`{written}` produces `{t}`"),
+                None => format!("`{written}`"),
+            };
+            let both_states = produced.is_none_or(|t| t.starts_with("AggregateFunction("))
+                && aggregate.form.contains("State")
+                && !aggregate.form.contains("SimpleState")
+                && matches!(declared, Type::AggregateFunction { .. });
+            let problem = match state_facts::verdict(&aggregate, arg_types.as_deref(), &declared) {
+                Some(Verdict::Rejected(code)) => format!(
+                    "{what}, which ClickHouse cannot convert to `{}` (`{}`): it refuses to create the view (code {code}), so the deploy fails",
+                    col.name, col.ty
+                ),
+                Some(Verdict::Insert(code)) => format!(
+                    "{what}, which ClickHouse cannot write into `{}` (`{}`): the view is created but every insert into its source fails (code {code})",
+                    col.name, col.ty
+                ),
+                // Two states of one representation (a median state in a quantiles column):
+                // stored and merged; how it reads is the reader's business.
+                Some(Verdict::Wrong)
+                    if aggregate.form.contains("State")
+                        && !aggregate.form.contains("SimpleState")
+                        && !matches!(declared, Type::AggregateFunction { .. }) =>
+                {
+                    let fix = match declared.aggregate_function() {
+                        Some(g) => format!("`{g}SimpleState` (or `{g}`)"),
+                        None => format!("the finished aggregate (`{}`)", aggregate.base),
+                    };
+                    format!(
+                        "`{written}` makes aggregate states, but `{}` is `{}`, which holds plain values: ClickHouse stores each state's bytes as a value, so the column holds wrong values (ClickHouse shows it). Use {fix}",
+                        col.name, col.ty
+                    )
+                }
+                Some(Verdict::Wrong) if !both_states && !aggregate.is_column() => {
+                    let merged_with = declared.aggregate_function().unwrap_or("");
+                    format!(
+                        "`{written}` is computed per inserted block, but `{}` (`{}`) merges blocks with `{merged_with}`: after parts merge it holds the `{merged_with}` of the partial `{}` results, not `{}` over all rows (ClickHouse shows it). Use the function the column merges with, or declare the column for `{}`",
+                        col.name, col.ty, aggregate.base, aggregate.base, aggregate.base
+                    )
+                }
+                _ => continue,
+            };
+            let d = against_column(item, col, format!("{problem}."));
+            push(out, &w.path, d);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! `script-destructive-deploy`: a script deploys with `--allow-destructive-operations`, which lets
+//! a Forward deployment drop datasources and history (a replay from a source whose TTL is
+//! shorter, a deleted datasource) without stopping.
+
+use super::{push, Ctx};
+use crate::rules::FileDiagnostics;
+use syntax::diagnostics::Diagnostic;
+
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    for s in &cx.p.scripts {
+        for c in &s.commands {
+            let Some(flag) = c.flag("--allow-destructive-operations") else {
+                continue;
+            };
+            let d = Diagnostic::warning(
+                "script-destructive-deploy",
+                flag.2,
+                "`--allow-destructive-operations` lets every deployment this script runs delete datasources and drop history without stopping. Run it by hand, for the one deployment that needs it, after checking the plan with `--check`.",
+            );
+            push(out, &s.path, d);
+        }
+    }
+}

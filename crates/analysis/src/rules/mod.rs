@@ -1,0 +1,105 @@
+//! Project-level diagnostic rules, one file per rule. Each takes the built [`Project`] and
+//! returns diagnostics keyed by file path. Severity policy (ARCHITECTURE.md): these are all
+//! problems Tinybird reports at deploy time, not at parse time, so they are warnings.
+
+mod dependency_cycle;
+mod duplicate_resource;
+mod missing_target;
+mod reads_materialized_pipe;
+mod unknown_table;
+
+use project::model::Project;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use syntax::diagnostics::Diagnostic;
+
+/// Diagnostics by file path (relative to the project root).
+pub type FileDiagnostics = BTreeMap<String, Vec<Diagnostic>>;
+
+pub fn check(p: &Project) -> FileDiagnostics {
+    check_with(p, &Caches::default(), None)
+}
+
+/// What the rules keep between analyses of one project.
+#[derive(Default)]
+pub struct Caches {
+    pub suggestions: Suggestions,
+    pub migration: crate::migration::rules::LocalCache,
+    /// Bumped by the owner whenever the model is rebuilt (see
+    /// [`crate::migration::rules::check`]).
+    pub datasources_version: u64,
+}
+
+/// [`check`], reusing "did you mean" answers from earlier runs over the same resource names
+/// (the language server keeps one [`Suggestions`] per project across edits).
+/// `now` (seconds since the epoch, UTC) enables the migration rules that depend on the time.
+pub fn check_with(p: &Project, caches: &Caches, now: Option<i64>) -> FileDiagnostics {
+    let suggestions = &caches.suggestions;
+    suggestions.reset_unless(p.names_key());
+    let mut out = FileDiagnostics::new();
+    unknown_table::check(p, suggestions, &mut out);
+    missing_target::check(p, &mut out);
+    reads_materialized_pipe::check(p, &mut out);
+    duplicate_resource::check(p, &mut out);
+    dependency_cycle::check(p, &mut out);
+    crate::migration::rules::check(
+        p,
+        now,
+        &caches.migration,
+        caches.datasources_version,
+        &mut out,
+    );
+    for d in out.values_mut() {
+        d.sort_by_key(|d| (d.range.start, d.range.end, d.code));
+        d.dedup();
+    }
+    out
+}
+
+fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
+    out.entry(path.to_string()).or_default().push(d);
+}
+
+/// Memoised "did you mean" over every resource name of a project: comparing one unknown name
+/// with thousands of resources is the costliest step of the rules, and the answers stay valid
+/// until the set of names changes.
+#[derive(Default)]
+pub struct Suggestions {
+    key: Mutex<u64>,
+    memo: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl Suggestions {
+    fn reset_unless(&self, key: u64) {
+        let mut k = self.key.lock().unwrap_or_else(|e| e.into_inner());
+        if *k != key {
+            *k = key;
+            self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    /// The resource name closest to `name`, if close enough.
+    fn resource_like(&self, p: &Project, name: &str) -> Option<String> {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = memo.get(name) {
+            return s.clone();
+        }
+        let s = did_you_mean(name, p.resources.iter().map(|r| r.name.as_str())).map(str::to_string);
+        memo.insert(name.to_string(), s.clone());
+        s
+    }
+}
+
+/// The closest candidate to `name` (for "did you mean"), if it is close enough.
+fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    best_match(name, candidates).map(|(_, c)| c)
+}
+
+/// The candidate most similar to `name` (Jaro-Winkler ≥ 0.85) and its score.
+fn best_match<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<(f64, &'a str)> {
+    candidates
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(s, _)| *s >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}

@@ -1,0 +1,150 @@
+//! `tinybird-lsp check [PATH]`: analyse every datafile of a project (or one file) from disk,
+//! through the same [`ProjectDb`](analysis::db::ProjectDb) the language server uses.
+
+use project::model::Project;
+use project::{self, DialectGuess};
+use std::path::{Path, PathBuf};
+use syntax::diagnostics::{Diagnostic, Severity};
+use syntax::Dialect;
+
+pub struct FileReport {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One project found under the checked path.
+pub struct ProjectReport {
+    pub root: PathBuf,
+    pub dialect: DialectGuess,
+    /// File paths are relative to the checked path (for one project at the checked path:
+    /// relative to the project root).
+    pub files: Vec<FileReport>,
+    /// The project model (all of the project's files, even when one file was checked).
+    pub project: Project,
+}
+
+pub struct CheckReport {
+    pub projects: Vec<ProjectReport>,
+}
+
+impl CheckReport {
+    pub fn files(&self) -> impl Iterator<Item = &FileReport> {
+        self.projects.iter().flat_map(|p| &p.files)
+    }
+    pub fn count(&self, severity: Severity) -> usize {
+        self.files()
+            .flat_map(|f| &f.diagnostics)
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+#[derive(Debug)]
+pub struct CheckError(pub String);
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How to check.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckOptions {
+    /// Overrides the detected dialect.
+    pub dialect: Option<Dialect>,
+    /// "Now" for the time-dependent migration rules (seconds since the epoch, UTC); `None`
+    /// leaves those rules out.
+    pub now: Option<i64>,
+}
+
+pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CheckError(format!("cannot read `{}`: {e}", path.display())))?;
+    if !meta.is_dir() {
+        if !project::is_datafile(&path.to_string_lossy()) {
+            return Err(CheckError(format!(
+                "`{}` is not a Tinybird datafile (.datasource, .pipe, .incl or .connection)",
+                path.display()
+            )));
+        }
+        let root = disk::root_of_file(path);
+        let rel = path
+            .strip_prefix(&root)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| path.to_string_lossy().to_string());
+        let all = disk::walk(&root);
+        let project = check_project(&root, &all, &[], Some(&rel), opts, "")?;
+        return Ok(CheckReport {
+            projects: vec![project],
+        });
+    }
+    // A folder that is not itself a project (a repository holding one or more): every folder
+    // below it with a project marker is a project, and so is every folder of datafiles outside
+    // them (disk::project_roots).
+    let all = disk::walk(path);
+    let roots = disk::project_roots(path, &all);
+    let mut projects = Vec::new();
+    for r in &roots {
+        let exclude = disk::nested_in(&roots, r);
+        if r.is_empty() {
+            projects.push(check_project(path, &all, &exclude, None, opts, "")?);
+        } else {
+            let sub = path.join(r);
+            let files = disk::below(&all, r);
+            projects.push(check_project(
+                &sub,
+                &files,
+                &exclude,
+                None,
+                opts,
+                &format!("{r}/"),
+            )?);
+        }
+    }
+    Ok(CheckReport { projects })
+}
+
+/// Checks the datafiles of the project at `root` (only `only` when given). `prefix` is put in
+/// front of reported paths.
+fn check_project(
+    root: &Path,
+    all: &[String],
+    exclude: &[String],
+    only: Option<&str>,
+    opts: CheckOptions,
+    prefix: &str,
+) -> Result<ProjectReport, CheckError> {
+    let mut db = disk::load_project(root, all, exclude, opts.dialect).map_err(CheckError)?;
+    db.set_now(opts.now);
+    db.analyze(&disk::disk_loader);
+    let analysis = db.take_analysis().expect("just analysed");
+    let mut diagnostics = analysis.diagnostics;
+    // Every datafile is reported; test files only when something is wrong in them.
+    let mut paths: Vec<String> = db
+        .paths()
+        .filter(|p| project::is_datafile(p))
+        .map(str::to_string)
+        .collect();
+    paths.extend(diagnostics.keys().cloned());
+    paths.sort();
+    paths.dedup();
+    let mut files: Vec<FileReport> = paths
+        .into_iter()
+        .filter(|path| only.is_none_or(|o| o == path))
+        .map(|path| FileReport {
+            text: db.text(&path).map(|t| t.to_string()).unwrap_or_default(),
+            diagnostics: diagnostics.remove(&path).unwrap_or_default(),
+            path: format!("{prefix}{path}"),
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(ProjectReport {
+        root: root.to_path_buf(),
+        dialect: analysis.dialect,
+        files,
+        project: analysis.project,
+    })
+}

@@ -1,0 +1,1013 @@
+//! Columns as the editor features see them: who defines a column (a datasource's SCHEMA line or
+//! a node's SELECT item), which tables a node reads columns from, and every place a column is
+//! named across the project.
+//!
+//! A column flows: a node that selects `x` unaliased (or `*`) passes its source's `x` on under
+//! the same name, and a materialized or copy node's `x` is its target's `x`. Those are one
+//! column for navigation and rename ([`column_family`]); `x AS y` starts a new one.
+
+use super::NodeSql;
+use analysis::migration;
+use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
+use project::types::{fixed_return_type, infer_type, item_expression, scalar_subquery_type};
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use syntax::model::NodeType;
+use syntax::sql::facts::{Cte, RefContext, SelectFacts, SelectItem, Subquery};
+use syntax::sql::lexer::TokenKind;
+use syntax::text::TextRange;
+
+/// What defines columns: a datasource (its SCHEMA), a node of a pipe (its SELECT), a CTE of a
+/// node (`WITH name AS (SELECT …)`) or another subquery of a node (`FROM (SELECT …)`,
+/// `IN (SELECT …)`, a scalar subquery).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ColumnOwner {
+    Datasource(usize),
+    /// Resource index of the pipe, node index.
+    Node(usize, usize),
+    /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::ctes`.
+    Cte(usize, usize, usize),
+    /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::subqueries`.
+    Subquery(usize, usize, usize),
+}
+
+/// How an owner is named to the user; a node of pipe `here` without its pipe.
+pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<usize>) -> String {
+    let node = |ri: usize, ni: usize| {
+        let r = &p.resources[ri];
+        let n = r.nodes.get(ni).map_or("?", |n| n.name.as_str());
+        if here == Some(ri) {
+            format!("node `{n}`")
+        } else {
+            format!("node `{n}` of `{}`", r.name)
+        }
+    };
+    match owner {
+        ColumnOwner::Datasource(i) => format!("datasource `{}`", p.resources[i].name),
+        ColumnOwner::Node(ri, ni) => node(ri, ni),
+        ColumnOwner::Cte(ri, ni, ci) => {
+            let name = cte(p, ri, ni, ci).map_or("?", |c| c.name.as_str());
+            format!("CTE `{name}` of {}", node(ri, ni))
+        }
+        ColumnOwner::Subquery(ri, ni, si) => match subquery(p, ri, ni, si) {
+            Some(Subquery {
+                alias: Some(a),
+                derived: true,
+                ..
+            }) => format!("subquery `{a}` of {}", node(ri, ni)),
+            _ => format!("subquery of {}", node(ri, ni)),
+        },
+    }
+}
+
+/// CTE `ci` of node `ni` of pipe `ri`.
+pub fn cte(p: &Project, ri: usize, ni: usize, ci: usize) -> Option<&Cte> {
+    p.resources
+        .get(ri)?
+        .nodes
+        .get(ni)?
+        .sql
+        .as_ref()?
+        .ctes
+        .get(ci)
+}
+
+/// Subquery `si` of node `ni` of pipe `ri`.
+pub fn subquery(p: &Project, ri: usize, ni: usize, si: usize) -> Option<&Subquery> {
+    node_analysis(p, ri, ni)?.subqueries.get(si)
+}
+
+fn node_analysis(p: &Project, ri: usize, ni: usize) -> Option<&syntax::sql::SqlAnalysis> {
+    p.resources.get(ri)?.nodes.get(ni)?.sql.as_deref()
+}
+
+/// A place in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Site {
+    pub path: Arc<str>,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: Option<String>,
+    /// The SCHEMA column name, the SELECT alias, or the whole SELECT item.
+    pub def: Option<Site>,
+    /// A plain read of the same column of the node's source (`x`, `t.x`, or through `*`).
+    pub passthrough: bool,
+    /// The table a pass-through column is read from.
+    pub origin: Option<ColumnOwner>,
+    /// The expression (SELECT items) or the SCHEMA line's extras (jsonpath, DEFAULT).
+    pub detail: Option<String>,
+}
+
+const MAX_DEPTH: usize = 16;
+
+/// The owner of a table name as read by node `before` of pipe `pipe` (earlier nodes shadow).
+pub fn table_owner(
+    p: &Project,
+    name: &str,
+    pipe: Option<usize>,
+    before: Option<usize>,
+) -> Option<ColumnOwner> {
+    match p.resolve(name, pipe) {
+        Target::Node(ni) if before.is_none_or(|b| ni < b) => Some(ColumnOwner::Node(pipe?, ni)),
+        Target::Resource(i) => owner_of_resource(p, i),
+        _ => None,
+    }
+}
+
+/// A resource as a table: a datasource, or a pipe's last node.
+pub fn owner_of_resource(p: &Project, i: usize) -> Option<ColumnOwner> {
+    let r = p.resources.get(i)?;
+    match r.kind {
+        ResourceKind::Datasource => Some(ColumnOwner::Datasource(i)),
+        ResourceKind::Pipe if !r.nodes.is_empty() => Some(ColumnOwner::Node(i, r.nodes.len() - 1)),
+        _ => None,
+    }
+}
+
+/// The tables node `ni` of pipe `ri`'s main query reads columns from (FROM and JOIN outside
+/// subqueries and CTE bodies; CTEs and derived tables included), in text order, with the
+/// range of each reference in the node's SQL text.
+pub fn node_sources(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
+    scope_sources(p, ColumnOwner::Node(ri, ni))
+}
+
+/// The SELECTs of node `ni` with their text: its CTE bodies and other subqueries (the node's
+/// own SELECT, which holds them all, is not listed).
+fn scopes(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
+    let Some(a) = node_analysis(p, ri, ni) else {
+        return Vec::new();
+    };
+    let ctes = a
+        .ctes
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, c)| c.body.map(|b| (ColumnOwner::Cte(ri, ni, ci), b)));
+    let subs = a
+        .subqueries
+        .iter()
+        .enumerate()
+        .map(|(si, q)| (ColumnOwner::Subquery(ri, ni, si), q.body));
+    ctes.chain(subs).collect()
+}
+
+/// The innermost SELECT of node `ni` holding `range`, other than one whose text is `range`
+/// itself: a CTE body or subquery, else the node's own.
+fn innermost(
+    scopes: &[(ColumnOwner, TextRange)],
+    ri: usize,
+    ni: usize,
+    range: TextRange,
+) -> ColumnOwner {
+    scopes
+        .iter()
+        .filter(|(_, b)| *b != range && b.start <= range.start && range.end <= b.end)
+        .min_by_key(|(_, b)| b.len())
+        .map_or(ColumnOwner::Node(ri, ni), |(o, _)| *o)
+}
+
+/// The SELECT holding `offset` (in the node's SQL text): the innermost CTE body or subquery
+/// holding it, else the node's own.
+pub fn holder_at(p: &Project, ri: usize, ni: usize, offset: usize) -> ColumnOwner {
+    innermost(&scopes(p, ri, ni), ri, ni, TextRange::new(offset, offset))
+}
+
+/// The SELECT enclosing a CTE body or subquery (`None` for a node or datasource).
+fn parent_scope(p: &Project, owner: ColumnOwner) -> Option<ColumnOwner> {
+    let (ri, ni) = owner_node(owner)?;
+    let all = scopes(p, ri, ni);
+    let body = all.iter().find(|(o, _)| *o == owner)?.1;
+    Some(innermost(&all, ri, ni, body))
+}
+
+/// The node a node, CTE or subquery belongs to.
+fn owner_node(owner: ColumnOwner) -> Option<(usize, usize)> {
+    match owner {
+        ColumnOwner::Datasource(_) => None,
+        ColumnOwner::Node(ri, ni)
+        | ColumnOwner::Cte(ri, ni, _)
+        | ColumnOwner::Subquery(ri, ni, _) => Some((ri, ni)),
+    }
+}
+
+/// The owners defining columns in node `ni`'s SQL: the node, its CTEs and its subqueries.
+pub fn owners_in_node(p: &Project, ri: usize, ni: usize) -> Vec<ColumnOwner> {
+    std::iter::once(ColumnOwner::Node(ri, ni))
+        .chain(scopes(p, ri, ni).into_iter().map(|(o, _)| o))
+        .collect()
+}
+
+/// A table a SELECT reads: its owner, the reference's range, and the names a qualifier can
+/// use for it (the alias, else the table's name).
+struct ScopeSource {
+    owner: ColumnOwner,
+    range: TextRange,
+    qualifier: Option<String>,
+}
+
+/// FROM/JOIN references (tables, nodes, CTEs, derived tables) of the SELECT `scope`, resolved,
+/// in text order, without repeats.
+fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
+    let Some((ri, ni)) = owner_node(scope) else {
+        return Vec::new();
+    };
+    let Some(sql) = node_analysis(p, ri, ni) else {
+        return Vec::new();
+    };
+    let all = scopes(p, ri, ni);
+    let here = |r: TextRange| innermost(&all, ri, ni, r) == scope;
+    let pipe = (p.resources[ri].kind == ResourceKind::Pipe).then_some(ri);
+    let mut found: Vec<ScopeSource> = Vec::new();
+    for t in &sql.tables {
+        if matches!(t.context, RefContext::From | RefContext::Join) && here(t.range) {
+            if let Some(o) = table_owner(p, &t.full_name(), pipe, Some(ni)) {
+                found.push(ScopeSource {
+                    owner: o,
+                    range: t.range,
+                    qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
+                });
+            }
+        }
+    }
+    for t in sql.cte_reads.iter().filter(|t| here(t.range)) {
+        // The CTE of that name defined last before the read.
+        if let Some(ci) = sql
+            .ctes
+            .iter()
+            .rposition(|c| c.name == t.name && c.body.is_some() && c.range.start < t.range.start)
+        {
+            found.push(ScopeSource {
+                owner: ColumnOwner::Cte(ri, ni, ci),
+                range: t.range,
+                qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
+            });
+        }
+    }
+    for (si, q) in sql.subqueries.iter().enumerate() {
+        if q.derived && here(q.body) {
+            found.push(ScopeSource {
+                owner: ColumnOwner::Subquery(ri, ni, si),
+                range: q.body,
+                qualifier: q.alias.clone(),
+            });
+        }
+    }
+    found.sort_by_key(|s| s.range.start);
+    let mut out: Vec<ScopeSource> = Vec::new();
+    for s in found {
+        if !out.iter().any(|x| x.owner == s.owner) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The tables the SELECT `scope` reads, with the range of each reference.
+fn scope_sources(p: &Project, scope: ColumnOwner) -> Vec<(ColumnOwner, TextRange)> {
+    scope_source_refs(p, scope)
+        .into_iter()
+        .map(|s| (s.owner, s.range))
+        .collect()
+}
+
+/// The owner a qualifier names in the SELECT `scope` (`t.x`: a table, node or CTE name, or an
+/// alias), looking outwards through the enclosing SELECTs.
+pub fn qualifier_owner(p: &Project, scope: ColumnOwner, qualifier: &str) -> Option<ColumnOwner> {
+    let mut at = Some(scope);
+    for _ in 0..MAX_DEPTH {
+        let s = at?;
+        if let Some(found) = scope_source_refs(p, s)
+            .into_iter()
+            .find(|x| x.qualifier.as_deref() == Some(qualifier))
+        {
+            return Some(found.owner);
+        }
+        at = parent_scope(p, s);
+    }
+    None
+}
+
+/// The owner of the column token `i` of node `ni`'s SQL names: a SELECT alias (of the node or
+/// of a CTE) where it is defined, else a column of the table its qualifier names (`t.x`),
+/// else of a table the enclosing SELECT reads, else one of that SELECT's aliases used later.
+pub fn column_at(
+    p: &Project,
+    ri: usize,
+    ni: usize,
+    sql: &NodeSql,
+    i: usize,
+) -> Option<ColumnOwner> {
+    let word = sql.word(sql.tokens.get(i)?);
+    column_at_with(&mut ColumnMemo::new(p, word), ri, ni, sql, i)
+}
+
+/// [`column_at`] with the columns named `memo.name` (the token's word) computed once.
+fn column_at_with(
+    memo: &mut ColumnMemo,
+    ri: usize,
+    ni: usize,
+    sql: &NodeSql,
+    i: usize,
+) -> Option<ColumnOwner> {
+    let p = memo.p;
+    let t = sql.tokens.get(i)?;
+    let at = sql.map.range_to_file(t.range);
+    for o in owners_in_node(p, ri, ni) {
+        let defined_here = memo.column(o).is_some_and(|c| {
+            c.origin.is_none()
+                && c.def
+                    .as_ref()
+                    .is_some_and(|d| d.range.start <= at.start && at.end <= d.range.end)
+        });
+        if defined_here {
+            return Some(o);
+        }
+    }
+    let holder = holder_at(p, ri, ni, t.range.start);
+    if let Some(q) = sql.qualifier_at(t.range.start) {
+        if let Some(o) = qualifier_owner(p, holder, q) {
+            return memo.has(o).then_some(o);
+        }
+    }
+    // The holder's tables, then its own aliases; then the enclosing SELECTs' (a correlated
+    // subquery reads the outer query's columns).
+    let mut at = Some(holder);
+    for _ in 0..MAX_DEPTH {
+        let s = at?;
+        let found = sources_of(p, s)
+            .into_iter()
+            .map(|(o, _)| o)
+            .find(|o| memo.has(*o))
+            .or_else(|| memo.has(s).then_some(s));
+        if found.is_some() {
+            return found;
+        }
+        at = parent_scope(p, s);
+    }
+    None
+}
+
+/// Where an owner's column is defined: its own definition, else (a column passed on through
+/// `*`) its source's.
+pub fn definition(p: &Project, owner: ColumnOwner, name: &str) -> Option<Site> {
+    let mut o = owner;
+    for _ in 0..MAX_DEPTH {
+        let c = columns_of(p, o).into_iter().find(|c| c.name == name)?;
+        if c.def.is_some() {
+            return c.def;
+        }
+        o = c.origin?;
+    }
+    None
+}
+
+/// The columns an owner defines, in order.
+pub fn columns_of(p: &Project, owner: ColumnOwner) -> Vec<ColumnDef> {
+    columns_at_depth(p, owner, 0)
+}
+
+fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<ColumnDef> {
+    if depth > MAX_DEPTH {
+        return Vec::new();
+    }
+    match owner {
+        ColumnOwner::Datasource(i) => {
+            let Some(r) = p.resources.get(i) else {
+                return Vec::new();
+            };
+            migration::columns(p, i)
+                .iter()
+                .map(|c| {
+                    let mut extras = Vec::new();
+                    if let Some(j) = &c.jsonpath {
+                        extras.push(format!("`json:{}`", j.text));
+                    }
+                    if let Some(d) = &c.default {
+                        extras.push(format!("DEFAULT {}", d.text));
+                    }
+                    if let Some(m) = &c.materialized {
+                        extras.push(format!("MATERIALIZED {}", m.text));
+                    }
+                    ColumnDef {
+                        name: c.name.clone(),
+                        ty: Some(if c.nullable {
+                            format!("Nullable({})", c.ty)
+                        } else {
+                            c.ty.clone()
+                        }),
+                        def: Some(Site {
+                            path: r.path.clone(),
+                            range: unquoted_name(c.name_range, &c.name),
+                        }),
+                        passthrough: false,
+                        origin: None,
+                        detail: (!extras.is_empty()).then(|| extras.join(" ")),
+                    }
+                })
+                .collect()
+        }
+        ColumnOwner::Node(ri, ni) => {
+            let main = p
+                .resources
+                .get(ri)
+                .and_then(|r| r.nodes.get(ni))
+                .and_then(|n| n.sql.as_ref())
+                .and_then(|s| s.main.as_ref());
+            match main {
+                Some(main) => select_columns(p, owner, main, &node_sources(p, ri, ni), depth),
+                None => Vec::new(),
+            }
+        }
+        ColumnOwner::Cte(ri, ni, ci) => match cte(p, ri, ni, ci).and_then(|c| c.select.as_ref()) {
+            Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
+            None => Vec::new(),
+        },
+        ColumnOwner::Subquery(ri, ni, si) => {
+            match subquery(p, ri, ni, si).and_then(|q| q.select.as_ref()) {
+                Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
+                None => Vec::new(),
+            }
+        }
+    }
+}
+
+/// The columns of the tables a SELECT reads, computed when first asked for.
+struct SourceColumns<'p> {
+    p: &'p Project,
+    /// The SELECT reading them.
+    scope: ColumnOwner,
+    sources: &'p [(ColumnOwner, TextRange)],
+    depth: usize,
+    cache: Vec<OnceCell<Vec<ColumnDef>>>,
+}
+
+impl<'p> SourceColumns<'p> {
+    fn columns(&self, k: usize) -> &[ColumnDef] {
+        self.cache[k].get_or_init(|| columns_at_depth(self.p, self.sources[k].0, self.depth + 1))
+    }
+
+    /// The source column `name` is read from: the table `qualifier` names, else the first
+    /// source having it.
+    fn find(&self, name: &str, qualifier: Option<&str>) -> Option<(ColumnOwner, &ColumnDef)> {
+        let named = qualifier
+            .and_then(|q| qualifier_owner(self.p, self.scope, q))
+            .and_then(|o| self.sources.iter().position(|(s, _)| *s == o));
+        let candidates: Vec<usize> = match named {
+            Some(k) => vec![k],
+            None => (0..self.sources.len()).collect(),
+        };
+        candidates.into_iter().find_map(|k| {
+            self.columns(k)
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| (self.sources[k].0, c))
+        })
+    }
+}
+
+/// The columns the SELECT `scope` (a node, CTE or subquery) defines, reading `sources` (the
+/// first one feeds `*`).
+fn select_columns(
+    p: &Project,
+    scope: ColumnOwner,
+    select: &SelectFacts,
+    sources: &[(ColumnOwner, TextRange)],
+    depth: usize,
+) -> Vec<ColumnDef> {
+    let Some((ri, ni)) = owner_node(scope) else {
+        return Vec::new();
+    };
+    let r = &p.resources[ri];
+    let Some(node) = r.nodes.get(ni) else {
+        return Vec::new();
+    };
+    let src = SourceColumns {
+        p,
+        scope,
+        sources,
+        depth,
+        cache: (0..sources.len()).map(|_| OnceCell::new()).collect(),
+    };
+    let text = &node.sql_map.text;
+    let mut out = Vec::new();
+    for item in &select.items {
+        let item_text = text.get(item.range.start..item.range.end).unwrap_or("");
+        if item.output_name == "*" || item_text.trim().ends_with(".*") {
+            // Columns through `*` are not written here: no definition of their own.
+            if !sources.is_empty() {
+                let kept = src
+                    .columns(0)
+                    .iter()
+                    .filter(|c| !item.except.contains(&c.name));
+                out.extend(kept.map(|c| ColumnDef {
+                    passthrough: true,
+                    def: None,
+                    origin: Some(sources[0].0),
+                    ..c.clone()
+                }));
+            }
+            continue;
+        }
+        let expr = item_expression(item_text, item);
+        let plain = plain_column(item);
+        let read = plain.or_else(|| aliased_column(item, item_text));
+        let qualifier = expr
+            .and_then(|e| e.trim().rsplit_once('.'))
+            .map(|(q, _)| q.trim().trim_matches('`'));
+        let origin = read.and_then(|c| src.find(c, qualifier));
+        let ty = origin.and_then(|(_, o)| o.ty.clone()).or_else(|| {
+            let e = expr?;
+            infer_type(item, e, |c| {
+                src.find(c, None).and_then(|(_, d)| d.ty.clone())
+            })
+            .or_else(|| fixed_return_type(item, e).map(str::to_string))
+            .or_else(|| scalar_subquery_column_type(p, scope, item.range, e, text, depth))
+        });
+        // The alias, or the column name of a plain read (`t.x` → `x`), else the item.
+        let def_range = match item.alias.as_deref().or(plain) {
+            Some(a) => alias_range(item_text, a)
+                .map(|r| r.shift(item.range.start))
+                .unwrap_or(item.range),
+            None => item.range,
+        };
+        let passthrough = plain.is_some_and(|c| c == item.output_name);
+        out.push(ColumnDef {
+            name: item.output_name.clone(),
+            ty,
+            def: Some(Site {
+                path: r.path.clone(),
+                range: node.file_range(def_range),
+            }),
+            passthrough,
+            origin: origin.filter(|_| passthrough).map(|(o, _)| o),
+            detail: expr.filter(|e| *e != item.output_name).map(str::to_string),
+        });
+    }
+    out
+}
+
+/// An item that is a scalar subquery (`(SELECT max(ts) FROM t)`): the type of the subquery's
+/// first column, made Nullable as ClickHouse does.
+fn scalar_subquery_column_type(
+    p: &Project,
+    scope: ColumnOwner,
+    item: TextRange,
+    expr: &str,
+    text: &str,
+    depth: usize,
+) -> Option<String> {
+    let inner = expr.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
+    let (ri, ni) = owner_node(scope)?;
+    let si = node_analysis(p, ri, ni)?.subqueries.iter().position(|q| {
+        !q.derived
+            && item.start <= q.body.start
+            && q.body.end <= item.end
+            && text.get(q.body.start..q.body.end).map(str::trim) == Some(inner)
+    })?;
+    let first = columns_at_depth(p, ColumnOwner::Subquery(ri, ni, si), depth + 1)
+        .into_iter()
+        .next()?;
+    first.ty.as_deref().map(scalar_subquery_type)
+}
+
+/// The column an unaliased plain item reads (`x`, `t.x`).
+fn plain_column(item: &SelectItem) -> Option<&str> {
+    if item.alias.is_some() || !item.functions.is_empty() {
+        return None;
+    }
+    let name = item.output_name.rsplit('.').next()?;
+    is_identifier(name).then_some(name)
+}
+
+/// The column read by `x AS y`.
+fn aliased_column<'a>(item: &SelectItem, item_text: &'a str) -> Option<&'a str> {
+    let expr = item_expression(item_text, item)?.trim();
+    let name = expr.rsplit('.').next()?.trim_matches('`');
+    (item.functions.is_empty() && is_identifier(name)).then_some(name)
+}
+
+/// Where the alias is written at the end of a SELECT item's text.
+fn alias_range(item_text: &str, alias: &str) -> Option<TextRange> {
+    let trimmed = item_text.trim_end();
+    for quoted in [
+        format!("`{alias}`"),
+        format!("\"{alias}\""),
+        alias.to_string(),
+    ] {
+        if trimmed.ends_with(&quoted) {
+            let end = trimmed.len();
+            let start = end - quoted.len();
+            let (s, e) = if quoted.len() > alias.len() {
+                (start + 1, end - 1)
+            } else {
+                (start, end)
+            };
+            return Some(TextRange::new(s, e));
+        }
+    }
+    None
+}
+
+/// The name without the backticks or quotes around it (`` `ts` `` → `ts`).
+pub fn unquoted_name(range: TextRange, name: &str) -> TextRange {
+    if range.len() == name.len() + 2 {
+        TextRange::new(range.start + 1, range.end - 1)
+    } else {
+        range
+    }
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Nodes reading an owner as a table: (pipe resource, node index).
+pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut push = |pi: usize, node: &str| {
+        if let Some(ni) = p.resources[pi].nodes.iter().position(|n| n.name == node) {
+            if !out.contains(&(pi, ni)) {
+                out.push((pi, ni));
+            }
+        }
+    };
+    let into = |t: Target| {
+        p.edges
+            .iter()
+            .filter(move |e| e.kind == EdgeKind::Reads && e.target == t)
+    };
+    match owner {
+        ColumnOwner::Datasource(i) => {
+            for e in into(Target::Resource(i)) {
+                if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                    push(*pi, n);
+                }
+            }
+        }
+        ColumnOwner::Node(ri, ni) => {
+            for e in into(Target::Node(ni)) {
+                if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                    if *pi == ri {
+                        push(*pi, n);
+                    }
+                }
+            }
+            if p.resources[ri].nodes.len() == ni + 1 {
+                for e in into(Target::Resource(ri)) {
+                    if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                        push(*pi, n);
+                    }
+                }
+            }
+        }
+        ColumnOwner::Cte(ri, ni, _) | ColumnOwner::Subquery(ri, ni, _) => out.push((ri, ni)),
+    }
+    out
+}
+
+/// The tables an owner's SELECT reads (none for a datasource).
+pub fn sources_of(p: &Project, owner: ColumnOwner) -> Vec<(ColumnOwner, TextRange)> {
+    match owner {
+        ColumnOwner::Datasource(_) => Vec::new(),
+        scope => scope_sources(p, scope),
+    }
+}
+
+/// Owners reading `owner` as a table: the reader nodes, and their CTEs and subqueries reading
+/// it.
+fn reading_owners(p: &Project, owner: ColumnOwner) -> Vec<ColumnOwner> {
+    let mut out = Vec::new();
+    for (pi, ni) in readers(p, owner) {
+        out.push(ColumnOwner::Node(pi, ni));
+        for (c, _) in scopes(p, pi, ni) {
+            if c != owner && scope_sources(p, c).iter().any(|(s, _)| *s == owner) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The datasource a materialized or copy node writes into.
+pub fn written_by(p: &Project, ri: usize, ni: usize) -> Option<usize> {
+    let node = p.resources.get(ri)?.nodes.get(ni)?;
+    if !matches!(node.node_type, NodeType::Materialized | NodeType::Copy) {
+        return None;
+    }
+    p.writes_of(ri)
+        .filter(|e| e.from_node.as_deref() == Some(&node.name))
+        .find_map(|e| match e.target {
+            Target::Resource(t) => Some(t),
+            _ => None,
+        })
+}
+
+/// Nodes writing into datasource `ds`.
+pub fn writers_of(p: &Project, ds: usize) -> Vec<(usize, usize)> {
+    p.edges_into(ds)
+        .filter(|e| e.kind.writes())
+        .filter_map(|e| match (&e.from, &e.from_node) {
+            (Source::Resource(pi), Some(n)) => p.resources[*pi]
+                .nodes
+                .iter()
+                .position(|x| x.name == **n)
+                .map(|ni| (*pi, ni)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The column of `name` of each owner asked about, computed once per request (a family
+/// search asks about the same owners many times).
+struct ColumnMemo<'p> {
+    p: &'p Project,
+    name: &'p str,
+    cache: HashMap<ColumnOwner, Option<ColumnDef>>,
+}
+
+impl<'p> ColumnMemo<'p> {
+    fn new(p: &'p Project, name: &'p str) -> Self {
+        ColumnMemo {
+            p,
+            name,
+            cache: HashMap::new(),
+        }
+    }
+    fn column(&mut self, owner: ColumnOwner) -> Option<&ColumnDef> {
+        let (p, name) = (self.p, self.name);
+        self.cache
+            .entry(owner)
+            .or_insert_with(|| columns_of(p, owner).into_iter().find(|c| c.name == name))
+            .as_ref()
+    }
+    fn has(&mut self, owner: ColumnOwner) -> bool {
+        self.column(owner).is_some()
+    }
+    /// Where the owner's column is read from unchanged.
+    fn origin(&mut self, owner: ColumnOwner) -> Option<ColumnOwner> {
+        self.column(owner).and_then(|c| c.origin)
+    }
+}
+
+/// At most this many owners are followed for one column.
+const FAMILY_LIMIT: usize = 512;
+
+/// Every owner holding the same column as `(start, name)`: following pass-through reads both
+/// ways and materialized/copy nodes to their targets. An error when the family is larger than
+/// the search follows: a rename must not edit part of it.
+pub fn column_family(
+    p: &Project,
+    start: ColumnOwner,
+    name: &str,
+) -> Result<Vec<ColumnOwner>, String> {
+    let (members, complete) = family(&mut ColumnMemo::new(p, name), start);
+    if complete {
+        Ok(members)
+    } else {
+        Err(format!(
+            "`{name}` passes through more than {FAMILY_LIMIT} nodes and datasources: renaming it here could leave some of them on the old name, so it is not renamed"
+        ))
+    }
+}
+
+/// The family and whether the search reached all of it.
+fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOwner>, bool) {
+    let p = memo.p;
+    let mut seen: HashSet<ColumnOwner> = HashSet::new();
+    let mut queue = VecDeque::from([start]);
+    seen.insert(start);
+    let mut complete = true;
+    while let Some(o) = queue.pop_front() {
+        if seen.len() > FAMILY_LIMIT {
+            complete = false;
+            break;
+        }
+        let mut next = Vec::new();
+        // Downstream: readers passing this column on.
+        for r in reading_owners(p, o) {
+            if memo.origin(r) == Some(o) {
+                next.push(r);
+            }
+        }
+        // Upstream: a pass-through column is its source's.
+        if let Some(s) = memo.origin(o) {
+            next.push(s);
+        }
+        match o {
+            ColumnOwner::Cte(..) | ColumnOwner::Subquery(..) => {}
+            ColumnOwner::Node(ri, ni) => {
+                if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
+                    if memo.has(t) {
+                        next.push(t);
+                    }
+                }
+            }
+            ColumnOwner::Datasource(ds) => {
+                for (pi, ni) in writers_of(p, ds) {
+                    let w = ColumnOwner::Node(pi, ni);
+                    if memo.has(w) {
+                        next.push(w);
+                    }
+                }
+            }
+        }
+        for n in next {
+            if seen.insert(n) {
+                queue.push_back(n);
+            }
+        }
+    }
+    let mut out: Vec<ColumnOwner> = seen.into_iter().collect();
+    out.sort();
+    (out, complete)
+}
+
+/// Every place the column is named: its definitions in the family and the words naming it in
+/// the SQL of the family's nodes and of every node reading a member; datasource keys and
+/// expressions. Sorted, without duplicates. The bool says whether the site defines it.
+pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
+    let mut memo = ColumnMemo::new(p, name);
+    let (members, _) = family(&mut memo, start);
+    let mut defs: Vec<Site> = Vec::new();
+    let mut nodes: Vec<(usize, usize)> = Vec::new();
+    let mut out: Vec<(Site, bool)> = Vec::new();
+    for &o in &members {
+        if let Some(d) = memo.column(o).and_then(|c| c.def.clone()) {
+            defs.push(d);
+        }
+        match o {
+            ColumnOwner::Node(ri, ni)
+            | ColumnOwner::Cte(ri, ni, _)
+            | ColumnOwner::Subquery(ri, ni, _) => nodes.push((ri, ni)),
+            ColumnOwner::Datasource(ds) => out.extend(
+                datasource_expression_sites(p, ds, name)
+                    .into_iter()
+                    .map(|s| (s, false)),
+            ),
+        }
+        nodes.extend(readers(p, o));
+    }
+    out.extend(
+        test_sites(p, &members, name)
+            .into_iter()
+            .map(|s| (s, false)),
+    );
+    for &o in &members {
+        if let Some(fq) = match o {
+            ColumnOwner::Datasource(ds) => forward_query(p, ds),
+            _ => None,
+        } {
+            out.extend(fq.sites(name).into_iter().map(|s| (s, false)));
+        }
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    for (ri, ni) in nodes {
+        let r = &p.resources[ri];
+        let Some(node) = r.nodes.get(ni) else {
+            continue;
+        };
+        let sql = NodeSql::new(&node.sql_map);
+        for range in sql.column_words(name, node.sql.as_deref()) {
+            // A word naming a column of the same name of a table outside the family.
+            let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
+            if column_at_with(&mut memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
+                continue;
+            }
+            out.push((
+                Site {
+                    path: r.path.clone(),
+                    range: node.file_range(range),
+                },
+                false,
+            ));
+        }
+    }
+    for d in defs {
+        out.retain(|(s, _)| *s != d);
+        out.push((d, true));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Words naming the column in the SQL of tests reading a family member.
+fn test_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<Site> {
+    let mut out = Vec::new();
+    for t in &p.tests {
+        for (case, analysis) in t.file.cases.iter().zip(&t.sql) {
+            let (Some(map), Some(a)) = (&case.sql, analysis) else {
+                continue;
+            };
+            let reads_member = a.tables.iter().any(|r| {
+                table_owner(p, &r.full_name(), None, None).is_some_and(|o| members.contains(&o))
+            });
+            if !reads_member {
+                continue;
+            }
+            let sql = NodeSql::new(map);
+            out.extend(sql.column_words(name, Some(a)).into_iter().map(|r| Site {
+                path: t.file.path.as_str().into(),
+                range: map.range_to_file(r),
+            }));
+        }
+    }
+    out
+}
+
+/// A Forward datasource's FORWARD_QUERY, analysed. It reads the deployed datasource, whose
+/// columns have the same names until the deployment.
+pub struct ForwardQuery<'p> {
+    pub sql: &'p syntax::model::Sql,
+    pub path: Arc<str>,
+    pub analysis: syntax::sql::SqlAnalysis,
+}
+
+/// Datasource `ds`'s FORWARD_QUERY.
+pub fn forward_query(p: &Project, ds: usize) -> Option<ForwardQuery<'_>> {
+    let r = p.resources.get(ds)?;
+    let sql = p.files.get(r.file)?.datafile.forward_query.as_ref()?;
+    Some(ForwardQuery {
+        sql,
+        path: r.path.clone(),
+        analysis: syntax::sql::analyze(&sql.text.text),
+    })
+}
+
+impl ForwardQuery<'_> {
+    /// Words naming column `name`.
+    pub fn sites(&self, name: &str) -> Vec<Site> {
+        NodeSql::new(&self.sql.text)
+            .column_words(name, Some(&self.analysis))
+            .into_iter()
+            .map(|range| Site {
+                path: self.path.clone(),
+                range: self.sql.text.range_to_file(range),
+            })
+            .collect()
+    }
+}
+
+/// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,
+/// DEFAULT and MATERIALIZED expressions of other columns.
+fn datasource_expression_sites(p: &Project, ds: usize, name: &str) -> Vec<Site> {
+    let r = &p.resources[ds];
+    let Some(f) = p.files.get(r.file) else {
+        return Vec::new();
+    };
+    let Some(node) = f.datafile.default_node() else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    if let Some(e) = &node.engine {
+        values.extend(e.params.iter().map(|x| &x.value));
+    }
+    for i in &node.indexes {
+        values.push(&i.expr);
+    }
+    if let Some(s) = &node.schema {
+        for c in &s.columns {
+            values.extend([&c.default, &c.materialized].into_iter().flatten());
+        }
+    }
+    let mut out = Vec::new();
+    for v in values {
+        let shift = value_text_start(v);
+        let Some(shift) = shift else { continue };
+        for t in syntax::sql::lexer::tokenize(&v.text) {
+            let word = &v.text[t.range.start..t.range.end];
+            let hit = match t.kind {
+                TokenKind::Word => word == name,
+                TokenKind::QuotedIdent => word.get(1..word.len() - 1) == Some(name),
+                _ => false,
+            };
+            if hit {
+                out.push(Site {
+                    path: r.path.clone(),
+                    range: t.range.shift(shift),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Where a value's unquoted text starts in the file, when it is written as is or quoted.
+pub fn value_text_start(v: &syntax::model::Value) -> Option<usize> {
+    if v.range.len() == v.text.len() {
+        Some(v.range.start)
+    } else if v.range.len() == v.text.len() + 2 {
+        Some(v.range.start + 1)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,217 @@
+//! Go to definition, find references and document highlights.
+
+use super::columns::{self, column_sites, Site};
+use super::{file_index, Located, NodeSql, Symbol};
+use project::model::{Project, Source, Target};
+use syntax::sql::lexer::TokenKind;
+use syntax::text::TextRange;
+
+/// Where a symbol is defined. `Include` paths are returned as resolved (the caller maps them
+/// to files); symbols of ClickHouse itself have no definition.
+pub fn definition(p: &Project, l: &Located) -> Vec<Site> {
+    match &l.symbol {
+        Symbol::Resource(i) => p
+            .resources
+            .get(*i)
+            .map(|r| Site {
+                path: r.path.clone(),
+                range: r.name_range,
+            })
+            .into_iter()
+            .collect(),
+        Symbol::Node(ri, ni) => p
+            .resources
+            .get(*ri)
+            .and_then(|r| {
+                r.nodes.get(*ni).map(|n| Site {
+                    path: r.path.clone(),
+                    range: n.name_range,
+                })
+            })
+            .into_iter()
+            .collect(),
+        Symbol::Column(owner, name) => columns::definition(p, *owner, name).into_iter().collect(),
+        Symbol::Cte(_, site) => vec![site.clone()],
+        Symbol::Include(path) => vec![Site {
+            path: path.as_str().into(),
+            range: TextRange::empty(0),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// Every place naming the symbol in the project (`path`: the file the request is made in, for
+/// symbols local to a file), with whether the place defines it. Sorted by file and position.
+pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
+    let mut out: Vec<(Site, bool)> = match &l.symbol {
+        Symbol::Resource(i) => {
+            let mut v: Vec<(Site, bool)> = definition(p, l)
+                .into_iter()
+                .filter(|s| !s.range.is_empty())
+                .map(|s| (s, true))
+                .collect();
+            v.extend(p.edges_into(*i).map(|e| {
+                (
+                    Site {
+                        path: e.path.clone(),
+                        range: e.range,
+                    },
+                    false,
+                )
+            }));
+            v.extend(script_sites(p, *i).into_iter().map(|s| (s, false)));
+            let name = &p.resources[*i].name;
+            for f in &p.files {
+                if let Some((n, r)) = &f.replaces {
+                    if n == name {
+                        v.push((
+                            Site {
+                                path: f.path.as_str().into(),
+                                range: *r,
+                            },
+                            false,
+                        ));
+                    }
+                }
+            }
+            v
+        }
+        Symbol::Node(ri, ni) => {
+            let mut v: Vec<(Site, bool)> =
+                definition(p, l).into_iter().map(|s| (s, true)).collect();
+            v.extend(
+                p.edges
+                    .iter()
+                    .filter(|e| e.from == Source::Resource(*ri) && e.target == Target::Node(*ni))
+                    .map(|e| {
+                        (
+                            Site {
+                                path: e.path.clone(),
+                                range: e.range,
+                            },
+                            false,
+                        )
+                    }),
+            );
+            v
+        }
+        Symbol::Column(owner, name) => column_sites(p, *owner, name),
+        Symbol::Cte(name, site) => words_in_file(p, path, |sql, i| {
+            let t = &sql.tokens[i];
+            t.kind == TokenKind::Word
+                && sql.word(t) == name
+                && sql.next_kind(i) != Some(TokenKind::LParen)
+                && sql.in_tag(t.range.start + 1).is_none()
+        })
+        .into_iter()
+        .map(|s| {
+            let def = s == *site;
+            (s, def)
+        })
+        .collect(),
+        Symbol::TemplateParam(name) => words_in_file(p, path, |sql, i| {
+            sql.is_template_param(i) && sql.word(&sql.tokens[i]) == name
+        })
+        .into_iter()
+        .map(|s| (s, false))
+        .collect(),
+        Symbol::Include(resolved) => p
+            .files
+            .iter()
+            .flat_map(|f| {
+                f.datafile
+                    .includes
+                    .iter()
+                    .filter(|i| i.resolved == *resolved)
+                    .map(|i| {
+                        let site = Site {
+                            path: f.path.as_str().into(),
+                            range: i.path.range,
+                        };
+                        (site, false)
+                    })
+            })
+            .collect(),
+        Symbol::Function(name) => words_in_file(p, path, |sql, i| {
+            let t = &sql.tokens[i];
+            t.kind == TokenKind::Word
+                && sql.word(t) == name
+                && sql.next_kind(i) == Some(TokenKind::LParen)
+        })
+        .into_iter()
+        .map(|s| (s, false))
+        .collect(),
+        _ => Vec::new(),
+    };
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Highlights: the references in the request's own file (`true`: a definition, a write).
+pub fn highlights(p: &Project, path: &str, l: &Located) -> Vec<(TextRange, bool)> {
+    let mut v: Vec<(TextRange, bool)> = references(p, path, l)
+        .into_iter()
+        .filter(|(s, _)| &*s.path == path)
+        .map(|(s, d)| (s.range, d))
+        .collect();
+    if v.is_empty() && !matches!(l.symbol, Symbol::Include(_)) {
+        v.push((l.range, false));
+    }
+    v
+}
+
+/// Words of every node's SQL of a file matching `keep` (given the token's index), as file
+/// sites.
+fn words_in_file(p: &Project, path: &str, keep: impl Fn(&NodeSql, usize) -> bool) -> Vec<Site> {
+    let Some(fi) = file_index(p, path) else {
+        return Vec::new();
+    };
+    let f = &p.files[fi];
+    let mut out = Vec::new();
+    for ns in &f.node_sql {
+        let sql = NodeSql::new(&ns.map);
+        for (i, t) in sql.tokens.iter().enumerate() {
+            if keep(&sql, i) {
+                out.push(Site {
+                    path: f.path.as_str().into(),
+                    range: ns.map.range_to_file(t.range),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Where the project's shell scripts name resource `i`: `tb` command words equal to its name
+/// (`tb pipe populate x`, `tb datasource truncate x`) and the name in paths of its file
+/// (`tb push pipes/x.pipe`).
+pub fn script_sites(p: &Project, i: usize) -> Vec<Site> {
+    let Some(r) = p.resources.get(i) else {
+        return Vec::new();
+    };
+    let file_name = r.path.rsplit('/').next().unwrap_or(&r.path);
+    let mut out = Vec::new();
+    for script in &p.scripts {
+        for cmd in &script.commands {
+            for (w, range) in cmd.words.iter().skip(1) {
+                // The word without quotes around it.
+                let start = range.start + usize::from(range.len() == w.len() + 2);
+                let at = if *w == r.name {
+                    Some(start)
+                } else if *w == *r.path || w.ends_with(&format!("/{}", r.path)) {
+                    Some(start + w.len() - file_name.len())
+                } else {
+                    None
+                };
+                if let Some(at) = at.filter(|_| range.len() >= w.len()) {
+                    out.push(Site {
+                        path: script.path.as_str().into(),
+                        range: TextRange::new(at, at + r.name.len()),
+                    });
+                }
+            }
+        }
+    }
+    out
+}

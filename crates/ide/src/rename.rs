@@ -1,0 +1,332 @@
+//! Rename of datasources, pipes, connections, nodes, columns, CTEs and template parameters
+//! across the project. A resource takes its name from its file, so renaming one renames the
+//! file too. Refused, with the reason, when the new name is invalid or taken.
+
+use super::columns::{self, column_family, is_identifier, Site};
+use super::navigation::references;
+use super::{Located, Symbol};
+use project::model::{Project, Source};
+use std::sync::Arc;
+use syntax::text::TextRange;
+
+/// A rename as edits: text replacements (in files as they are before the renames) and files
+/// to rename after them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RenameChange {
+    pub edits: Vec<(Arc<str>, TextRange, String)>,
+    /// `(from, to)`, paths relative to the project root.
+    pub file_renames: Vec<(String, String)>,
+}
+
+/// What can be renamed at a position: the word's range and the current name, or why not.
+pub fn prepare(p: &Project, l: &Located) -> Result<(TextRange, String), String> {
+    let name = match &l.symbol {
+        Symbol::Resource(i) => {
+            let r = &p.resources[*i];
+            if r.name.contains('.') {
+                return Err(format!(
+                    "`{}` is defined in another workspace (vendor/): rename it there",
+                    r.name
+                ));
+            }
+            r.name.clone()
+        }
+        Symbol::Node(ri, ni) => p.resources[*ri].nodes[*ni].name.clone(),
+        Symbol::Column(owner, name) => {
+            if columns::definition(p, *owner, name).is_none() {
+                return Err(format!("`{name}` is not defined in this project"));
+            }
+            name.clone()
+        }
+        Symbol::Cte(name, _) | Symbol::TemplateParam(name) => name.clone(),
+        Symbol::Function(_) | Symbol::TemplateFunction(_) => {
+            return Err(
+                "Functions belong to ClickHouse and Tinybird: they cannot be renamed".into(),
+            )
+        }
+        Symbol::DatafileKeyword(_) | Symbol::SqlKeyword(_) => {
+            return Err("Keywords cannot be renamed".into())
+        }
+        Symbol::Engine(_) => return Err("Engines cannot be renamed".into()),
+        Symbol::Include(resolved) => {
+            return include_sites(p, resolved)
+                .into_iter()
+                .find(|(s, _)| l.range.start <= s.range.start && s.range.end <= l.range.end)
+                .map(|(s, stem)| (s.range, stem))
+                .ok_or_else(|| "This INCLUDE path cannot be renamed here".to_string());
+        }
+    };
+    Ok((l.range, name))
+}
+
+/// The file name stem (`common` of `../includes/common.incl`) in every INCLUDE of the
+/// included file `resolved`, with the stem.
+fn include_sites(p: &Project, resolved: &str) -> Vec<(Site, String)> {
+    let mut out = Vec::new();
+    for f in &p.files {
+        for inc in f
+            .datafile
+            .includes
+            .iter()
+            .filter(|i| i.resolved == resolved)
+        {
+            let Some(start) = columns::value_text_start(&inc.path) else {
+                continue;
+            };
+            let text = &inc.path.text;
+            let name_at = text.rfind('/').map_or(0, |i| i + 1);
+            let stem_len = text[name_at..].find('.').unwrap_or(text.len() - name_at);
+            if stem_len == 0 {
+                continue;
+            }
+            out.push((
+                Site {
+                    path: f.path.as_str().into(),
+                    range: TextRange::new(start + name_at, start + name_at + stem_len),
+                },
+                text[name_at..name_at + stem_len].to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// Renames an included file and the INCLUDE lines naming it.
+fn rename_include(
+    p: &Project,
+    resolved: &str,
+    old: &str,
+    new: &str,
+) -> Result<RenameChange, String> {
+    let valid = !new.is_empty()
+        && new
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if !valid {
+        return Err(format!(
+            "`{new}` is not a valid file name: use letters, digits, `_` and `-`"
+        ));
+    }
+    let new_path = renamed_path(resolved, old, new)
+        .ok_or_else(|| format!("Cannot tell the new file name of {resolved}"))?;
+    if p.files.iter().any(|f| f.path == new_path) {
+        return Err(format!("{new_path} already exists"));
+    }
+    let mut change = RenameChange::default();
+    for (site, _) in include_sites(p, resolved) {
+        change.edits.push((site.path, site.range, new.to_string()));
+    }
+    let found = p.files.iter().any(|f| {
+        f.datafile
+            .includes
+            .iter()
+            .any(|i| i.resolved == resolved && i.found)
+    });
+    if found {
+        change.file_renames.push((resolved.to_string(), new_path));
+    }
+    Ok(change)
+}
+
+pub fn rename(
+    p: &Project,
+    path: &str,
+    l: &Located,
+    new_name: &str,
+) -> Result<RenameChange, String> {
+    let (_, old) = prepare(p, l)?;
+    let new_name = new_name.trim();
+    if new_name == old {
+        return Ok(RenameChange::default());
+    }
+    if let Symbol::Include(resolved) = &l.symbol {
+        return rename_include(p, resolved, &old, new_name);
+    }
+    if !is_identifier(new_name) {
+        return Err(format!(
+            "`{new_name}` is not a valid name: use letters, digits and underscores, not starting with a digit"
+        ));
+    }
+    // The column family (column renames), for the collision check and FORWARD_QUERY edits.
+    let mut family = Vec::new();
+    let mut change = RenameChange::default();
+    match &l.symbol {
+        Symbol::Resource(i) => {
+            let r = &p.resources[*i];
+            if let Some((_, other)) = p.named(new_name).next() {
+                return Err(format!(
+                    "A {} named `{new_name}` already exists ({})",
+                    other.kind.as_str(),
+                    other.path
+                ));
+            }
+            let owns_file = r.name_range == TextRange::empty(0);
+            if owns_file {
+                let new_path = renamed_path(&r.path, &old, new_name)
+                    .ok_or_else(|| format!("Cannot tell the new file name of {}", r.path))?;
+                if p.files.iter().any(|f| f.path == new_path) {
+                    return Err(format!("{new_path} already exists"));
+                }
+                change.file_renames.push((r.path.to_string(), new_path));
+            }
+            // Forward tests are tied to their pipe by file name: tests/<pipe>.yaml.
+            for t in p.tests.iter().filter(|t| t.file.forward) {
+                let tests_pipe = t
+                    .file
+                    .cases
+                    .iter()
+                    .any(|c| c.pipe.as_ref().is_some_and(|(n, _)| *n == old));
+                if !tests_pipe {
+                    continue;
+                }
+                if let Some(new_path) = renamed_path(&t.file.path, &old, new_name) {
+                    if p.tests.iter().any(|o| o.file.path == new_path) {
+                        return Err(format!("{new_path} already exists"));
+                    }
+                    change.file_renames.push((t.file.path.clone(), new_path));
+                }
+            }
+        }
+        Symbol::Node(ri, ni) => {
+            let r = &p.resources[*ri];
+            if r.nodes.iter().any(|n| n.name == new_name) {
+                return Err(format!("`{}` already has a node `{new_name}`", r.name));
+            }
+            let reads_it = r.nodes[*ni..].iter().any(|n| {
+                n.sql
+                    .as_ref()
+                    .is_some_and(|s| s.tables.iter().any(|t| t.full_name() == new_name))
+            });
+            if reads_it {
+                return Err(format!(
+                    "`{new_name}` is a table this pipe reads: a node with that name would hide it"
+                ));
+            }
+        }
+        Symbol::Column(owner, name) => {
+            family = column_family(p, *owner, name)?;
+            for &o in &family {
+                if columns::columns_of(p, o).iter().any(|c| c.name == new_name) {
+                    let where_ = columns::owner_label(p, o, None);
+                    return Err(format!("{where_} already has a column `{new_name}`"));
+                }
+            }
+        }
+        _ => {}
+    }
+    // A name read in an included `.incl` maps to the INCLUDE line of the including file: an
+    // edit there would write over the INCLUDE. Refuse rather than rename part of the project.
+    if let Symbol::Resource(i) = l.symbol {
+        if let Some(e) = p.edges_into(i).find(|e| !e.written_here) {
+            return Err(format!(
+                "`{old}` is also read in a file that {} INCLUDEs: renaming through INCLUDE is not supported yet, so nothing is renamed",
+                e.path
+            ));
+        }
+    }
+    // A Forward test names its pipe by its file name, not in its text.
+    let implicit: Vec<Site> = match l.symbol {
+        Symbol::Resource(i) => p
+            .edges_into(i)
+            .filter(|e| {
+                matches!(e.from, Source::Test(t) if p.tests[t].file.forward) && e.context.is_none()
+            })
+            .map(|e| Site {
+                path: e.path.clone(),
+                range: e.range,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (site, _) in references(p, path, l) {
+        if implicit.contains(&site) {
+            continue;
+        }
+        let Site { path, range } = site;
+        change.edits.push((path, range, new_name.to_string()));
+    }
+    if let Symbol::Resource(i) = &l.symbol {
+        // References written `db.name` keep their database, and Classic `name__vN` (the
+        // name a VERSION deploys under) its version.
+        for e in p.edges_into(*i) {
+            let (db, written) = match e.to.rsplit_once('.') {
+                Some((db, n)) => (format!("{db}."), n),
+                None => (String::new(), &*e.to),
+            };
+            let version = written
+                .strip_prefix(old.as_str())
+                .filter(|s| s.starts_with("__v"))
+                .unwrap_or("");
+            if db.is_empty() && version.is_empty() {
+                continue;
+            }
+            if let Some(edit) = change
+                .edits
+                .iter_mut()
+                .find(|(p, range, _)| *p == e.path && *range == e.range)
+            {
+                edit.2 = format!("{db}{new_name}{version}");
+            }
+        }
+    }
+    for o in family {
+        if let columns::ColumnOwner::Datasource(ds) = o {
+            forward_query_edits(p, ds, &old, new_name, &mut change);
+        }
+    }
+    Ok(change)
+}
+
+/// A FORWARD_QUERY reads the deployed datasource, where the column still has its old name:
+/// a plain `old` item becomes `old AS new`, an alias `AS old` becomes `AS new`, and other
+/// words naming it (reads of the deployed column) stay.
+fn forward_query_edits(p: &Project, ds: usize, old: &str, new: &str, change: &mut RenameChange) {
+    let Some(fq) = columns::forward_query(p, ds) else {
+        return;
+    };
+    let sites = fq.sites(old);
+    let items = fq.analysis.main.map(|m| m.items).unwrap_or_default();
+    let map = &fq.sql.text;
+    change.edits.retain_mut(|(path, range, text)| {
+        let site = Site {
+            path: path.clone(),
+            range: *range,
+        };
+        if !sites.contains(&site) {
+            return true;
+        }
+        let Some(item) = items
+            .iter()
+            .find(|i| map.range_to_file(i.range).contains(range.start))
+        else {
+            return false;
+        };
+        let item_range = map.range_to_file(item.range);
+        // The word ends the item (quoted or not): it is the output name.
+        let last = item_range.end == range.end || item_range.end == range.end + 1;
+        if last && item.alias.as_deref() == Some(old) {
+            return true; // the alias: the new column's name
+        }
+        if last && item.alias.is_none() && item.output_name == old {
+            *text = format!("{old} AS {new}");
+            return true;
+        }
+        false
+    });
+}
+
+/// `dir/old.datasource` → `dir/new.datasource`.
+fn renamed_path(path: &str, old: &str, new: &str) -> Option<String> {
+    let (dir, file) = match path.rsplit_once('/') {
+        Some((d, f)) => (Some(d), f),
+        None => (None, path),
+    };
+    let rest = file.strip_prefix(old)?;
+    if !rest.starts_with('.') {
+        return None;
+    }
+    Some(match dir {
+        Some(d) => format!("{d}/{new}{rest}"),
+        None => format!("{new}{rest}"),
+    })
+}

@@ -1,0 +1,350 @@
+//! Server settings, from `initializationOptions` and `workspace/didChangeConfiguration` (or
+//! `workspace/configuration`, section `tinybird`). Every setting is documented in
+//! docs/configuration.md. Unknown or invalid settings are reported once, as a warning, and
+//! never stop the server: the rest of the settings still apply.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use syntax::diagnostics::Severity;
+use syntax::Dialect;
+
+/// What to do with one rule's diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    Severity(Severity),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagnosticsMode {
+    /// Pull when the client supports pull diagnostics and refreshing them, push otherwise.
+    Auto,
+    Push,
+    Pull,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// `None`: detect per project.
+    pub dialect: Option<Dialect>,
+    /// Per diagnostic code.
+    pub rules: BTreeMap<String, RuleLevel>,
+    pub debounce_ms: u64,
+    pub diagnostics_mode: DiagnosticsMode,
+    /// Minutes between now and a generated migration cutoff.
+    pub cutoff_delay_minutes: u64,
+    /// "Now" for migration timing checks and generated cutoffs (`YYYY-MM-DD HH:MM:SS`, UTC);
+    /// `None`: the clock.
+    pub now: Option<String>,
+    /// Where the rule pages are (`<base><code>.md`), for diagnostics' codeDescription links.
+    pub docs_base_url: Option<String>,
+    /// Formatting also upper-cases ClickHouse keywords of plain SQL.
+    pub format_sql_keywords: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dialect: None,
+            rules: BTreeMap::new(),
+            debounce_ms: 150,
+            diagnostics_mode: DiagnosticsMode::Auto,
+            cutoff_delay_minutes: 60,
+            now: None,
+            docs_base_url: default_docs_base_url(),
+            format_sql_keywords: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The level of rule `code` given its default severity.
+    pub fn level(&self, code: &str, default: Severity) -> RuleLevel {
+        self.rules
+            .get(code)
+            .copied()
+            .unwrap_or(RuleLevel::Severity(default))
+    }
+
+    /// Reads settings: `{"tinybird": {...}}` or the object itself. Returns the settings and the
+    /// problems found (unknown keys, wrong types), which leave the defaults in place.
+    pub fn from_json(value: &Value) -> (Settings, Vec<String>) {
+        let mut s = Settings::default();
+        let mut problems = Vec::new();
+        let obj = match value {
+            // Neovim sends an empty `settings = {}` as `[]`: no settings, like null.
+            Value::Null => return (s, problems),
+            Value::Array(a) if a.is_empty() => return (s, problems),
+            Value::Object(m) => match m.get("tinybird") {
+                Some(Value::Object(inner)) => inner,
+                Some(Value::Null) => return (s, problems),
+                Some(Value::Array(a)) if a.is_empty() => return (s, problems),
+                _ => m,
+            },
+            other => {
+                problems.push(format!("settings must be an object, not {}", kind(other)));
+                return (s, problems);
+            }
+        };
+        for (key, v) in obj {
+            match key.as_str() {
+                "dialect" => match v.as_str() {
+                    _ if v.is_null() => s.dialect = None,
+                    Some("auto") => s.dialect = None,
+                    Some("classic") => s.dialect = Some(Dialect::Classic),
+                    Some("forward") => s.dialect = Some(Dialect::Forward),
+                    _ => problems.push(format!(
+                        "`dialect` must be \"auto\", \"classic\" or \"forward\", not {v}"
+                    )),
+                },
+                "rules" => match v {
+                    Value::Object(rules) => {
+                        for (code, level) in rules {
+                            match level.as_str().and_then(parse_level) {
+                                Some(l) => {
+                                    s.rules.insert(code.clone(), l);
+                                }
+                                None => problems.push(format!(
+                                    "`rules.{code}` must be \"off\", \"error\", \"warning\", \"info\" or \"hint\", not {level}"
+                                )),
+                            }
+                        }
+                    }
+                    _ => problems.push(format!("`rules` must be an object, not {}", kind(v))),
+                },
+                "diagnostics" => section(v, "diagnostics", &mut problems, |k, v, problems| {
+                    match k {
+                        "debounceMs" => match v.as_u64() {
+                            Some(n) if n <= 10_000 => s.debounce_ms = n,
+                            _ => problems.push(format!(
+                                "`diagnostics.debounceMs` must be a number of milliseconds from 0 to 10000, not {v}"
+                            )),
+                        },
+                        "mode" => match v.as_str() {
+                            Some("auto") => s.diagnostics_mode = DiagnosticsMode::Auto,
+                            Some("push") => s.diagnostics_mode = DiagnosticsMode::Push,
+                            Some("pull") => s.diagnostics_mode = DiagnosticsMode::Pull,
+                            _ => problems.push(format!(
+                                "`diagnostics.mode` must be \"auto\", \"push\" or \"pull\", not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                "migration" => section(v, "migration", &mut problems, |k, v, problems| {
+                    match k {
+                        "cutoffDelayMinutes" => match v.as_u64() {
+                            Some(n) => s.cutoff_delay_minutes = n,
+                            None => problems.push(format!(
+                                "`migration.cutoffDelayMinutes` must be a whole number of minutes, not {v}"
+                            )),
+                        },
+                        "now" => match v {
+                            Value::Null => s.now = None,
+                            Value::String(t) if valid_timestamp(t) => s.now = Some(t.clone()),
+                            _ => problems.push(format!(
+                                "`migration.now` must be null or \"YYYY-MM-DD HH:MM:SS\" (UTC), not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                "format" => section(v, "format", &mut problems, |k, v, problems| {
+                    match k {
+                        "sqlKeywords" => match v.as_bool() {
+                            Some(b) => s.format_sql_keywords = b,
+                            None => problems.push(format!(
+                                "`format.sqlKeywords` must be true or false, not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                "docs" => section(v, "docs", &mut problems, |k, v, problems| {
+                    match k {
+                        "baseUrl" => match v {
+                            Value::Null => s.docs_base_url = None,
+                            Value::String(u) if u.contains(':') => {
+                                s.docs_base_url = Some(if u.ends_with('/') {
+                                    u.clone()
+                                } else {
+                                    format!("{u}/")
+                                })
+                            }
+                            _ => problems.push(format!(
+                                "`docs.baseUrl` must be null or a URL such as \"https://example.com/docs/rules/\", not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                // Editor-side settings that editors send along with ours (the VS Code
+                // extension's `tinybird.server.path`, `tinybird.trace.server`).
+                "server" | "trace" => {}
+                _ => problems.push(format!("unknown setting `{key}`")),
+            }
+        }
+        (s, problems)
+    }
+}
+
+/// The rule pages of the source tree the server was built from, when they are still there.
+fn default_docs_base_url() -> Option<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+    dir.is_dir().then(|| format!("file://{}/", dir.display()))
+}
+
+/// Codes that have a page in docs/rules/ (from its index).
+pub fn documented(code: &str) -> bool {
+    static CODES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    CODES
+        .get_or_init(|| {
+            include_str!("../../../docs/rules/README.md")
+                .lines()
+                .filter_map(|l| l.strip_prefix("| [`"))
+                .filter_map(|l| l.split('`').next())
+                .collect()
+        })
+        .contains(code)
+}
+
+/// Reads the keys of a nested object with `f`, which returns false for an unknown key.
+fn section(
+    v: &Value,
+    name: &str,
+    problems: &mut Vec<String>,
+    mut f: impl FnMut(&str, &Value, &mut Vec<String>) -> bool,
+) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if !f(k, v, problems) {
+                    problems.push(format!("unknown setting `{name}.{k}`"));
+                }
+            }
+        }
+        _ => problems.push(format!("`{name}` must be an object, not {}", kind(v))),
+    }
+}
+
+fn parse_level(s: &str) -> Option<RuleLevel> {
+    Some(match s {
+        "off" => RuleLevel::Off,
+        "error" => RuleLevel::Severity(Severity::Error),
+        "warning" => RuleLevel::Severity(Severity::Warning),
+        "info" => RuleLevel::Severity(Severity::Info),
+        "hint" => RuleLevel::Severity(Severity::Hint),
+        _ => return None,
+    })
+}
+
+fn valid_timestamp(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_documented_code_has_a_page() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+        let index = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let mut n = 0;
+        for code in index
+            .lines()
+            .filter_map(|l| l.strip_prefix("| [`"))
+            .filter_map(|l| l.split('`').next())
+        {
+            assert!(dir.join(format!("{code}.md")).exists(), "{code}");
+            assert!(documented(code));
+            n += 1;
+        }
+        assert!(n >= 16);
+        for page in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = page.file_name().to_string_lossy().to_string();
+            if let Some(code) = name.strip_suffix(".md").filter(|c| *c != "README") {
+                assert!(
+                    documented(code),
+                    "{code} has a page but is not in the index"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn empty_arrays_and_null_are_no_settings() {
+        // Neovim encodes an empty Lua table `settings = {}` as a JSON array.
+        for v in [
+            json!([]),
+            json!(null),
+            json!({"tinybird": []}),
+            json!({"tinybird": null}),
+        ] {
+            let (s, problems) = Settings::from_json(&v);
+            assert!(problems.is_empty(), "{v}: {problems:?}");
+            assert_eq!(format!("{s:?}"), format!("{:?}", Settings::default()));
+        }
+        let (_, problems) = Settings::from_json(&json!([1]));
+        assert_eq!(problems.len(), 1);
+    }
+
+    #[test]
+    fn reads_settings_and_reports_problems() {
+        let (s, problems) = Settings::from_json(&json!({"tinybird": {
+            "dialect": "forward",
+            "rules": {"unknown-table": "off", "sql-syntax": "hint", "x": "loud"},
+            "diagnostics": {"debounceMs": 0, "colour": 1},
+            "migration": {"cutoffDelayMinutes": 30, "now": "2026-01-02 03:04:05"},
+            "format": {"sqlKeywords": true},
+            "typo": true
+        }}));
+        assert!(s.format_sql_keywords);
+        assert_eq!(s.dialect, Some(Dialect::Forward));
+        assert_eq!(s.level("unknown-table", Severity::Warning), RuleLevel::Off);
+        assert_eq!(
+            s.level("sql-syntax", Severity::Error),
+            RuleLevel::Severity(Severity::Hint)
+        );
+        assert_eq!(s.debounce_ms, 0);
+        assert_eq!(s.cutoff_delay_minutes, 30);
+        assert_eq!(s.now.as_deref(), Some("2026-01-02 03:04:05"));
+        assert_eq!(
+            problems,
+            vec![
+                "unknown setting `diagnostics.colour`",
+                "`rules.x` must be \"off\", \"error\", \"warning\", \"info\" or \"hint\", not \"loud\"",
+                "unknown setting `typo`"
+            ]
+        );
+        assert_eq!(
+            Settings::from_json(&json!(null)),
+            (Settings::default(), vec![])
+        );
+        assert_eq!(Settings::from_json(&json!([1])).1.len(), 1);
+    }
+}

@@ -1,0 +1,80 @@
+//! The language server (`tinybird-lsp serve`): LSP over stdio on tower-lsp-server and tokio.
+//! Thin glue over the core: [`ordered`] (transport guarantees: ordered text sync, panics
+//! contained, exit), [`engine`] (the one thread owning all state: documents, projects,
+//! analysis, publishing), [`backend`] (capabilities and requests), [`migrate`] (migration
+//! actions as code actions and commands), [`outbox`] (ordered
+//! delivery to the client), plus conversions ([`position`], [`convert`]), [`config`] and
+//! [`logging`]. The editor features (hover, completion, rename, ...) are one file per request
+//! family ([`navigation`], [`completion`], [`rename`], [`symbols`], [`semantic_tokens`],
+//! [`selection`], [`formatting`], [`links`]) over [`ide`], each given an
+//! [`engine::FileContext`].
+
+pub mod backend;
+pub mod completion;
+pub mod config;
+pub mod convert;
+pub mod documents;
+pub mod engine;
+pub mod folding;
+pub mod formatting;
+pub mod links;
+pub mod logging;
+pub mod migrate;
+pub mod navigation;
+pub mod ordered;
+pub mod outbox;
+pub mod position;
+pub mod rename;
+pub mod selection;
+pub mod semantic_tokens;
+pub mod symbols;
+pub mod watcher;
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use tower_lsp_server::{LspService, Server};
+
+/// Serves LSP on stdin/stdout until `exit`; returns the process exit code.
+pub fn run() -> i32 {
+    let logs = logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tinybird-lsp: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let exit_code = Arc::new(AtomicI32::new(1));
+    let code = exit_code.clone();
+    runtime.block_on(async move {
+        let (outbox, outgoing) = outbox::Outbox::new();
+        let engine = engine::spawn(outbox);
+        let engine_for_backend = engine.clone();
+        let (service, socket) = LspService::build(move |client| {
+            tokio::spawn(outbox::deliver(client.clone(), outgoing, logs));
+            backend::Backend::new(client, engine_for_backend)
+        })
+        .custom_method("tinybird/graph", backend::Backend::graph)
+        .custom_method(
+            "tinybird/materializedViews",
+            backend::Backend::materialized_views,
+        )
+        .custom_method("tinybird/debug/panic", backend::Backend::debug_panic)
+        .custom_method("tinybird/debug/document", backend::Backend::debug_document)
+        .custom_method("tinybird/debug/stats", backend::Backend::debug_stats)
+        .custom_method("tinybird/debug/sleep", backend::Backend::debug_sleep)
+        .finish();
+        let service = ordered::Ordered::new(service, engine, code);
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    let code = exit_code.load(Ordering::SeqCst);
+    tracing::info!("exiting with code {code}");
+    // Do not wait for the runtime's blocking stdin reader: the client may keep stdin open.
+    std::process::exit(code)
+}

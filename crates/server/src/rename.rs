@@ -1,0 +1,121 @@
+//! `textDocument/prepareRename` and `rename` over [`ide::rename`]: text edits in every
+//! file, and the resource's file renamed with a resource operation (clients that cannot rename
+//! files are told so instead of getting a half-done rename).
+
+use super::engine::FileContext;
+use std::collections::HashMap;
+use tower_lsp_server::jsonrpc::Error;
+use tower_lsp_server::ls_types as lsp;
+
+pub fn prepare(
+    cx: &FileContext,
+    pos: lsp::Position,
+) -> Result<Option<lsp::PrepareRenameResponse>, Error> {
+    let Some(l) = ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos)) else {
+        return Ok(None);
+    };
+    match ide::rename::prepare(cx.project, &l) {
+        Ok((range, placeholder)) => Ok(Some(lsp::PrepareRenameResponse::RangeWithPlaceholder {
+            range: cx.range(range),
+            placeholder,
+        })),
+        Err(e) => Err(Error::invalid_params(e)),
+    }
+}
+
+pub fn rename(
+    cx: &FileContext,
+    pos: lsp::Position,
+    new_name: &str,
+    resource_operations: bool,
+) -> Result<Option<lsp::WorkspaceEdit>, Error> {
+    let Some(l) = ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos)) else {
+        return Ok(None);
+    };
+    let change =
+        ide::rename::rename(cx.project, &cx.rel, &l, new_name).map_err(Error::invalid_params)?;
+    if !change.file_renames.is_empty() && !resource_operations {
+        return Err(Error::invalid_params(
+            "Renaming a resource renames its file, and this editor cannot rename files through the language server",
+        ));
+    }
+    if let Some((from, _)) = change
+        .file_renames
+        .iter()
+        .find(|(from, to)| !cx.inside_root(from) || !cx.inside_root(to))
+    {
+        return Err(Error::invalid_params(format!(
+            "{from} is outside the project folder: rename it there"
+        )));
+    }
+    // A file the project does not read (an .incl, a file of another kind) may hold the name.
+    if let Some((_, to)) = change
+        .file_renames
+        .iter()
+        .find(|(_, to)| cx.path_of(to).exists())
+    {
+        return Err(Error::invalid_params(format!("{to} already exists")));
+    }
+    // Edits grouped per file, in the order of the files.
+    let mut per_file: Vec<(String, Vec<lsp::TextEdit>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (path, range, text) in &change.edits {
+        let site = ide::Site {
+            path: path.clone(),
+            range: *range,
+        };
+        let Some(loc) = cx.locations(std::slice::from_ref(&site)).pop() else {
+            continue;
+        };
+        let i = *index.entry(path.to_string()).or_insert_with(|| {
+            per_file.push((path.to_string(), Vec::new()));
+            per_file.len() - 1
+        });
+        per_file[i].1.push(lsp::TextEdit {
+            range: loc.range,
+            new_text: text.clone(),
+        });
+    }
+    if change.file_renames.is_empty() {
+        let mut changes = HashMap::new();
+        for (path, edits) in per_file {
+            if let Some(uri) = cx.uri_of(&path) {
+                changes.insert(uri, edits);
+            }
+        }
+        return Ok(Some(lsp::WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }));
+    }
+    let mut ops: Vec<lsp::DocumentChangeOperation> = Vec::new();
+    for (path, edits) in per_file {
+        let Some(uri) = cx.uri_of(&path) else {
+            continue;
+        };
+        ops.push(lsp::DocumentChangeOperation::Edit(lsp::TextDocumentEdit {
+            text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
+        }));
+    }
+    for (from, to) in &change.file_renames {
+        let (Some(old_uri), Some(new_uri)) = (cx.uri_of(from), cx.uri_of(to)) else {
+            continue;
+        };
+        ops.push(lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Rename(
+            lsp::RenameFile {
+                old_uri,
+                new_uri,
+                options: Some(lsp::RenameFileOptions {
+                    overwrite: Some(false),
+                    ignore_if_exists: Some(false),
+                }),
+                annotation_id: None,
+            },
+        )));
+    }
+    Ok(Some(lsp::WorkspaceEdit {
+        document_changes: Some(lsp::DocumentChanges::Operations(ops)),
+        ..Default::default()
+    }))
+}
