@@ -43,3 +43,52 @@ fn check_output_matches_snapshots() {
     assert!(n > 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every code `check` reports on the fixtures and the shared corpora is declared in the rule
+/// registry, with the severity it declares (unless it declares that the severity varies).
+#[test]
+fn every_reported_code_is_declared_with_its_severity() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![
+        root.join("tests/fixtures/check"),
+        root.join("tests/fixtures/ide"),
+        root.join("examples"),
+    ];
+    for shared in ["corpus", "corpus-extra", "conformance"] {
+        let d = root.join("../shared").join(shared);
+        if d.exists() {
+            dirs.push(d);
+        }
+    }
+    let mut problems = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in dirs {
+        for dialect in [None, Some(syntax::Dialect::Forward)] {
+            let now = parse_datetime("2026-06-01 00:00:00").map(|(s, _, _)| s);
+            let report = check_path(&dir, CheckOptions { dialect, now }).unwrap();
+            for f in report.files() {
+                for d in &f.diagnostics {
+                    seen.insert(d.code);
+                    match analysis::registry::code(d.code) {
+                        None => {
+                            problems.insert(format!("`{}` is not in the registry", d.code));
+                        }
+                        Some(c) if c.varies.is_none() && c.severity != d.severity => {
+                            problems.insert(format!(
+                                "`{}` is reported as {:?}, the registry says {:?} ({})",
+                                d.code, d.severity, c.severity, f.path
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 30, "only {} codes seen", seen.len());
+    assert!(
+        problems.is_empty(),
+        "{}",
+        problems.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}

@@ -21,11 +21,8 @@ use syntax::Dialect;
 /// The diagnostics a step may leave: the migration rules' and what a half-done migration
 /// shows in the project graph.
 fn relevant_code(code: &str) -> bool {
-    analysis::migration::rules::CODES.contains(&code)
-        || matches!(
-            code,
-            "materialization-select-star" | "unknown-table" | "missing-target-datasource"
-        )
+    analysis::registry::is_migration_code(code)
+        || matches!(code, "unknown-table" | "missing-target-datasource")
 }
 
 fn manifest() -> PathBuf {
@@ -156,7 +153,13 @@ fn run_case(dir: &Path, generated: &mut Vec<Generated>) -> String {
                     .iter()
                     .find(|d| d.code == code)
                     .unwrap_or_else(|| panic!("{case} step {n}: no {code} in {path}"));
-                let offered = offers::offers_at(&a.project, path, d.range, &a.diagnostics[path]);
+                let offered = offers::offers_at(
+                    &a.project,
+                    &a.migrations,
+                    path,
+                    d.range,
+                    &a.diagnostics[path],
+                );
                 offered
                     .into_iter()
                     .find(|o| o.fixes.is_some_and(|(c, _)| c == code))
@@ -167,7 +170,7 @@ fn run_case(dir: &Path, generated: &mut Vec<Generated>) -> String {
         };
         let read = |p: &str| files.get(p).map(|t| Arc::from(t.as_str()));
         let delay = step["delayMinutes"].as_u64().unwrap_or(60);
-        let result = chdb_project::run_request(&files, &a.project, &request, now, delay);
+        let result = chdb_project::run_request(&files, &a, &request, now, delay);
         if let Some(want) = step.get("error") {
             let e = result.expect_err("the step should fail");
             out.push_str(&format!("## step {n}: refused\nerror: {e}\n\n"));

@@ -33,8 +33,8 @@ fn analyse(files: &BTreeMap<String, String>) -> Analysis {
 /// Runs a request on the files, applies its change; returns the change.
 fn step(files: &mut BTreeMap<String, String>, req: Request, now: i64) -> actions::Change {
     let a = analyse(files);
-    let change = chdb_project::run_request(files, &a.project, &req, now, 60)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let change =
+        chdb_project::run_request(files, &a, &req, now, 60).unwrap_or_else(|e| panic!("{e}"));
     let read = |p: &str| files.get(p).map(|t| Arc::from(t.as_str()));
     for (path, text) in change.apply(&read).unwrap() {
         match text {

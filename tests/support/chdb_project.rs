@@ -274,14 +274,15 @@ pub fn analyse(
 /// Runs a migration step on a project held in memory.
 pub fn run_request(
     files: &std::collections::BTreeMap<String, String>,
-    project: &Project,
+    analysis: &analysis::db::Analysis,
     req: &actions::Request,
     now: i64,
     delay_minutes: u64,
 ) -> actions::ActionResult {
     let read = |p: &str| files.get(p).map(|t| std::sync::Arc::from(t.as_str()));
     let ws = actions::Workspace {
-        project,
+        project: &analysis.project,
+        migrations: &analysis.migrations,
         read: &read,
     };
     let clock = actions::add_column::Clock {

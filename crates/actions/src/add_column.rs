@@ -272,7 +272,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         Some(n) => Some(resolve_node(p, n)?),
         None => None,
     };
-    let mv = MaterializedView::of(p, &super::context::all_writers(p), l, node)?;
+    let mv = MaterializedView::of(p, ws.migrations, l, node)?;
     let column = req.column.clone().unwrap_or_else(|| placeholder(p, l));
     check_column(&column)?;
     let l_cols = analysis::migration::columns(p, l);

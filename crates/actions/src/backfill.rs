@@ -8,7 +8,7 @@
 //! the cutoff twice (migration-strategies.md F7); a copy has no trigger.
 
 use super::add_column::BackfillFrom;
-use super::context::{all_writers, MaterializedView};
+use super::context::MaterializedView;
 use super::sql_edit::line_at;
 use super::tinyenv;
 use super::{
@@ -44,7 +44,7 @@ pub struct Backfill {
 
 /// A migration into N, with its live side's cutoff.
 pub struct Found<'a> {
-    pub m: Migrations,
+    pub m: &'a Migrations,
     pub index: usize,
     pub p: &'a Project,
 }
@@ -63,8 +63,11 @@ impl Found<'_> {
 }
 
 /// The migration whose new target is `name`.
-pub fn find_migration<'a>(p: &'a Project, name: &str) -> Result<Found<'a>, ActionError> {
-    let m = all_writers(p);
+pub fn find_migration<'a>(
+    p: &'a Project,
+    m: &'a Migrations,
+    name: &str,
+) -> Result<Found<'a>, ActionError> {
     let (n, _) = p
         .named(name)
         .find(|(_, r)| r.kind == ResourceKind::Datasource)
@@ -88,7 +91,7 @@ fn col<'c>(cols: &'c [Column], name: &str) -> Option<&'c Column> {
 
 pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
     let p = ws.project;
-    let f = find_migration(p, &req.datasource)?;
+    let f = find_migration(p, ws.migrations, &req.datasource)?;
     let m = f.migration();
     if m.live.is_empty() {
         return Err(ActionError::new(format!(
@@ -108,7 +111,7 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         ActionError::new("the live side's cutoff is not a fixed instant (a parameter?)")
     })?;
     let instant = bound.instant().cloned().expect("filtered above");
-    let legacy_mv = m.legacy.map(|l| MaterializedView::of(p, &f.m, l, None));
+    let legacy_mv = m.legacy.map(|l| MaterializedView::of(p, f.m, l, None));
     let legacy_mv = match legacy_mv {
         Some(Ok(mv)) => Some(mv),
         _ => None,

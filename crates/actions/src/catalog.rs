@@ -3,8 +3,9 @@
 //! and the time columns a cutoff can use). Plain data for the editor commands
 //! (`tinybird/materializedViews`).
 
-use super::context::{all_writers, MaterializedView};
+use super::context::MaterializedView;
 use analysis::migration::columns;
+use analysis::migration::Migrations;
 use project::model::{EdgeKind, Project};
 use serde::Serialize;
 
@@ -40,8 +41,7 @@ pub struct Catalog {
 }
 
 /// Every datasource a materialized node writes into, by name.
-pub fn materialized_views(p: &Project) -> Catalog {
-    let m = all_writers(p);
+pub fn materialized_views(p: &Project, m: &Migrations) -> Catalog {
     let mut views = Vec::new();
     for (&target, idx) in &m.by_target {
         let writers: Vec<_> = idx
@@ -53,7 +53,7 @@ pub fn materialized_views(p: &Project) -> Catalog {
             continue;
         }
         let first = writers[0];
-        let time_columns = MaterializedView::of(p, &m, target, Some((first.pipe, first.node)))
+        let time_columns = MaterializedView::of(p, m, target, Some((first.pipe, first.node)))
             .map(|v| v.time_columns.iter().map(|t| t.column.clone()).collect())
             .unwrap_or_default();
         let r = &p.resources[target];

@@ -112,7 +112,7 @@ pub struct MaterializedView<'a> {
 impl<'a> MaterializedView<'a> {
     /// The materialized view writing into datasource `target`. `node`: which writer, when
     /// several materialized nodes write into it (pipe index, node index).
-    /// `m`: the project's writers ([`all_writers`]).
+    /// `m`: the project's writers (the analysis's [`Migrations`]).
     pub fn of(
         p: &'a Project,
         m: &Migrations,
@@ -333,14 +333,6 @@ impl<'a> MaterializedView<'a> {
     pub fn node_name(&self) -> &str {
         &self.project.resources[self.writer.pipe].nodes[self.writer.node].name
     }
-}
-
-/// Every writer of the project (materialized and copy nodes).
-pub fn all_writers(p: &Project) -> Migrations {
-    let pipes: Vec<usize> = (0..p.resources.len())
-        .filter(|&i| p.resources[i].kind == ResourceKind::Pipe)
-        .collect();
-    Migrations::build(p, Vec::new(), &pipes)
 }
 
 /// The source column behind a SELECT item that buckets time (`toDate(ts)`,

@@ -13,7 +13,7 @@ use syntax::text::TextRange;
 
 pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
     let p = ws.project;
-    let f = find_migration(p, new_target)?;
+    let f = find_migration(p, ws.migrations, new_target)?;
     let m = f.migration();
     let l = m.legacy.ok_or_else(|| {
         ActionError::new(format!("no legacy target is recognised for `{new_target}`"))
@@ -23,7 +23,7 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
             "the migration into `{new_target}` is not complete (it needs its live side and its backfill)"
         )));
     }
-    let readers: Vec<String> = legacy_readers(p, &f.m, m)
+    let readers: Vec<String> = legacy_readers(p, f.m, m)
         .map(|e| format!("{} ({})", p.source_name(&e.from), e.path))
         .collect();
     let l_name = p.resources[l].name.clone();

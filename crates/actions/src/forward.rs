@@ -5,7 +5,7 @@
 //! target by replaying the pipe over the source: history older than the source's TTL is lost.
 
 use super::add_column::{append_schema_column, resolve_node, select_item, AddColumn, NewColumn};
-use super::context::{all_writers, MaterializedView};
+use super::context::MaterializedView;
 use super::sql_edit::append_select_item;
 use super::{ActionError, ActionResult, Change, FileEdit, Workspace};
 use analysis::migration::columns;
@@ -28,7 +28,7 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         Some(n) => Some(resolve_node(p, n)?),
         None => None,
     };
-    let mv = MaterializedView::of(p, &all_writers(p), l, node)?;
+    let mv = MaterializedView::of(p, ws.migrations, l, node)?;
     let column: NewColumn = req
         .column
         .clone()

@@ -25,6 +25,7 @@ pub mod repoint;
 pub mod sql_edit;
 pub mod tinyenv;
 
+use analysis::migration::Migrations;
 use project::model::Project;
 use std::sync::Arc;
 use syntax::text::TextRange;
@@ -213,6 +214,8 @@ pub fn run(ws: &Workspace, req: &Request, clock: add_column::Clock) -> ActionRes
 /// What an action reads: the project model and the files' texts.
 pub struct Workspace<'a> {
     pub project: &'a Project,
+    /// The project's writers and migrations, from the same analysis as `project`.
+    pub migrations: &'a Migrations,
     /// The text of a file of the project (relative path), `None` when there is no such file.
     /// Also answers for files the model does not hold (`.tinyenv`), so that generated paths
     /// never overwrite anything.

@@ -4,7 +4,7 @@
 
 use super::add_column::{AddColumn, NewColumn};
 use super::backfill::Backfill;
-use super::context::{all_writers, MaterializedView};
+use super::context::MaterializedView;
 use super::sql_edit::infer_type;
 use super::Request;
 use analysis::migration::{columns, legacy_readers, Migrations};
@@ -33,6 +33,7 @@ pub struct Offer {
 /// The actions offered at `range` of file `path`, given the file's diagnostics.
 pub fn offers_at(
     p: &Project,
+    m: &Migrations,
     path: &str,
     range: TextRange,
     diagnostics: &[Diagnostic],
@@ -42,7 +43,6 @@ pub fn offers_at(
         return out;
     };
     let overlaps = |r: TextRange| r.start <= range.end && range.start <= r.end;
-    let m = all_writers(p);
     // 1. Add a column: on a target's SCHEMA, or on the node materializing into it.
     let mut targets: Vec<(usize, Option<String>)> = Vec::new();
     for (ri, r) in p.resources.iter().enumerate() {
@@ -75,7 +75,7 @@ pub fn offers_at(
         }
     }
     for (t, node) in targets {
-        add_column_offers(p, &m, t, node, &mut out);
+        add_column_offers(p, m, t, node, &mut out);
     }
     // 2. The steps of migrations this file takes part in.
     for mig in &m.migrations {
@@ -92,7 +92,7 @@ pub fn offers_at(
         involved.extend(writer_paths(&mig.live));
         involved.extend(writer_paths(&mig.backfills));
         involved.extend(m.writers_into(l).map(|w| w.path.as_ref()));
-        let readers: Vec<&project::model::Edge> = legacy_readers(p, &m, mig).collect();
+        let readers: Vec<&project::model::Edge> = legacy_readers(p, m, mig).collect();
         let here = involved.contains(&path) || readers.iter().any(|e| e.path.as_ref() == path);
         let complete = !mig.live.is_empty() && !mig.backfills.is_empty();
         if !mig.live.is_empty() && mig.backfills.is_empty() {
@@ -141,7 +141,7 @@ pub fn offers_at(
         .iter()
         .filter(|d| d.code == "materialization-schema-mismatch" && overlaps(d.range))
     {
-        if let Some(o) = schema_mismatch_offer(p, &m, path, d) {
+        if let Some(o) = schema_mismatch_offer(p, m, path, d) {
             out.push(o);
         }
     }

@@ -11,7 +11,7 @@ use project::model::Source;
 
 pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
     let p = ws.project;
-    let f = find_migration(p, new_target)?;
+    let f = find_migration(p, ws.migrations, new_target)?;
     let m = f.migration();
     let l = m.legacy.ok_or_else(|| {
         ActionError::new(format!(
@@ -30,7 +30,7 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
     };
     let mut readers: Vec<String> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
-    for e in legacy_readers(p, &f.m, m) {
+    for e in legacy_readers(p, f.m, m) {
         let text = ws.text(&e.path)?;
         let written = text.get(e.range.start..e.range.end).unwrap_or("");
         let new_text = if written == l_name {

@@ -6,6 +6,7 @@
 //! Pure: the caller supplies the texts and a loader for INCLUDE files. `check` and the language
 //! server both go through here, so the command line and the editor always agree.
 
+use crate::migration::Migrations;
 use crate::rules;
 use project::model::{Project, SourceFile};
 use project::scripts;
@@ -49,6 +50,9 @@ pub struct Analysis {
     /// The files of the project that have diagnostics (sorted by position); a file not listed
     /// has none.
     pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
+    /// Every writer and the migrations among them, as the migration rules read them: code
+    /// actions, hovers and lenses share this snapshot instead of rebuilding it.
+    pub migrations: Arc<Migrations>,
 }
 
 pub struct ProjectDb {
@@ -366,7 +370,8 @@ impl ProjectDb {
                 Some((p.clone(), f.diagnostics.clone()))
             })
             .collect();
-        for (path, found) in rules::check_with(&project, &self.caches, self.now) {
+        let (found, migrations) = rules::check_with(&project, &self.caches, self.now);
+        for (path, found) in found {
             let list = diagnostics.entry(path).or_default();
             list.extend(found);
             list.sort_by_key(|d| (d.range.start, d.range.end));
@@ -375,6 +380,7 @@ impl ProjectDb {
             dialect,
             project,
             diagnostics,
+            migrations,
         })
     }
 

@@ -6,5 +6,7 @@
 //! files), no LSP types; analysis never fails as a whole and never panics on any input.
 
 pub mod db;
+pub mod fixture;
 pub mod migration;
+pub mod registry;
 pub mod rules;

@@ -38,6 +38,7 @@ pub fn migrate(root: &Path, req: &Request, opts: MigrateOptions) -> Result<Chang
     };
     let ws = Workspace {
         project: &analysis.project,
+        migrations: &analysis.migrations,
         read: &read,
     };
     let change = actions::run(&ws, req, opts.clock)?;

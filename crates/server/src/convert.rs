@@ -67,8 +67,8 @@ pub fn diagnostics(
             code_description: settings
                 .docs_base_url
                 .as_ref()
-                .filter(|_| super::config::documented(d.code))
-                .and_then(|base| format!("{base}{}.md", d.code).parse().ok())
+                .zip(analysis::registry::code(d.code))
+                .and_then(|(base, code)| format!("{base}{}", code.doc_path()).parse().ok())
                 .map(|href| lsp::CodeDescription { href }),
             source: Some("tinybird".into()),
             message: d.message.clone(),

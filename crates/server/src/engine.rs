@@ -1127,6 +1127,7 @@ impl Engine {
             .collect();
         let offers = actions::offers::offers_at(
             &analysis.project,
+            &analysis.migrations,
             &rel,
             syntax::text::TextRange::new(start, end),
             &here,
@@ -1176,7 +1177,7 @@ impl Engine {
         ) -> R,
     ) -> Option<R> {
         let slot = &self.projects[i];
-        let project = &slot.db.analysis()?.project;
+        let analysis = slot.db.analysis()?;
         let read = |p: &str| self.read_project_file(slot, p);
         let uri_of = |p: &Path| self.uri_of(p);
         let version = |p: &Path| self.docs.get(p).map(|d| d.version);
@@ -1187,7 +1188,8 @@ impl Engine {
             version: &version,
         };
         let ws = actions::Workspace {
-            project,
+            project: &analysis.project,
+            migrations: &analysis.migrations,
             read: &read,
         };
         let caps = self
@@ -1329,7 +1331,7 @@ impl Engine {
     fn per_project(
         &mut self,
         uri: Option<Uri>,
-        one: impl Fn(&project::model::Project, &dyn Fn(&str) -> Value, Value) -> Value,
+        one: impl Fn(&analysis::db::Analysis, &dyn Fn(&str) -> Value, Value) -> Value,
     ) -> Value {
         self.flush();
         let picked = match uri
@@ -1349,7 +1351,7 @@ impl Engine {
             let root = slot.root.clone();
             let uri_of = |rel: &str| json!(self.uri_of(&root.join(rel)).map(|u| u.to_string()));
             let root_uri = json!(self.uri_of(&root).map(|u| u.to_string()));
-            projects.push(one(&analysis.project, &uri_of, root_uri));
+            projects.push(one(analysis, &uri_of, root_uri));
         }
         json!({ "projects": projects })
     }
@@ -1357,7 +1359,8 @@ impl Engine {
     /// `tinybird/graph`: the dependency graph, with each node's file as a URI and the Mermaid
     /// text.
     pub fn graph_request(&mut self, uri: Option<Uri>) -> Value {
-        self.per_project(uri, |project, uri_of, root| {
+        self.per_project(uri, |analysis, uri_of, root| {
+            let project = &analysis.project;
             let graph = project::graph::Graph::of(project);
             let nodes: Vec<Value> = graph
                 .nodes
@@ -1377,8 +1380,9 @@ impl Engine {
     /// `tinybird/materializedViews`: what the add-column command offers (see
     /// [`actions::catalog`]).
     pub fn materialized_views_request(&mut self, uri: Option<Uri>) -> Value {
-        self.per_project(uri, |project, uri_of, root| {
-            let catalog = actions::catalog::materialized_views(project);
+        self.per_project(uri, |analysis, uri_of, root| {
+            let catalog =
+                actions::catalog::materialized_views(&analysis.project, &analysis.migrations);
             let mut value = serde_json::to_value(&catalog).unwrap_or(Value::Null);
             if let Some(views) = value.get_mut("views").and_then(Value::as_array_mut) {
                 for v in views {

@@ -1,12 +1,49 @@
 //! `dependency-cycle`: resources that depend on each other in a loop. The official CLI deploys
 //! in dependency order (a topological sort), which a cycle makes impossible.
 
-use super::{push, FileDiagnostics};
+use super::{push, FileDiagnostics, ProjectCtx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::graph::cycles;
-use project::model::{EdgeKind, Project, Source, Target};
+use project::model::{EdgeKind, Source, Target};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 
-pub fn check(p: &Project, out: &mut FileDiagnostics) {
+pub const RULE: Rule = Rule {
+    name: "dependency_cycle",
+    scope: Scope::Project,
+    check: Check::Project(check),
+    codes: &[Code::new("dependency-cycle", Warning, "A dependency cycle")],
+    examples: &[
+        Example::reported(
+            "dependency-cycle",
+            r#"
+            //- pipes/a.pipe
+            NODE n
+            SQL >
+                SELECT * FROM ⟦b⟧
+            //- pipes/b.pipe
+            NODE n
+            SQL >
+                SELECT * FROM ⟦a⟧
+        "#,
+        ),
+        Example::not_reported(
+            "dependency-cycle",
+            r#"
+            //- pipes/a.pipe
+            NODE n
+            SQL >
+                SELECT 1 AS x
+            //- pipes/b.pipe
+            NODE n
+            SQL >
+                SELECT * FROM a
+        "#,
+        ),
+    ],
+};
+pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
+    let p = cx.p;
     for cycle in cycles(p) {
         let names: Vec<&str> = cycle
             .iter()

@@ -2,11 +2,51 @@
 //! share one namespace (datafile-spec §9.2); connections have their own. Only files the CLI of
 //! the dialect reads take part (a Classic `playgrounds/` copy is not deployed).
 
-use super::{push, FileDiagnostics};
-use project::model::{Project, ResourceKind};
+use super::{push, FileDiagnostics, ProjectCtx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
+use project::model::ResourceKind;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 
-pub fn check(p: &Project, out: &mut FileDiagnostics) {
+pub const RULE: Rule = Rule {
+    name: "duplicate_resource",
+    scope: Scope::Project,
+    check: Check::Project(check),
+    codes: &[Code::new(
+        "duplicate-resource",
+        Warning,
+        "Two resources with one name",
+    )],
+    examples: &[
+        Example::reported(
+            "duplicate-resource",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/events.pipe
+            NODE n
+            SQL >
+                SELECT 1
+        "#,
+        ),
+        Example::not_reported(
+            "duplicate-resource",
+            r#"
+            //- dialect: classic
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- playgrounds/events.pipe
+            NODE n
+            SQL >
+                SELECT 1
+        "#,
+        ),
+    ],
+};
+pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
+    let p = cx.p;
     for (i, r) in p.resources.iter().enumerate() {
         if !r.seen_by_cli || p.named(&r.name).nth(1).is_none() {
             continue;

@@ -4,12 +4,98 @@
 //! workspace (`tb connection create`), not in files: there a name no file defines is not an
 //! error.
 
-use super::{did_you_mean, push, FileDiagnostics};
-use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
+use super::{did_you_mean, push, FileDiagnostics, ProjectCtx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
+use project::model::{EdgeKind, ResourceKind, Source, Target};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 use syntax::Dialect;
 
-pub fn check(p: &Project, out: &mut FileDiagnostics) {
+pub const RULE: Rule = Rule {
+    name: "missing_target",
+    scope: Scope::Project,
+    check: Check::Project(check),
+    codes: &[
+        Code::new(
+            "missing-target-datasource",
+            Warning,
+            "A target that does not exist",
+        ),
+        Code::new(
+            "unknown-connection",
+            Warning,
+            "A sink connection that does not exist",
+        ),
+    ],
+    examples: &[
+        Example::reported(
+            "missing-target-datasource",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d FROM events
+            TYPE materialized
+            DATASOURCE ⟦daily⟧
+        "#,
+        ),
+        Example::not_reported(
+            "missing-target-datasource",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- datasources/daily.datasource
+            SCHEMA >
+                `d` Date
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d FROM events
+            TYPE materialized
+            DATASOURCE daily
+        "#,
+        ),
+        Example::reported(
+            "unknown-connection",
+            r#"
+            //- dialect: forward
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT 1 AS x
+            TYPE sink
+            EXPORT_CONNECTION_NAME ⟦s3_exports⟧
+            EXPORT_BUCKET_URI s3://bucket/prefix
+            EXPORT_FILE_TEMPLATE out
+            EXPORT_SCHEDULE @on-demand
+            EXPORT_FORMAT csv
+        "#,
+        ),
+        Example::not_reported(
+            "unknown-connection",
+            r#"
+            //- dialect: classic
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT 1 AS x
+            TYPE sink
+            EXPORT_SERVICE s3_iamrole
+            EXPORT_CONNECTION_NAME s3_exports
+            EXPORT_BUCKET_URI s3://bucket/prefix
+            EXPORT_FILE_TEMPLATE out
+            EXPORT_SCHEDULE @on-demand
+            EXPORT_FORMAT csv
+        "#,
+        ),
+    ],
+};
+pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
+    let p = cx.p;
     for e in &p.edges {
         // A file the CLI does not read (a Classic playgrounds/ copy) is never deployed.
         if matches!(e.from, Source::Resource(i) if !p.resources[i].seen_by_cli) {

@@ -1,23 +1,36 @@
-//! Project-level diagnostic rules, one file per rule. Each takes the built [`Project`] and
-//! returns diagnostics keyed by file path. Severity policy (ARCHITECTURE.md): these are all
-//! problems Tinybird reports at deploy time, not at parse time, so they are warnings.
+//! Project-level diagnostic rules, one file per rule, each declaring its codes, scope and
+//! examples ([`crate::registry`]). Each reads the built [`Project`] and returns diagnostics
+//! keyed by file path. Severity policy (ARCHITECTURE.md): these are problems Tinybird reports
+//! at deploy time, not at parse time, so they are warnings. `reader` and `files` declare the
+//! codes the datafile reader and the project database report themselves.
 
-mod dependency_cycle;
-mod duplicate_resource;
-mod missing_target;
-mod reads_materialized_pipe;
-mod unknown_table;
+pub(crate) mod dependency_cycle;
+pub(crate) mod duplicate_resource;
+pub(crate) mod files;
+pub(crate) mod missing_target;
+pub(crate) mod reader;
+pub(crate) mod reads_materialized_pipe;
+pub(crate) mod unknown_table;
 
+use crate::migration::Migrations;
+use crate::registry::{Check, RULES};
 use project::model::Project;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use syntax::diagnostics::Diagnostic;
 
 /// Diagnostics by file path (relative to the project root).
 pub type FileDiagnostics = BTreeMap<String, Vec<Diagnostic>>;
 
+/// What the project rules read.
+pub struct ProjectCtx<'a> {
+    pub p: &'a Project,
+    /// "Did you mean" answers, kept between analyses.
+    pub suggestions: &'a Suggestions,
+}
+
 pub fn check(p: &Project) -> FileDiagnostics {
-    check_with(p, &Caches::default(), None)
+    check_with(p, &Caches::default(), None).0
 }
 
 /// What the rules keep between analyses of one project.
@@ -30,19 +43,26 @@ pub struct Caches {
     pub datasources_version: u64,
 }
 
-/// [`check`], reusing "did you mean" answers from earlier runs over the same resource names
-/// (the language server keeps one [`Suggestions`] per project across edits).
-/// `now` (seconds since the epoch, UTC) enables the migration rules that depend on the time.
-pub fn check_with(p: &Project, caches: &Caches, now: Option<i64>) -> FileDiagnostics {
+/// Runs every project and migration rule of the registry, in its order, reusing "did you
+/// mean" answers and per-pipe results from earlier runs over the same project (the language
+/// server keeps one [`Caches`] per project across edits). `now` (seconds since the epoch,
+/// UTC) enables the migration rules that depend on the time. Returns the diagnostics and the
+/// migration model the migration rules read.
+pub fn check_with(
+    p: &Project,
+    caches: &Caches,
+    now: Option<i64>,
+) -> (FileDiagnostics, Arc<Migrations>) {
     let suggestions = &caches.suggestions;
     suggestions.reset_unless(p.names_key());
     let mut out = FileDiagnostics::new();
-    unknown_table::check(p, suggestions, &mut out);
-    missing_target::check(p, &mut out);
-    reads_materialized_pipe::check(p, &mut out);
-    duplicate_resource::check(p, &mut out);
-    dependency_cycle::check(p, &mut out);
-    crate::migration::rules::check(
+    let cx = ProjectCtx { p, suggestions };
+    for rule in RULES {
+        if let Check::Project(check) = rule.check {
+            check(&cx, &mut out);
+        }
+    }
+    let migrations = crate::migration::rules::check(
         p,
         now,
         &caches.migration,
@@ -53,7 +73,7 @@ pub fn check_with(p: &Project, caches: &Caches, now: Option<i64>) -> FileDiagnos
         d.sort_by_key(|d| (d.range.start, d.range.end, d.code));
         d.dedup();
     }
-    out
+    (out, migrations)
 }
 
 fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
@@ -91,7 +111,10 @@ impl Suggestions {
 }
 
 /// The closest candidate to `name` (for "did you mean"), if it is close enough.
-fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     best_match(name, candidates).map(|(_, c)| c)
 }
 

@@ -1,11 +1,68 @@
 //! `reads-materialized-pipe`: a node or test reads a materialized pipe. A materialized pipe is
 //! not a readable table (datafile-spec §9.2); read the datasource it materializes into.
 
-use super::{push, FileDiagnostics};
-use project::model::{EdgeKind, PipeKind, Project, Source, Target};
+use super::{push, FileDiagnostics, ProjectCtx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
+use project::model::{EdgeKind, PipeKind, Source, Target};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 
-pub fn check(p: &Project, out: &mut FileDiagnostics) {
+pub const RULE: Rule = Rule {
+    name: "reads_materialized_pipe",
+    scope: Scope::Project,
+    check: Check::Project(check),
+    codes: &[Code::new(
+        "reads-materialized-pipe",
+        Warning,
+        "Reading a materialized pipe",
+    )],
+    examples: &[
+        Example::reported(
+            "reads-materialized-pipe",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- datasources/daily.datasource
+            SCHEMA >
+                `d` Date
+            //- pipes/daily_mv.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d FROM events
+            TYPE materialized
+            DATASOURCE daily
+            //- pipes/api.pipe
+            NODE n
+            SQL >
+                SELECT d FROM ⟦daily_mv⟧
+        "#,
+        ),
+        Example::not_reported(
+            "reads-materialized-pipe",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- datasources/daily.datasource
+            SCHEMA >
+                `d` Date
+            //- pipes/daily_mv.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d FROM events
+            TYPE materialized
+            DATASOURCE daily
+            //- pipes/api.pipe
+            NODE n
+            SQL >
+                SELECT d FROM daily
+        "#,
+        ),
+    ],
+};
+pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
+    let p = cx.p;
     for e in &p.edges {
         if !matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads) {
             continue;

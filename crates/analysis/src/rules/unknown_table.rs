@@ -1,13 +1,69 @@
 //! `unknown-table`: a node or test reads a name that is no datasource, pipe, node of the same
 //! pipe, CTE, Tinybird service data source or table of another workspace.
 
-use super::{best_match, push, FileDiagnostics, Suggestions};
-use project::model::{EdgeKind, Project, Source, Target};
+use super::{best_match, push, FileDiagnostics, ProjectCtx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
+use project::model::{EdgeKind, Source, Target};
 use std::collections::HashSet;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 use syntax::Dialect;
 
-pub fn check(p: &Project, suggestions: &Suggestions, out: &mut FileDiagnostics) {
+pub const RULE: Rule = Rule {
+    name: "unknown_table",
+    scope: Scope::Project,
+    check: Check::Project(check),
+    codes: &[Code::new(
+        "unknown-table",
+        Warning,
+        "A table that does not exist",
+    )],
+    examples: &[
+        Example::reported(
+            "unknown-table",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT count() FROM ⟦evnts⟧
+        "#,
+        ),
+        Example::reported(
+            "unknown-table",
+            r#"
+            //- datasources/events.datasource
+            VERSION 2
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT count() FROM ⟦events__v1⟧
+        "#,
+        ),
+        Example::not_reported(
+            "unknown-table",
+            r#"
+            //- datasources/events.datasource
+            VERSION 2
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                WITH recent AS (SELECT ts FROM events__v2)
+                SELECT count() FROM recent
+                UNION ALL
+                SELECT count() FROM events_quarantine
+        "#,
+        ),
+    ],
+};
+pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
+    let (p, suggestions) = (cx.p, cx.suggestions);
     // A Forward test file names its pipe once, by its file name: one warning per file.
     let mut files_named_after: HashSet<&str> = HashSet::new();
     for e in &p.edges {

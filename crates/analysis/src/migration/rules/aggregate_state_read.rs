@@ -10,10 +10,12 @@
 use super::{push, Ctx};
 use crate::migration::columns;
 use crate::migration::state_facts::{self, Verdict};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{PipeKind, ResourceKind, Target};
 use syntax::chtype::Type;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 
 /// The function of an aggregate column type: (`AggregateFunction`?, function name).
 fn aggregate_type(ty: &str) -> Option<(bool, String)> {
@@ -26,6 +28,46 @@ fn aggregate_type(ty: &str) -> Option<(bool, String)> {
     let name = inner.split([',', '(', ')']).next()?.trim().to_string();
     Some((state, name))
 }
+
+pub const RULE: Rule = Rule {
+    name: "aggregate_state_read",
+    scope: Scope::Pipe,
+    check: Check::Pipe(check),
+    codes: &[Code::new(
+        "aggregate-state-read",
+        Warning,
+        "Aggregate columns read the wrong way",
+    )],
+    examples: &[
+        Example::reported(
+            "aggregate-state-read",
+            concat!(
+                base!(),
+                r#"
+        //- pipes/api.pipe
+        NODE n
+        SQL >
+            SELECT date, sum(hits) AS hits FROM sessions GROUP BY date
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "aggregate-state-read",
+            concat!(
+                base!(),
+                r#"
+        //- pipes/api.pipe
+        NODE n
+        SQL >
+            WITH merged AS (
+                SELECT date, countMerge(hits) AS hits FROM sessions GROUP BY date
+            )
+            SELECT date, hits FROM merged
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

@@ -8,9 +8,71 @@ use super::sorting_key_group_by::key_columns;
 use super::{push, Ctx};
 use crate::migration::columns;
 use crate::migration::instant::{column_granularity, Granularity};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::chtype::Type;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "any_default_masks",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-any-default-masks",
+        Warning,
+        "A backfilled default merged with live values",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-any-default-masks",
+            concat!(
+                base!(),
+                new_target!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts > '2026-01-01 12:00:00'
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT date, session_id, device, ⟦CAST('' AS SimpleAggregateFunction(any, String)) AS env⟧, hits
+            FROM sessions
+            WHERE date < '2026-01-01'
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "migration-any-default-masks",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT date, session_id, device, CAST('' AS SimpleAggregateFunction(any, String)) AS env, hits
+            FROM sessions
+            WHERE date < '2026-01-01'
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

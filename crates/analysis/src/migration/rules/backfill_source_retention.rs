@@ -3,9 +3,11 @@
 //! target and will be missing from the new one.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{ResourceKind, Target};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 use syntax::text::TextRange;
 
 /// The retention an ENGINE_TTL gives, in seconds: the shortest of its clauses that delete rows
@@ -77,6 +79,37 @@ fn human(seconds: i64) -> String {
         format!("{} hours", seconds / 3_600)
     }
 }
+
+pub const RULE: Rule = Rule {
+    name: "backfill_source_retention",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "backfill-source-retention",
+        Warning,
+        "Backfilling from a source with a shorter TTL",
+    )],
+    examples: &[
+        Example::reported(
+            "backfill-source-retention",
+            concat!(
+                migrated!(),
+                r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `device` String,
+            `env` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        ENGINE_TTL "ts + toIntervalDay(30)"
+        "#
+            ),
+        ),
+        Example::not_reported("backfill-source-retention", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

@@ -4,8 +4,56 @@
 //! yet: if it is not deployed yet, the rows between the cutoff and its deployment are lost.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::{Info, Warning};
+
+pub const RULE: Rule = Rule {
+    name: "backfill_timing",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[
+        Code::new(
+            "migration-backfill-too-early",
+            Warning,
+            "Backfill before the cutoff has passed",
+        ),
+        Code::new(
+            "migration-cutoff-in-past",
+            Info,
+            "Live side cut at an instant that has passed",
+        ),
+    ],
+    examples: &[
+        Example::reported(
+            "migration-backfill-too-early",
+            concat!("//- now: 2025-12-31 00:00:00\n", migrated!()),
+        ),
+        Example::not_reported(
+            "migration-backfill-too-early",
+            concat!("//- now: 2026-01-02 00:00:00\n", migrated!()),
+        ),
+        Example::reported(
+            "migration-cutoff-in-past",
+            concat!(
+                "//- now: 2026-01-02 00:00:00\n",
+                base!(),
+                new_target!(),
+                live!()
+            ),
+        ),
+        Example::not_reported(
+            "migration-cutoff-in-past",
+            concat!(
+                "//- now: 2025-12-31 00:00:00\n",
+                base!(),
+                new_target!(),
+                live!()
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let Some(now) = cx.now else { return };

@@ -4,8 +4,65 @@
 
 use super::{push, Ctx};
 use crate::migration::BoundValue;
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "between_window",
+    scope: Scope::Pipe,
+    check: Check::Pipe(check),
+    codes: &[Code::new(
+        "backfill-between-window",
+        Warning,
+        "BETWEEN windows in a chunked backfill",
+    )],
+    examples: &[
+        Example::reported(
+            "backfill-between-window",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            %
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts BETWEEN {{ DateTime(start) }} AND {{ DateTime(end) }}
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "backfill-between-window",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            %
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts >= {{ DateTime(start) }} AND ts < {{ DateTime(end) }}
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for w in cx.scoped_writers() {

@@ -6,7 +6,9 @@
 use super::{push, Ctx};
 use crate::migration::instant::{Granularity, Instant};
 use crate::migration::Bound;
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
+use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, Severity, TextEdit};
 use syntax::sql::facts::CompareOp;
 
@@ -100,6 +102,41 @@ fn mismatch(lo: &Bound, up: &Bound) -> Option<(Severity, String)> {
         _ => None,
     }
 }
+
+pub const RULE: Rule = Rule {
+    name: "boundary_mismatch",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-boundary-mismatch",
+        Warning,
+        "Live and backfill bounds that do not meet",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-boundary-mismatch",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts < '2026-01-01 00:00:00'
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        Example::not_reported("migration-boundary-mismatch", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for m in &cx.m.migrations {

@@ -3,9 +3,66 @@
 //! view wrote.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "copy_replace_live_target",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "copy-replace-live-target",
+        Warning,
+        "COPY_MODE replace into a target a view writes",
+    )],
+    examples: &[
+        Example::reported(
+            "copy-replace-live-target",
+            concat!(
+                base!(),
+                r#"
+        //- pipes/sessions_rebuild.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions
+        COPY_MODE ⟦replace⟧
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "copy-replace-live-target",
+            concat!(
+                base!(),
+                r#"
+        //- datasources/sessions_snapshot.datasource
+        SCHEMA >
+            `date` Date,
+            `session_id` String,
+            `device` SimpleAggregateFunction(any, String),
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "date, session_id"
+        //- pipes/sessions_rebuild.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions_snapshot
+        COPY_MODE replace
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for w in &cx.m.writers {

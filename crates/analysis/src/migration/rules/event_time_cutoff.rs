@@ -4,9 +4,41 @@
 
 use super::{push, Ctx};
 use crate::migration::columns;
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{ResourceKind, Target};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Hint;
+
+pub const RULE: Rule = Rule {
+    name: "event_time_cutoff",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-event-time-cutoff",
+        Hint,
+        "A cutoff on the event's own time",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-event-time-cutoff",
+            concat!(
+                migrated!(),
+                r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime `json:$.ts`,
+            `session_id` String `json:$.session_id`,
+            `device` String `json:$.device`,
+            `env` String `json:$.env`
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        "#
+            ),
+        ),
+        Example::not_reported("migration-event-time-cutoff", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

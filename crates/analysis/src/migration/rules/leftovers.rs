@@ -3,9 +3,37 @@
 //! attached as a materialized view, and the legacy target with its materializing pipe.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Hint;
+
+pub const RULE: Rule = Rule {
+    name: "leftovers",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-leftover",
+        Hint,
+        "What a finished migration leaves behind",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-leftover",
+            concat!(
+                migrated!(),
+                r#"
+        //- pipes/api.pipe
+        NODE n
+        SQL >
+            SELECT date, countMerge(hits) AS hits FROM sessions_2 GROUP BY date
+        "#
+            ),
+        ),
+        Example::not_reported("migration-leftover", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

@@ -5,9 +5,46 @@
 //! trigger.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Info;
+
+pub const RULE: Rule = Rule {
+    name: "materialized_backfill",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-materialized-backfill",
+        Info,
+        "A backfill written as a materialized view",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-materialized-backfill",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts <= '2026-01-01 00:00:00'
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE ⟦sessions_2⟧
+        "#
+            ),
+        ),
+        Example::not_reported("migration-materialized-backfill", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for m in &cx.m.migrations {

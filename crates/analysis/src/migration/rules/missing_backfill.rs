@@ -3,8 +3,37 @@
 //! backfill must wait for it), a warning once it has passed.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
+use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, Severity};
+
+pub const RULE: Rule = Rule {
+    name: "missing_backfill",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-missing-backfill",
+        Warning,
+        "Nothing fills the rows before the cutoff",
+    )
+    .varies("an information while the cutoff is in the future (the backfill must wait for it)")],
+    examples: &[
+        Example::reported(
+            "migration-missing-backfill",
+            concat!(
+                "//- now: 2026-02-01 00:00:00\n",
+                base!(),
+                new_target!(),
+                live!()
+            ),
+        ),
+        Example::not_reported(
+            "migration-missing-backfill",
+            concat!("//- now: 2026-02-01 00:00:00\n", migrated!()),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for m in &cx.m.migrations {

@@ -4,11 +4,46 @@
 
 use super::{push, Ctx};
 use crate::migration::BoundValue;
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
+use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::sql::facts::CompareOp;
 use syntax::text::TextRange;
+
+pub const RULE: Rule = Rule {
+    name: "missing_cutoff",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-missing-cutoff",
+        Warning,
+        "A second writer without the cutoff",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-missing-cutoff",
+            concat!(
+                base!(),
+                new_target!(),
+                backfill!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        Example::not_reported("migration-missing-cutoff", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for ws in cx.m.by_target.values() {

@@ -2,66 +2,41 @@
 //! the [`Migrations`] model of a project; "now" is given by the caller (the clock, or a fixed
 //! instant in tests and from the settings).
 
-mod aggregate_state_read;
-mod any_default_masks;
-mod backfill_source_retention;
+#[macro_use]
+mod examples;
+
+pub(crate) mod aggregate_state_read;
+pub(crate) mod any_default_masks;
+pub(crate) mod backfill_source_retention;
 pub use backfill_source_retention::ttl_seconds;
-mod backfill_timing;
-mod between_window;
-mod boundary_mismatch;
-mod copy_replace_live_target;
-mod event_time_cutoff;
-mod leftovers;
-mod materialized_backfill;
-mod missing_backfill;
-mod missing_cutoff;
-mod quality_test;
-mod quality_test_merges;
-mod schema_mismatch;
-mod script_data_derived_cutoff;
-mod script_destructive_deploy;
-mod script_populate_without_wait;
-mod script_rerun_after_delete;
-mod script_truncate_shared_target;
-mod sorting_key_group_by;
-mod unrepointed_dependent;
+pub(crate) mod backfill_timing;
+pub(crate) mod between_window;
+pub(crate) mod boundary_mismatch;
+pub(crate) mod copy_replace_live_target;
+pub(crate) mod event_time_cutoff;
+pub(crate) mod leftovers;
+pub(crate) mod materialized_backfill;
+pub(crate) mod missing_backfill;
+pub(crate) mod missing_cutoff;
+pub(crate) mod quality_test;
+pub(crate) mod quality_test_merges;
+pub(crate) mod schema_mismatch;
+pub(crate) mod script_data_derived_cutoff;
+pub(crate) mod script_destructive_deploy;
+pub(crate) mod script_populate_without_wait;
+pub(crate) mod script_rerun_after_delete;
+pub(crate) mod script_truncate_shared_target;
+pub(crate) mod sorting_key_group_by;
+pub(crate) mod unrepointed_dependent;
 
 use super::{Migrations, Writer};
+use crate::registry::{Check, RULES};
 use crate::rules::FileDiagnostics;
 use project::model::{Project, ResourceKind, SourceFile, Target};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use syntax::diagnostics::Diagnostic;
 use syntax::sql::facts::RefContext;
-
-/// The codes of the migration and deployment-script rules (each explained in
-/// docs/rules/<code>.md), with the schema check of materializing SELECTs.
-pub const CODES: &[&str] = &[
-    "migration-missing-cutoff",
-    "migration-boundary-mismatch",
-    "migration-missing-backfill",
-    "migration-backfill-too-early",
-    "migration-cutoff-in-past",
-    "migration-unrepointed-dependent",
-    "copy-replace-live-target",
-    "backfill-between-window",
-    "materialization-schema-mismatch",
-    "aggregating-key-mismatch",
-    "aggregate-state-read",
-    "backfill-source-retention",
-    "migration-without-quality-test",
-    "migration-leftover",
-    "migration-event-time-cutoff",
-    "migration-materialized-backfill",
-    "migration-any-default-masks",
-    "quality-test-merge-mismatch",
-    "quality-test-no-lag-window",
-    "script-populate-without-wait",
-    "script-truncate-shared-target",
-    "script-destructive-deploy",
-    "script-data-derived-cutoff",
-    "script-rerun-after-delete",
-];
 
 /// What the rules read.
 pub struct Ctx<'a> {
@@ -137,7 +112,7 @@ pub fn check(
     cache: &LocalCache,
     datasources_version: u64,
     out: &mut FileDiagnostics,
-) {
+) -> Arc<Migrations> {
     let mut state = cache.state.lock().unwrap_or_else(|e| e.into_inner());
     if state.datasources_version != datasources_version {
         state.datasources_version = datasources_version;
@@ -163,7 +138,7 @@ pub fn check(
         .filter(|&&ri| valid(&state, ri))
         .flat_map(|ri| state.by_pipe[ri].writers.iter().cloned())
         .collect();
-    let m = Migrations::build(p, cached, &stale);
+    let m = Arc::new(Migrations::build(p, cached, &stale));
     // The local rules, for the stale pipes only.
     for &ri in &stale {
         let cx = Ctx {
@@ -173,10 +148,11 @@ pub fn check(
             scope: Some(ri),
         };
         let mut local = FileDiagnostics::new();
-        schema_mismatch::check(&cx, &mut local);
-        sorting_key_group_by::check(&cx, &mut local);
-        aggregate_state_read::check(&cx, &mut local);
-        between_window::check(&cx, &mut local);
+        for rule in RULES {
+            if let Check::Pipe(check) = rule.check {
+                check(&cx, &mut local);
+            }
+        }
         state.by_pipe.insert(
             ri,
             CacheEntry {
@@ -205,24 +181,12 @@ pub fn check(
         now,
         scope: None,
     };
-    missing_cutoff::check(&cx, out);
-    boundary_mismatch::check(&cx, out);
-    missing_backfill::check(&cx, out);
-    backfill_timing::check(&cx, out);
-    unrepointed_dependent::check(&cx, out);
-    copy_replace_live_target::check(&cx, out);
-    backfill_source_retention::check(&cx, out);
-    quality_test::check(&cx, out);
-    quality_test_merges::check(&cx, out);
-    leftovers::check(&cx, out);
-    materialized_backfill::check(&cx, out);
-    any_default_masks::check(&cx, out);
-    script_populate_without_wait::check(&cx, out);
-    script_truncate_shared_target::check(&cx, out);
-    script_destructive_deploy::check(&cx, out);
-    script_data_derived_cutoff::check(&cx, out);
-    script_rerun_after_delete::check(&cx, out);
-    event_time_cutoff::check(&cx, out);
+    for rule in RULES {
+        if let Check::Migration(check) = rule.check {
+            check(&cx, out);
+        }
+    }
+    m
 }
 
 /// The references that still read a complete migration's legacy target from outside the

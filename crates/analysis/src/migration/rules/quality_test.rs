@@ -3,10 +3,30 @@
 //! backfill neither lost nor duplicated rows before dependents are moved.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, Source, Target};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Info;
 use syntax::Dialect;
+
+pub const RULE: Rule = Rule {
+    name: "quality_test",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-without-quality-test",
+        Info,
+        "No test compares the legacy and new targets",
+    )],
+    examples: &[
+        Example::reported(
+            "migration-without-quality-test",
+            concat!(base!(), new_target!(), live!(), backfill!()),
+        ),
+        Example::not_reported("migration-without-quality-test", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

@@ -5,10 +5,12 @@
 //! the rows still arriving, so it fails now and then while ingestion runs.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, Source, Target};
 use std::collections::BTreeSet;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::{Hint, Warning};
 use syntax::sql::lexer::{tokenize, TokenKind};
 
 /// Per subquery of a test's SQL: the table after its FROM and the `-Merge` functions it calls.
@@ -101,6 +103,62 @@ fn has_lag_window(sql: &str) -> bool {
         }
     })
 }
+
+pub const RULE: Rule = Rule {
+    name: "quality_test_merges",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[
+        Code::new(
+            "quality-test-merge-mismatch",
+            Warning,
+            "A quality test comparing different measures",
+        ),
+        Code::new(
+            "quality-test-no-lag-window",
+            Hint,
+            "A quality test without a lag window",
+        ),
+    ],
+    examples: &[
+        Example::reported(
+            "quality-test-merge-mismatch",
+            concat!(
+                migrated!(),
+                r#"
+        //- tests/sessions_2.yaml
+        - totals_match:
+            max_bytes_read: null
+            max_time: null
+            sql: |
+              SELECT
+                (SELECT countMerge(hits) FROM sessions WHERE date < '2026-01-01') AS legacy,
+                (SELECT sumMerge(hits) FROM sessions_2 WHERE date < '2026-01-01') AS new
+              WHERE legacy != new
+        "#
+            ),
+        ),
+        Example::not_reported("quality-test-merge-mismatch", migrated!()),
+        Example::reported(
+            "quality-test-no-lag-window",
+            concat!(
+                migrated!(),
+                r#"
+        //- tests/sessions_2.yaml
+        - totals_match:
+            max_bytes_read: null
+            max_time: null
+            sql: |
+              SELECT
+                (SELECT countMerge(hits) FROM sessions) AS legacy,
+                (SELECT countMerge(hits) FROM sessions_2) AS new
+              WHERE legacy != new
+        "#
+            ),
+        ),
+        Example::not_reported("quality-test-no-lag-window", migrated!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

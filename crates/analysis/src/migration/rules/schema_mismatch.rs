@@ -9,10 +9,12 @@
 use super::{push, Ctx};
 use crate::migration::columns;
 use crate::migration::state_facts::{self, AggregateItem, Verdict};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
 use syntax::chtype::Type;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::{Hint, Warning};
 use syntax::model::Column;
 use syntax::sql::facts::SelectItem;
 
@@ -48,6 +50,86 @@ fn expression<'a>(sql: &'a str, item: &SelectItem) -> Option<&'a str> {
         None => Some(text.trim()),
     }
 }
+
+pub const RULE: Rule = Rule {
+    name: "schema_mismatch",
+    scope: Scope::Pipe,
+    check: Check::Pipe(check),
+    codes: &[
+        Code::new(
+            "materialization-schema-mismatch",
+            Warning,
+            "SELECT against the target SCHEMA",
+        ),
+        Code::new(
+            "materialization-select-star",
+            Hint,
+            "SELECT * into a target",
+        ),
+    ],
+    examples: &[
+        Example::reported(
+            "materialization-schema-mismatch",
+            concat!(
+                base!(),
+                new_target!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS environment, countState() AS hits
+            FROM hits
+            WHERE ts > '2026-01-01 00:00:00'
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        Example::not_reported("materialization-schema-mismatch", migrated!()),
+        Example::reported(
+            "materialization-select-star",
+            concat!(
+                base!(),
+                r#"
+        //- datasources/hits_copy.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `device` String,
+            `env` String
+        //- pipes/hits_copy_mv.pipe
+        NODE n
+        SQL >
+            SELECT ⟦*⟧ FROM hits
+        TYPE materialized
+        DATASOURCE hits_copy
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "materialization-select-star",
+            concat!(
+                base!(),
+                r#"
+        //- datasources/hits_copy.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `device` String,
+            `env` String
+        //- pipes/hits_copy_mv.pipe
+        NODE n
+        SQL >
+            SELECT ts, session_id, device, env FROM hits
+        TYPE materialized
+        DATASOURCE hits_copy
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

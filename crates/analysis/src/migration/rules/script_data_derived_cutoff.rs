@@ -4,8 +4,47 @@
 //! order: one late row moves it and opens a gap or an overlap.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "script_data_derived_cutoff",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "script-data-derived-cutoff",
+        Warning,
+        "A cutoff computed when the script runs",
+    )],
+    examples: &[
+        Example::reported(
+            "script-data-derived-cutoff",
+            concat!(
+                migrated!(),
+                r#"
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb pipe copy run sessions_2_backfill ⟦--param⟧ cutoff="$(date -u +%F)" --wait
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "script-data-derived-cutoff",
+            concat!(
+                migrated!(),
+                r#"
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb pipe copy run sessions_2_backfill --param cutoff="2026-01-01 00:00:00" --wait
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for s in &cx.p.scripts {

@@ -3,8 +3,47 @@
 //! shorter, a deleted datasource) without stopping.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "script_destructive_deploy",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "script-destructive-deploy",
+        Warning,
+        "--allow-destructive-operations in a script",
+    )],
+    examples: &[
+        Example::reported(
+            "script-destructive-deploy",
+            concat!(
+                base!(),
+                r#"
+        //- scripts/deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb --cloud deploy ⟦--allow-destructive-operations⟧ --wait
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "script-destructive-deploy",
+            concat!(
+                base!(),
+                r#"
+        //- scripts/deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb --cloud deploy --wait
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for s in &cx.p.scripts {

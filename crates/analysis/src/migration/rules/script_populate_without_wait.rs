@@ -4,8 +4,47 @@
 //! and the deployment carries on as if all went well.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "script_populate_without_wait",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "script-populate-without-wait",
+        Warning,
+        "A populate that does not wait",
+    )],
+    examples: &[
+        Example::reported(
+            "script-populate-without-wait",
+            concat!(
+                migrated!(),
+                r#"
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        ⟦tb pipe populate sessions_2_backfill⟧
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "script-populate-without-wait",
+            concat!(
+                migrated!(),
+                r#"
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb pipe populate sessions_2_backfill --wait
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for s in &cx.p.scripts {

@@ -3,9 +3,49 @@
 //! inserted before are silently dropped, so the re-run can write fewer rows than it should.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::ResourceKind;
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "script_rerun_after_delete",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "script-rerun-after-delete",
+        Warning,
+        "Re-running a backfill after deleting its rows",
+    )],
+    examples: &[
+        Example::reported(
+            "script-rerun-after-delete",
+            concat!(
+                migrated!(),
+                r#"
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb datasource truncate sessions_2 --yes
+        tb pipe copy run sessions_2_backfill --wait
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "script-rerun-after-delete",
+            concat!(
+                migrated!(),
+                r#"
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb pipe copy run sessions_2_backfill --wait
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

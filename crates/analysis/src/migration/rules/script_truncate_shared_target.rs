@@ -3,9 +3,74 @@
 //! that target, its rows are erased.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, ResourceKind};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "script_truncate_shared_target",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "script-truncate-shared-target",
+        Warning,
+        "--truncate on a target another view writes",
+    )],
+    examples: &[
+        Example::reported(
+            "script-truncate-shared-target",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts <= '2026-01-01 00:00:00'
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb pipe populate sessions_2_backfill ⟦--truncate⟧ --wait
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "script-truncate-shared-target",
+            concat!(
+                base!(),
+                new_target!(),
+                live!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts <= '2026-01-01 00:00:00'
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        //- deploy/1.0.1/cd-deploy.sh
+        #!/usr/bin/env bash
+        set -e
+        tb pipe populate sessions_2_backfill --wait
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

@@ -3,9 +3,11 @@
 //! merged away: rows that differ only in it are combined into one when parts merge.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, ResourceKind};
 use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
 use syntax::text::TextRange;
 
 /// The columns of a sorting key expression: `date, session_id`, `(a, b)`, `tuple(a)`.
@@ -22,6 +24,36 @@ pub fn key_columns(key: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .collect()
 }
+
+pub const RULE: Rule = Rule {
+    name: "sorting_key_group_by",
+    scope: Scope::Pipe,
+    check: Check::Pipe(check),
+    codes: &[Code::new(
+        "aggregating-key-mismatch",
+        Warning,
+        "GROUP BY keys outside the sorting key",
+    )],
+    examples: &[
+        Example::reported(
+            "aggregating-key-mismatch",
+            concat!(
+                base!(),
+                r#"
+        //- datasources/sessions.datasource
+        SCHEMA >
+            `date` Date,
+            `session_id` String,
+            `device` SimpleAggregateFunction(any, String),
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "date"
+        "#
+            ),
+        ),
+        Example::not_reported("aggregating-key-mismatch", base!()),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;

@@ -3,10 +3,38 @@
 //! It keeps serving the old columns and goes stale when the legacy pipeline is removed.
 
 use super::{push, Ctx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::Source;
+use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::text::TextRange;
+
+pub const RULE: Rule = Rule {
+    name: "unrepointed_dependent",
+    scope: Scope::Project,
+    check: Check::Migration(check),
+    codes: &[Code::new(
+        "migration-unrepointed-dependent",
+        Warning,
+        "Dependents still reading the legacy target",
+    )],
+    examples: &[
+        Example::reported("migration-unrepointed-dependent", migrated!()),
+        Example::not_reported(
+            "migration-unrepointed-dependent",
+            concat!(
+                migrated!(),
+                r#"
+        //- pipes/api.pipe
+        NODE n
+        SQL >
+            SELECT date, countMerge(hits) AS hits FROM sessions_2 GROUP BY date
+        "#
+            ),
+        ),
+    ],
+};
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
