@@ -8,7 +8,7 @@
 mod chdb_project;
 
 use cli::check::{check_path, CheckOptions};
-use project::model::{Project, ResourceKind, Target};
+use project::model::{Project, ResourceId, ResourceKind, Target};
 use std::path::Path;
 
 const FIXTURES: &[&str] = &[
@@ -18,11 +18,10 @@ const FIXTURES: &[&str] = &[
 ];
 
 /// The datasource a pipe's node holding `offset` reads in its main FROM.
-fn source_of(p: &Project, pipe_path: &str, offset: usize) -> Option<usize> {
+fn source_of(p: &Project, pipe_path: &str, offset: usize) -> Option<ResourceId> {
     let (pi, pipe) = p
         .resources
-        .iter()
-        .enumerate()
+        .iter_enumerated()
         .find(|(_, r)| &*r.path == pipe_path && r.kind == ResourceKind::Pipe)?;
     let node = pipe.nodes.iter().find(|n| {
         n.sql
@@ -162,8 +161,7 @@ fn every_reported_key_mismatch_merges_rows_on_clickhouse() {
                 let target_path = d.related[0].path.as_deref().unwrap();
                 let (ds, r) = p
                     .resources
-                    .iter()
-                    .enumerate()
+                    .iter_enumerated()
                     .find(|(_, r)| &*r.path == target_path && r.kind == ResourceKind::Datasource)
                     .unwrap();
                 let df = &p.files[r.file].datafile;

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use analysis::migration::columns;
-use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
+use project::model::{EdgeKind, Project, ResourceId, ResourceKind, Source, Target};
 
 pub fn chdb_python() -> String {
     std::env::var("CHDB_PYTHON").unwrap_or_else(|_| {
@@ -79,7 +79,7 @@ pub fn run(statements: &[(String, bool)]) -> Vec<Outcome> {
 }
 
 /// `CREATE TABLE` for a datasource with a SCHEMA.
-pub fn create_table(p: &Project, ds: usize) -> Option<String> {
+pub fn create_table(p: &Project, ds: ResourceId) -> Option<String> {
     let r = &p.resources[ds];
     let cols = columns(p, ds);
     if cols.is_empty() {
@@ -131,7 +131,7 @@ pub fn create_table(p: &Project, ds: usize) -> Option<String> {
 
 /// A node's SQL with every node and pipe it reads inlined as a subquery (`None`: templated or
 /// unreadable).
-pub fn expand(p: &Project, pipe: usize, node: usize, depth: usize) -> Option<String> {
+pub fn expand(p: &Project, pipe: ResourceId, node: usize, depth: usize) -> Option<String> {
     if depth > 16 {
         return None;
     }
@@ -161,7 +161,7 @@ pub fn expand(p: &Project, pipe: usize, node: usize, depth: usize) -> Option<Str
 }
 
 /// The output column names of a node's SELECT.
-fn output_names(p: &Project, pipe: usize, node: usize) -> Vec<String> {
+fn output_names(p: &Project, pipe: ResourceId, node: usize) -> Vec<String> {
     p.resources[pipe].nodes[node]
         .sql
         .as_ref()
@@ -172,7 +172,9 @@ fn output_names(p: &Project, pipe: usize, node: usize) -> Vec<String> {
 
 /// The project's tables and materialized views.
 pub fn schema(p: &Project) -> Vec<String> {
-    let mut out: Vec<String> = (0..p.resources.len())
+    let mut out: Vec<String> = p
+        .resources
+        .ids()
         .filter(|&i| p.resources[i].kind == ResourceKind::Datasource)
         .filter_map(|i| create_table(p, i))
         .collect();
@@ -197,7 +199,7 @@ pub fn schema(p: &Project) -> Vec<String> {
 }
 
 /// The (pipe, node) an edge comes from.
-fn edge_node(p: &Project, e: &project::model::Edge) -> Option<(usize, usize)> {
+fn edge_node(p: &Project, e: &project::model::Edge) -> Option<(ResourceId, usize)> {
     let Source::Resource(pipe) = e.from else {
         return None;
     };

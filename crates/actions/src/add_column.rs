@@ -9,7 +9,9 @@ use super::{
     apply_edits, folder_of, format_utc, next_version_name, wrap, ActionError, ActionResult, Change,
     FileEdit, NewFile, Workspace,
 };
+use project::model::NodeId;
 use project::model::Project;
+use project::model::ResourceId;
 use serde::{Deserialize, Serialize};
 use syntax::model::Datafile;
 use syntax::text::TextRange;
@@ -169,7 +171,7 @@ pub fn plan_cutoff(
 
 /// A placeholder column for the target's engine: named `new_column` (or the first free
 /// variant), a string, stored as the engine expects.
-fn placeholder(p: &Project, target: usize) -> NewColumn {
+fn placeholder(p: &Project, target: ResourceId) -> NewColumn {
     let cols = analysis::migration::columns(p, target);
     let name = super::free_name("new_column", |n| cols.iter().any(|c| c.name == n));
     let aggregating = p.files[p.resources[target].file]
@@ -499,7 +501,7 @@ fn check_column(c: &NewColumn) -> Result<(), ActionError> {
 }
 
 /// `pipe.node` → (pipe index, node index).
-pub fn resolve_node(p: &Project, n: &str) -> Result<(usize, usize), ActionError> {
+pub fn resolve_node(p: &Project, n: &str) -> Result<NodeId, ActionError> {
     let (pipe, node) = n
         .split_once('.')
         .ok_or_else(|| ActionError::new(format!("`{n}` is not `pipe.node`")))?;
@@ -512,5 +514,5 @@ pub fn resolve_node(p: &Project, n: &str) -> Result<(usize, usize), ActionError>
         .iter()
         .position(|x| x.name == node)
         .ok_or_else(|| ActionError::new(format!("no node `{node}` in `{pipe}`")))?;
-    Ok((pi, ni))
+    Ok(NodeId::new(pi, ni))
 }

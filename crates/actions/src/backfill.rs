@@ -16,6 +16,7 @@ use super::{
     FileEdit, NewFile, Workspace,
 };
 use analysis::migration::{columns, Bound, Migration, Migrations, Writer};
+use project::model::ResourceId;
 use project::model::{Project, ResourceKind};
 use serde::{Deserialize, Serialize};
 use syntax::model::Column;
@@ -290,7 +291,7 @@ fn bucket_window(mv: &MaterializedView, time_column: &str, at: i64) -> Option<Wi
 fn from_legacy(
     p: &Project,
     mv: &MaterializedView,
-    n: usize,
+    n: ResourceId,
     bound: &Bound,
     instant: &analysis::migration::instant::Instant,
 ) -> Result<(String, Window), ActionError> {
@@ -386,8 +387,8 @@ fn total_of(c: &Column, engine: &str) -> Option<String> {
 fn quality_test(
     ws: &Workspace,
     change: &mut Change,
-    l: usize,
-    n: usize,
+    l: ResourceId,
+    n: ResourceId,
     mv: &MaterializedView,
     window: Option<&Window>,
 ) -> Result<(), ActionError> {

@@ -53,7 +53,7 @@ pub fn materialized_views(p: &Project, m: &Migrations) -> Catalog {
             continue;
         }
         let first = writers[0];
-        let time_columns = MaterializedView::of(p, m, target, Some((first.pipe, first.node)))
+        let time_columns = MaterializedView::of(p, m, target, Some(first.node_id()))
             .map(|v| v.time_columns.iter().map(|t| t.column.clone()).collect())
             .unwrap_or_default();
         let r = &p.resources[target];

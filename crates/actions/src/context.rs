@@ -7,10 +7,11 @@ use super::sql_edit::{fixed_return_type, item_expression};
 use super::ActionError;
 use analysis::migration::rules::ttl_seconds;
 use analysis::migration::{columns, Migrations, Writer};
+use project::model::NodeId;
+use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Target};
 use std::sync::Arc;
 use syntax::sql::facts::SelectItem;
-use syntax::text::TextRange;
 
 /// The size of the bucket a time column is rounded to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,13 +95,13 @@ pub struct TimeColumn {
 pub struct MaterializedView<'a> {
     pub project: &'a Project,
     /// The target (the legacy target L of a migration).
-    pub target: usize,
+    pub target: ResourceId,
     /// The node materializing into it.
     pub writer: Arc<Writer>,
     /// The table its SELECT reads (FROM), as written.
     pub source: String,
     /// The landing datasource the source comes from (itself, or through pipes).
-    pub landing: Option<usize>,
+    pub landing: Option<ResourceId>,
     pub source_columns: Vec<SourceColumn>,
     pub time_columns: Vec<TimeColumn>,
     /// Retention of the landing datasource and of the target, in seconds (`None`: no TTL or
@@ -116,8 +117,8 @@ impl<'a> MaterializedView<'a> {
     pub fn of(
         p: &'a Project,
         m: &Migrations,
-        target: usize,
-        node: Option<(usize, usize)>,
+        target: ResourceId,
+        node: Option<NodeId>,
     ) -> Result<MaterializedView<'a>, ActionError> {
         let r = &p.resources[target];
         if r.kind != ResourceKind::Datasource {
@@ -138,7 +139,7 @@ impl<'a> MaterializedView<'a> {
             .filter(|w| {
                 w.target == target
                     && w.kind == EdgeKind::MaterializesInto
-                    && node.is_none_or(|n| (w.pipe, w.node) == n)
+                    && node.is_none_or(|n| w.node_id() == n)
             })
             .cloned()
             .collect();
@@ -259,9 +260,9 @@ impl<'a> MaterializedView<'a> {
                 }
             }
         }
-        let ttl = |ds: usize| {
+        let ttl = |ds: ResourceId| {
             let rr = &p.resources[ds];
-            if rr.name_range != TextRange::empty(0) {
+            if !rr.defined_by_file() {
                 return None;
             }
             p.files[rr.file]
@@ -356,14 +357,14 @@ fn time_source(item: &SelectItem) -> Option<(String, BucketUnit)> {
 pub fn output_columns(
     p: &Project,
     name: &str,
-    pipe: Option<usize>,
+    pipe: Option<ResourceId>,
     before_node: Option<usize>,
     depth: usize,
-) -> (Option<usize>, Vec<SourceColumn>) {
+) -> (Option<ResourceId>, Vec<SourceColumn>) {
     if depth > 16 {
         return (None, Vec::new());
     }
-    let of_node = |pi: usize, ni: usize| -> (Option<usize>, Vec<SourceColumn>) {
+    let of_node = |pi: ResourceId, ni: usize| -> (Option<ResourceId>, Vec<SourceColumn>) {
         let node = &p.resources[pi].nodes[ni];
         let Some(sql) = &node.sql else {
             return (None, Vec::new());
@@ -408,7 +409,10 @@ pub fn output_columns(
         (landing, out)
     };
     match p.resolve(name, pipe) {
-        Target::Node(ni) if before_node.is_none_or(|b| ni < b) => of_node(pipe.unwrap_or(0), ni),
+        Target::Node(ni) if before_node.is_none_or(|b| ni < b) => match pipe {
+            Some(pi) => of_node(pi, ni),
+            None => (None, Vec::new()),
+        },
         Target::Resource(i) => {
             let r = &p.resources[i];
             match r.kind {

@@ -8,6 +8,7 @@ use super::backfill::find_migration;
 use super::sql_edit::whole_line_at;
 use super::{ActionError, ActionResult, Change, FileEdit, Workspace};
 use analysis::migration::{is_migration_check, legacy_readers};
+use project::model::ResourceId;
 use project::model::{EdgeKind, Source, Target};
 use syntax::text::TextRange;
 
@@ -78,7 +79,7 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
     let l_path = p.resources[l].path.to_string();
     delete(&l_path, format!("`{l_name}`"), &mut change, &mut gone);
     // The checks comparing L and N: pipe nodes (Forward) and test cases reading both.
-    let reads = |from: &Source, node: Option<&str>, t: usize| {
+    let reads = |from: &Source, node: Option<&str>, t: ResourceId| {
         p.edges.iter().any(|e| {
             &e.from == from
                 && e.from_node.as_deref() == node
@@ -87,7 +88,7 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
         })
     };
     let n_name = p.resources[m.new].name.clone();
-    for (ri, r) in p.resources.iter().enumerate() {
+    for (ri, r) in p.resources.iter_enumerated() {
         let from = Source::Resource(ri);
         // Only the check the backfill step created (its marker): never a user's pipe.
         if !is_migration_check(p, &from, &n_name) {
@@ -110,7 +111,7 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
             }
         }
     }
-    for (ti, t) in p.tests.iter().enumerate() {
+    for (ti, t) in p.tests.iter_enumerated() {
         let from = Source::Test(ti);
         let comparing: Vec<usize> = t
             .file

@@ -9,6 +9,7 @@ use super::sql_edit::infer_type;
 use super::Request;
 use analysis::migration::{columns, legacy_readers, Migrations};
 use project::model::{EdgeKind, Project, ResourceKind};
+use project::model::{ResourceId, WriterId};
 use syntax::diagnostics::Diagnostic;
 use syntax::text::TextRange;
 use syntax::Dialect;
@@ -39,13 +40,13 @@ pub fn offers_at(
     diagnostics: &[Diagnostic],
 ) -> Vec<Offer> {
     let mut out = Vec::new();
-    let Some((fi, file)) = p.files.iter().enumerate().find(|(_, f)| f.path == path) else {
+    let Some((fi, file)) = p.files.iter_enumerated().find(|(_, f)| f.path == path) else {
         return out;
     };
     let overlaps = |r: TextRange| r.start <= range.end && range.start <= r.end;
     // 1. Add a column: on a target's SCHEMA, or on the node materializing into it.
-    let mut targets: Vec<(usize, Option<String>)> = Vec::new();
-    for (ri, r) in p.resources.iter().enumerate() {
+    let mut targets: Vec<(ResourceId, Option<String>)> = Vec::new();
+    for (ri, r) in p.resources.iter_enumerated() {
         if r.file != fi {
             continue;
         }
@@ -82,7 +83,7 @@ pub fn offers_at(
         let Some(l) = mig.legacy else { continue };
         let n_name = p.resources[mig.new].name.clone();
         let l_name = p.resources[l].name.clone();
-        let writer_paths = |idx: &[usize]| -> Vec<&str> {
+        let writer_paths = |idx: &[WriterId]| -> Vec<&str> {
             idx.iter().map(|&i| m.writers[i].path.as_ref()).collect()
         };
         let mut involved: Vec<&str> = vec![
@@ -185,7 +186,7 @@ fn step(
 fn add_column_offers(
     p: &Project,
     m: &Migrations,
-    target: usize,
+    target: ResourceId,
     node: Option<String>,
     out: &mut Vec<Offer>,
 ) {
@@ -253,7 +254,7 @@ fn schema_mismatch_offer(p: &Project, m: &Migrations, path: &str, d: &Diagnostic
             }
             let text = node.sql_map.text.get(item.range.start..item.range.end)?;
             let expr = super::sql_edit::item_expression(text, item)?.to_string();
-            let mv = MaterializedView::of(p, m, w.target, Some((w.pipe, w.node))).ok()?;
+            let mv = MaterializedView::of(p, m, w.target, Some(w.node_id())).ok()?;
             let ty = infer_type(item, &expr, |c| {
                 mv.source_columns
                     .iter()

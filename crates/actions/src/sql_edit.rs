@@ -4,6 +4,7 @@
 use super::ActionError;
 use analysis::migration::Writer;
 use project::model::Project;
+use project::model::ResourceId;
 use syntax::sql::template::Template;
 use syntax::text::TextRange;
 
@@ -37,7 +38,7 @@ pub fn whole_line_at(text: &str, offset: usize) -> TextRange {
 /// line when the items are one per line.
 pub fn append_select_item(
     p: &Project,
-    pipe: usize,
+    pipe: ResourceId,
     node: usize,
     file_text: &str,
     item: &str,

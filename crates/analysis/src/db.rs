@@ -326,7 +326,11 @@ impl ProjectDb {
             Some(last) if !self.structure_changed => {
                 let mut project = last.project;
                 let updated = stale.iter().all(|rel| {
-                    let fi = project.files.iter().position(|f| f.path == *rel);
+                    let fi = project
+                        .files
+                        .iter_enumerated()
+                        .find(|(_, f)| f.path == *rel)
+                        .map(|(i, _)| i);
                     let new = self.datafiles[rel]
                         .parsed
                         .as_ref()

@@ -8,6 +8,8 @@
 
 use super::NodeSql;
 use analysis::migration;
+use project::model::NodeId;
+use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
 use project::types::{fixed_return_type, infer_type, item_expression, scalar_subquery_type};
 use std::cell::OnceCell;
@@ -23,18 +25,18 @@ use syntax::text::TextRange;
 /// `IN (SELECT …)`, a scalar subquery).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ColumnOwner {
-    Datasource(usize),
+    Datasource(ResourceId),
     /// Resource index of the pipe, node index.
-    Node(usize, usize),
+    Node(NodeId),
     /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::ctes`.
-    Cte(usize, usize, usize),
+    Cte(NodeId, usize),
     /// Resource index of the pipe, node index, index in the node's `SqlAnalysis::subqueries`.
-    Subquery(usize, usize, usize),
+    Subquery(NodeId, usize),
 }
 
 /// How an owner is named to the user; a node of pipe `here` without its pipe.
-pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<usize>) -> String {
-    let node = |ri: usize, ni: usize| {
+pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<ResourceId>) -> String {
+    let node = |ri: ResourceId, ni: usize| {
         let r = &p.resources[ri];
         let n = r.nodes.get(ni).map_or("?", |n| n.name.as_str());
         if here == Some(ri) {
@@ -45,12 +47,27 @@ pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<usize>) -> Stri
     };
     match owner {
         ColumnOwner::Datasource(i) => format!("datasource `{}`", p.resources[i].name),
-        ColumnOwner::Node(ri, ni) => node(ri, ni),
-        ColumnOwner::Cte(ri, ni, ci) => {
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => node(ri, ni),
+        ColumnOwner::Cte(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            ci,
+        ) => {
             let name = cte(p, ri, ni, ci).map_or("?", |c| c.name.as_str());
             format!("CTE `{name}` of {}", node(ri, ni))
         }
-        ColumnOwner::Subquery(ri, ni, si) => match subquery(p, ri, ni, si) {
+        ColumnOwner::Subquery(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            si,
+        ) => match subquery(p, ri, ni, si) {
             Some(Subquery {
                 alias: Some(a),
                 derived: true,
@@ -62,7 +79,7 @@ pub fn owner_label(p: &Project, owner: ColumnOwner, here: Option<usize>) -> Stri
 }
 
 /// CTE `ci` of node `ni` of pipe `ri`.
-pub fn cte(p: &Project, ri: usize, ni: usize, ci: usize) -> Option<&Cte> {
+pub fn cte(p: &Project, ri: ResourceId, ni: usize, ci: usize) -> Option<&Cte> {
     p.resources
         .get(ri)?
         .nodes
@@ -74,11 +91,11 @@ pub fn cte(p: &Project, ri: usize, ni: usize, ci: usize) -> Option<&Cte> {
 }
 
 /// Subquery `si` of node `ni` of pipe `ri`.
-pub fn subquery(p: &Project, ri: usize, ni: usize, si: usize) -> Option<&Subquery> {
+pub fn subquery(p: &Project, ri: ResourceId, ni: usize, si: usize) -> Option<&Subquery> {
     node_analysis(p, ri, ni)?.subqueries.get(si)
 }
 
-fn node_analysis(p: &Project, ri: usize, ni: usize) -> Option<&syntax::sql::SqlAnalysis> {
+fn node_analysis(p: &Project, ri: ResourceId, ni: usize) -> Option<&syntax::sql::SqlAnalysis> {
     p.resources.get(ri)?.nodes.get(ni)?.sql.as_deref()
 }
 
@@ -109,22 +126,26 @@ const MAX_DEPTH: usize = 16;
 pub fn table_owner(
     p: &Project,
     name: &str,
-    pipe: Option<usize>,
+    pipe: Option<ResourceId>,
     before: Option<usize>,
 ) -> Option<ColumnOwner> {
     match p.resolve(name, pipe) {
-        Target::Node(ni) if before.is_none_or(|b| ni < b) => Some(ColumnOwner::Node(pipe?, ni)),
+        Target::Node(ni) if before.is_none_or(|b| ni < b) => {
+            Some(ColumnOwner::Node(NodeId::new(pipe?, ni)))
+        }
         Target::Resource(i) => owner_of_resource(p, i),
         _ => None,
     }
 }
 
 /// A resource as a table: a datasource, or a pipe's last node.
-pub fn owner_of_resource(p: &Project, i: usize) -> Option<ColumnOwner> {
+pub fn owner_of_resource(p: &Project, i: ResourceId) -> Option<ColumnOwner> {
     let r = p.resources.get(i)?;
     match r.kind {
         ResourceKind::Datasource => Some(ColumnOwner::Datasource(i)),
-        ResourceKind::Pipe if !r.nodes.is_empty() => Some(ColumnOwner::Node(i, r.nodes.len() - 1)),
+        ResourceKind::Pipe if !r.nodes.is_empty() => {
+            Some(ColumnOwner::Node(NodeId::new(i, r.nodes.len() - 1)))
+        }
         _ => None,
     }
 }
@@ -132,26 +153,48 @@ pub fn owner_of_resource(p: &Project, i: usize) -> Option<ColumnOwner> {
 /// The tables node `ni` of pipe `ri`'s main query reads columns from (FROM and JOIN outside
 /// subqueries and CTE bodies; CTEs and derived tables included), in text order, with the
 /// range of each reference in the node's SQL text.
-pub fn node_sources(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
-    scope_sources(p, ColumnOwner::Node(ri, ni))
+pub fn node_sources(p: &Project, ri: ResourceId, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
+    scope_sources(
+        p,
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }),
+    )
 }
 
 /// The SELECTs of node `ni` with their text: its CTE bodies and other subqueries (the node's
 /// own SELECT, which holds them all, is not listed).
-fn scopes(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
+fn scopes(p: &Project, ri: ResourceId, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
     let Some(a) = node_analysis(p, ri, ni) else {
         return Vec::new();
     };
-    let ctes = a
-        .ctes
-        .iter()
-        .enumerate()
-        .filter_map(|(ci, c)| c.body.map(|b| (ColumnOwner::Cte(ri, ni, ci), b)));
-    let subs = a
-        .subqueries
-        .iter()
-        .enumerate()
-        .map(|(si, q)| (ColumnOwner::Subquery(ri, ni, si), q.body));
+    let ctes = a.ctes.iter().enumerate().filter_map(|(ci, c)| {
+        c.body.map(|b| {
+            (
+                ColumnOwner::Cte(
+                    NodeId {
+                        pipe: ri,
+                        index: ni,
+                    },
+                    ci,
+                ),
+                b,
+            )
+        })
+    });
+    let subs = a.subqueries.iter().enumerate().map(|(si, q)| {
+        (
+            ColumnOwner::Subquery(
+                NodeId {
+                    pipe: ri,
+                    index: ni,
+                },
+                si,
+            ),
+            q.body,
+        )
+    });
     ctes.chain(subs).collect()
 }
 
@@ -159,7 +202,7 @@ fn scopes(p: &Project, ri: usize, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
 /// itself: a CTE body or subquery, else the node's own.
 fn innermost(
     scopes: &[(ColumnOwner, TextRange)],
-    ri: usize,
+    ri: ResourceId,
     ni: usize,
     range: TextRange,
 ) -> ColumnOwner {
@@ -167,38 +210,65 @@ fn innermost(
         .iter()
         .filter(|(_, b)| *b != range && b.start <= range.start && range.end <= b.end)
         .min_by_key(|(_, b)| b.len())
-        .map_or(ColumnOwner::Node(ri, ni), |(o, _)| *o)
+        .map_or(
+            ColumnOwner::Node(NodeId {
+                pipe: ri,
+                index: ni,
+            }),
+            |(o, _)| *o,
+        )
 }
 
 /// The SELECT holding `offset` (in the node's SQL text): the innermost CTE body or subquery
 /// holding it, else the node's own.
-pub fn holder_at(p: &Project, ri: usize, ni: usize, offset: usize) -> ColumnOwner {
+pub fn holder_at(p: &Project, ri: ResourceId, ni: usize, offset: usize) -> ColumnOwner {
     innermost(&scopes(p, ri, ni), ri, ni, TextRange::new(offset, offset))
 }
 
 /// The SELECT enclosing a CTE body or subquery (`None` for a node or datasource).
 fn parent_scope(p: &Project, owner: ColumnOwner) -> Option<ColumnOwner> {
-    let (ri, ni) = owner_node(owner)?;
+    let NodeId {
+        pipe: ri,
+        index: ni,
+    } = owner_node(owner)?;
     let all = scopes(p, ri, ni);
     let body = all.iter().find(|(o, _)| *o == owner)?.1;
     Some(innermost(&all, ri, ni, body))
 }
 
 /// The node a node, CTE or subquery belongs to.
-fn owner_node(owner: ColumnOwner) -> Option<(usize, usize)> {
+fn owner_node(owner: ColumnOwner) -> Option<NodeId> {
     match owner {
         ColumnOwner::Datasource(_) => None,
-        ColumnOwner::Node(ri, ni)
-        | ColumnOwner::Cte(ri, ni, _)
-        | ColumnOwner::Subquery(ri, ni, _) => Some((ri, ni)),
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        })
+        | ColumnOwner::Cte(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            _,
+        )
+        | ColumnOwner::Subquery(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            _,
+        ) => Some(NodeId::new(ri, ni)),
     }
 }
 
 /// The owners defining columns in node `ni`'s SQL: the node, its CTEs and its subqueries.
-pub fn owners_in_node(p: &Project, ri: usize, ni: usize) -> Vec<ColumnOwner> {
-    std::iter::once(ColumnOwner::Node(ri, ni))
-        .chain(scopes(p, ri, ni).into_iter().map(|(o, _)| o))
-        .collect()
+pub fn owners_in_node(p: &Project, ri: ResourceId, ni: usize) -> Vec<ColumnOwner> {
+    std::iter::once(ColumnOwner::Node(NodeId {
+        pipe: ri,
+        index: ni,
+    }))
+    .chain(scopes(p, ri, ni).into_iter().map(|(o, _)| o))
+    .collect()
 }
 
 /// A table a SELECT reads: its owner, the reference's range, and the names a qualifier can
@@ -212,7 +282,11 @@ struct ScopeSource {
 /// FROM/JOIN references (tables, nodes, CTEs, derived tables) of the SELECT `scope`, resolved,
 /// in text order, without repeats.
 fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
-    let Some((ri, ni)) = owner_node(scope) else {
+    let Some(NodeId {
+        pipe: ri,
+        index: ni,
+    }) = owner_node(scope)
+    else {
         return Vec::new();
     };
     let Some(sql) = node_analysis(p, ri, ni) else {
@@ -241,7 +315,13 @@ fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
             .rposition(|c| c.name == t.name && c.body.is_some() && c.range.start < t.range.start)
         {
             found.push(ScopeSource {
-                owner: ColumnOwner::Cte(ri, ni, ci),
+                owner: ColumnOwner::Cte(
+                    NodeId {
+                        pipe: ri,
+                        index: ni,
+                    },
+                    ci,
+                ),
                 range: t.range,
                 qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
             });
@@ -250,7 +330,13 @@ fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
     for (si, q) in sql.subqueries.iter().enumerate() {
         if q.derived && here(q.body) {
             found.push(ScopeSource {
-                owner: ColumnOwner::Subquery(ri, ni, si),
+                owner: ColumnOwner::Subquery(
+                    NodeId {
+                        pipe: ri,
+                        index: ni,
+                    },
+                    si,
+                ),
                 range: q.body,
                 qualifier: q.alias.clone(),
             });
@@ -296,7 +382,7 @@ pub fn qualifier_owner(p: &Project, scope: ColumnOwner, qualifier: &str) -> Opti
 /// else of a table the enclosing SELECT reads, else one of that SELECT's aliases used later.
 pub fn column_at(
     p: &Project,
-    ri: usize,
+    ri: ResourceId,
     ni: usize,
     sql: &NodeSql,
     i: usize,
@@ -308,7 +394,7 @@ pub fn column_at(
 /// [`column_at`] with the columns named `memo.name` (the token's word) computed once.
 fn column_at_with(
     memo: &mut ColumnMemo,
-    ri: usize,
+    ri: ResourceId,
     ni: usize,
     sql: &NodeSql,
     i: usize,
@@ -410,7 +496,10 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 })
                 .collect()
         }
-        ColumnOwner::Node(ri, ni) => {
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => {
             let main = p
                 .resources
                 .get(ri)
@@ -422,16 +511,26 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 None => Vec::new(),
             }
         }
-        ColumnOwner::Cte(ri, ni, ci) => match cte(p, ri, ni, ci).and_then(|c| c.select.as_ref()) {
+        ColumnOwner::Cte(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            ci,
+        ) => match cte(p, ri, ni, ci).and_then(|c| c.select.as_ref()) {
             Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
             None => Vec::new(),
         },
-        ColumnOwner::Subquery(ri, ni, si) => {
-            match subquery(p, ri, ni, si).and_then(|q| q.select.as_ref()) {
-                Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
-                None => Vec::new(),
-            }
-        }
+        ColumnOwner::Subquery(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            si,
+        ) => match subquery(p, ri, ni, si).and_then(|q| q.select.as_ref()) {
+            Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
+            None => Vec::new(),
+        },
     }
 }
 
@@ -478,7 +577,11 @@ fn select_columns(
     sources: &[(ColumnOwner, TextRange)],
     depth: usize,
 ) -> Vec<ColumnDef> {
-    let Some((ri, ni)) = owner_node(scope) else {
+    let Some(NodeId {
+        pipe: ri,
+        index: ni,
+    }) = owner_node(scope)
+    else {
         return Vec::new();
     };
     let r = &p.resources[ri];
@@ -561,16 +664,29 @@ fn scalar_subquery_column_type(
     depth: usize,
 ) -> Option<String> {
     let inner = expr.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
-    let (ri, ni) = owner_node(scope)?;
+    let NodeId {
+        pipe: ri,
+        index: ni,
+    } = owner_node(scope)?;
     let si = node_analysis(p, ri, ni)?.subqueries.iter().position(|q| {
         !q.derived
             && item.start <= q.body.start
             && q.body.end <= item.end
             && text.get(q.body.start..q.body.end).map(str::trim) == Some(inner)
     })?;
-    let first = columns_at_depth(p, ColumnOwner::Subquery(ri, ni, si), depth + 1)
-        .into_iter()
-        .next()?;
+    let first = columns_at_depth(
+        p,
+        ColumnOwner::Subquery(
+            NodeId {
+                pipe: ri,
+                index: ni,
+            },
+            si,
+        ),
+        depth + 1,
+    )
+    .into_iter()
+    .next()?;
     first.ty.as_deref().map(scalar_subquery_type)
 }
 
@@ -630,45 +746,47 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 /// Nodes reading an owner as a table: (pipe resource, node index).
-pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<(usize, usize)> {
+pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<NodeId> {
     let mut out = Vec::new();
-    let mut push = |pi: usize, node: &str| {
+    let mut push = |pi: ResourceId, node: &str| {
         if let Some(ni) = p.resources[pi].nodes.iter().position(|n| n.name == node) {
-            if !out.contains(&(pi, ni)) {
-                out.push((pi, ni));
+            let id = NodeId::new(pi, ni);
+            if !out.contains(&id) {
+                out.push(id);
             }
         }
     };
-    let into = |t: Target| {
-        p.edges
-            .iter()
-            .filter(move |e| e.kind == EdgeKind::Reads && e.target == t)
-    };
+    let reads = |e: &&project::model::Edge| e.kind == EdgeKind::Reads;
     match owner {
         ColumnOwner::Datasource(i) => {
-            for e in into(Target::Resource(i)) {
+            for e in p.edges_into(i).filter(reads) {
                 if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
                     push(*pi, n);
                 }
             }
         }
-        ColumnOwner::Node(ri, ni) => {
-            for e in into(Target::Node(ni)) {
-                if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
-                    if *pi == ri {
-                        push(*pi, n);
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => {
+            // Later nodes of the same pipe reading it by name.
+            for e in p.edges_from(ri).filter(reads) {
+                if e.target == Target::Node(ni) {
+                    if let Some(n) = &e.from_node {
+                        push(ri, n);
                     }
                 }
             }
+            // The last node is the pipe's output: what reads the pipe reads it.
             if p.resources[ri].nodes.len() == ni + 1 {
-                for e in into(Target::Resource(ri)) {
+                for e in p.edges_into(ri).filter(reads) {
                     if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
                         push(*pi, n);
                     }
                 }
             }
         }
-        ColumnOwner::Cte(ri, ni, _) | ColumnOwner::Subquery(ri, ni, _) => out.push((ri, ni)),
+        ColumnOwner::Cte(node, _) | ColumnOwner::Subquery(node, _) => out.push(node),
     }
     out
 }
@@ -685,8 +803,15 @@ pub fn sources_of(p: &Project, owner: ColumnOwner) -> Vec<(ColumnOwner, TextRang
 /// it.
 fn reading_owners(p: &Project, owner: ColumnOwner) -> Vec<ColumnOwner> {
     let mut out = Vec::new();
-    for (pi, ni) in readers(p, owner) {
-        out.push(ColumnOwner::Node(pi, ni));
+    for NodeId {
+        pipe: pi,
+        index: ni,
+    } in readers(p, owner)
+    {
+        out.push(ColumnOwner::Node(NodeId {
+            pipe: pi,
+            index: ni,
+        }));
         for (c, _) in scopes(p, pi, ni) {
             if c != owner && scope_sources(p, c).iter().any(|(s, _)| *s == owner) {
                 out.push(c);
@@ -697,7 +822,7 @@ fn reading_owners(p: &Project, owner: ColumnOwner) -> Vec<ColumnOwner> {
 }
 
 /// The datasource a materialized or copy node writes into.
-pub fn written_by(p: &Project, ri: usize, ni: usize) -> Option<usize> {
+pub fn written_by(p: &Project, ri: ResourceId, ni: usize) -> Option<ResourceId> {
     let node = p.resources.get(ri)?.nodes.get(ni)?;
     if !matches!(node.node_type, NodeType::Materialized | NodeType::Copy) {
         return None;
@@ -711,7 +836,7 @@ pub fn written_by(p: &Project, ri: usize, ni: usize) -> Option<usize> {
 }
 
 /// Nodes writing into datasource `ds`.
-pub fn writers_of(p: &Project, ds: usize) -> Vec<(usize, usize)> {
+pub fn writers_of(p: &Project, ds: ResourceId) -> Vec<NodeId> {
     p.edges_into(ds)
         .filter(|e| e.kind.writes())
         .filter_map(|e| match (&e.from, &e.from_node) {
@@ -719,7 +844,7 @@ pub fn writers_of(p: &Project, ds: usize) -> Vec<(usize, usize)> {
                 .nodes
                 .iter()
                 .position(|x| x.name == **n)
-                .map(|ni| (*pi, ni)),
+                .map(|ni| NodeId::new(*pi, ni)),
             _ => None,
         })
         .collect()
@@ -803,7 +928,10 @@ fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOwner>, bool)
         }
         match o {
             ColumnOwner::Cte(..) | ColumnOwner::Subquery(..) => {}
-            ColumnOwner::Node(ri, ni) => {
+            ColumnOwner::Node(NodeId {
+                pipe: ri,
+                index: ni,
+            }) => {
                 if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
                     if memo.has(t) {
                         next.push(t);
@@ -811,8 +939,15 @@ fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOwner>, bool)
                 }
             }
             ColumnOwner::Datasource(ds) => {
-                for (pi, ni) in writers_of(p, ds) {
-                    let w = ColumnOwner::Node(pi, ni);
+                for NodeId {
+                    pipe: pi,
+                    index: ni,
+                } in writers_of(p, ds)
+                {
+                    let w = ColumnOwner::Node(NodeId {
+                        pipe: pi,
+                        index: ni,
+                    });
                     if memo.has(w) {
                         next.push(w);
                     }
@@ -837,16 +972,31 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
     let mut memo = ColumnMemo::new(p, name);
     let (members, _) = family(&mut memo, start);
     let mut defs: Vec<Site> = Vec::new();
-    let mut nodes: Vec<(usize, usize)> = Vec::new();
+    let mut nodes: Vec<NodeId> = Vec::new();
     let mut out: Vec<(Site, bool)> = Vec::new();
     for &o in &members {
         if let Some(d) = memo.column(o).and_then(|c| c.def.clone()) {
             defs.push(d);
         }
         match o {
-            ColumnOwner::Node(ri, ni)
-            | ColumnOwner::Cte(ri, ni, _)
-            | ColumnOwner::Subquery(ri, ni, _) => nodes.push((ri, ni)),
+            ColumnOwner::Node(NodeId {
+                pipe: ri,
+                index: ni,
+            })
+            | ColumnOwner::Cte(
+                NodeId {
+                    pipe: ri,
+                    index: ni,
+                },
+                _,
+            )
+            | ColumnOwner::Subquery(
+                NodeId {
+                    pipe: ri,
+                    index: ni,
+                },
+                _,
+            ) => nodes.push(NodeId::new(ri, ni)),
             ColumnOwner::Datasource(ds) => out.extend(
                 datasource_expression_sites(p, ds, name)
                     .into_iter()
@@ -870,7 +1020,11 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
     }
     nodes.sort_unstable();
     nodes.dedup();
-    for (ri, ni) in nodes {
+    for NodeId {
+        pipe: ri,
+        index: ni,
+    } in nodes
+    {
         let r = &p.resources[ri];
         let Some(node) = r.nodes.get(ni) else {
             continue;
@@ -933,7 +1087,7 @@ pub struct ForwardQuery<'p> {
 }
 
 /// Datasource `ds`'s FORWARD_QUERY.
-pub fn forward_query(p: &Project, ds: usize) -> Option<ForwardQuery<'_>> {
+pub fn forward_query(p: &Project, ds: ResourceId) -> Option<ForwardQuery<'_>> {
     let r = p.resources.get(ds)?;
     let sql = p.files.get(r.file)?.datafile.forward_query.as_ref()?;
     Some(ForwardQuery {
@@ -959,7 +1113,7 @@ impl ForwardQuery<'_> {
 
 /// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,
 /// DEFAULT and MATERIALIZED expressions of other columns.
-fn datasource_expression_sites(p: &Project, ds: usize, name: &str) -> Vec<Site> {
+fn datasource_expression_sites(p: &Project, ds: ResourceId, name: &str) -> Vec<Site> {
     let r = &p.resources[ds];
     let Some(f) = p.files.get(r.file) else {
         return Vec::new();

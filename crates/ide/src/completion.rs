@@ -8,6 +8,9 @@
 use super::catalogue::{self, ENGINES, NODE_TYPES};
 use super::columns::{self, table_owner, ColumnOwner};
 use super::{file_index, floor_char_boundary, resource_of_file, NodeSql};
+use project::model::FileId;
+use project::model::NodeId;
+use project::model::ResourceId;
 use project::model::{Project, ResourceKind};
 use std::collections::HashSet;
 use syntax::keywords::{forward_accepts_block, is_keyword, keywords_for};
@@ -207,7 +210,7 @@ fn resources_of(p: &Project, kind: ResourceKind, item_kind: ItemKind, out: &mut 
     }
 }
 
-fn keyword_values(p: &Project, fi: usize, keyword: &str, prefix: &str, out: &mut Completions) {
+fn keyword_values(p: &Project, fi: FileId, keyword: &str, prefix: &str, out: &mut Completions) {
     let df = &p.files[fi].datafile;
     match keyword {
         "type" if df.kind == FileKind::Connection => {
@@ -379,7 +382,7 @@ fn function_item(name: &str, f: &catalogue::FunctionDoc, combinators: &[&str]) -
 
 fn sql(
     p: &Project,
-    fi: usize,
+    fi: FileId,
     offset: usize,
     word_start: usize,
     prefix: &str,
@@ -407,7 +410,7 @@ fn sql(
         return;
     }
     let is_pipe = ri.is_some_and(|r| p.resources[r].kind == ResourceKind::Pipe);
-    let node = ri.filter(|_| is_pipe).map(|r| (r, ni));
+    let node = ri.filter(|_| is_pipe).map(|r| NodeId::new(r, ni));
     // The token before the word being completed.
     let before_word: Vec<&syntax::sql::lexer::Token> = sql
         .tokens
@@ -429,7 +432,7 @@ fn sql(
             .checked_sub(2)
             .and_then(|i| before_word.get(i))
             .map(|t| sql.word(t).to_string());
-        if let (Some(q), Some((r, n))) = (qualifier, node) {
+        if let (Some(q), Some(NodeId { pipe: r, index: n })) = (qualifier, node) {
             let holder = columns::holder_at(p, r, n, sql_offset);
             let owners: Vec<ColumnOwner> = match columns::qualifier_owner(p, holder, &q)
                 .or_else(|| table_owner(p, &q, Some(r), Some(n)))
@@ -452,7 +455,7 @@ fn sql(
         tables(p, ri, ni, node, &ns.analysis, out);
         return;
     }
-    if let Some((r, n)) = node {
+    if let Some(NodeId { pipe: r, index: n }) = node {
         // The columns of the tables the SELECT holding the cursor reads, then its own aliases.
         let holder = columns::holder_at(p, r, n, sql_offset);
         for (o, _) in columns::sources_of(p, holder) {
@@ -485,9 +488,9 @@ fn sql(
 
 fn tables(
     p: &Project,
-    ri: Option<usize>,
+    ri: Option<ResourceId>,
     ni: usize,
-    node: Option<(usize, usize)>,
+    node: Option<NodeId>,
     analysis: &Option<std::sync::Arc<syntax::sql::SqlAnalysis>>,
     out: &mut Completions,
 ) {
@@ -499,7 +502,7 @@ fn tables(
             });
         }
     }
-    if let Some((r, _)) = node {
+    if let Some(NodeId { pipe: r, .. }) = node {
         for n in p.resources[r].nodes.iter().take(ni) {
             out.items.push(Item {
                 detail: Some("node of this pipe".into()),
@@ -509,7 +512,7 @@ fn tables(
     }
     resources_of(p, ResourceKind::Datasource, ItemKind::Datasource, out);
     let mut seen: HashSet<String> = out.items.iter().map(|i| i.label.clone()).collect();
-    for (i, r) in p.resources.iter().enumerate() {
+    for (i, r) in p.resources.iter_enumerated() {
         if r.kind == ResourceKind::Pipe && Some(i) != ri && seen.insert(r.name.clone()) {
             out.items.push(Item {
                 detail: Some(format!(
@@ -523,7 +526,7 @@ fn tables(
     }
 }
 
-fn template(p: &Project, fi: usize, statement: bool, out: &mut Completions) {
+fn template(p: &Project, fi: FileId, statement: bool, out: &mut Completions) {
     for f in catalogue::template_functions() {
         out.items.push(Item {
             detail: Some(format!(

@@ -4,6 +4,8 @@ use super::catalogue;
 use super::columns::{self, ColumnOwner};
 use super::{Located, Symbol};
 use analysis::migration;
+use project::model::NodeId;
+use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
 use std::fmt::Write;
 use syntax::model::NodeType;
@@ -14,7 +16,10 @@ const LIST_LIMIT: usize = 8;
 pub fn hover(p: &Project, l: &Located) -> Option<String> {
     Some(match &l.symbol {
         Symbol::Resource(i) => resource(p, *i),
-        Symbol::Node(ri, ni) => node(p, *ri, *ni),
+        Symbol::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => node(p, *ri, *ni),
         Symbol::Column(owner, name) => column(p, *owner, name)?,
         Symbol::Cte(name, _) => format!("**CTE** `{name}`: a named subquery of this node"),
         Symbol::Function(name) => function(name)?,
@@ -79,7 +84,7 @@ fn who(p: &Project, from: &Source, node: Option<&str>) -> String {
     }
 }
 
-fn description(p: &Project, i: usize) -> Option<String> {
+fn description(p: &Project, i: ResourceId) -> Option<String> {
     let r = &p.resources[i];
     let f = p.files.get(r.file)?;
     f.datafile
@@ -94,7 +99,7 @@ fn description(p: &Project, i: usize) -> Option<String> {
         .filter(|d| !d.is_empty())
 }
 
-fn resource(p: &Project, i: usize) -> String {
+fn resource(p: &Project, i: ResourceId) -> String {
     let r = &p.resources[i];
     let mut out = match r.kind {
         ResourceKind::Pipe => format!(
@@ -213,7 +218,7 @@ fn node_type_name(t: NodeType) -> &'static str {
     }
 }
 
-fn node(p: &Project, ri: usize, ni: usize) -> String {
+fn node(p: &Project, ri: ResourceId, ni: usize) -> String {
     let r = &p.resources[ri];
     let n = &r.nodes[ni];
     let mut out = format!(
@@ -230,13 +235,19 @@ fn node(p: &Project, ri: usize, ni: usize) -> String {
     {
         let _ = write!(out, "\n\n{}", d.text.trim());
     }
-    let cols: Vec<String> = columns::columns_of(p, ColumnOwner::Node(ri, ni))
-        .into_iter()
-        .map(|c| match c.ty {
-            Some(t) => format!("`{}` {t}", c.name),
-            None => format!("`{}`", c.name),
-        })
-        .collect();
+    let cols: Vec<String> = columns::columns_of(
+        p,
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }),
+    )
+    .into_iter()
+    .map(|c| match c.ty {
+        Some(t) => format!("`{}` {t}", c.name),
+        None => format!("`{}`", c.name),
+    })
+    .collect();
     list(&mut out, "Columns", &cols);
     // Every table the node reads (its edges in the graph: subqueries and CTE bodies too).
     let mut reads: Vec<String> = Vec::new();
@@ -246,7 +257,7 @@ fn node(p: &Project, ri: usize, ni: usize) -> String {
             && e.from_node.as_deref() == Some(n.name.as_str())
     }) {
         let owner = match e.target {
-            Target::Node(j) => Some(ColumnOwner::Node(ri, j)),
+            Target::Node(j) => Some(ColumnOwner::Node(NodeId { pipe: ri, index: j })),
             Target::Resource(i) => columns::owner_of_resource(p, i),
             _ => None,
         };
@@ -260,19 +271,25 @@ fn node(p: &Project, ri: usize, ni: usize) -> String {
     if let Some(t) = columns::written_by(p, ri, ni) {
         let _ = write!(out, "\n\nWrites into `{}`", p.resources[t].name);
     }
-    let readers: Vec<String> = columns::readers(p, ColumnOwner::Node(ri, ni))
-        .into_iter()
-        .map(|(pi, n)| {
-            if pi == ri {
-                format!("node `{}`", p.resources[pi].nodes[n].name)
-            } else {
-                format!(
-                    "`{}.{}`",
-                    p.resources[pi].name, p.resources[pi].nodes[n].name
-                )
-            }
-        })
-        .collect();
+    let readers: Vec<String> = columns::readers(
+        p,
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }),
+    )
+    .into_iter()
+    .map(|NodeId { pipe: pi, index: n }| {
+        if pi == ri {
+            format!("node `{}`", p.resources[pi].nodes[n].name)
+        } else {
+            format!(
+                "`{}.{}`",
+                p.resources[pi].name, p.resources[pi].nodes[n].name
+            )
+        }
+    })
+    .collect();
     list(&mut out, "Read by", &readers);
     out
 }
@@ -292,9 +309,9 @@ fn column(p: &Project, owner: ColumnOwner, name: &str) -> Option<String> {
     }
     if let Some(src) = c.origin {
         let here = match owner {
-            ColumnOwner::Node(ri, _)
-            | ColumnOwner::Cte(ri, _, _)
-            | ColumnOwner::Subquery(ri, _, _) => Some(ri),
+            ColumnOwner::Node(NodeId { pipe: ri, index: _ })
+            | ColumnOwner::Cte(NodeId { pipe: ri, index: _ }, _)
+            | ColumnOwner::Subquery(NodeId { pipe: ri, index: _ }, _) => Some(ri),
             ColumnOwner::Datasource(_) => None,
         };
         let _ = write!(

@@ -25,7 +25,9 @@ pub mod sql_case;
 pub mod symbols;
 
 pub use columns::{ColumnOwner, Site};
+use project::model::NodeId;
 use project::model::Project;
+use project::model::{FileId, ResourceId};
 use syntax::block::MappedText;
 use syntax::sql::lexer::{self, Token, TokenKind};
 use syntax::sql::SqlAnalysis;
@@ -35,9 +37,9 @@ use syntax::text::TextRange;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Symbol {
     /// A datasource, pipe or connection (resource index).
-    Resource(usize),
+    Resource(ResourceId),
     /// A node of a pipe (resource index, node index).
-    Node(usize, usize),
+    Node(NodeId),
     Column(ColumnOwner, String),
     /// A CTE of a node: its name and where it is defined (file range).
     Cte(String, Site),
@@ -71,15 +73,19 @@ pub fn floor_char_boundary(text: &str, i: usize) -> usize {
 }
 
 /// The project file at `path` (index into `project.files`).
-pub fn file_index(p: &Project, path: &str) -> Option<usize> {
-    p.files.iter().position(|f| f.path == path)
+pub fn file_index(p: &Project, path: &str) -> Option<FileId> {
+    p.files
+        .iter_enumerated()
+        .find(|(_, f)| f.path == path)
+        .map(|(i, _)| i)
 }
 
 /// The resource a file defines (not a Classic datasource created by a pipe's ENGINE).
-pub fn resource_of_file(p: &Project, file: usize) -> Option<usize> {
+pub fn resource_of_file(p: &Project, file: FileId) -> Option<ResourceId> {
     p.resources
-        .iter()
-        .position(|r| r.file == file && r.name_range == TextRange::empty(0))
+        .iter_enumerated()
+        .find(|(_, r)| r.file == file && r.defined_by_file())
+        .map(|(i, _)| i)
 }
 
 /// A node's SQL as the features read it: its tokens and template tags, with ranges in the SQL

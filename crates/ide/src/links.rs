@@ -3,6 +3,7 @@
 //! `KAFKA_CONNECTION_NAME x`, ...) open the resource's file.
 
 use super::file_index;
+use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Target};
 use syntax::text::TextRange;
 
@@ -20,7 +21,7 @@ pub fn document_links(p: &Project, path: &str) -> Vec<(TextRange, String)> {
         .filter(|i| !i.nested)
         .map(|i| (i.path.range, i.resolved.clone()))
         .collect();
-    let file_of = |i: usize| p.resources.get(i).map(|r| r.path.to_string());
+    let file_of = |i: ResourceId| p.resources.get(i).map(|r| r.path.to_string());
     // Writes and sinks: the datafile values naming their target.
     for e in p.edges.iter().filter(|e| {
         &*e.path == path
@@ -41,8 +42,9 @@ pub fn document_links(p: &Project, path: &str) -> Vec<(TextRange, String)> {
             }
             let connection = p
                 .resources
-                .iter()
-                .position(|r| r.kind == ResourceKind::Connection && r.name == s.value.text);
+                .iter_enumerated()
+                .find(|(_, r)| r.kind == ResourceKind::Connection && r.name == s.value.text)
+                .map(|(i, _)| i);
             out.extend(connection.and_then(file_of).map(|to| (s.value.range, to)));
         }
     }

@@ -5,6 +5,7 @@
 use super::catalogue;
 use super::columns::{self, value_text_start, ColumnOwner, Site};
 use super::{file_index, resource_of_file, Located, NodeSql, Symbol};
+use project::model::NodeId;
 use project::model::{Project, ResourceKind, Target};
 use syntax::keywords::keyword_union;
 use syntax::model::{Datafile, Value};
@@ -36,7 +37,7 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
         let is_pipe = ri.is_some_and(|r| p.resources[r].kind == ResourceKind::Pipe);
         if is_pipe && dn.name_range.contains(offset) {
             return Some(Located {
-                symbol: Symbol::Node(ri?, ni),
+                symbol: Symbol::Node(NodeId::new(ri?, ni)),
                 range: dn.name_range,
             });
         }
@@ -86,7 +87,9 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
             }
             let map = &f.node_sql.get(ni)?.map;
             let analysis = f.node_sql.get(ni)?.analysis.as_deref();
-            let node_owner = ri.filter(|_| is_pipe).map(|r| ColumnOwner::Node(r, ni));
+            let node_owner = ri
+                .filter(|_| is_pipe)
+                .map(|r| ColumnOwner::Node(NodeId { pipe: r, index: ni }));
             return sql_symbol(p, &NodeSql::new(map), analysis, node_owner, offset);
         }
     }
@@ -117,7 +120,7 @@ fn reference_at(p: &Project, path: &str, offset: usize) -> Option<Located> {
     };
     let symbol = match e.target {
         Target::Resource(i) => Symbol::Resource(i),
-        Target::Node(n) => Symbol::Node(from_pipe?, n),
+        Target::Node(n) => Symbol::Node(NodeId::new(from_pipe?, n)),
         _ => return None,
     };
     Some(Located {
@@ -219,7 +222,7 @@ pub fn sql_symbol(
     }
     if let Some(a) = analysis {
         if let Some(c) = a.ctes.iter().find(|c| c.name == word) {
-            if let Some(ColumnOwner::Node(ri, _)) = scope {
+            if let Some(ColumnOwner::Node(NodeId { pipe: ri, index: _ })) = scope {
                 let def = cte_name_range(sql, c.range, &c.name);
                 return located(Symbol::Cte(
                     word,
@@ -232,7 +235,10 @@ pub fn sql_symbol(
         }
     }
     let column = match scope {
-        Some(ColumnOwner::Node(ri, ni)) => columns::column_at(p, ri, ni, sql, i),
+        Some(ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        })) => columns::column_at(p, ri, ni, sql, i),
         Some(ds @ ColumnOwner::Datasource(_)) => columns::columns_of(p, ds)
             .iter()
             .any(|c| c.name == word)

@@ -2,6 +2,8 @@
 
 use super::columns::{self, column_sites, Site};
 use super::{file_index, Located, NodeSql, Symbol};
+use project::model::NodeId;
+use project::model::ResourceId;
 use project::model::{Project, Source, Target};
 use syntax::sql::lexer::TokenKind;
 use syntax::text::TextRange;
@@ -19,7 +21,10 @@ pub fn definition(p: &Project, l: &Located) -> Vec<Site> {
             })
             .into_iter()
             .collect(),
-        Symbol::Node(ri, ni) => p
+        Symbol::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => p
             .resources
             .get(*ri)
             .and_then(|r| {
@@ -76,7 +81,10 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
             }
             v
         }
-        Symbol::Node(ri, ni) => {
+        Symbol::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => {
             let mut v: Vec<(Site, bool)> =
                 definition(p, l).into_iter().map(|s| (s, true)).collect();
             v.extend(
@@ -186,7 +194,7 @@ fn words_in_file(p: &Project, path: &str, keep: impl Fn(&NodeSql, usize) -> bool
 /// Where the project's shell scripts name resource `i`: `tb` command words equal to its name
 /// (`tb pipe populate x`, `tb datasource truncate x`) and the name in paths of its file
 /// (`tb push pipes/x.pipe`).
-pub fn script_sites(p: &Project, i: usize) -> Vec<Site> {
+pub fn script_sites(p: &Project, i: ResourceId) -> Vec<Site> {
     let Some(r) = p.resources.get(i) else {
         return Vec::new();
     };

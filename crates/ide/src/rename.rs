@@ -5,6 +5,8 @@
 use super::columns::{self, column_family, is_identifier, Site};
 use super::navigation::references;
 use super::{Located, Symbol};
+use project::model::NodeId;
+use project::model::ResourceId;
 use project::model::{Project, Source};
 use std::sync::Arc;
 use syntax::text::TextRange;
@@ -31,7 +33,10 @@ pub fn prepare(p: &Project, l: &Located) -> Result<(TextRange, String), String> 
             }
             r.name.clone()
         }
-        Symbol::Node(ri, ni) => p.resources[*ri].nodes[*ni].name.clone(),
+        Symbol::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => p.resources[*ri].nodes[*ni].name.clone(),
         Symbol::Column(owner, name) => {
             if columns::definition(p, *owner, name).is_none() {
                 return Err(format!("`{name}` is not defined in this project"));
@@ -160,7 +165,7 @@ pub fn rename(
                     other.path
                 ));
             }
-            let owns_file = r.name_range == TextRange::empty(0);
+            let owns_file = r.defined_by_file();
             if owns_file {
                 let new_path = renamed_path(&r.path, &old, new_name)
                     .ok_or_else(|| format!("Cannot tell the new file name of {}", r.path))?;
@@ -187,7 +192,10 @@ pub fn rename(
                 }
             }
         }
-        Symbol::Node(ri, ni) => {
+        Symbol::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => {
             let r = &p.resources[*ri];
             if r.nodes.iter().any(|n| n.name == new_name) {
                 return Err(format!("`{}` already has a node `{new_name}`", r.name));
@@ -280,7 +288,13 @@ pub fn rename(
 /// A FORWARD_QUERY reads the deployed datasource, where the column still has its old name:
 /// a plain `old` item becomes `old AS new`, an alias `AS old` becomes `AS new`, and other
 /// words naming it (reads of the deployed column) stay.
-fn forward_query_edits(p: &Project, ds: usize, old: &str, new: &str, change: &mut RenameChange) {
+fn forward_query_edits(
+    p: &Project,
+    ds: ResourceId,
+    old: &str,
+    new: &str,
+    change: &mut RenameChange,
+) {
     let Some(fq) = columns::forward_query(p, ds) else {
         return;
     };

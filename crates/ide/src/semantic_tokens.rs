@@ -5,6 +5,7 @@
 use super::catalogue;
 use super::columns::{self, unquoted_name};
 use super::{file_index, resource_of_file, NodeSql};
+use project::model::NodeId;
 use project::model::{Project, ResourceKind, Target};
 use std::collections::HashSet;
 use syntax::reader::{self, ReadOptions, Statement};
@@ -144,7 +145,7 @@ pub fn semantic_tokens(p: &Project, path: &str, text: &str) -> Vec<SemanticToken
             }
         }
         if let Some(ns) = f.node_sql.get(ni) {
-            let node = ri.filter(|_| is_pipe).map(|r| (r, ni));
+            let node = ri.filter(|_| is_pipe).map(|r| NodeId::new(r, ni));
             sql_tokens(p, &NodeSql::new(&ns.map), node, &mut push);
         }
     }
@@ -175,11 +176,15 @@ pub fn semantic_tokens(p: &Project, path: &str, text: &str) -> Vec<SemanticToken
 fn sql_tokens(
     p: &Project,
     sql: &NodeSql,
-    node: Option<(usize, usize)>,
+    node: Option<NodeId>,
     push: &mut impl FnMut(TextRange, TokenType, u32),
 ) {
     let mut column_names: HashSet<String> = HashSet::new();
-    if let Some((ri, ni)) = node {
+    if let Some(NodeId {
+        pipe: ri,
+        index: ni,
+    }) = node
+    {
         for owner in columns::owners_in_node(p, ri, ni) {
             let sources = columns::sources_of(p, owner).into_iter().map(|(o, _)| o);
             for o in sources.chain([owner]) {

@@ -169,7 +169,7 @@ fn matches(name: &str, query: &str) -> bool {
 /// Resources, nodes and datasource columns whose name matches `query` (at most `limit`).
 pub fn workspace_symbols(p: &Project, query: &str, limit: usize) -> Vec<WorkspaceSymbol> {
     let mut out = Vec::new();
-    for (i, r) in p.resources.iter().enumerate() {
+    for (i, r) in p.resources.iter_enumerated() {
         if out.len() >= limit {
             break;
         }

@@ -2,7 +2,7 @@
 //! what it reads and to the datasource it materializes or copies into, and from a test to what
 //! it reads. Rendered as JSON, Mermaid or DOT, and checked for cycles.
 
-use super::model::{Project, Source, Target};
+use super::model::{Project, ResourceId, Source, Target};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -173,9 +173,13 @@ fn escape_dot(s: &str) -> String {
 
 /// Cycles of the dependency graph (what makes the official deploy order, a topological sort,
 /// impossible): each cycle as resource indices in order, smallest index first.
-pub fn cycles(p: &Project) -> Vec<Vec<usize>> {
+pub fn cycles(p: &Project) -> Vec<Vec<ResourceId>> {
     let n = p.resources.len();
-    let deps = p.dependency_lists();
+    let deps: Vec<Vec<usize>> = p
+        .dependency_lists()
+        .iter()
+        .map(|d| d.iter().map(|r| r.index()).collect())
+        .collect();
     // Tarjan's strongly connected components, iteratively.
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
@@ -230,7 +234,9 @@ pub fn cycles(p: &Project) -> Vec<Vec<usize>> {
         }
     }
     out.sort();
-    out
+    out.into_iter()
+        .map(|c| c.into_iter().map(ResourceId::new).collect())
+        .collect()
 }
 
 /// A path through the component that returns to its start, following dependencies.

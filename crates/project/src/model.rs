@@ -3,6 +3,7 @@
 //! (datafile-spec §9). Pure: the caller reads the files.
 
 use super::test_files::{self, TestFile};
+pub use crate::ids::{FileId, IndexVec, NodeId, ResourceId, TestId, WriterId};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
@@ -313,6 +314,16 @@ impl NodeInfo {
     }
 }
 
+/// Where a resource is defined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// By its own file: the name is the file's name.
+    File,
+    /// A Classic datasource created by a materialized node's ENGINE, where no datafile defines
+    /// it: named by the node's DATASOURCE value in the pipe's file.
+    CreatedByNode,
+}
+
 #[derive(Debug)]
 pub struct Resource {
     pub name: String,
@@ -321,12 +332,20 @@ pub struct Resource {
     /// The file defining it (for a datasource created by a Classic materialized node's ENGINE:
     /// the pipe).
     pub path: Arc<str>,
+    pub origin: Origin,
     /// Where the name is defined (empty at the file start when the name is the file name).
     pub name_range: TextRange,
     pub nodes: Arc<[NodeInfo]>,
     pub seen_by_cli: bool,
-    /// Index of the file in the project's file list.
-    pub file: usize,
+    /// The file defining it (for a created datasource: the pipe's).
+    pub file: FileId,
+}
+
+impl Resource {
+    /// Whether its own file defines it (not a Classic materialized node's ENGINE).
+    pub fn defined_by_file(&self) -> bool {
+        self.origin == Origin::File
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -378,7 +397,7 @@ impl EdgeKind {
 /// What a referenced name resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    Resource(usize),
+    Resource(ResourceId),
     /// A node of the same pipe (it shadows resources of the same name).
     Node(usize),
     /// A Tinybird service data source (`tinybird.pipe_stats`, ...).
@@ -392,8 +411,8 @@ pub enum Target {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "index")]
 pub enum Source {
-    Resource(usize),
-    Test(usize),
+    Resource(ResourceId),
+    Test(TestId),
 }
 
 #[derive(Clone, Debug)]
@@ -431,14 +450,17 @@ pub struct TestInfo {
 
 pub struct Project {
     pub dialect: Dialect,
-    pub files: Vec<Arc<SourceFile>>,
-    pub resources: Vec<Resource>,
-    pub tests: Vec<TestInfo>,
+    pub files: IndexVec<FileId, Arc<SourceFile>>,
+    pub resources: IndexVec<ResourceId, Resource>,
+    pub tests: IndexVec<TestId, TestInfo>,
     pub edges: Vec<Edge>,
-    by_name: FxHashMap<String, Vec<usize>>,
+    /// Indexes of `edges` by the resource they come from and the one they resolve to.
+    edges_from: FxHashMap<ResourceId, Vec<usize>>,
+    edges_to: FxHashMap<ResourceId, Vec<usize>>,
+    by_name: FxHashMap<String, Vec<ResourceId>>,
     /// Classic: `<name>__v<N>` of every resource whose file says `VERSION N`, the name it is
     /// deployed under (and read by other files).
-    by_version: FxHashMap<String, usize>,
+    by_version: FxHashMap<String, ResourceId>,
     /// The project's shell scripts (deploy/<version>/*.sh, ...), read for their `tb` commands.
     pub scripts: Vec<crate::scripts::Script>,
     /// [`Project::names_key`], computed once per build (replacing a file keeps the names).
@@ -502,10 +524,12 @@ impl Project {
     ) -> Project {
         let mut p = Project {
             dialect,
-            files,
-            resources: Vec::new(),
-            tests: Vec::new(),
+            files: files.into(),
+            resources: IndexVec::new(),
+            tests: IndexVec::new(),
             edges: Vec::new(),
+            edges_from: FxHashMap::default(),
+            edges_to: FxHashMap::default(),
             by_name: FxHashMap::default(),
             by_version: FxHashMap::default(),
             scripts: Vec::new(),
@@ -524,25 +548,46 @@ impl Project {
             p.tests.push(TestInfo { file, sql });
         }
         p.collect_test_edges();
+        p.index_edges();
         p
     }
 
-    fn add_resource(&mut self, r: Resource) {
-        if self.dialect == Dialect::Classic && r.name_range == TextRange::empty(0) {
-            if let Some(v) = version_of(&self.files[r.file]) {
-                self.by_version
-                    .insert(format!("{}__v{v}", r.name), self.resources.len());
+    /// Rebuilds the edge indexes by source and by target.
+    fn index_edges(&mut self) {
+        self.edges_from.clear();
+        self.edges_to.clear();
+        for (i, e) in self.edges.iter().enumerate() {
+            if let Source::Resource(r) = e.from {
+                self.edges_from.entry(r).or_default().push(i);
+            }
+            if let Target::Resource(r) = e.target {
+                self.edges_to.entry(r).or_default().push(i);
             }
         }
-        self.by_name
-            .entry(r.name.clone())
-            .or_default()
-            .push(self.resources.len());
+    }
+
+    /// Edges from resource `i`'s file (its nodes' references), in file order.
+    pub fn edges_from(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
+        self.edges_from
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&e| &self.edges[e])
+    }
+
+    fn add_resource(&mut self, r: Resource) {
+        let id = ResourceId::new(self.resources.len());
+        if self.dialect == Dialect::Classic && r.defined_by_file() {
+            if let Some(v) = version_of(&self.files[r.file]) {
+                self.by_version.insert(format!("{}__v{v}", r.name), id);
+            }
+        }
+        self.by_name.entry(r.name.clone()).or_default().push(id);
         self.resources.push(r);
     }
 
     fn collect_resources(&mut self) {
-        for fi in 0..self.files.len() {
+        for fi in self.files.ids() {
             let f = &self.files[fi];
             let Some(own) = &f.resource else { continue };
             let r = Resource {
@@ -550,6 +595,7 @@ impl Project {
                 kind: own.kind,
                 pipe_kind: own.pipe_kind,
                 path: f.path.as_str().into(),
+                origin: Origin::File,
                 name_range: TextRange::empty(0),
                 nodes: own.nodes.clone(),
                 seen_by_cli: f.seen_by_cli,
@@ -559,7 +605,7 @@ impl Project {
         }
         // Classic (legacy): a materialized node with an ENGINE creates its DATASOURCE when no
         // datafile defines it (find_file_by_name tries files first).
-        for fi in 0..self.files.len() {
+        for fi in self.files.ids() {
             let f = self.files[fi].clone();
             for (name, range) in &f.created_datasources {
                 if self
@@ -573,6 +619,7 @@ impl Project {
                     kind: ResourceKind::Datasource,
                     pipe_kind: None,
                     path: f.path.as_str().into(),
+                    origin: Origin::CreatedByNode,
                     name_range: *range,
                     nodes: Arc::from([]),
                     seen_by_cli: f.seen_by_cli,
@@ -600,7 +647,7 @@ impl Project {
 
     /// Resources named `name` (several when the name is defined twice); in Classic also the
     /// resource deployed as `name` = `<resource>__v<N>` by its `VERSION N`.
-    pub fn named(&self, name: &str) -> impl Iterator<Item = (usize, &Resource)> {
+    pub fn named(&self, name: &str) -> impl Iterator<Item = (ResourceId, &Resource)> {
         let direct = self.by_name.get(name);
         let versioned = direct
             .is_none()
@@ -615,7 +662,7 @@ impl Project {
 
     /// A Classic `<name>__v<N>` whose resource `name` exists but is at another version (or at
     /// none): the resource and its version.
-    pub fn stale_version(&self, name: &str) -> Option<(usize, Option<u32>)> {
+    pub fn stale_version(&self, name: &str) -> Option<(ResourceId, Option<u32>)> {
         if self.dialect != Dialect::Classic {
             return None;
         }
@@ -639,7 +686,7 @@ impl Project {
     }
 
     /// Resolves a table name read by a query (`pipe`: the reading pipe, whose nodes shadow).
-    pub fn resolve(&self, name: &str, pipe: Option<usize>) -> Target {
+    pub fn resolve(&self, name: &str, pipe: Option<ResourceId>) -> Target {
         if let Some(p) = pipe {
             if let Some(i) = self.resources[p].nodes.iter().position(|n| n.name == name) {
                 return Target::Node(i);
@@ -673,16 +720,16 @@ impl Project {
 
     fn collect_edges(&mut self) {
         let mut edges = Vec::with_capacity(self.files.iter().map(|f| f.refs.len()).sum());
-        for ri in 0..self.resources.len() {
+        for ri in self.resources.ids() {
             self.edges_of(ri, &mut edges);
         }
         self.edges = edges;
     }
 
     /// The edges from resource `ri`'s file references.
-    fn edges_of(&self, ri: usize, edges: &mut Vec<Edge>) {
+    fn edges_of(&self, ri: ResourceId, edges: &mut Vec<Edge>) {
         let r = &self.resources[ri];
-        if r.nodes.is_empty() && r.name_range != TextRange::empty(0) {
+        if !r.defined_by_file() {
             return; // a datasource created by a materialized node: no own file content
         }
         let pipe = (r.kind == ResourceKind::Pipe).then_some(ri);
@@ -714,7 +761,7 @@ impl Project {
     /// other file's names resolve: it defines the same resource (name and kind) and creates
     /// the same legacy datasources. Only its own resource and edges are redone. Returns false
     /// (and changes nothing) otherwise: rebuild the project.
-    pub fn replace_file(&mut self, fi: usize, new: Arc<SourceFile>) -> bool {
+    pub fn replace_file(&mut self, fi: FileId, new: Arc<SourceFile>) -> bool {
         let old = &self.files[fi];
         let same_resource = match (&old.resource, &new.resource) {
             (None, None) => true,
@@ -733,12 +780,14 @@ impl Project {
         }
         self.files[fi] = new;
         let f = self.files[fi].clone();
-        let mine: Vec<usize> = (0..self.resources.len())
+        let mine: Vec<ResourceId> = self
+            .resources
+            .ids()
             .filter(|&i| self.resources[i].file == fi)
             .collect();
         for &ri in &mine {
             let r = &mut self.resources[ri];
-            if r.name_range == TextRange::empty(0) {
+            if r.defined_by_file() {
                 if let Some(own) = &f.resource {
                     r.pipe_kind = own.pipe_kind;
                     r.nodes = own.nodes.clone();
@@ -756,12 +805,13 @@ impl Project {
             self.edges_of(ri, &mut edges);
         }
         self.edges.extend(edges);
+        self.index_edges();
         true
     }
 
     fn collect_test_edges(&mut self) {
         let mut edges = Vec::new();
-        for (ti, t) in self.tests.iter().enumerate() {
+        for (ti, t) in self.tests.iter_enumerated() {
             for (ci, case) in t.file.cases.iter().enumerate() {
                 if let Some((pipe, range)) = &case.pipe {
                     edges.push(Edge {
@@ -808,17 +858,17 @@ impl Project {
     }
 
     /// Edges whose target is resource `i`.
-    pub fn edges_into(&self, i: usize) -> impl Iterator<Item = &Edge> {
-        self.edges
-            .iter()
-            .filter(move |e| e.target == Target::Resource(i))
+    pub fn edges_into(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
+        self.edges_to
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&e| &self.edges[e])
     }
 
     /// The edges of the nodes of resource `i` writing into datasources.
-    pub fn writes_of(&self, i: usize) -> impl Iterator<Item = &Edge> {
-        self.edges
-            .iter()
-            .filter(move |e| e.from == Source::Resource(i) && e.kind.writes())
+    pub fn writes_of(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
+        self.edges_from(i).filter(|e| e.kind.writes())
     }
 
     /// Who reads resource `name` (nodes and tests).
@@ -847,11 +897,11 @@ impl Project {
 
     /// Endpoint pipes whose data comes (through pipes, materializations and copies) from `name`.
     pub fn downstream_endpoints(&self, name: &str) -> Vec<&Resource> {
-        let mut seen = vec![false; self.resources.len()];
-        let mut stack: Vec<usize> = self.named(name).map(|(i, _)| i).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<ResourceId> = self.named(name).map(|(i, _)| i).collect();
         let mut out = Vec::new();
         while let Some(i) = stack.pop() {
-            if std::mem::replace(&mut seen[i], true) {
+            if !seen.insert(i) {
                 continue;
             }
             if self.resources[i].pipe_kind == Some(PipeKind::Endpoint)
@@ -865,10 +915,10 @@ impl Project {
                 }
             }
             // Data flows on from a pipe into what it materializes or copies into.
-            for e in self.edges.iter().filter(|e| {
-                e.from == Source::Resource(i)
-                    && matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
-            }) {
+            for e in self
+                .edges_from(i)
+                .filter(|e| matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto))
+            {
                 if let Target::Resource(t) = e.target {
                     stack.push(t);
                 }
@@ -881,8 +931,9 @@ impl Project {
 
     /// Dependencies between resources, as the official deploy order sees them: per resource,
     /// the resources it reads, materializes or copies into (deduplicated, sorted).
-    pub fn dependency_lists(&self) -> Vec<Vec<usize>> {
-        let mut out = vec![Vec::new(); self.resources.len()];
+    pub fn dependency_lists(&self) -> IndexVec<ResourceId, Vec<ResourceId>> {
+        let mut out: IndexVec<ResourceId, Vec<ResourceId>> =
+            self.resources.iter().map(|_| Vec::new()).collect();
         for e in &self.edges {
             if let (Source::Resource(i), Target::Resource(t), false) =
                 (&e.from, &e.target, e.kind == EdgeKind::TestReads)

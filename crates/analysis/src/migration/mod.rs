@@ -12,7 +12,10 @@ pub mod rules;
 pub mod state_facts;
 
 use instant::{column_granularity, column_zone, parse_value, Granularity, Instant};
-use project::model::{EdgeKind, NodeInfo, Project, ResourceKind, Source, Target};
+use project::model::{
+    EdgeKind, IndexVec, NodeId, NodeInfo, Project, ResourceId, ResourceKind, Source, Target,
+    WriterId,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use syntax::model::Column;
@@ -84,10 +87,10 @@ impl Bound {
 /// A materialized or copy node and the datasource it writes.
 #[derive(Clone, Debug)]
 pub struct Writer {
-    pub pipe: usize,
+    pub pipe: ResourceId,
     pub node: usize,
     pub kind: EdgeKind,
-    pub target: usize,
+    pub target: ResourceId,
     /// The DATASOURCE / TARGET_DATASOURCE value in the pipe file.
     pub target_range: TextRange,
     pub path: Arc<str>,
@@ -106,6 +109,10 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// Its node.
+    pub fn node_id(&self) -> NodeId {
+        NodeId::new(self.pipe, self.node)
+    }
     pub fn lower(&self) -> impl Iterator<Item = &Bound> {
         self.bounds.iter().filter(|b| b.is_lower())
     }
@@ -128,26 +135,26 @@ impl Writer {
 /// indexes (into [`Migrations::writers`]) of its live sides and backfills.
 #[derive(Clone, Debug)]
 pub struct Migration {
-    pub new: usize,
-    pub legacy: Option<usize>,
-    pub live: Vec<usize>,
-    pub backfills: Vec<usize>,
+    pub new: ResourceId,
+    pub legacy: Option<ResourceId>,
+    pub live: Vec<WriterId>,
+    pub backfills: Vec<WriterId>,
 }
 
 /// Every writer of the project and the migrations among them.
 pub struct Migrations {
-    pub writers: Vec<Arc<Writer>>,
+    pub writers: IndexVec<WriterId, Arc<Writer>>,
     pub migrations: Vec<Migration>,
-    /// Datasource → indexes of the writers into it.
-    pub by_target: BTreeMap<usize, Vec<usize>>,
-    /// Pipe → indexes of its writers.
-    pub by_pipe: HashMap<usize, Vec<usize>>,
+    /// Datasource → the writers into it.
+    pub by_target: BTreeMap<ResourceId, Vec<WriterId>>,
+    /// Pipe → its writers.
+    pub by_pipe: HashMap<ResourceId, Vec<WriterId>>,
 }
 
 /// The schema columns of a datasource resource (none for one created by an ENGINE in a pipe).
-pub fn columns(p: &Project, ds: usize) -> &[Column] {
+pub fn columns(p: &Project, ds: ResourceId) -> &[Column] {
     let r = &p.resources[ds];
-    if r.kind != ResourceKind::Datasource || r.name_range != TextRange::empty(0) {
+    if r.kind != ResourceKind::Datasource || !r.defined_by_file() {
         return &[];
     }
     p.files[r.file]
@@ -158,10 +165,10 @@ pub fn columns(p: &Project, ds: usize) -> &[Column] {
 
 fn writer_of(
     p: &Project,
-    pipe: usize,
+    pipe: ResourceId,
     node_index: usize,
     kind: EdgeKind,
-    target: usize,
+    target: ResourceId,
     target_range: TextRange,
 ) -> Writer {
     let r = &p.resources[pipe];
@@ -392,9 +399,9 @@ fn condition_at(
 impl Migrations {
     /// The model from `known` writers (of pipes not in `compute`, from an earlier analysis)
     /// and the writers of the pipes in `compute`, worked out now.
-    pub fn build(p: &Project, known: Vec<Arc<Writer>>, compute: &[usize]) -> Migrations {
+    pub fn build(p: &Project, known: Vec<Arc<Writer>>, compute: &[ResourceId]) -> Migrations {
         let mut writers = known;
-        let compute: std::collections::HashSet<usize> = compute.iter().copied().collect();
+        let compute: std::collections::HashSet<ResourceId> = compute.iter().copied().collect();
         for e in &p.edges {
             let (Source::Resource(pipe), Target::Resource(target)) = (&e.from, &e.target) else {
                 continue;
@@ -420,15 +427,16 @@ impl Migrations {
         }
         // One order whatever came from the cache: by pipe, then node.
         writers.sort_by_key(|w| (w.pipe, w.node, w.target));
-        let mut by_target: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        let mut by_pipe: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, w) in writers.iter().enumerate() {
+        let writers: IndexVec<WriterId, Arc<Writer>> = writers.into();
+        let mut by_target: BTreeMap<ResourceId, Vec<WriterId>> = BTreeMap::new();
+        let mut by_pipe: HashMap<ResourceId, Vec<WriterId>> = HashMap::new();
+        for (i, w) in writers.iter_enumerated() {
             by_target.entry(w.target).or_default().push(i);
             by_pipe.entry(w.pipe).or_default().push(i);
         }
         // Source → the targets a plain materialized view (no cutoff, no bound) feeds from it:
         // the candidates for a legacy target.
-        let mut fed_from: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut fed_from: HashMap<&str, Vec<ResourceId>> = HashMap::new();
         for w in &writers {
             if w.kind == EdgeKind::MaterializesInto
                 && !w.is_live_with_cutoff()
@@ -441,13 +449,13 @@ impl Migrations {
         }
         let mut migrations = Vec::new();
         for (&target, ws) in &by_target {
-            let live: Vec<usize> = ws
+            let live: Vec<WriterId> = ws
                 .iter()
                 .copied()
                 .filter(|&i| writers[i].is_live_with_cutoff())
                 .collect();
             let legacy = legacy_of(p, target, ws, &writers, &fed_from);
-            let backfills: Vec<usize> = ws
+            let backfills: Vec<WriterId> = ws
                 .iter()
                 .copied()
                 .filter(|&i| {
@@ -474,7 +482,7 @@ impl Migrations {
         }
     }
 
-    pub fn writers_into(&self, target: usize) -> impl Iterator<Item = &Writer> {
+    pub fn writers_into(&self, target: ResourceId) -> impl Iterator<Item = &Writer> {
         self.by_target
             .get(&target)
             .into_iter()
@@ -494,7 +502,7 @@ pub fn legacy_readers<'a>(
 ) -> impl Iterator<Item = &'a project::model::Edge> + 'a {
     let complete = !m.live.is_empty() && !m.backfills.is_empty();
     let legacy = m.legacy.filter(|_| complete);
-    let part: Vec<usize> = m
+    let part: Vec<ResourceId> = m
         .live
         .iter()
         .chain(&m.backfills)
@@ -529,14 +537,14 @@ pub fn is_migration_check(p: &Project, from: &Source, new_name: &str) -> bool {
 /// live side, whose columns are (nearly) all in N. The closest by name wins a tie.
 fn legacy_of(
     p: &Project,
-    target: usize,
-    ws: &[usize],
-    writers: &[Arc<Writer>],
-    fed_from: &HashMap<&str, Vec<usize>>,
-) -> Option<usize> {
+    target: ResourceId,
+    ws: &[WriterId],
+    writers: &IndexVec<WriterId, Arc<Writer>>,
+    fed_from: &HashMap<&str, Vec<ResourceId>>,
+) -> Option<ResourceId> {
     // Named explicitly: `# tinybird-lsp: replaces <legacy>` in the new target's file.
     let r = &p.resources[target];
-    if r.name_range == TextRange::empty(0) {
+    if r.defined_by_file() {
         if let Some((name, _)) = &p.files[r.file].replaces {
             if let Some((i, _)) = p
                 .named(name)
@@ -561,7 +569,7 @@ fn legacy_of(
         return None;
     }
     let new_name = &p.resources[target].name;
-    let mut candidates: Vec<usize> = sources
+    let mut candidates: Vec<ResourceId> = sources
         .iter()
         .filter_map(|s| fed_from.get(s))
         .flatten()
@@ -570,7 +578,7 @@ fn legacy_of(
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
-    let mut best: Option<(usize, f64)> = None;
+    let mut best: Option<(ResourceId, f64)> = None;
     for other in candidates {
         let old_cols: Vec<&str> = columns(p, other).iter().map(|c| c.name.as_str()).collect();
         if old_cols.is_empty() {

@@ -47,7 +47,7 @@ pub const RULE: Rule = Rule {
 };
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    for (i, r) in p.resources.iter().enumerate() {
+    for (i, r) in p.resources.iter_enumerated() {
         if !r.seen_by_cli || p.named(&r.name).nth(1).is_none() {
             continue;
         }

@@ -136,8 +136,7 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
             .replace("Pipe", "pipe")
             .replace("Datasource", "datasource")
             .replace("Connection", "connection"),
-            _ if p.stale_version(&e.to).is_some() => {
-                let (ri, version) = p.stale_version(&e.to).unwrap_or_default();
+            _ if let Some((ri, version)) = p.stale_version(&e.to) => {
                 let r = &p.resources[ri];
                 format!(
                     "{keyword} `{}` names another version of `{}` than its file: {} is {}",

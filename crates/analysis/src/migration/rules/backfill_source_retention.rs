@@ -5,10 +5,9 @@
 use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
-use project::model::{ResourceKind, Target};
+use project::model::{ResourceId, ResourceKind, Target};
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
-use syntax::text::TextRange;
 
 /// The retention an ENGINE_TTL gives, in seconds: the shortest of its clauses that delete rows
 /// (`ts + INTERVAL 30 DAY`, `… DELETE`, `toDate(ts) + toIntervalDay(30)`). Clauses that move
@@ -113,9 +112,9 @@ pub const RULE: Rule = Rule {
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    let ttl_of = |ds: usize| {
+    let ttl_of = |ds: ResourceId| {
         let r = &p.resources[ds];
-        if r.name_range != TextRange::empty(0) {
+        if !r.defined_by_file() {
             return None;
         }
         p.files[r.file].datafile.engine()?.param("ttl").cloned()

@@ -32,7 +32,7 @@ pub(crate) mod unrepointed_dependent;
 use super::{Migrations, Writer};
 use crate::registry::{Check, RULES};
 use crate::rules::FileDiagnostics;
-use project::model::{Project, ResourceKind, SourceFile, Target};
+use project::model::{Project, ResourceId, ResourceKind, SourceFile, Target};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use syntax::diagnostics::Diagnostic;
@@ -45,7 +45,7 @@ pub struct Ctx<'a> {
     /// Seconds since the epoch (UTC); `None` skips the rules that depend on the time.
     pub now: Option<i64>,
     /// For the rules local to a pipe: the one pipe to check (`None`: all).
-    pub scope: Option<usize>,
+    pub scope: Option<ResourceId>,
 }
 
 impl<'a> Ctx<'a> {
@@ -64,10 +64,10 @@ impl<'a> Ctx<'a> {
         }
     }
     /// The resources the local rules look at.
-    fn scoped_resources(&self) -> std::ops::Range<usize> {
+    fn scoped_resources(&self) -> Vec<ResourceId> {
         match self.scope {
-            Some(r) => r..r + 1,
-            None => 0..self.p.resources.len(),
+            Some(r) => vec![r],
+            None => self.p.resources.ids().collect(),
         }
     }
     /// `pipe.node` of a writer, for messages.
@@ -75,7 +75,7 @@ impl<'a> Ctx<'a> {
         let r = &self.p.resources[w.pipe];
         format!("{}.{}", r.name, r.nodes[w.node].name)
     }
-    fn ds(&self, i: usize) -> &str {
+    fn ds(&self, i: ResourceId) -> &str {
         &self.p.resources[i].name
     }
 }
@@ -91,14 +91,14 @@ pub struct LocalCache {
 #[derive(Default)]
 struct CacheState {
     datasources_version: u64,
-    by_pipe: HashMap<usize, CacheEntry>,
+    by_pipe: HashMap<ResourceId, CacheEntry>,
 }
 
 struct CacheEntry {
     /// The pipe's file the entry was computed from (kept, so its address is not reused).
     file: Arc<SourceFile>,
     /// The datasources the pipe reads or writes, with the files they were read from.
-    deps: Vec<(usize, Arc<SourceFile>)>,
+    deps: Vec<(ResourceId, Arc<SourceFile>)>,
     writers: Vec<Arc<Writer>>,
     diagnostics: Vec<(String, Diagnostic)>,
 }
@@ -118,17 +118,19 @@ pub fn check(
         state.datasources_version = datasources_version;
         state.by_pipe.clear();
     }
-    let file_of = |r: usize| &p.files[p.resources[r].file];
-    let valid = |state: &CacheState, ri: usize| {
+    let file_of = |r: ResourceId| &p.files[p.resources[r].file];
+    let valid = |state: &CacheState, ri: ResourceId| {
         state.by_pipe.get(&ri).is_some_and(|e| {
             Arc::ptr_eq(&e.file, file_of(ri))
                 && e.deps.iter().all(|(t, f)| Arc::ptr_eq(f, file_of(*t)))
         })
     };
-    let pipes: Vec<usize> = (0..p.resources.len())
+    let pipes: Vec<ResourceId> = p
+        .resources
+        .ids()
         .filter(|&i| p.resources[i].kind == ResourceKind::Pipe)
         .collect();
-    let stale: Vec<usize> = pipes
+    let stale: Vec<ResourceId> = pipes
         .iter()
         .copied()
         .filter(|&ri| !valid(&state, ri))
@@ -200,8 +202,8 @@ fn legacy_dependents<'a>(
 
 /// The datasources pipe `ri` reads (first FROM of each node) or writes (its writers'
 /// targets): what its local rules depend on besides the pipe itself.
-fn datasources_read_or_written(p: &Project, m: &Migrations, ri: usize) -> Vec<usize> {
-    let mut out: Vec<usize> = m
+fn datasources_read_or_written(p: &Project, m: &Migrations, ri: ResourceId) -> Vec<ResourceId> {
+    let mut out: Vec<ResourceId> = m
         .by_pipe
         .get(&ri)
         .into_iter()

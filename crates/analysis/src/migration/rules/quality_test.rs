@@ -5,7 +5,7 @@
 use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
-use project::model::{EdgeKind, Source, Target};
+use project::model::{EdgeKind, ResourceId, Source, Target};
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Info;
 use syntax::Dialect;
@@ -41,7 +41,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
         if m.live.is_empty() {
             continue;
         }
-        let reads = |t: usize| {
+        let reads = |t: ResourceId| {
             p.edges
                 .iter()
                 .filter(move |e| e.kind == EdgeKind::TestReads && e.target == Target::Resource(t))

@@ -7,7 +7,7 @@
 use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
-use project::model::{EdgeKind, Source, Target};
+use project::model::{EdgeKind, ResourceId, Source, Target};
 use std::collections::BTreeSet;
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::{Hint, Warning};
@@ -165,9 +165,9 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     for m in &cx.m.migrations {
         let Some(legacy) = m.legacy else { continue };
         let (l, n) = (cx.ds(legacy), cx.ds(m.new));
-        for (ti, t) in p.tests.iter().enumerate() {
+        for (ti, t) in p.tests.iter_enumerated() {
             for case in &t.file.cases {
-                let reads = |target: usize| {
+                let reads = |target: ResourceId| {
                     p.edges.iter().find(|e| {
                         e.kind == EdgeKind::TestReads
                             && e.from == Source::Test(ti)

@@ -62,7 +62,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             continue;
         }
         let t = &p.resources[w.target];
-        if t.kind != ResourceKind::Datasource || t.name_range != TextRange::empty(0) {
+        if t.kind != ResourceKind::Datasource || !t.defined_by_file() {
             continue;
         }
         let df = &p.files[t.file].datafile;
