@@ -133,7 +133,7 @@ fn inferred_column_types_are_clickhouses() {
         columns
             .iter()
             .find(|(n, _)| *n == c)
-            .map(|(_, t)| t.to_string())
+            .and_then(|(_, t)| syntax::chtype::Type::parse(t))
     };
     let mut statements = vec![
         (
@@ -163,7 +163,7 @@ fn inferred_column_types_are_clickhouses() {
         let expr = item_expression(&sql[item.range.start..item.range.end], item).unwrap();
         let ours = infer_type(item, expr, type_of);
         assert!(ours.is_some(), "no type inferred for {call}");
-        expected.push((call, ours.unwrap()));
+        expected.push((call, ours.unwrap().to_string()));
         statements.push((format!("SELECT toTypeName({call}) FROM t"), true));
     }
     let outcomes = chdb_project::run(&statements);
@@ -227,7 +227,7 @@ fn scalar_subquery_types_are_clickhouses() {
                 .first()
                 .and_then(|r| r.first())
                 .and_then(|v| v.as_str());
-            let ours = scalar_subquery_type(ty);
+            let ours = scalar_subquery_type(&syntax::chtype::Type::parse(ty).unwrap()).to_string();
             (theirs != Some(ours.as_str()))
                 .then(|| format!("{ty}: ours {ours}, ClickHouse {theirs:?} {}", o[2].error))
         })

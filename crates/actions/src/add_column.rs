@@ -13,6 +13,7 @@ use project::model::NodeId;
 use project::model::Project;
 use project::model::ResourceId;
 use serde::{Deserialize, Serialize};
+use syntax::chtype::Type;
 use syntax::model::Datafile;
 use syntax::text::TextRange;
 
@@ -82,36 +83,19 @@ pub struct CutoffPlan {
     pub bucket: Option<(String, BucketUnit)>,
 }
 
-/// `Date` or `Date32` (not a DateTime), possibly Nullable.
-fn is_date_type(ty: &str) -> bool {
-    let t = ty.trim_start_matches("Nullable(");
-    t.starts_with("Date") && !t.starts_with("DateTime")
-}
-
 /// The cutoff literal for a time column of type `ty` at `at` (UTC): a plain string when the
 /// column is read in UTC, else a conversion that says UTC.
-pub fn cutoff_literal(ty: &str, at: i64) -> String {
+pub fn cutoff_literal(ty: Option<&Type>, at: i64) -> String {
     let text = format_utc(at);
-    let zone = analysis::migration::instant::column_zone(ty);
-    if is_date_type(ty) {
+    if ty.is_some_and(Type::is_date) {
         return format!("'{}'", &text[..10]);
     }
-    match zone.as_deref() {
+    match ty.and_then(Type::zone) {
         None | Some("UTC") => format!("'{text}'"),
-        Some(_) => {
-            let inner = ty.trim_start_matches("Nullable(");
-            if let Some(rest) = inner.strip_prefix("DateTime64(") {
-                let precision = rest
-                    .split([',', ')'])
-                    .next()
-                    .unwrap_or("3")
-                    .trim()
-                    .to_string();
-                format!("toDateTime64('{text}', {precision}, 'UTC')")
-            } else {
-                format!("toDateTime('{text}', 'UTC')")
-            }
-        }
+        Some(_) => match ty.and_then(Type::precision) {
+            Some(precision) => format!("toDateTime64('{text}', {precision}, 'UTC')"),
+            None => format!("toDateTime('{text}', 'UTC')"),
+        },
     }
 }
 
@@ -127,7 +111,7 @@ pub fn plan_cutoff(
     } else {
         BackfillFrom::Source
     });
-    let is_date = is_date_type(&tc.ty);
+    let is_date = tc.ty.is_date();
     let bucket = tc.bucket.clone();
     if from == BackfillFrom::Legacy && bucket.is_none() {
         return Err(ActionError::new(format!(
@@ -163,7 +147,7 @@ pub fn plan_cutoff(
         column: tc.column.clone(),
         at,
         live_op: if aligned { ">=" } else { ">" },
-        value: cutoff_literal(&tc.ty, at),
+        value: cutoff_literal(Some(&tc.ty), at),
         from,
         bucket,
     })

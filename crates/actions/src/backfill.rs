@@ -19,6 +19,7 @@ use analysis::migration::{columns, Bound, Migration, Migrations, Writer};
 use project::model::ResourceId;
 use project::model::{Project, ResourceKind};
 use serde::{Deserialize, Serialize};
+use syntax::chtype::Type;
 use syntax::model::Column;
 use syntax::sql::facts::CompareOp;
 use syntax::text::TextRange;
@@ -279,10 +280,10 @@ pub struct Window {
 fn bucket_window(mv: &MaterializedView, time_column: &str, at: i64) -> Option<Window> {
     let tc = mv.time_columns.iter().find(|t| t.column == time_column)?;
     let (bcol, _) = tc.bucket.as_ref()?;
-    let ty = col(columns(mv.project, mv.target), bcol)?.ty.clone();
+    let ty = col(columns(mv.project, mv.target), bcol)?.parsed.as_ref();
     Some(Window {
         column: bcol.clone(),
-        last: super::add_column::cutoff_literal(&ty, at),
+        last: super::add_column::cutoff_literal(ty, at),
     })
 }
 
@@ -336,8 +337,8 @@ fn from_legacy(
             ));
         }
     }
-    let bty = col(l_cols, &bcol).map(|c| c.ty.clone()).unwrap_or_default();
-    let literal = super::add_column::cutoff_literal(&bty, instant.local_seconds);
+    let bty = col(l_cols, &bcol).and_then(|c| c.parsed.as_ref());
+    let literal = super::add_column::cutoff_literal(bty, instant.local_seconds);
     let description = wrap(
         &format!(
             "Backfill of `{n_name}` from the legacy `{l_name}`: the whole {}s before the live side's cutoff ({}), its aggregate states copied as they are, the new columns set to their type's default. From `{l_name}` rather than the source because the source keeps less history. A copy pipe run once: it has no trigger. Remove it once the quality test passes.",
@@ -362,24 +363,17 @@ fn from_legacy(
 
 /// The merge that totals a column, when it is additive (`countMerge(hits)`, `sum(n)`).
 fn total_of(c: &Column, engine: &str) -> Option<String> {
-    let t = c.ty.trim();
-    let func = |inner: &str| {
-        inner
-            .split([',', ')'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    };
-    if let Some(inner) = t.strip_prefix("AggregateFunction(") {
-        let f = func(inner);
-        return matches!(f.as_str(), "count" | "sum").then(|| format!("{f}Merge(`{}`)", c.name));
+    let t = c.parsed.as_ref()?;
+    match t {
+        Type::AggregateFunction { .. } => {
+            let f = t.aggregate_function()?;
+            matches!(f, "count" | "sum").then(|| format!("{f}Merge(`{}`)", c.name))
+        }
+        Type::SimpleAggregateFunction { .. } => {
+            (t.aggregate_function() == Some("sum")).then(|| format!("sum(`{}`)", c.name))
+        }
+        _ => (t.is_numeric() && engine.contains("Summing")).then(|| format!("sum(`{}`)", c.name)),
     }
-    if let Some(inner) = t.strip_prefix("SimpleAggregateFunction(") {
-        return (func(inner) == "sum").then(|| format!("sum(`{}`)", c.name));
-    }
-    let numeric = t.starts_with("Int") || t.starts_with("UInt") || t.starts_with("Float");
-    (numeric && engine.contains("Summing")).then(|| format!("sum(`{}`)", c.name))
 }
 
 /// Adds the quality test comparing L and N: Classic `tests/<N>_backfill.yaml` (a check passes

@@ -11,6 +11,7 @@ use project::model::NodeId;
 use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Target};
 use std::sync::Arc;
+use syntax::chtype::Type;
 use syntax::sql::facts::SelectItem;
 
 /// The size of the bucket a time column is rounded to.
@@ -76,7 +77,7 @@ impl BucketUnit {
 pub struct SourceColumn {
     pub name: String,
     /// Its ClickHouse type, when known.
-    pub ty: Option<String>,
+    pub ty: Option<Type>,
     /// Filled from the event payload (`json:$.…`) rather than at ingestion.
     pub from_payload: bool,
 }
@@ -86,7 +87,7 @@ pub struct SourceColumn {
 pub struct TimeColumn {
     /// The source column (as the materializing node reads it).
     pub column: String,
-    pub ty: String,
+    pub ty: Type,
     /// The column of L computed from it (`toDate(ts) AS date` → `date`, day buckets).
     pub bucket: Option<(String, BucketUnit)>,
 }
@@ -193,12 +194,6 @@ impl<'a> MaterializedView<'a> {
             output_columns(p, &source, Some(writer.pipe), Some(writer.node), 0);
         let target_cols = columns(p, target);
         let mut time_columns: Vec<TimeColumn> = Vec::new();
-        let is_time = |ty: &str| {
-            let t = ty
-                .trim_start_matches("LowCardinality(")
-                .trim_start_matches("Nullable(");
-            t.starts_with("DateTime") || t.starts_with("Date")
-        };
         fn add(time_columns: &mut Vec<TimeColumn>, tc: TimeColumn) {
             if let Some(o) = time_columns.iter_mut().find(|o| o.column == tc.column) {
                 if o.bucket.is_none() {
@@ -214,7 +209,7 @@ impl<'a> MaterializedView<'a> {
                 let Some(sc) = source_columns.iter().find(|c| c.name == col) else {
                     continue;
                 };
-                let Some(ty) = sc.ty.as_deref().filter(|t| is_time(t)) else {
+                let Some(ty) = sc.ty.as_ref().filter(|t| t.is_time()) else {
                     continue;
                 };
                 let bucket = target_cols
@@ -225,7 +220,7 @@ impl<'a> MaterializedView<'a> {
                     &mut time_columns,
                     TimeColumn {
                         column: col,
-                        ty: ty.to_string(),
+                        ty: ty.clone(),
                         bucket,
                     },
                 );
@@ -245,12 +240,12 @@ impl<'a> MaterializedView<'a> {
                         .filter(|w| !w.is_empty())
                     {
                         if let Some(sc) = source_columns.iter().find(|c| c.name == word) {
-                            if let Some(ty) = sc.ty.as_deref().filter(|t| is_time(t)) {
+                            if let Some(ty) = sc.ty.as_ref().filter(|t| t.is_time()) {
                                 add(
                                     &mut time_columns,
                                     TimeColumn {
                                         column: sc.name.clone(),
-                                        ty: ty.to_string(),
+                                        ty: ty.clone(),
                                         bucket: None,
                                     },
                                 );
@@ -400,9 +395,7 @@ pub fn output_columns(
                 .and_then(|expr| fixed_return_type(item, expr));
             out.push(SourceColumn {
                 name: item.output_name.clone(),
-                ty: origin
-                    .and_then(|o| o.ty.clone())
-                    .or(returned.map(str::to_string)),
+                ty: origin.and_then(|o| o.ty.clone()).or(returned),
                 from_payload: origin.is_some_and(|o| o.from_payload),
             });
         }
@@ -422,7 +415,7 @@ pub fn output_columns(
                         .iter()
                         .map(|c| SourceColumn {
                             name: c.name.clone(),
-                            ty: Some(c.ty.clone()),
+                            ty: c.parsed.clone(),
                             from_payload: c.jsonpath.is_some() && c.default.is_none(),
                         })
                         .collect(),

@@ -273,7 +273,7 @@ fn schema_mismatch_offer(p: &Project, m: &Migrations, path: &str, d: &Diagnostic
                     node: Some(format!("{}.{}", p.resources[w.pipe].name, node.name)),
                     column: Some(NewColumn {
                         name: item.output_name.clone(),
-                        ty,
+                        ty: ty.to_string(),
                         expression: expr,
                     }),
                     move_item: Some(node.file_range(item.range)),

@@ -15,6 +15,7 @@ use project::types::{fixed_return_type, infer_type, item_expression, scalar_subq
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use syntax::chtype::Type;
 use syntax::model::NodeType;
 use syntax::sql::facts::{Cte, RefContext, SelectFacts, SelectItem, Subquery};
 use syntax::sql::lexer::TokenKind;
@@ -109,7 +110,7 @@ pub struct Site {
 #[derive(Clone, Debug)]
 pub struct ColumnDef {
     pub name: String,
-    pub ty: Option<String>,
+    pub ty: Option<Type>,
     /// The SCHEMA column name, the SELECT alias, or the whole SELECT item.
     pub def: Option<Site>,
     /// A plain read of the same column of the node's source (`x`, `t.x`, or through `*`).
@@ -480,11 +481,7 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                     }
                     ColumnDef {
                         name: c.name.clone(),
-                        ty: Some(if c.nullable {
-                            format!("Nullable({})", c.ty)
-                        } else {
-                            c.ty.clone()
-                        }),
+                        ty: c.parsed.clone(),
                         def: Some(Site {
                             path: r.path.clone(),
                             range: unquoted_name(c.name_range, &c.name),
@@ -627,7 +624,7 @@ fn select_columns(
             infer_type(item, e, |c| {
                 src.find(c, None).and_then(|(_, d)| d.ty.clone())
             })
-            .or_else(|| fixed_return_type(item, e).map(str::to_string))
+            .or_else(|| fixed_return_type(item, e))
             .or_else(|| scalar_subquery_column_type(p, scope, item.range, e, text, depth))
         });
         // The alias, or the column name of a plain read (`t.x` → `x`), else the item.
@@ -662,7 +659,7 @@ fn scalar_subquery_column_type(
     expr: &str,
     text: &str,
     depth: usize,
-) -> Option<String> {
+) -> Option<Type> {
     let inner = expr.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
     let NodeId {
         pipe: ri,
@@ -687,7 +684,7 @@ fn scalar_subquery_column_type(
     )
     .into_iter()
     .next()?;
-    first.ty.as_deref().map(scalar_subquery_type)
+    first.ty.as_ref().map(scalar_subquery_type)
 }
 
 /// The column an unaliased plain item reads (`x`, `t.x`).

@@ -287,7 +287,7 @@ fn relative_path(from: &str, to: &str) -> String {
 
 fn column_item(c: &columns::ColumnDef, rank: u8) -> Item {
     Item {
-        detail: c.ty.clone().filter(|t| !t.is_empty()),
+        detail: c.ty.as_ref().map(|t| t.to_string()),
         documentation: c.detail.clone(),
         ..item(c.name.clone(), ItemKind::Column, rank)
     }

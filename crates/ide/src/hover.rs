@@ -301,7 +301,8 @@ fn column(p: &Project, owner: ColumnOwner, name: &str) -> Option<String> {
     let mut out = format!(
         "```sql\n{} {}\n```",
         c.name,
-        c.ty.as_deref().unwrap_or("(type not known)")
+        c.ty.as_ref()
+            .map_or_else(|| "(type not known)".to_string(), |t| t.to_string())
     );
     let _ = write!(out, "\ncolumn of {}", columns::owner_label(p, owner, None));
     if let Some(d) = c.detail {

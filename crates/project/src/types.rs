@@ -4,6 +4,7 @@
 //! Each rule is checked against `toTypeName` on ClickHouse (tests/migration_actions.rs and
 //! tests/sql_differential.rs run them on chdb).
 
+use syntax::chtype::Type;
 use syntax::sql::facts::SelectItem;
 
 /// A SELECT item's expression: its text without ` AS alias`, trimmed.
@@ -16,12 +17,13 @@ pub fn item_expression<'a>(text: &'a str, item: &SelectItem) -> Option<&'a str> 
 
 /// The type of `expr` (the expression of `item`) when it is one call of a function with a
 /// fixed result type ([`RETURN_TYPES`]).
-pub fn fixed_return_type(item: &SelectItem, expr: &str) -> Option<&'static str> {
+pub fn fixed_return_type(item: &SelectItem, expr: &str) -> Option<Type> {
     let f = item.functions.first()?;
     let args = expr.strip_prefix(f.name.as_str())?;
     (args.trim_start().starts_with('(') && outer_call_closes_at_end(args))
         .then(|| return_type(&f.name))
         .flatten()
+        .and_then(Type::parse)
 }
 
 /// Functions whose result type does not depend on their arguments' types, with arguments
@@ -90,20 +92,49 @@ fn outer_call_closes_at_end(args: &str) -> bool {
 
 /// The type of a scalar subquery (`(SELECT x FROM t)`) whose column has type `ty`: ClickHouse
 /// makes it Nullable (the subquery may return no row) where the type can be inside Nullable.
-pub fn scalar_subquery_type(ty: &str) -> String {
-    const NOT_NULLABLE: [&str; 7] = [
-        "Nullable(",
-        "LowCardinality(",
-        "Array(",
-        "Map(",
-        "AggregateFunction(",
-        "Variant(",
-        "Dynamic",
-    ];
-    if NOT_NULLABLE.iter().any(|p| ty.starts_with(p)) {
-        ty.to_string()
+pub fn scalar_subquery_type(ty: &Type) -> Type {
+    let cannot_be_nullable = match ty {
+        Type::Nullable(_) | Type::LowCardinality(_) | Type::AggregateFunction { .. } => true,
+        Type::Other { name, .. } => {
+            matches!(name.as_str(), "Array" | "Map" | "Variant" | "Dynamic")
+        }
+        _ => false,
+    };
+    if cannot_be_nullable {
+        ty.clone()
     } else {
-        format!("Nullable({ty})")
+        Type::Nullable(Box::new(ty.clone()))
+    }
+}
+
+/// `sum` widens integers and floats to their 64-bit type.
+fn widened(agg: &str, t: &Type) -> Type {
+    if agg.eq_ignore_ascii_case("sum") {
+        if let Type::Other { name, args } = t {
+            if args.is_empty() {
+                let wide = if name.starts_with("UInt") {
+                    Some("UInt64")
+                } else if name.starts_with("Int") {
+                    Some("Int64")
+                } else if name.starts_with("Float") {
+                    Some("Float64")
+                } else {
+                    None
+                };
+                if let Some(w) = wide {
+                    return named(w);
+                }
+            }
+        }
+    }
+    t.clone()
+}
+
+/// A type without arguments.
+fn named(name: &str) -> Type {
+    Type::Other {
+        name: name.to_string(),
+        args: Vec::new(),
     }
 }
 
@@ -113,12 +144,12 @@ pub fn scalar_subquery_type(ty: &str) -> String {
 pub fn infer_type(
     item: &SelectItem,
     expr: &str,
-    column_type: impl Fn(&str) -> Option<String>,
-) -> Option<String> {
+    column_type: impl Fn(&str) -> Option<Type>,
+) -> Option<Type> {
     let Some(f) = item.functions.first() else {
         let e = expr.trim();
         if e.starts_with('\'') && e.ends_with('\'') {
-            return Some("String".to_string());
+            return Some(named("String"));
         }
         return column_type(e.trim_matches('`'));
     };
@@ -126,33 +157,17 @@ pub fn infer_type(
     if !expr.trim_start().starts_with(f.name.as_str()) {
         return None;
     }
-    let arg_types: Option<Vec<String>> =
-        f.column_args.iter().map(|(c, _)| column_type(c)).collect();
+    let arg_types: Option<Vec<Type>> = f.column_args.iter().map(|(c, _)| column_type(c)).collect();
     let arg_types = arg_types?;
-    let widened = |agg: &str, t: &str| -> String {
-        let plain = t.trim();
-        if agg.eq_ignore_ascii_case("sum") {
-            if plain.starts_with("UInt") {
-                return "UInt64".into();
-            }
-            if plain.starts_with("Int") {
-                return "Int64".into();
-            }
-            if plain.starts_with("Float") {
-                return "Float64".into();
-            }
-        }
-        plain.to_string()
-    };
     match (&f.aggregate, f.combinators.as_slice()) {
         (Some(agg), [c]) if c == "SimpleState" => {
             let [t] = arg_types.as_slice() else {
                 return None;
             };
-            Some(format!(
-                "SimpleAggregateFunction({agg}, {})",
-                widened(agg, t)
-            ))
+            Some(Type::SimpleAggregateFunction {
+                function: agg.clone(),
+                arg: Box::new(widened(agg, t)),
+            })
         }
         (Some(agg), [c]) if c == "State" => {
             if expr.contains(")(") {
@@ -161,41 +176,29 @@ pub fn infer_type(
             if arg_types.is_empty() && !expr.contains("()") {
                 return None; // arguments that are not plain columns
             }
-            let mut parts = vec![agg.clone()];
-            parts.extend(arg_types);
-            Some(format!("AggregateFunction({})", parts.join(", ")))
+            Some(Type::AggregateFunction {
+                function: agg.clone(),
+                args: arg_types,
+            })
         }
         // `xMerge(state)`: the aggregate's result over the state's argument types.
         (Some(agg), [c, rest @ ..]) if c == "Merge" && rest.iter().all(|r| r == "If") => {
-            let [t] = arg_types.as_slice() else {
+            let [Type::AggregateFunction { function, args }] = arg_types.as_slice() else {
                 return None;
             };
-            let inner = t
-                .trim()
-                .strip_prefix("AggregateFunction(")?
-                .strip_suffix(')')?;
-            let mut parts: Vec<String> = syntax::chtype::split_top(inner)
-                .iter()
-                .filter(|a| !a.trim().is_empty())
-                .map(|a| a.trim().to_string())
-                .collect();
-            let state_of = parts.first().map(|s| s.trim().to_string())?;
-            if !state_of.eq_ignore_ascii_case(agg) {
+            if !function.eq_ignore_ascii_case(agg) {
                 return None;
             }
-            parts.remove(0);
-            aggregate_result(agg, &parts, widened)
+            aggregate_result(agg, args)
         }
-        (Some(agg), cs) if cs.iter().all(|c| c == "If") => {
-            aggregate_result(agg, &arg_types, widened)
-        }
+        (Some(agg), cs) if cs.iter().all(|c| c == "If") => aggregate_result(agg, &arg_types),
         (None, _) => match f.name.to_ascii_lowercase().as_str() {
-            "todate" => Some("Date".into()),
+            "todate" => Some(named("Date")),
             "tostartofhour" | "tostartofday" | "tostartofminute" | "tostartoffifteenminutes" => {
-                Some("DateTime".into())
+                Some(Type::DateTime { zone: None })
             }
             "tostring" | "jsonextractstring" | "lower" | "upper" | "concat" => {
-                Some("String".into())
+                Some(named("String"))
             }
             _ => None,
         },
@@ -205,22 +208,18 @@ pub fn infer_type(
 
 /// What a plain call of aggregate `agg` returns over arguments of `args` types, where it
 /// follows from them.
-fn aggregate_result(
-    agg: &str,
-    args: &[impl AsRef<str>],
-    widened: impl Fn(&str, &str) -> String,
-) -> Option<String> {
-    let first = args.first().map(|t| t.as_ref().trim().to_string());
+fn aggregate_result(agg: &str, args: &[Type]) -> Option<Type> {
+    let first = args.first();
+    let plain_number = |t: &&Type| {
+        !matches!(t, Type::Nullable(_) | Type::Decimal { .. })
+            && !matches!(t, Type::Other { name, .. } if name.starts_with("Decimal"))
+    };
     match agg.to_ascii_lowercase().as_str() {
         "count" | "uniq" | "uniqexact" | "uniqcombined" | "uniqcombined64" | "uniqhll12"
-        | "uniqtheta" => Some("UInt64".into()),
-        "any" | "anylast" | "min" | "max" | "argmin" | "argmax" => first,
-        "sum" => first
-            .filter(|t| !t.starts_with("Nullable") && !t.starts_with("Decimal"))
-            .map(|t| widened(agg, &t)),
-        "avg" => first
-            .filter(|t| !t.starts_with("Nullable") && !t.starts_with("Decimal"))
-            .map(|_| "Float64".into()),
+        | "uniqtheta" => Some(named("UInt64")),
+        "any" | "anylast" | "min" | "max" | "argmin" | "argmax" => first.cloned(),
+        "sum" => first.filter(plain_number).map(|t| widened(agg, t)),
+        "avg" => first.filter(plain_number).map(|_| named("Float64")),
         _ => None,
     }
 }
@@ -243,9 +242,9 @@ mod tests {
     #[test]
     fn infers_state_types() {
         let types = |c: &str| match c {
-            "environment" => Some("String".to_string()),
-            "n" => Some("UInt32".to_string()),
-            "ts" => Some("DateTime".to_string()),
+            "environment" => Type::parse("String"),
+            "n" => Type::parse("UInt32"),
+            "ts" => Type::parse("DateTime"),
             _ => None,
         };
         for (sql, want) in [
@@ -271,7 +270,13 @@ mod tests {
             ("SELECT anySimpleState(unknown) AS x FROM t", None),
         ] {
             let (item, expr) = item_of(sql);
-            assert_eq!(infer_type(&item, &expr, types).as_deref(), want, "{sql}");
+            assert_eq!(
+                infer_type(&item, &expr, types)
+                    .map(|t| t.to_string())
+                    .as_deref(),
+                want,
+                "{sql}"
+            );
         }
     }
 }

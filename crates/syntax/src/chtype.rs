@@ -86,6 +86,58 @@ impl Type {
         }
     }
 
+    /// The time zone of a `DateTime('zone')` or `DateTime64(p, 'zone')`, inside
+    /// `Nullable`/`LowCardinality` too.
+    pub fn zone(&self) -> Option<&str> {
+        match self.plain() {
+            Type::DateTime { zone } | Type::DateTime64 { zone, .. } => zone.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `Date` or `Date32` (not a DateTime).
+    pub fn is_date(&self) -> bool {
+        matches!(self.plain(), Type::Other { name, .. } if name == "Date" || name == "Date32")
+    }
+
+    /// `DateTime` or `DateTime64`.
+    pub fn is_datetime(&self) -> bool {
+        matches!(
+            self.plain(),
+            Type::DateTime { .. } | Type::DateTime64 { .. }
+        )
+    }
+
+    /// A date or a date-time.
+    pub fn is_time(&self) -> bool {
+        self.is_date() || self.is_datetime()
+    }
+
+    /// The sub-second precision of a `DateTime64`.
+    pub fn precision(&self) -> Option<u32> {
+        match self.plain() {
+            Type::DateTime64 { precision, .. } => Some(*precision),
+            _ => None,
+        }
+    }
+
+    /// A signed or unsigned integer type (`Int8` … `UInt256`).
+    pub fn is_integer(&self) -> bool {
+        matches!(self.plain(), Type::Other { name, args } if args.is_empty()
+            && (name.starts_with("Int") || name.starts_with("UInt"))
+            && name.bytes().skip_while(|b| b.is_ascii_alphabetic()).all(|b| b.is_ascii_digit()))
+    }
+
+    /// `Float32`, `Float64` (or `BFloat16`).
+    pub fn is_float(&self) -> bool {
+        matches!(self.plain(), Type::Other { name, .. } if matches!(name.as_str(), "Float32" | "Float64" | "BFloat16"))
+    }
+
+    /// An integer or a float.
+    pub fn is_numeric(&self) -> bool {
+        self.is_integer() || self.is_float()
+    }
+
     /// The function's name without its parameters, for `AggregateFunction` and
     /// `SimpleAggregateFunction` types.
     pub fn aggregate_function(&self) -> Option<&str> {

@@ -32,6 +32,9 @@ pub struct Column {
     pub name_range: TextRange,
     /// The type with a top-level `Nullable(...)` removed, as the official `doc` stores it.
     pub ty: String,
+    /// The whole type (`Nullable` included) as a structure, aliases normalised; `None` when
+    /// it is no ClickHouse type (the reader reports it).
+    pub parsed: Option<crate::chtype::Type>,
     pub type_range: TextRange,
     pub nullable: bool,
     pub jsonpath: Option<Value>,

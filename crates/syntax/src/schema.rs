@@ -429,6 +429,7 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
             break;
         }
         let normalized = normalize_type(&ty_text);
+        let parsed = crate::chtype::Type::parse(&normalized);
         let (ty_final, nullable) = match normalized
             .strip_prefix("Nullable(")
             .and_then(|t| t.strip_suffix(')'))
@@ -440,6 +441,7 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
             name,
             name_range: p.range(name_start, name_end),
             ty: ty_final,
+            parsed,
             type_range,
             nullable,
             jsonpath,

@@ -297,7 +297,10 @@ fn forward_datasource(doc: &Datafile, out: &mut Vec<Diagnostic>) {
                             sk.range,
                             format!("The sorting key uses `{name}`, which is Nullable: Nullable columns cannot be in the sorting key"),
                         ));
-                    } else if c.ty.starts_with("AggregateFunction(") {
+                    } else if matches!(
+                        c.parsed,
+                        Some(crate::chtype::Type::AggregateFunction { .. })
+                    ) {
                         out.push(Diagnostic::error(
                             "sorting-key-aggregate",
                             sk.range,

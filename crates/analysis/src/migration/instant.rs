@@ -5,6 +5,7 @@
 //! timezone it is read in (explicit, or the column's, or the server's: UTC on Tinybird).
 
 use std::fmt;
+use syntax::chtype::Type;
 
 /// How fine a cutoff is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -210,32 +211,17 @@ pub fn split_args(s: &str) -> Vec<String> {
 }
 
 /// The timezone of a column type: `DateTime('UTC')`, `DateTime64(3, 'Europe/Madrid')`.
-pub fn column_zone(ty: &str) -> Option<String> {
-    let t = ty.trim();
-    let inner = t
-        .strip_prefix("DateTime64(")
-        .or_else(|| t.strip_prefix("DateTime("))?
-        .strip_suffix(')')?;
-    split_args(inner)
-        .iter()
-        .map(|a| a.trim())
-        .find(|a| a.starts_with('\''))
-        .map(unquote)
+pub fn column_zone(ty: &Type) -> Option<String> {
+    ty.zone().map(str::to_string)
 }
 
 /// The granularity of a column type.
-pub fn column_granularity(ty: &str) -> Option<Granularity> {
-    let t = ty.trim();
-    if t == "Date" || t == "Date32" {
+pub fn column_granularity(ty: &Type) -> Option<Granularity> {
+    if ty.is_date() {
         Some(Granularity::Date)
-    } else if let Some(inner) = t.strip_prefix("DateTime64(") {
-        let p = split_args(inner.strip_suffix(')')?)
-            .first()?
-            .trim()
-            .parse()
-            .ok()?;
-        Some(Granularity::SubSecond(p))
-    } else if t.starts_with("DateTime") {
+    } else if let Some(p) = ty.precision() {
+        Some(Granularity::SubSecond(u8::try_from(p).unwrap_or(u8::MAX)))
+    } else if ty.is_datetime() {
         Some(Granularity::Second)
     } else {
         None
@@ -270,10 +256,20 @@ mod tests {
         assert!(parse_value("'x'").is_none());
         assert_eq!(a.to_string(), "2023-11-07 12:30:00");
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
-        assert_eq!(column_zone("DateTime64(3, 'UTC')").as_deref(), Some("UTC"));
+        let ty = |t: &str| Type::parse(t).unwrap();
         assert_eq!(
-            column_granularity("DateTime('UTC')"),
+            column_zone(&ty("DateTime64(3, 'UTC')")).as_deref(),
+            Some("UTC")
+        );
+        assert_eq!(
+            column_granularity(&ty("DateTime('UTC')")),
             Some(Granularity::Second)
         );
+        assert_eq!(
+            column_granularity(&ty("Nullable(DateTime64(3))")),
+            Some(Granularity::SubSecond(3))
+        );
+        assert_eq!(column_granularity(&ty("Date32")), Some(Granularity::Date));
+        assert_eq!(column_granularity(&ty("String")), None);
     }
 }

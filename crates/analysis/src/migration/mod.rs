@@ -287,8 +287,10 @@ fn bound(
         between,
         column_text,
         value_text: written.trim().to_string(),
-        column_zone: col.and_then(|c| column_zone(&c.ty)),
-        column_granularity: col.and_then(|c| column_granularity(&c.ty)),
+        column_zone: col.and_then(|c| c.parsed.as_ref()).and_then(column_zone),
+        column_granularity: col
+            .and_then(|c| c.parsed.as_ref())
+            .and_then(column_granularity),
         written_here: node.sql_map.is_written_here(range),
     })
 }

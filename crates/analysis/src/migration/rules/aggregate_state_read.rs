@@ -18,15 +18,9 @@ use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 
 /// The function of an aggregate column type: (`AggregateFunction`?, function name).
-fn aggregate_type(ty: &str) -> Option<(bool, String)> {
-    let t = ty.trim();
-    let (state, inner) = if let Some(i) = t.strip_prefix("AggregateFunction(") {
-        (true, i)
-    } else {
-        (false, t.strip_prefix("SimpleAggregateFunction(")?)
-    };
-    let name = inner.split([',', '(', ')']).next()?.trim().to_string();
-    Some((state, name))
+fn aggregate_type(ty: &Type) -> Option<(bool, String)> {
+    let state = matches!(ty, Type::AggregateFunction { .. });
+    Some((state, ty.aggregate_function()?.to_string()))
 }
 
 pub const RULE: Rule = Rule {
@@ -95,7 +89,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let typed = |name: &str| {
                 cols.iter()
                     .find(|c| c.name == name)
-                    .and_then(|c| Some((c, aggregate_type(&c.ty)?)))
+                    .and_then(|c| Some((c, aggregate_type(c.parsed.as_ref()?)?)))
             };
             for item in &main.items {
                 // Returned as it is: raw states (fine when copied into another state column).
@@ -121,7 +115,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         };
                         // What ClickHouse does with this read of that state type
                         // (generated facts); not known: nothing said.
-                        let declared = Type::parse(&col.ty);
+                        let declared = col.parsed.clone();
                         let mut read = call.aggregate.clone().unwrap_or_default();
                         for c in &call.combinators {
                             if c != "Merge" && c != "State" {

@@ -7,7 +7,6 @@
 use super::sorting_key_group_by::key_columns;
 use super::{push, Ctx};
 use crate::migration::columns;
-use crate::migration::instant::{column_granularity, Granularity};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::chtype::Type;
@@ -88,7 +87,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
         let day_key = keys.iter().any(|k| {
             new_cols
                 .iter()
-                .any(|c| &c.name == k && column_granularity(&c.ty) == Some(Granularity::Date))
+                .any(|c| &c.name == k && c.parsed.as_ref().is_some_and(Type::is_date))
         });
         let cut_at_midnight = m.live.iter().all(|&li| {
             cx.m.writers[li]
@@ -113,8 +112,8 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     continue;
                 };
                 let any = matches!(
-                    Type::parse(&col.ty),
-                    Some(Type::SimpleAggregateFunction { ref function, .. }) if function == "any"
+                    &col.parsed,
+                    Some(Type::SimpleAggregateFunction { function, .. }) if function == "any"
                 );
                 let constant = !item.functions.is_empty()
                     && item

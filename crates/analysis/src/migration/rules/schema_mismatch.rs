@@ -36,7 +36,7 @@ fn aggregate_item(
         .map(|a| {
             let name = a.trim_matches('`');
             let c = source_cols.iter().find(|c| c.name == name)?;
-            Type::parse(&c.ty)
+            c.parsed.clone()
         })
         .collect();
     Some((aggregate, types))
@@ -234,7 +234,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let Some(col) = cols.iter().find(|c| c.name == item.output_name) else {
                 continue;
             };
-            let Some(declared) = Type::parse(&col.ty) else {
+            let Some(declared) = col.parsed.clone() else {
                 continue;
             };
             let Some(expr) = expression(&node.sql_map.text, item) else {
@@ -251,7 +251,8 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 Some(t) => format!("`{written}` produces `{t}`"),
                 None => format!("`{written}`"),
             };
-            let both_states = produced.is_none_or(|t| t.starts_with("AggregateFunction("))
+            let both_states = produced
+                .is_none_or(|t| matches!(Type::parse(t), Some(Type::AggregateFunction { .. })))
                 && aggregate.form.contains("State")
                 && !aggregate.form.contains("SimpleState")
                 && matches!(declared, Type::AggregateFunction { .. });
