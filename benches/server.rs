@@ -7,6 +7,9 @@
 //! - edit-to-publish latency with the debounce set to 0: a `didChange` on an open pipe that
 //!   alternately breaks and fixes a table name, until the diagnostics of that version arrive
 //!   (p50 and p99 over 300 edits);
+//! - code-action latency: `textDocument/codeAction` over the materializing node of a pipe
+//!   (the migration steps offered there) and over a target's SCHEMA (p50 and p99 over 100
+//!   requests each), with and without `codeAction/resolve` support;
 //! - the server's peak resident memory (VmHWM).
 
 #[path = "../tests/support/lsp_client.rs"]
@@ -37,11 +40,11 @@ fn bench(n: usize) {
     let log = std::env::var("TINYBIRD_LSP_LOG").unwrap_or_else(|_| "warn".into());
     let mut c = LspClient::spawn(&[("TINYBIRD_LSP_LOG", &log)]);
     let t = Instant::now();
-    c.initialize(
-        dir.path(),
-        client_caps(false),
-        json!({"diagnostics": {"debounceMs": 0}}),
-    );
+    // An editor that applies file operations (so the migration steps are offered whole).
+    let mut caps = client_caps(false);
+    caps["workspace"]["workspaceEdit"] =
+        json!({"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]});
+    c.initialize(dir.path(), caps, json!({"diagnostics": {"debounceMs": 0}}));
     let mut published = 0;
     while published < broken {
         c.wait_for(|m| {
@@ -85,13 +88,44 @@ fn bench(n: usize) {
     }
     times.sort();
     let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+
+    // Code actions on a materializing node and on a target's SCHEMA.
+    let mut action_times = Vec::new();
+    let mut offered = 0;
+    for (file, needle) in [
+        ("pipes/mat_2.pipe", "countState()"),
+        ("datasources/sessions_2.datasource", "`hits`"),
+    ] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text.lines().position(|l| l.contains(needle)).unwrap();
+        for _ in 0..100 {
+            let t = Instant::now();
+            let r = c.request(
+                "textDocument/codeAction",
+                json!({
+                    "textDocument": {"uri": uri(&path)},
+                    "range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": 4}},
+                    "context": {"diagnostics": []}
+                }),
+            );
+            action_times.push(t.elapsed());
+            offered = offered.max(r["result"].as_array().map_or(0, Vec::len));
+        }
+    }
+    action_times.sort();
+    let ap = |q: f64| {
+        action_times[((action_times.len() as f64 * q) as usize).min(action_times.len() - 1)]
+    };
     let rss = synthetic::peak_rss_mib_of(&c.pid().to_string()).unwrap_or(f64::NAN);
     println!(
-        "{n:>6} files: index to all diagnostics {:>7.1} ms | edit-to-publish p50 {:>5.2} ms, p99 {:>5.2} ms, max {:>5.2} ms | peak RSS {rss:.0} MiB",
+        "{n:>6} files: index to all diagnostics {:>7.1} ms | edit-to-publish p50 {:>5.2} ms, p99 {:>5.2} ms, max {:>5.2} ms | code actions ({offered} offered) p50 {:>5.2} ms, p99 {:>5.2} ms | peak RSS {rss:.0} MiB",
         index.as_secs_f64() * 1000.0,
         p(0.5).as_secs_f64() * 1000.0,
         p(0.99).as_secs_f64() * 1000.0,
         times[times.len() - 1].as_secs_f64() * 1000.0,
+        ap(0.5).as_secs_f64() * 1000.0,
+        ap(0.99).as_secs_f64() * 1000.0,
     );
     c.request("shutdown", serde_json::Value::Null);
     c.notify("exit", serde_json::Value::Null);

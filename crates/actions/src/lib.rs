@@ -228,7 +228,7 @@ impl Workspace<'_> {
     }
     /// Whether a path is taken: a file exists there or a resource is named after it.
     pub fn path_taken(&self, path: &str) -> bool {
-        (self.read)(path).is_some() || self.project.files.iter().any(|f| f.path == path)
+        (self.read)(path).is_some() || self.project.file_id(path).is_some()
     }
     /// Whether a resource name is taken (datasource, pipe or anything else).
     pub fn name_taken(&self, name: &str) -> bool {

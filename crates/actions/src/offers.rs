@@ -40,7 +40,7 @@ pub fn offers_at(
     diagnostics: &[Diagnostic],
 ) -> Vec<Offer> {
     let mut out = Vec::new();
-    let Some((fi, file)) = p.files.iter_enumerated().find(|(_, f)| f.path == path) else {
+    let Some((fi, file)) = p.file_id(path).map(|i| (i, &p.files[i])) else {
         return out;
     };
     let overlaps = |r: TextRange| r.start <= range.end && range.start <= r.end;

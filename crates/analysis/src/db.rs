@@ -14,7 +14,7 @@ use project::{
     content_signals, decide_dialect, is_datafile, path_signals, seen_by_cli, test_files,
     DialectGuess, DialectSignal,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use syntax::diagnostics::Diagnostic;
 use syntax::text::TextRange;
@@ -53,6 +53,10 @@ pub struct Analysis {
     /// Every writer and the migrations among them, as the migration rules read them: code
     /// actions, hovers and lenses share this snapshot instead of rebuilding it.
     pub migrations: Arc<Migrations>,
+    /// The files whose diagnostics or text may differ from the previous analysis of this
+    /// database (`None`: any file may; the first analysis, or after a rebuild). What a
+    /// publisher needs to look at again.
+    pub changed: Option<BTreeSet<String>>,
 }
 
 pub struct ProjectDb {
@@ -81,6 +85,17 @@ pub struct ProjectDb {
     /// Files were added or removed, tests changed or everything was re-parsed since `last`:
     /// the next analysis rebuilds the project model.
     structure_changed: bool,
+    /// The datafile diagnostics (syntax, placement) of the files that have some, kept up to
+    /// date as files are parsed and removed.
+    parse_diagnostics: BTreeMap<String, Vec<Diagnostic>>,
+    /// Files whose text was set or that were removed since the last analysis.
+    touched: BTreeSet<String>,
+    /// The files the rules reported something on in the last analysis.
+    rule_paths: BTreeSet<String>,
+    /// The dialect the files' signals give, until a signal changes.
+    detected: std::sync::OnceLock<DialectGuess>,
+    /// Datafiles whose text changed since they were parsed (`parsed` is `None`).
+    unparsed: BTreeSet<String>,
     /// Files that could not be read (a FIFO, a device, a file removed or too large meanwhile),
     /// with the reason: each gets one diagnostic and is otherwise empty.
     unreadable: HashMap<String, String>,
@@ -104,6 +119,11 @@ impl ProjectDb {
             last: None,
             structure_changed: true,
             unreadable: HashMap::new(),
+            parse_diagnostics: BTreeMap::new(),
+            touched: BTreeSet::new(),
+            rule_paths: BTreeSet::new(),
+            detected: std::sync::OnceLock::new(),
+            unparsed: BTreeSet::new(),
         }
     }
 
@@ -137,7 +157,12 @@ impl ProjectDb {
                     return true;
                 }
             }
+            self.touched.insert(rel.to_string());
+            self.unparsed.insert(rel.to_string());
             let signals = [path_signals(rel), content_signals(rel, &text)].concat();
+            if self.datafiles.get(rel).is_none_or(|e| e.signals != signals) {
+                self.detected = std::sync::OnceLock::new();
+            }
             self.structure_changed |= !self.datafiles.contains_key(rel);
             self.datafiles.insert(
                 rel.to_string(),
@@ -150,10 +175,14 @@ impl ProjectDb {
             self.invalidate_includers(rel);
             true
         } else if scripts::is_script(rel) {
-            self.scripts.insert(rel.to_string(), text);
+            if self.scripts.get(rel) != Some(&text) {
+                self.touched.insert(rel.to_string());
+                self.scripts.insert(rel.to_string(), text);
+            }
             true
         } else if test_files::is_test_file(rel) {
             if self.tests.get(rel) != Some(&text) {
+                self.touched.insert(rel.to_string());
                 self.tests.insert(rel.to_string(), text);
                 self.structure_changed = true;
             }
@@ -163,18 +192,25 @@ impl ProjectDb {
             if signals.is_empty() {
                 return false;
             }
-            self.other_signals.insert(rel.to_string(), signals);
+            if self.other_signals.get(rel) != Some(&signals) {
+                self.detected = std::sync::OnceLock::new();
+                self.other_signals.insert(rel.to_string(), signals);
+            }
             true
         }
     }
 
     /// Forgets a file. Returns whether the project had it.
     pub fn remove_file(&mut self, rel: &str) -> bool {
+        self.parse_diagnostics.remove(rel);
+        self.unparsed.remove(rel);
+        self.detected = std::sync::OnceLock::new();
         let had = self.datafiles.remove(rel).is_some()
             | self.tests.remove(rel).is_some()
             | self.scripts.remove(rel).is_some()
             | self.other_signals.remove(rel).is_some();
         if had {
+            self.touched.insert(rel.to_string());
             self.invalidate_includers(rel);
             self.structure_changed = true;
         }
@@ -230,8 +266,9 @@ impl ProjectDb {
 
     /// Re-parse every file on the next analysis.
     pub fn invalidate_all(&mut self) {
-        for e in self.datafiles.values_mut() {
+        for (rel, e) in self.datafiles.iter_mut() {
             e.parsed = None;
+            self.unparsed.insert(rel.clone());
         }
         self.structure_changed = true;
     }
@@ -252,6 +289,7 @@ impl ProjectDb {
             }
             if let Some(e) = self.datafiles.get_mut(&rel) {
                 e.parsed = None;
+                self.unparsed.insert(rel.clone());
             }
             // A file included by an included file: its includers change too.
             if let Some(more) = self.included_by.get(&self.loader_path(&rel)) {
@@ -281,16 +319,19 @@ impl ProjectDb {
                 dialect: d,
                 reason: "set in the configuration".into(),
             },
-            None => {
-                let mut all: Vec<&DialectSignal> = self
-                    .datafiles
-                    .values()
-                    .flat_map(|e| &e.signals)
-                    .chain(self.other_signals.values().flatten())
-                    .collect();
-                all.sort_by_key(|s| s.dialect == Dialect::Forward);
-                decide_dialect(all.into_iter())
-            }
+            None => self
+                .detected
+                .get_or_init(|| {
+                    let mut all: Vec<&DialectSignal> = self
+                        .datafiles
+                        .values()
+                        .flat_map(|e| &e.signals)
+                        .chain(self.other_signals.values().flatten())
+                        .collect();
+                    all.sort_by_key(|s| s.dialect == Dialect::Forward);
+                    decide_dialect(all.into_iter())
+                })
+                .clone(),
         }
     }
 
@@ -303,11 +344,9 @@ impl ProjectDb {
             self.invalidate_all();
             self.parsed_dialect = Some(dialect.dialect);
         }
-        let stale: Vec<String> = self
-            .datafiles
-            .iter()
-            .filter(|(_, e)| e.parsed.is_none())
-            .map(|(p, _)| p.clone())
+        let stale: Vec<String> = std::mem::take(&mut self.unparsed)
+            .into_iter()
+            .filter(|p| self.datafiles.get(p).is_some_and(|e| e.parsed.is_none()))
             .collect();
         for rel in &stale {
             let text = self.datafiles[rel].text.clone();
@@ -319,18 +358,24 @@ impl ProjectDb {
                     .insert(rel.clone());
             }
             if let Some(e) = self.datafiles.get_mut(rel) {
+                if parsed.diagnostics.is_empty() {
+                    self.parse_diagnostics.remove(rel);
+                } else {
+                    self.parse_diagnostics
+                        .insert(rel.clone(), parsed.diagnostics.clone());
+                }
                 e.parsed = Some(Arc::new(parsed));
             }
         }
+        let previous_diagnostics = self
+            .last
+            .as_mut()
+            .map(|a| std::mem::take(&mut a.diagnostics));
         let mut project = match self.last.take() {
             Some(last) if !self.structure_changed => {
                 let mut project = last.project;
                 let updated = stale.iter().all(|rel| {
-                    let fi = project
-                        .files
-                        .iter_enumerated()
-                        .find(|(_, f)| f.path == *rel)
-                        .map(|(i, _)| i);
+                    let fi = project.file_id(rel);
                     let new = self.datafiles[rel]
                         .parsed
                         .as_ref()
@@ -366,25 +411,66 @@ impl ProjectDb {
             .map(|(p, t)| scripts::read(p, t))
             .collect();
         self.structure_changed = false;
-        let mut diagnostics: BTreeMap<String, Vec<Diagnostic>> = self
-            .datafiles
-            .iter()
-            .filter_map(|(p, e)| {
-                let f = e.parsed.as_ref().filter(|f| !f.diagnostics.is_empty())?;
-                Some((p.clone(), f.diagnostics.clone()))
-            })
-            .collect();
-        let (found, migrations) = rules::check_with(&project, &self.caches, self.now);
-        for (path, found) in found {
-            let list = diagnostics.entry(path).or_default();
-            list.extend(found);
-            list.sort_by_key(|d| (d.range.start, d.range.end));
-        }
+        let (mut found, migrations) = rules::check_with(&project, &self.caches, self.now);
+        let rule_paths: BTreeSet<String> = found.keys().cloned().collect();
+        // A file's diagnostics: its datafile diagnostics, then the rules', by position.
+        let mut of = |path: &str, parse: &BTreeMap<String, Vec<Diagnostic>>| {
+            let mut list = parse.get(path).cloned().unwrap_or_default();
+            if let Some(more) = found.remove(path) {
+                list.extend(more);
+                list.sort_by_key(|d| (d.range.start, d.range.end));
+            }
+            list
+        };
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.extend(stale.iter().cloned());
+        let (diagnostics, changed) = match previous_diagnostics {
+            // From scratch: every file with datafile or rule diagnostics.
+            None => {
+                let paths: BTreeSet<&String> =
+                    self.parse_diagnostics.keys().chain(&rule_paths).collect();
+                let diagnostics = paths
+                    .into_iter()
+                    .map(|path| (path.clone(), of(path, &self.parse_diagnostics)))
+                    .filter(|(_, list)| !list.is_empty())
+                    .collect();
+                (diagnostics, None)
+            }
+            // Only the files re-read, or with rule diagnostics now or the last time, can have
+            // other diagnostics: the others keep theirs.
+            Some(mut diagnostics) => {
+                let recompute: BTreeSet<String> = touched
+                    .iter()
+                    .chain(&self.rule_paths)
+                    .chain(&rule_paths)
+                    .cloned()
+                    .collect();
+                let mut changed = touched;
+                for path in recompute {
+                    let list = of(&path, &self.parse_diagnostics);
+                    let same = match diagnostics.get(&path) {
+                        Some(old) => *old == list,
+                        None => list.is_empty(),
+                    };
+                    if !same {
+                        changed.insert(path.clone());
+                    }
+                    if list.is_empty() {
+                        diagnostics.remove(&path);
+                    } else {
+                        diagnostics.insert(path, list);
+                    }
+                }
+                (diagnostics, Some(changed))
+            }
+        };
+        self.rule_paths = rule_paths;
         self.last.insert(Analysis {
             dialect,
             project,
             diagnostics,
             migrations,
+            changed,
         })
     }
 

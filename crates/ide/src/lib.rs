@@ -74,10 +74,7 @@ pub fn floor_char_boundary(text: &str, i: usize) -> usize {
 
 /// The project file at `path` (index into `project.files`).
 pub fn file_index(p: &Project, path: &str) -> Option<FileId> {
-    p.files
-        .iter_enumerated()
-        .find(|(_, f)| f.path == path)
-        .map(|(i, _)| i)
+    p.file_id(path)
 }
 
 /// The resource a file defines (not a Classic datasource created by a pipe's ENGINE).

@@ -114,7 +114,7 @@ fn rename_include(
     }
     let new_path = renamed_path(resolved, old, new)
         .ok_or_else(|| format!("Cannot tell the new file name of {resolved}"))?;
-    if p.files.iter().any(|f| f.path == new_path) {
+    if p.file_id(&new_path).is_some() {
         return Err(format!("{new_path} already exists"));
     }
     let mut change = RenameChange::default();
@@ -169,7 +169,7 @@ pub fn rename(
             if owns_file {
                 let new_path = renamed_path(&r.path, &old, new_name)
                     .ok_or_else(|| format!("Cannot tell the new file name of {}", r.path))?;
-                if p.files.iter().any(|f| f.path == new_path) {
+                if p.file_id(&new_path).is_some() {
                     return Err(format!("{new_path} already exists"));
                 }
                 change.file_renames.push((r.path.to_string(), new_path));

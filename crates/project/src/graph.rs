@@ -2,7 +2,7 @@
 //! what it reads and to the datasource it materializes or copies into, and from a test to what
 //! it reads. Rendered as JSON, Mermaid or DOT, and checked for cycles.
 
-use super::model::{Project, ResourceId, Source, Target};
+use super::model::{EdgeKind, Project, ResourceId, Source, Target};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -175,11 +175,14 @@ fn escape_dot(s: &str) -> String {
 /// impossible): each cycle as resource indices in order, smallest index first.
 pub fn cycles(p: &Project) -> Vec<Vec<ResourceId>> {
     let n = p.resources.len();
-    let deps: Vec<Vec<usize>> = p
-        .dependency_lists()
-        .iter()
-        .map(|d| d.iter().map(|r| r.index()).collect())
-        .collect();
+    // What resource `v` depends on: what it reads, materializes or copies into.
+    let deps = |v: usize| {
+        p.edges_from(ResourceId::new(v))
+            .filter_map(|e| match e.target {
+                Target::Resource(t) if e.kind != EdgeKind::TestReads => Some(t.index()),
+                _ => None,
+            })
+    };
     // Tarjan's strongly connected components, iteratively.
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
@@ -191,31 +194,30 @@ pub fn cycles(p: &Project) -> Vec<Vec<ResourceId>> {
         if index[root] != usize::MAX {
             continue;
         }
-        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        let mut work = vec![(root, deps(root))];
         index[root] = next;
         low[root] = next;
         next += 1;
         stack.push(root);
         on_stack[root] = true;
-        while let Some(&mut (v, ref mut k)) = work.last_mut() {
-            if *k < deps[v].len() {
-                let w = deps[v][*k];
-                *k += 1;
+        while let Some((v, it)) = work.last_mut() {
+            let v = *v;
+            if let Some(w) = it.next() {
                 if index[w] == usize::MAX {
                     index[w] = next;
                     low[w] = next;
                     next += 1;
                     stack.push(w);
                     on_stack[w] = true;
-                    work.push((w, 0));
+                    work.push((w, deps(w)));
                 } else if on_stack[w] {
                     low[v] = low[v].min(index[w]);
                 }
                 continue;
             }
             work.pop();
-            if let Some(&(parent, _)) = work.last() {
-                low[parent] = low[parent].min(low[v]);
+            if let Some((parent, _)) = work.last() {
+                low[*parent] = low[*parent].min(low[v]);
             }
             if low[v] == index[v] {
                 let mut comp = Vec::new();
@@ -226,7 +228,7 @@ pub fn cycles(p: &Project) -> Vec<Vec<ResourceId>> {
                         break;
                     }
                 }
-                if comp.len() > 1 || deps[v].contains(&v) {
+                if comp.len() > 1 || deps(v).any(|d| d == v) {
                     comp.sort();
                     out.push(order_cycle(&comp, &deps));
                 }
@@ -240,15 +242,18 @@ pub fn cycles(p: &Project) -> Vec<Vec<ResourceId>> {
 }
 
 /// A path through the component that returns to its start, following dependencies.
-fn order_cycle(comp: &[usize], deps: &[Vec<usize>]) -> Vec<usize> {
+fn order_cycle<I: Iterator<Item = usize>>(
+    comp: &[usize],
+    deps: &impl Fn(usize) -> I,
+) -> Vec<usize> {
     let start = comp[0];
     let mut path = vec![start];
     let mut cur = start;
     while path.len() < comp.len() {
-        match deps[cur]
-            .iter()
-            .find(|d| comp.contains(d) && !path.contains(d))
-        {
+        // The dependencies in order (sorted, as the deploy order sees them).
+        let mut next: Vec<usize> = deps(cur).collect();
+        next.sort_unstable();
+        match next.iter().find(|d| comp.contains(d) && !path.contains(d)) {
             Some(&d) => {
                 path.push(d);
                 cur = d;

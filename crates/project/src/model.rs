@@ -455,9 +455,11 @@ pub struct Project {
     pub tests: IndexVec<TestId, TestInfo>,
     pub edges: Vec<Edge>,
     /// Indexes of `edges` by the resource they come from and the one they resolve to.
-    edges_from: FxHashMap<ResourceId, Vec<usize>>,
-    edges_to: FxHashMap<ResourceId, Vec<usize>>,
+    edges_from: EdgeIndex,
+    edges_to: EdgeIndex,
     by_name: FxHashMap<String, Vec<ResourceId>>,
+    /// File path → its id.
+    by_path: FxHashMap<Arc<str>, FileId>,
     /// Classic: `<name>__v<N>` of every resource whose file says `VERSION N`, the name it is
     /// deployed under (and read by other files).
     by_version: FxHashMap<String, ResourceId>,
@@ -465,6 +467,53 @@ pub struct Project {
     pub scripts: Vec<crate::scripts::Script>,
     /// [`Project::names_key`], computed once per build (replacing a file keeps the names).
     names_key: u64,
+    /// [`Project::graph_key`]: changes whenever a dependency between resources may have.
+    graph_key: u64,
+}
+
+/// A key no project model has had yet.
+fn next_graph_key() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Edge indexes grouped by resource, in two flat arrays (no allocation per resource): the
+/// edges of resource `r` are `list[start[r]..start[r + 1]]`, in edge order.
+#[derive(Default)]
+struct EdgeIndex {
+    start: Vec<u32>,
+    list: Vec<u32>,
+}
+
+impl EdgeIndex {
+    fn rebuild(&mut self, n: usize, edges: &[Edge], key: impl Fn(&Edge) -> Option<ResourceId>) {
+        self.start.clear();
+        self.start.resize(n + 1, 0);
+        for e in edges {
+            if let Some(r) = key(e) {
+                self.start[r.index() + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            self.start[i + 1] += self.start[i];
+        }
+        self.list.clear();
+        self.list.resize(self.start[n] as usize, 0);
+        let mut next = self.start.clone();
+        for (i, e) in edges.iter().enumerate() {
+            if let Some(r) = key(e) {
+                self.list[next[r.index()] as usize] = i as u32;
+                next[r.index()] += 1;
+            }
+        }
+    }
+
+    fn get(&self, r: ResourceId) -> &[u32] {
+        match (self.start.get(r.index()), self.start.get(r.index() + 1)) {
+            (Some(&a), Some(&b)) => &self.list[a as usize..b as usize],
+            _ => &[],
+        }
+    }
 }
 
 fn service_datasources() -> &'static Vec<&'static str> {
@@ -528,13 +577,20 @@ impl Project {
             resources: IndexVec::new(),
             tests: IndexVec::new(),
             edges: Vec::new(),
-            edges_from: FxHashMap::default(),
-            edges_to: FxHashMap::default(),
+            edges_from: EdgeIndex::default(),
+            edges_to: EdgeIndex::default(),
             by_name: FxHashMap::default(),
+            by_path: FxHashMap::default(),
             by_version: FxHashMap::default(),
             scripts: Vec::new(),
             names_key: 0,
+            graph_key: next_graph_key(),
         };
+        p.by_path = p
+            .files
+            .iter_enumerated()
+            .map(|(i, f)| (Arc::from(f.path.as_str()), i))
+            .collect();
         p.collect_resources();
         p.names_key = p.compute_names_key();
         p.collect_edges();
@@ -554,25 +610,25 @@ impl Project {
 
     /// Rebuilds the edge indexes by source and by target.
     fn index_edges(&mut self) {
-        self.edges_from.clear();
-        self.edges_to.clear();
-        for (i, e) in self.edges.iter().enumerate() {
-            if let Source::Resource(r) = e.from {
-                self.edges_from.entry(r).or_default().push(i);
-            }
-            if let Target::Resource(r) = e.target {
-                self.edges_to.entry(r).or_default().push(i);
-            }
-        }
+        let n = self.resources.len();
+        let from = |e: &Edge| match e.from {
+            Source::Resource(r) => Some(r),
+            Source::Test(_) => None,
+        };
+        let to = |e: &Edge| match e.target {
+            Target::Resource(r) => Some(r),
+            _ => None,
+        };
+        self.edges_from.rebuild(n, &self.edges, from);
+        self.edges_to.rebuild(n, &self.edges, to);
     }
 
     /// Edges from resource `i`'s file (its nodes' references), in file order.
     pub fn edges_from(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
         self.edges_from
-            .get(&i)
-            .into_iter()
-            .flatten()
-            .map(|&e| &self.edges[e])
+            .get(i)
+            .iter()
+            .map(|&e| &self.edges[e as usize])
     }
 
     fn add_resource(&mut self, r: Resource) {
@@ -635,6 +691,13 @@ impl Project {
         self.names_key
     }
 
+    /// A key of the dependency graph between resources: the same key, the same dependencies
+    /// (what each resource reads, materializes, copies or sinks into). A new key does not
+    /// always mean a different graph.
+    pub fn graph_key(&self) -> u64 {
+        self.graph_key
+    }
+
     fn compute_names_key(&self) -> u64 {
         use std::hash::BuildHasher;
         let build = rustc_hash::FxBuildHasher;
@@ -679,6 +742,20 @@ impl Project {
             .first()
             .map(|&i| (i, &self.resources[i]))?;
         Some((i, version_of(&self.files[r.file])))
+    }
+
+    /// The datafile at `path` (relative to the project root).
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    /// The resources that share their name with another (datasources, pipes and connections
+    /// alike), one group per name.
+    pub fn same_name_groups(&self) -> impl Iterator<Item = &[ResourceId]> {
+        self.by_name
+            .values()
+            .filter(|ids| ids.len() > 1)
+            .map(Vec::as_slice)
     }
 
     pub fn resource(&self, name: &str) -> Option<&Resource> {
@@ -798,11 +875,20 @@ impl Project {
                 r.name_range = *range;
             }
         }
+        let dependencies = |edges: &mut dyn Iterator<Item = &Edge>| {
+            edges
+                .map(|e| (e.kind, e.target.clone()))
+                .collect::<Vec<_>>()
+        };
+        let before = dependencies(&mut mine.iter().flat_map(|&ri| self.edges_from(ri)));
         self.edges
             .retain(|e| !matches!(e.from, Source::Resource(ri) if mine.contains(&ri)));
         let mut edges = Vec::new();
         for &ri in &mine {
             self.edges_of(ri, &mut edges);
+        }
+        if dependencies(&mut edges.iter()) != before {
+            self.graph_key = next_graph_key();
         }
         self.edges.extend(edges);
         self.index_edges();
@@ -860,10 +946,9 @@ impl Project {
     /// Edges whose target is resource `i`.
     pub fn edges_into(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
         self.edges_to
-            .get(&i)
-            .into_iter()
-            .flatten()
-            .map(|&e| &self.edges[e])
+            .get(i)
+            .iter()
+            .map(|&e| &self.edges[e as usize])
     }
 
     /// The edges of the nodes of resource `i` writing into datasources.
@@ -926,25 +1011,6 @@ impl Project {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out.dedup_by(|a, b| a.name == b.name);
-        out
-    }
-
-    /// Dependencies between resources, as the official deploy order sees them: per resource,
-    /// the resources it reads, materializes or copies into (deduplicated, sorted).
-    pub fn dependency_lists(&self) -> IndexVec<ResourceId, Vec<ResourceId>> {
-        let mut out: IndexVec<ResourceId, Vec<ResourceId>> =
-            self.resources.iter().map(|_| Vec::new()).collect();
-        for e in &self.edges {
-            if let (Source::Resource(i), Target::Resource(t), false) =
-                (&e.from, &e.target, e.kind == EdgeKind::TestReads)
-            {
-                out[*i].push(*t);
-            }
-        }
-        for deps in &mut out {
-            deps.sort();
-            deps.dedup();
-        }
         out
     }
 }

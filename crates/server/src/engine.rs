@@ -160,6 +160,9 @@ struct ProjectSlot {
     root: PathBuf,
     db: ProjectDb,
     dirty: bool,
+    /// The files (relative paths) analyses changed since the last publish; `None`: every file
+    /// may have (publish looks at all of them).
+    unpublished: Option<BTreeSet<String>>,
 }
 
 /// What the client was last told about a file.
@@ -364,6 +367,16 @@ impl Engine {
         if self.docs.remove(&path).is_none() {
             return;
         }
+        // Its diagnostics are published again without a version.
+        if let Some(i) = self.project_of(&path) {
+            let slot = &mut self.projects[i];
+            if let (Some(rel), Some(pending)) =
+                (relative(&slot.root, &path), slot.unpublished.as_mut())
+            {
+                pending.insert(rel);
+            }
+            slot.dirty = true;
+        }
         // The file on disk takes over again (or the file is gone).
         match disk::read_text(&path) {
             Ok(text) => self.set_text(&path, Arc::from(text)),
@@ -496,6 +509,7 @@ impl Engine {
             root,
             db,
             dirty: true,
+            unpublished: None,
         });
     }
 
@@ -742,6 +756,7 @@ impl Engine {
         if republish {
             for s in &mut self.projects {
                 s.dirty = true;
+                s.unpublished = None;
             }
             // The conversion changes even where the diagnostics do not.
             for p in self.published.values_mut() {
@@ -786,6 +801,12 @@ impl Engine {
                         .or_else(|| disk::disk_loader(p))
                 };
                 self.projects[i].db.analyze(&loader);
+            }
+            let slot = &mut self.projects[i];
+            let changed = slot.db.analysis().and_then(|a| a.changed.clone());
+            match (&mut slot.unpublished, changed) {
+                (Some(pending), Some(changed)) => pending.extend(changed),
+                (pending, _) => *pending = None,
             }
             self.projects[i].dirty = false;
             if let Some(rx) = rx {
@@ -846,17 +867,22 @@ impl Engine {
             return;
         };
         let root = slot.root.clone();
-        let mut paths: BTreeSet<PathBuf> = analysis
-            .diagnostics
-            .keys()
-            .map(|rel| root.join(rel))
-            .collect();
-        paths.extend(
-            self.published
-                .iter()
-                .filter(|(_, p)| p.root == root)
-                .map(|(path, _)| path.clone()),
-        );
+        // The files whose diagnostics may have changed, and every open document (its version
+        // changes with each edit).
+        let mut paths: BTreeSet<PathBuf> = match &slot.unpublished {
+            Some(changed) => changed.iter().map(|rel| root.join(rel)).collect(),
+            None => analysis
+                .diagnostics
+                .keys()
+                .map(|rel| root.join(rel))
+                .chain(
+                    self.published
+                        .iter()
+                        .filter(|(_, p)| p.root == root)
+                        .map(|(path, _)| path.clone()),
+                )
+                .collect(),
+        };
         paths.extend(
             self.docs
                 .keys()
@@ -953,6 +979,7 @@ impl Engine {
                 );
             }
         }
+        self.projects[i].unpublished = Some(BTreeSet::new());
         if changed && pull {
             self.out.send(Outgoing::RefreshDiagnostics);
         }

@@ -31,7 +31,7 @@ pub enum BoundValue {
 }
 
 /// `column op value` on a time column, in a writer's WHERE or PREWHERE.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Bound {
     pub column: String,
     /// Conversions around the column, outermost first (`toDate`, `toStartOfHour`).
@@ -85,7 +85,7 @@ impl Bound {
 }
 
 /// A materialized or copy node and the datasource it writes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Writer {
     pub pipe: ResourceId,
     pub node: usize,
@@ -296,7 +296,7 @@ fn bound(
 }
 
 /// Where a condition goes in a node's SQL.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConditionAt {
     /// File offset.
     pub at: usize,
@@ -403,30 +403,38 @@ impl Migrations {
     /// and the writers of the pipes in `compute`, worked out now.
     pub fn build(p: &Project, known: Vec<Arc<Writer>>, compute: &[ResourceId]) -> Migrations {
         let mut writers = known;
-        let compute: std::collections::HashSet<ResourceId> = compute.iter().copied().collect();
-        for e in &p.edges {
-            let (Source::Resource(pipe), Target::Resource(target)) = (&e.from, &e.target) else {
-                continue;
-            };
-            if !compute.contains(pipe) {
-                continue;
+        writers.extend(Self::writers_of_pipes(p, compute));
+        Self::from_writers(p, writers)
+    }
+
+    /// The writers (materialized and copy nodes into datasources) of the pipes `pipes`.
+    pub fn writers_of_pipes(p: &Project, pipes: &[ResourceId]) -> Vec<Arc<Writer>> {
+        let mut writers = Vec::new();
+        for &pipe in pipes {
+            for e in p.edges_from(pipe) {
+                let Target::Resource(target) = e.target else {
+                    continue;
+                };
+                if !matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
+                    || p.resources[target].kind != ResourceKind::Datasource
+                {
+                    continue;
+                }
+                let Some(node) = e
+                    .from_node
+                    .as_deref()
+                    .and_then(|n| p.resources[pipe].nodes.iter().position(|x| x.name == n))
+                else {
+                    continue;
+                };
+                writers.push(Arc::new(writer_of(p, pipe, node, e.kind, target, e.range)));
             }
-            if !matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto)
-                || p.resources[*target].kind != ResourceKind::Datasource
-            {
-                continue;
-            }
-            let Some(node) = e
-                .from_node
-                .as_deref()
-                .and_then(|n| p.resources[*pipe].nodes.iter().position(|x| x.name == n))
-            else {
-                continue;
-            };
-            writers.push(Arc::new(writer_of(
-                p, *pipe, node, e.kind, *target, e.range,
-            )));
         }
+        writers
+    }
+
+    /// The model from every writer of the project.
+    pub fn from_writers(p: &Project, mut writers: Vec<Arc<Writer>>) -> Migrations {
         // One order whatever came from the cache: by pipe, then node.
         writers.sort_by_key(|w| (w.pipe, w.node, w.target));
         let writers: IndexVec<WriterId, Arc<Writer>> = writers.into();

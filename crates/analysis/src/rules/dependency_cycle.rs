@@ -3,8 +3,7 @@
 
 use super::{push, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
-use project::graph::cycles;
-use project::model::{EdgeKind, Source, Target};
+use project::model::{EdgeKind, Target};
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 
@@ -44,7 +43,7 @@ pub const RULE: Rule = Rule {
 };
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    for cycle in cycles(p) {
+    for cycle in cx.cycles.get(p).iter() {
         let names: Vec<&str> = cycle
             .iter()
             .map(|&i| p.resources[i].name.as_str())
@@ -52,11 +51,9 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
         let shown = format!("{} → {}", names.join(" → "), names[0]);
         for (k, &i) in cycle.iter().enumerate() {
             let next = cycle[(k + 1) % cycle.len()];
-            let edge = p.edges.iter().find(|e| {
-                e.from == Source::Resource(i)
-                    && e.target == Target::Resource(next)
-                    && e.kind != EdgeKind::TestReads
-            });
+            let edge = p
+                .edges_from(i)
+                .find(|e| e.target == Target::Resource(next) && e.kind != EdgeKind::TestReads);
             if let Some(e) = edge {
                 push(
                     out,

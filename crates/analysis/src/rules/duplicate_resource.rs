@@ -47,8 +47,9 @@ pub const RULE: Rule = Rule {
 };
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
     let p = cx.p;
-    for (i, r) in p.resources.iter_enumerated() {
-        if !r.seen_by_cli || p.named(&r.name).nth(1).is_none() {
+    for &i in p.same_name_groups().flatten() {
+        let r = &p.resources[i];
+        if !r.seen_by_cli {
             continue;
         }
         let others: Vec<_> = p

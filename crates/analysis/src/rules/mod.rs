@@ -27,6 +27,29 @@ pub struct ProjectCtx<'a> {
     pub p: &'a Project,
     /// "Did you mean" answers, kept between analyses.
     pub suggestions: &'a Suggestions,
+    /// The dependency cycles, kept while the graph stays the same.
+    pub cycles: &'a CycleMemo,
+}
+
+/// Dependency cycles, each as the resources in order.
+pub type Cycles = Arc<Vec<Vec<project::model::ResourceId>>>;
+
+/// The dependency cycles of the last graph ([`Project::graph_key`]).
+#[derive(Default)]
+pub struct CycleMemo(Mutex<Option<(u64, Cycles)>>);
+
+impl CycleMemo {
+    pub fn get(&self, p: &Project) -> Cycles {
+        let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match &*memo {
+            Some((key, cycles)) if *key == p.graph_key() => cycles.clone(),
+            _ => {
+                let cycles = Arc::new(project::graph::cycles(p));
+                *memo = Some((p.graph_key(), cycles.clone()));
+                cycles
+            }
+        }
+    }
 }
 
 pub fn check(p: &Project) -> FileDiagnostics {
@@ -37,6 +60,7 @@ pub fn check(p: &Project) -> FileDiagnostics {
 #[derive(Default)]
 pub struct Caches {
     pub suggestions: Suggestions,
+    pub cycles: CycleMemo,
     pub migration: crate::migration::rules::LocalCache,
     /// Bumped by the owner whenever the model is rebuilt (see
     /// [`crate::migration::rules::check`]).
@@ -56,7 +80,11 @@ pub fn check_with(
     let suggestions = &caches.suggestions;
     suggestions.reset_unless(p.names_key());
     let mut out = FileDiagnostics::new();
-    let cx = ProjectCtx { p, suggestions };
+    let cx = ProjectCtx {
+        p,
+        suggestions,
+        cycles: &caches.cycles,
+    };
     for rule in RULES {
         if let Check::Project(check) = rule.check {
             check(&cx, &mut out);

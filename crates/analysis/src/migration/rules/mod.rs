@@ -92,6 +92,9 @@ pub struct LocalCache {
 struct CacheState {
     datasources_version: u64,
     by_pipe: HashMap<ResourceId, CacheEntry>,
+    /// The last model, with the files of every datasource it was built from: an edit that
+    /// leaves every writer as it was and no datasource changed reuses it.
+    last: Option<(Arc<Migrations>, Vec<Arc<SourceFile>>)>,
 }
 
 struct CacheEntry {
@@ -117,6 +120,7 @@ pub fn check(
     if state.datasources_version != datasources_version {
         state.datasources_version = datasources_version;
         state.by_pipe.clear();
+        state.last = None;
     }
     let file_of = |r: ResourceId| &p.files[p.resources[r].file];
     let valid = |state: &CacheState, ri: ResourceId| {
@@ -135,12 +139,43 @@ pub fn check(
         .copied()
         .filter(|&ri| !valid(&state, ri))
         .collect();
-    let cached: Vec<Arc<Writer>> = pipes
+    let fresh = Migrations::writers_of_pipes(p, &stale);
+    let datasource_files: Vec<Arc<SourceFile>> = p
+        .resources
         .iter()
-        .filter(|&&ri| valid(&state, ri))
-        .flat_map(|ri| state.by_pipe[ri].writers.iter().cloned())
+        .filter(|r| r.kind == ResourceKind::Datasource)
+        .map(|r| p.files[r.file].clone())
         .collect();
-    let m = Arc::new(Migrations::build(p, cached, &stale));
+    // The stale pipes' writers are those of the last model and no datasource changed: the
+    // model is the same.
+    let unchanged = state.last.as_ref().is_some_and(|(_, files)| {
+        files.len() == datasource_files.len()
+            && files
+                .iter()
+                .zip(&datasource_files)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+            && stale.iter().all(|ri| {
+                let old = state
+                    .by_pipe
+                    .get(ri)
+                    .map_or(&[][..], |e| e.writers.as_slice());
+                let new: Vec<&Arc<Writer>> = fresh.iter().filter(|w| w.pipe == *ri).collect();
+                old.len() == new.len() && old.iter().zip(new).all(|(a, b)| a == b)
+            })
+    });
+    let m = match &state.last {
+        Some((m, _)) if unchanged => m.clone(),
+        _ => {
+            let mut writers: Vec<Arc<Writer>> = pipes
+                .iter()
+                .filter(|&&ri| valid(&state, ri))
+                .flat_map(|ri| state.by_pipe[ri].writers.iter().cloned())
+                .collect();
+            writers.extend(fresh);
+            Arc::new(Migrations::from_writers(p, writers))
+        }
+    };
+    state.last = Some((m.clone(), datasource_files));
     // The local rules, for the stale pipes only.
     for &ri in &stale {
         let cx = Ctx {
