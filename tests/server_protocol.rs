@@ -686,6 +686,91 @@ fn migration_actions_create_files_with_resource_operations() {
     c.wait_exit(Duration::from_secs(10));
 }
 
+/// A client that resolves code actions lazily gets the migration steps without their edits,
+/// and each edit when it resolves the action: the same edit as computed eagerly. A step that
+/// cannot be carried out any more comes back disabled, with the reason shown.
+#[test]
+fn migration_actions_are_resolved_lazily_when_the_client_can() {
+    let dir = copy_of("tests/fixtures/migration/base");
+    let path = dir
+        .path()
+        .join("datasources/analytics_sessions_mv.datasource");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = uri(&path);
+    let options =
+        json!({"diagnostics": {"debounceMs": 0}, "migration": {"now": "2023-11-07 10:00:00"}});
+    let schema_line =
+        json!({"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}});
+    let title = "Add column to materialized view `analytics_sessions_mv` (safe migration)";
+    let action_of = |c: &mut LspClient| {
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": u}, "range": schema_line, "context": {"diagnostics": []}}),
+        );
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["title"] == title)
+            .unwrap_or_else(|| panic!("no add-column action: {r}"))
+            .clone()
+    };
+    let mut caps = client_caps(false);
+    caps["workspace"]["workspaceEdit"] =
+        json!({"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]});
+    caps["textDocument"]["codeAction"] = json!({"disabledSupport": true});
+    // Eager: the edit comes with the action.
+    let mut eager = LspClient::spawn(&[]);
+    eager.initialize(dir.path(), caps.clone(), options.clone());
+    eager.open(&path, &text, 1);
+    let expected = action_of(&mut eager);
+    assert!(expected["edit"].is_object(), "{expected}");
+    eager.request("shutdown", Value::Null);
+    eager.notify("exit", Value::Null);
+    eager.wait_exit(Duration::from_secs(10));
+    // Lazy: no edit, data to resolve it with.
+    caps["textDocument"]["codeAction"] =
+        json!({"disabledSupport": true, "resolveSupport": {"properties": ["edit"]}});
+    let mut c = LspClient::spawn(&[]);
+    let init = c.initialize(dir.path(), caps, options);
+    assert_eq!(
+        init["result"]["capabilities"]["codeActionProvider"]["resolveProvider"],
+        true
+    );
+    c.open(&path, &text, 1);
+    let action = action_of(&mut c);
+    assert!(
+        action.get("edit").is_none() || action["edit"].is_null(),
+        "{action}"
+    );
+    assert!(action["data"].is_object(), "{action}");
+    let resolved = c.request("codeAction/resolve", action.clone());
+    assert_eq!(resolved["result"]["edit"], expected["edit"], "{resolved}");
+    assert_eq!(resolved["result"]["command"], expected["command"]);
+    assert_eq!(resolved["result"]["title"], title);
+    // The project changed so that the step is no longer offered there.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": ""}]}),
+    );
+    let stale = c.request("codeAction/resolve", action);
+    assert!(
+        stale["result"]["disabled"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("changed")),
+        "{stale}"
+    );
+    c.wait_for(|m| {
+        m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("changed"))
+    });
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    c.wait_exit(Duration::from_secs(10));
+}
+
 /// A client that cannot watch files (Neovim on Linux): the server watches the workspace itself,
 /// so a file created, changed or deleted on disk is seen without any notification.
 #[test]

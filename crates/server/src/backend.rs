@@ -242,7 +242,7 @@ impl LanguageServer for Backend {
                         lsp::CodeActionKind::REFACTOR_REWRITE,
                     ]),
                     work_done_progress_options: Default::default(),
-                    resolve_provider: None,
+                    resolve_provider: Some(true),
                 },
             )),
             execute_command_provider: Some(lsp::ExecuteCommandOptions {
@@ -341,6 +341,13 @@ impl LanguageServer for Backend {
         let range = params.range;
         self.engine
             .query(move |e| Some(e.code_actions(&uri, range)))
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    async fn code_action_resolve(&self, action: lsp::CodeAction) -> Result<lsp::CodeAction> {
+        self.engine
+            .query(move |e| e.resolve_code_action(action))
             .await
             .ok_or_else(engine_gone)
     }
