@@ -760,12 +760,16 @@ fn migration_actions_are_resolved_lazily_when_the_client_can() {
             .is_some_and(|r| r.contains("changed")),
         "{stale}"
     );
-    c.wait_for(|m| {
+    // The reason is shown too (it may arrive before or after the response).
+    let shown = |m: &Value| {
         m["method"] == "window/showMessage"
             && m["params"]["message"]
                 .as_str()
                 .is_some_and(|t| t.contains("changed"))
-    });
+    };
+    if !c.received.iter().any(shown) {
+        c.wait_for(shown);
+    }
     c.request("shutdown", Value::Null);
     c.notify("exit", Value::Null);
     c.wait_exit(Duration::from_secs(10));

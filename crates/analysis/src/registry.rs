@@ -122,6 +122,7 @@ pub struct Rule {
 /// Every rule, in run order.
 pub static RULES: &[Rule] = &[
     crate::rules::reader::RULE,
+    crate::rules::validate::RULE,
     crate::rules::files::RULE,
     crate::rules::unknown_table::RULE,
     crate::rules::missing_target::RULE,
@@ -228,7 +229,7 @@ pub fn generated_docs() -> Vec<(String, String)> {
              database reports about the files themselves. Errors are what the official parser of\n\
              the project's dialect rejects; warnings are what it accepts but Tinybird rejects at\n\
              deploy time (the message says so). Generated from the rule registry\n\
-             (`crates/analysis/src/rules/reader.rs`, `files.rs`): each code with a project where\n\
+             (`crates/analysis/src/rules/reader.rs`, `validate.rs`, `files.rs`): each code with a project where\n\
              it is reported and one where it is not.\n",
         );
         for r in RULES {

@@ -11,6 +11,7 @@ pub(crate) mod missing_target;
 pub(crate) mod reader;
 pub(crate) mod reads_materialized_pipe;
 pub(crate) mod unknown_table;
+pub(crate) mod validate;
 
 use crate::migration::Migrations;
 use crate::registry::{Check, RULES};

@@ -3,7 +3,12 @@
 //! (datafile-spec §9). Pure: the caller reads the files.
 
 use super::test_files::{self, TestFile};
+mod markers;
+mod queries;
+
 pub use crate::ids::{FileId, IndexVec, NodeId, ResourceId, TestId, WriterId};
+pub use markers::{check_marker, replaces_marker};
+use queries::EdgeIndex;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
@@ -67,46 +72,6 @@ pub struct FileRef {
     /// The name is written in this file (not in an included `.incl`, whose references map to
     /// the INCLUDE line): an edit of `range` rewrites it.
     pub written_here: bool,
-}
-
-/// The `# tinybird-lsp: replaces <name>` marker in a datafile's text, with the name's range.
-pub fn replaces_marker(text: &str) -> Option<(String, TextRange)> {
-    marker(text, "replaces")
-}
-
-/// The `# tinybird-lsp: check for <name>` marker that the backfill step writes at the top of
-/// the quality-check pipe it creates: the only pipe reading both targets that is the
-/// migration's own (Finish deletes it; any other reader of the legacy target is a dependent).
-pub fn check_marker(text: &str) -> Option<String> {
-    marker(text, "check for").map(|(n, _)| n)
-}
-
-/// A `# tinybird-lsp: <key> <name>` line: the name and its range.
-fn marker(text: &str, key: &str) -> Option<(String, TextRange)> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed
-            .strip_prefix('#')
-            .map(str::trim_start)
-            .and_then(|r| r.strip_prefix("tinybird-lsp:"))
-            .map(str::trim_start)
-            .and_then(|r| r.strip_prefix(key))
-        {
-            let name = rest.trim();
-            let name = name
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .trim_matches('`');
-            if !name.is_empty() {
-                let start = offset + line.find(name).unwrap_or(0);
-                return Some((name.to_string(), TextRange::new(start, start + name.len())));
-            }
-        }
-        offset += line.len();
-    }
-    None
 }
 
 /// A node's SQL analysis and the map from SQL positions to file positions.
@@ -477,49 +442,10 @@ fn next_graph_key() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Edge indexes grouped by resource, in two flat arrays (no allocation per resource): the
-/// edges of resource `r` are `list[start[r]..start[r + 1]]`, in edge order.
-#[derive(Default)]
-struct EdgeIndex {
-    start: Vec<u32>,
-    list: Vec<u32>,
-}
-
-impl EdgeIndex {
-    fn rebuild(&mut self, n: usize, edges: &[Edge], key: impl Fn(&Edge) -> Option<ResourceId>) {
-        self.start.clear();
-        self.start.resize(n + 1, 0);
-        for e in edges {
-            if let Some(r) = key(e) {
-                self.start[r.index() + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            self.start[i + 1] += self.start[i];
-        }
-        self.list.clear();
-        self.list.resize(self.start[n] as usize, 0);
-        let mut next = self.start.clone();
-        for (i, e) in edges.iter().enumerate() {
-            if let Some(r) = key(e) {
-                self.list[next[r.index()] as usize] = i as u32;
-                next[r.index()] += 1;
-            }
-        }
-    }
-
-    fn get(&self, r: ResourceId) -> &[u32] {
-        match (self.start.get(r.index()), self.start.get(r.index() + 1)) {
-            (Some(&a), Some(&b)) => &self.list[a as usize..b as usize],
-            _ => &[],
-        }
-    }
-}
-
 fn service_datasources() -> &'static Vec<&'static str> {
     static CELL: OnceLock<Vec<&'static str>> = OnceLock::new();
     CELL.get_or_init(|| {
-        include_str!("data/service_datasources.txt")
+        include_str!("../data/service_datasources.txt")
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
             .collect()
@@ -933,85 +859,6 @@ impl Project {
             }
         }
         self.edges.extend(edges);
-    }
-
-    /// The display name of an edge's source: the resource, or the test file.
-    pub fn source_name(&self, s: &Source) -> String {
-        match s {
-            Source::Resource(i) => self.resources[*i].name.clone(),
-            Source::Test(i) => self.tests[*i].file.path.clone(),
-        }
-    }
-
-    /// Edges whose target is resource `i`.
-    pub fn edges_into(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
-        self.edges_to
-            .get(i)
-            .iter()
-            .map(|&e| &self.edges[e as usize])
-    }
-
-    /// The edges of the nodes of resource `i` writing into datasources.
-    pub fn writes_of(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
-        self.edges_from(i).filter(|e| e.kind.writes())
-    }
-
-    /// Who reads resource `name` (nodes and tests).
-    pub fn readers_of(&self, name: &str) -> Vec<&Edge> {
-        self.named(name)
-            .flat_map(|(i, _)| self.edges_into(i))
-            .filter(|e| matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads))
-            .collect()
-    }
-
-    /// What writes into datasource `name`: materialized and copy nodes.
-    pub fn feeders_of(&self, name: &str) -> Vec<&Edge> {
-        self.named(name)
-            .flat_map(|(i, _)| self.edges_into(i))
-            .filter(|e| matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto))
-            .collect()
-    }
-
-    /// The materialized nodes writing into datasource `name`.
-    pub fn materializers_of(&self, name: &str) -> Vec<&Edge> {
-        self.feeders_of(name)
-            .into_iter()
-            .filter(|e| e.kind == EdgeKind::MaterializesInto)
-            .collect()
-    }
-
-    /// Endpoint pipes whose data comes (through pipes, materializations and copies) from `name`.
-    pub fn downstream_endpoints(&self, name: &str) -> Vec<&Resource> {
-        let mut seen = std::collections::HashSet::new();
-        let mut stack: Vec<ResourceId> = self.named(name).map(|(i, _)| i).collect();
-        let mut out = Vec::new();
-        while let Some(i) = stack.pop() {
-            if !seen.insert(i) {
-                continue;
-            }
-            if self.resources[i].pipe_kind == Some(PipeKind::Endpoint)
-                && self.resources[i].name != name
-            {
-                out.push(&self.resources[i]);
-            }
-            for e in self.edges_into(i).filter(|e| e.kind == EdgeKind::Reads) {
-                if let Source::Resource(reader) = e.from {
-                    stack.push(reader);
-                }
-            }
-            // Data flows on from a pipe into what it materializes or copies into.
-            for e in self
-                .edges_from(i)
-                .filter(|e| matches!(e.kind, EdgeKind::MaterializesInto | EdgeKind::CopiesInto))
-            {
-                if let Target::Resource(t) = e.target {
-                    stack.push(t);
-                }
-            }
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        out.dedup_by(|a, b| a.name == b.name);
-        out
     }
 }
 

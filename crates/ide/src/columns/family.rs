@@ -1,0 +1,426 @@
+//! Who a column flows to: the nodes reading an owner, the writers of a datasource, the
+//! column family (pass-through reads both ways, materialized and copy nodes to their
+//! targets) and every site naming a column across the project.
+
+use super::*;
+
+/// Nodes reading an owner as a table: (pipe resource, node index).
+pub fn readers(p: &Project, owner: ColumnOwner) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut push = |pi: ResourceId, node: &str| {
+        if let Some(ni) = p.resources[pi].nodes.iter().position(|n| n.name == node) {
+            let id = NodeId::new(pi, ni);
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    };
+    let reads = |e: &&project::model::Edge| e.kind == EdgeKind::Reads;
+    match owner {
+        ColumnOwner::Datasource(i) => {
+            for e in p.edges_into(i).filter(reads) {
+                if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                    push(*pi, n);
+                }
+            }
+        }
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => {
+            // Later nodes of the same pipe reading it by name.
+            for e in p.edges_from(ri).filter(reads) {
+                if e.target == Target::Node(ni) {
+                    if let Some(n) = &e.from_node {
+                        push(ri, n);
+                    }
+                }
+            }
+            // The last node is the pipe's output: what reads the pipe reads it.
+            if p.resources[ri].nodes.len() == ni + 1 {
+                for e in p.edges_into(ri).filter(reads) {
+                    if let (Source::Resource(pi), Some(n)) = (&e.from, &e.from_node) {
+                        push(*pi, n);
+                    }
+                }
+            }
+        }
+        ColumnOwner::Cte(node, _) | ColumnOwner::Subquery(node, _) => out.push(node),
+    }
+    out
+}
+
+/// The tables an owner's SELECT reads (none for a datasource).
+pub fn sources_of(p: &Project, owner: ColumnOwner) -> Vec<(ColumnOwner, TextRange)> {
+    match owner {
+        ColumnOwner::Datasource(_) => Vec::new(),
+        scope => scope_sources(p, scope),
+    }
+}
+
+/// Owners reading `owner` as a table: the reader nodes, and their CTEs and subqueries reading
+/// it.
+pub(super) fn reading_owners(p: &Project, owner: ColumnOwner) -> Vec<ColumnOwner> {
+    let mut out = Vec::new();
+    for NodeId {
+        pipe: pi,
+        index: ni,
+    } in readers(p, owner)
+    {
+        out.push(ColumnOwner::Node(NodeId {
+            pipe: pi,
+            index: ni,
+        }));
+        for (c, _) in scopes(p, pi, ni) {
+            if c != owner && scope_sources(p, c).iter().any(|(s, _)| *s == owner) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The datasource a materialized or copy node writes into.
+pub fn written_by(p: &Project, ri: ResourceId, ni: usize) -> Option<ResourceId> {
+    let node = p.resources.get(ri)?.nodes.get(ni)?;
+    if !matches!(node.node_type, NodeType::Materialized | NodeType::Copy) {
+        return None;
+    }
+    p.writes_of(ri)
+        .filter(|e| e.from_node.as_deref() == Some(&node.name))
+        .find_map(|e| match e.target {
+            Target::Resource(t) => Some(t),
+            _ => None,
+        })
+}
+
+/// Nodes writing into datasource `ds`.
+pub fn writers_of(p: &Project, ds: ResourceId) -> Vec<NodeId> {
+    p.edges_into(ds)
+        .filter(|e| e.kind.writes())
+        .filter_map(|e| match (&e.from, &e.from_node) {
+            (Source::Resource(pi), Some(n)) => p.resources[*pi]
+                .nodes
+                .iter()
+                .position(|x| x.name == **n)
+                .map(|ni| NodeId::new(*pi, ni)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The column of `name` of each owner asked about, computed once per request (a family
+/// search asks about the same owners many times).
+pub(super) struct ColumnMemo<'p> {
+    pub(super) p: &'p Project,
+    name: &'p str,
+    cache: HashMap<ColumnOwner, Option<ColumnDef>>,
+}
+
+impl<'p> ColumnMemo<'p> {
+    pub(super) fn new(p: &'p Project, name: &'p str) -> Self {
+        ColumnMemo {
+            p,
+            name,
+            cache: HashMap::new(),
+        }
+    }
+    pub(super) fn column(&mut self, owner: ColumnOwner) -> Option<&ColumnDef> {
+        let (p, name) = (self.p, self.name);
+        self.cache
+            .entry(owner)
+            .or_insert_with(|| columns_of(p, owner).into_iter().find(|c| c.name == name))
+            .as_ref()
+    }
+    pub(super) fn has(&mut self, owner: ColumnOwner) -> bool {
+        self.column(owner).is_some()
+    }
+    /// Where the owner's column is read from unchanged.
+    pub(super) fn origin(&mut self, owner: ColumnOwner) -> Option<ColumnOwner> {
+        self.column(owner).and_then(|c| c.origin)
+    }
+}
+
+/// At most this many owners are followed for one column.
+const FAMILY_LIMIT: usize = 512;
+
+/// Every owner holding the same column as `(start, name)`: following pass-through reads both
+/// ways and materialized/copy nodes to their targets. An error when the family is larger than
+/// the search follows: a rename must not edit part of it.
+pub fn column_family(
+    p: &Project,
+    start: ColumnOwner,
+    name: &str,
+) -> Result<Vec<ColumnOwner>, String> {
+    let (members, complete) = family(&mut ColumnMemo::new(p, name), start);
+    if complete {
+        Ok(members)
+    } else {
+        Err(format!(
+            "`{name}` passes through more than {FAMILY_LIMIT} nodes and datasources: renaming it here could leave some of them on the old name, so it is not renamed"
+        ))
+    }
+}
+
+/// The family and whether the search reached all of it.
+pub(super) fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOwner>, bool) {
+    let p = memo.p;
+    let mut seen: HashSet<ColumnOwner> = HashSet::new();
+    let mut queue = VecDeque::from([start]);
+    seen.insert(start);
+    let mut complete = true;
+    while let Some(o) = queue.pop_front() {
+        if seen.len() > FAMILY_LIMIT {
+            complete = false;
+            break;
+        }
+        let mut next = Vec::new();
+        // Downstream: readers passing this column on.
+        for r in reading_owners(p, o) {
+            if memo.origin(r) == Some(o) {
+                next.push(r);
+            }
+        }
+        // Upstream: a pass-through column is its source's.
+        if let Some(s) = memo.origin(o) {
+            next.push(s);
+        }
+        match o {
+            ColumnOwner::Cte(..) | ColumnOwner::Subquery(..) => {}
+            ColumnOwner::Node(NodeId {
+                pipe: ri,
+                index: ni,
+            }) => {
+                if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
+                    if memo.has(t) {
+                        next.push(t);
+                    }
+                }
+            }
+            ColumnOwner::Datasource(ds) => {
+                for NodeId {
+                    pipe: pi,
+                    index: ni,
+                } in writers_of(p, ds)
+                {
+                    let w = ColumnOwner::Node(NodeId {
+                        pipe: pi,
+                        index: ni,
+                    });
+                    if memo.has(w) {
+                        next.push(w);
+                    }
+                }
+            }
+        }
+        for n in next {
+            if seen.insert(n) {
+                queue.push_back(n);
+            }
+        }
+    }
+    let mut out: Vec<ColumnOwner> = seen.into_iter().collect();
+    out.sort();
+    (out, complete)
+}
+
+/// Every place the column is named: its definitions in the family and the words naming it in
+/// the SQL of the family's nodes and of every node reading a member; datasource keys and
+/// expressions. Sorted, without duplicates. The bool says whether the site defines it.
+pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
+    let mut memo = ColumnMemo::new(p, name);
+    let (members, _) = family(&mut memo, start);
+    let mut defs: Vec<Site> = Vec::new();
+    let mut nodes: Vec<NodeId> = Vec::new();
+    let mut out: Vec<(Site, bool)> = Vec::new();
+    for &o in &members {
+        if let Some(d) = memo.column(o).and_then(|c| c.def.clone()) {
+            defs.push(d);
+        }
+        match o {
+            ColumnOwner::Node(NodeId {
+                pipe: ri,
+                index: ni,
+            })
+            | ColumnOwner::Cte(
+                NodeId {
+                    pipe: ri,
+                    index: ni,
+                },
+                _,
+            )
+            | ColumnOwner::Subquery(
+                NodeId {
+                    pipe: ri,
+                    index: ni,
+                },
+                _,
+            ) => nodes.push(NodeId::new(ri, ni)),
+            ColumnOwner::Datasource(ds) => out.extend(
+                datasource_expression_sites(p, ds, name)
+                    .into_iter()
+                    .map(|s| (s, false)),
+            ),
+        }
+        nodes.extend(readers(p, o));
+    }
+    out.extend(
+        test_sites(p, &members, name)
+            .into_iter()
+            .map(|s| (s, false)),
+    );
+    for &o in &members {
+        if let Some(fq) = match o {
+            ColumnOwner::Datasource(ds) => forward_query(p, ds),
+            _ => None,
+        } {
+            out.extend(fq.sites(name).into_iter().map(|s| (s, false)));
+        }
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    for NodeId {
+        pipe: ri,
+        index: ni,
+    } in nodes
+    {
+        let r = &p.resources[ri];
+        let Some(node) = r.nodes.get(ni) else {
+            continue;
+        };
+        let sql = NodeSql::new(&node.sql_map);
+        for range in sql.column_words(name, node.sql.as_deref()) {
+            // A word naming a column of the same name of a table outside the family.
+            let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
+            if column_at_with(&mut memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
+                continue;
+            }
+            out.push((
+                Site {
+                    path: r.path.clone(),
+                    range: node.file_range(range),
+                },
+                false,
+            ));
+        }
+    }
+    for d in defs {
+        out.retain(|(s, _)| *s != d);
+        out.push((d, true));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// Words naming the column in the SQL of tests reading a family member.
+pub(super) fn test_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<Site> {
+    let mut out = Vec::new();
+    for t in &p.tests {
+        for (case, analysis) in t.file.cases.iter().zip(&t.sql) {
+            let (Some(map), Some(a)) = (&case.sql, analysis) else {
+                continue;
+            };
+            let reads_member = a.tables.iter().any(|r| {
+                table_owner(p, &r.full_name(), None, None).is_some_and(|o| members.contains(&o))
+            });
+            if !reads_member {
+                continue;
+            }
+            let sql = NodeSql::new(map);
+            out.extend(sql.column_words(name, Some(a)).into_iter().map(|r| Site {
+                path: t.file.path.as_str().into(),
+                range: map.range_to_file(r),
+            }));
+        }
+    }
+    out
+}
+
+/// A Forward datasource's FORWARD_QUERY, analysed. It reads the deployed datasource, whose
+/// columns have the same names until the deployment.
+pub struct ForwardQuery<'p> {
+    pub sql: &'p syntax::model::Sql,
+    pub path: Arc<str>,
+    pub analysis: syntax::sql::SqlAnalysis,
+}
+
+/// Datasource `ds`'s FORWARD_QUERY.
+pub fn forward_query(p: &Project, ds: ResourceId) -> Option<ForwardQuery<'_>> {
+    let r = p.resources.get(ds)?;
+    let sql = p.files.get(r.file)?.datafile.forward_query.as_ref()?;
+    Some(ForwardQuery {
+        sql,
+        path: r.path.clone(),
+        analysis: syntax::sql::analyze(&sql.text.text),
+    })
+}
+
+impl ForwardQuery<'_> {
+    /// Words naming column `name`.
+    pub fn sites(&self, name: &str) -> Vec<Site> {
+        NodeSql::new(&self.sql.text)
+            .column_words(name, Some(&self.analysis))
+            .into_iter()
+            .map(|range| Site {
+                path: self.path.clone(),
+                range: self.sql.text.range_to_file(range),
+            })
+            .collect()
+    }
+}
+
+/// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,
+/// DEFAULT and MATERIALIZED expressions of other columns.
+pub(super) fn datasource_expression_sites(p: &Project, ds: ResourceId, name: &str) -> Vec<Site> {
+    let r = &p.resources[ds];
+    let Some(f) = p.files.get(r.file) else {
+        return Vec::new();
+    };
+    let Some(node) = f.datafile.default_node() else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    if let Some(e) = &node.engine {
+        values.extend(e.params.iter().map(|x| &x.value));
+    }
+    for i in &node.indexes {
+        values.push(&i.expr);
+    }
+    if let Some(s) = &node.schema {
+        for c in &s.columns {
+            values.extend([&c.default, &c.materialized].into_iter().flatten());
+        }
+    }
+    let mut out = Vec::new();
+    for v in values {
+        let shift = value_text_start(v);
+        let Some(shift) = shift else { continue };
+        for t in syntax::sql::lexer::tokenize(&v.text) {
+            let word = &v.text[t.range.start..t.range.end];
+            let hit = match t.kind {
+                TokenKind::Word => word == name,
+                TokenKind::QuotedIdent => word.get(1..word.len() - 1) == Some(name),
+                _ => false,
+            };
+            if hit {
+                out.push(Site {
+                    path: r.path.clone(),
+                    range: t.range.shift(shift),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Where a value's unquoted text starts in the file, when it is written as is or quoted.
+pub fn value_text_start(v: &syntax::model::Value) -> Option<usize> {
+    if v.range.len() == v.text.len() {
+        Some(v.range.start)
+    } else if v.range.len() == v.text.len() + 2 {
+        Some(v.range.start + 1)
+    } else {
+        None
+    }
+}
