@@ -17,13 +17,13 @@
 pub mod add_column;
 pub mod backfill;
 pub mod catalog;
-pub mod context;
-pub mod finish;
-pub mod forward;
+mod context;
+mod finish;
+mod forward;
 pub mod offers;
-pub mod repoint;
+mod repoint;
 pub mod sql_edit;
-pub mod tinyenv;
+mod tinyenv;
 
 use analysis::migration::Migrations;
 use project::model::Project;

@@ -162,7 +162,6 @@ pub const TEMPLATE_STATEMENTS: &[&str] = &[
 
 /// A datafile keyword's description and whether it opens a `>` block.
 pub struct KeywordDoc {
-    pub keyword: &'static str,
     pub block: bool,
     pub summary: String,
 }
@@ -180,7 +179,6 @@ pub fn datafile_keyword(word: &str) -> Option<KeywordDoc> {
         .find(|(k, _, _)| *k == keyword);
     if let Some((_, block, summary)) = listed {
         return Some(KeywordDoc {
-            keyword,
             block: block == "yes",
             summary: summary.to_string(),
         });
@@ -201,7 +199,6 @@ pub fn datafile_keyword(word: &str) -> Option<KeywordDoc> {
     .find(|(p, _)| keyword.starts_with(p))
     .map_or("Datafile setting", |(_, d)| d);
     Some(KeywordDoc {
-        keyword,
         block: keyword == "kafka_ssl_ca_pem",
         summary: format!("{family}: `{}`.", keyword.to_ascii_uppercase()),
     })

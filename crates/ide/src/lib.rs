@@ -8,9 +8,9 @@
 //! [`locate::locate`] says what the word at an offset denotes ([`Symbol`]); the features are
 //! built on it.
 
-pub mod catalogue;
+mod catalogue;
 pub mod code_lens;
-pub mod columns;
+mod columns;
 pub mod completion;
 pub mod folding;
 pub mod format;
@@ -21,7 +21,7 @@ pub mod navigation;
 pub mod rename;
 pub mod selection;
 pub mod semantic_tokens;
-pub mod sql_case;
+mod sql_case;
 pub mod symbols;
 
 pub use columns::{ColumnOwner, Site};

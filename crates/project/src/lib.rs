@@ -2,7 +2,7 @@
 //! (datafile-spec §10). Pure: the caller lists the files and reads them.
 
 pub mod graph;
-pub mod ids;
+mod ids;
 pub mod model;
 pub mod scripts;
 pub mod test_files;

@@ -9,26 +9,26 @@
 //! [`selection`], [`formatting`], [`links`]) over [`ide`], each given an
 //! [`engine::FileContext`].
 
-pub mod backend;
-pub mod completion;
-pub mod config;
-pub mod convert;
-pub mod documents;
-pub mod engine;
-pub mod folding;
-pub mod formatting;
-pub mod links;
-pub mod logging;
-pub mod migrate;
-pub mod navigation;
-pub mod ordered;
-pub mod outbox;
-pub mod position;
-pub mod rename;
-pub mod selection;
-pub mod semantic_tokens;
-pub mod symbols;
-pub mod watcher;
+mod backend;
+mod completion;
+mod config;
+mod convert;
+mod documents;
+mod engine;
+mod folding;
+mod formatting;
+mod links;
+mod logging;
+mod migrate;
+mod navigation;
+mod ordered;
+mod outbox;
+mod position;
+mod rename;
+mod selection;
+mod semantic_tokens;
+mod symbols;
+mod watcher;
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;

@@ -69,7 +69,9 @@ where
             "textDocument/didOpen" => Some(params(&req).map(Msg::Open)),
             "textDocument/didChange" => Some(params(&req).map(Msg::Change)),
             "textDocument/didClose" => Some(params(&req).map(Msg::Close)),
-            "textDocument/didSave" => Some(params(&req).map(Msg::Save)),
+            "textDocument/didSave" => {
+                Some(params::<lsp::DidSaveTextDocumentParams>(&req).map(|_| Msg::Save))
+            }
             "workspace/didChangeWatchedFiles" => Some(params(&req).map(Msg::Watched)),
             _ => None,
         };

@@ -46,7 +46,7 @@ pub enum Msg {
     Open(lsp::DidOpenTextDocumentParams),
     Change(lsp::DidChangeTextDocumentParams),
     Close(lsp::DidCloseTextDocumentParams),
-    Save(lsp::DidSaveTextDocumentParams),
+    Save,
     Watched(lsp::DidChangeWatchedFilesParams),
     Configuration(Value),
     /// `workspace/didChangeWorkspaceFolders`.
@@ -322,7 +322,7 @@ impl Engine {
             Msg::Open(p) => self.open(p),
             Msg::Change(p) => self.change(p),
             Msg::Close(p) => self.close(p),
-            Msg::Save(_) => {}
+            Msg::Save => {}
             Msg::Watched(p) => self.watched(p),
             Msg::Configuration(v) => self.configure(&v),
             Msg::Folders(change) => self.change_folders(change),
