@@ -500,3 +500,50 @@ pub fn resolve_node(p: &Project, n: &str) -> Result<NodeId, ActionError> {
         .ok_or_else(|| ActionError::new(format!("no node `{node}` in `{pipe}`")))?;
     Ok(NodeId::new(pi, ni))
 }
+
+#[cfg(test)]
+pub(crate) mod step_tests {
+    use super::*;
+    use crate::testing::{created, run_on, STORY};
+    use crate::Request;
+
+    pub(crate) fn env() -> AddColumn {
+        AddColumn {
+            datasource: "sessions".into(),
+            column: Some(NewColumn {
+                name: "env".into(),
+                ty: "SimpleAggregateFunction(any, String)".into(),
+                expression: "anySimpleState(env)".into(),
+            }),
+            ..AddColumn::default()
+        }
+    }
+
+    #[test]
+    fn creates_the_new_target_and_a_live_pipe_cut_at_the_next_hour() {
+        let change = run_on(STORY, &Request::AddColumn(env())).unwrap();
+        let target = created(&change, "datasources/sessions_1.datasource");
+        assert!(target.starts_with("# tinybird-lsp: replaces sessions"));
+        assert!(target.contains("`env` SimpleAggregateFunction(any, String)"));
+        assert!(target.contains("ENGINE_SORTING_KEY \"date, session_id\""));
+        let live = created(&change, "pipes/sessions_mv_1.pipe");
+        assert!(live.contains("anySimpleState(env) AS env"));
+        // 10:20 plus an hour, rounded up to the hour.
+        assert!(live.contains("WHERE ts > '2026-01-01 12:00:00'"), "{live}");
+        assert!(live.contains("DATASOURCE sessions_1"));
+        assert!(change.edit.is_empty() && change.delete.is_empty());
+    }
+
+    #[test]
+    fn refuses_a_datasource_no_view_writes() {
+        let e = run_on(
+            STORY,
+            &Request::AddColumn(AddColumn {
+                datasource: "hits".into(),
+                ..env()
+            }),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("hits"), "{}", e.message);
+    }
+}

@@ -609,3 +609,54 @@ pub fn bump_past_custom_deployment(ws: &Workspace, change: &mut Change) {
         ".tinyenv VERSION={version}: deploy/{current}/ (the backfill's deployment) must not run again with this change."
     ));
 }
+
+#[cfg(test)]
+pub(crate) mod step_tests {
+    use super::*;
+    use crate::testing::{after, created, run_on, STORY};
+    use crate::Request;
+
+    /// The story after step 1, once its cutoff has passed.
+    pub(crate) fn step1() -> String {
+        let change = run_on(
+            STORY,
+            &Request::AddColumn(crate::add_column::step_tests::env()),
+        );
+        after(STORY, &change.unwrap(), Some("2026-01-01 13:00:00"))
+    }
+
+    pub(crate) fn request() -> Request {
+        Request::Backfill(Backfill {
+            datasource: "sessions_1".into(),
+            from: None,
+            form: None,
+        })
+    }
+
+    #[test]
+    fn copies_the_rows_up_to_the_cutoff_and_adds_the_quality_test() {
+        let change = run_on(&step1(), &request()).unwrap();
+        let copy = created(&change, "pipes/sessions_1_backfill.pipe");
+        assert!(copy.contains("WHERE ts <= '2026-01-01 12:00:00'"), "{copy}");
+        assert!(copy.contains("TYPE copy") && copy.contains("TARGET_DATASOURCE sessions_1"));
+        let test = created(&change, "tests/sessions_1_backfill.yaml");
+        assert!(
+            test.contains("sessions") && test.contains("sessions_1"),
+            "{test}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_datasource_that_is_no_new_target() {
+        let e = run_on(
+            &step1(),
+            &Request::Backfill(Backfill {
+                datasource: "sessions".into(),
+                from: None,
+                form: None,
+            }),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("not the new target"), "{}", e.message);
+    }
+}

@@ -166,3 +166,41 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
     ));
     Ok(change)
 }
+
+#[cfg(test)]
+mod step_tests {
+    use crate::testing::{after, run_on};
+    use crate::Request;
+
+    fn finish() -> Request {
+        Request::Finish {
+            datasource: "sessions_1".into(),
+        }
+    }
+
+    #[test]
+    fn removes_the_legacy_side_once_nothing_reads_it() {
+        let step2 = crate::repoint::step_tests::step2();
+        let e = run_on(&step2, &finish()).unwrap_err();
+        assert!(e.message.contains("still read by api"), "{}", e.message);
+        let repoint = Request::Repoint {
+            datasource: "sessions_1".into(),
+        };
+        let step3 = after(&step2, &run_on(&step2, &repoint).unwrap(), None);
+        let change = run_on(&step3, &finish()).unwrap();
+        let mut deleted = change.delete.clone();
+        deleted.sort();
+        assert_eq!(
+            deleted,
+            [
+                "datasources/sessions.datasource",
+                "pipes/sessions_1_backfill.pipe",
+                "pipes/sessions_mv.pipe",
+                "tests/sessions_1_backfill.yaml",
+            ]
+        );
+        // The marker goes with the legacy target it names.
+        let done = after(&step3, &change, None);
+        assert!(!done.contains("tinybird-lsp: replaces"));
+    }
+}

@@ -121,3 +121,27 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         .push("Remove the FORWARD_QUERY block once the deployment is promoted.".to_string());
     Ok(change)
 }
+
+#[cfg(test)]
+mod step_tests {
+    use crate::testing::{after, run_on, STORY};
+    use crate::Request;
+
+    #[test]
+    fn evolves_the_target_in_place_with_a_forward_query() {
+        let forward = format!(
+            "//- dialect: forward\n{}",
+            analysis::fixture::trim_indent(STORY)
+        );
+        let req = Request::ForwardAddColumn(crate::add_column::step_tests::env());
+        let change = run_on(&forward, &req).unwrap();
+        assert!(change.create.is_empty() && change.delete.is_empty());
+        let done = after(&forward, &change, None);
+        assert!(done.contains("`env` SimpleAggregateFunction(any, String)"));
+        assert!(done.contains("FORWARD_QUERY >"));
+        assert!(done.contains("anySimpleState(env) AS env"));
+        // Classic has no FORWARD_QUERY.
+        let e = run_on(STORY, &req).unwrap_err();
+        assert!(e.message.contains("Forward projects"), "{}", e.message);
+    }
+}

@@ -319,6 +319,112 @@ pub fn wrap(text: &str, indent: &str, width: usize) -> String {
         .join("\n")
 }
 
+/// Runs actions on inline fixtures ([`analysis::fixture`]), for the tests beside each step.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use analysis::fixture::Fixture;
+
+    /// Carries out `req` on the project written in `fixture` (its `//- now:` is the clock;
+    /// cutoffs are placed 60 minutes later, rounded up).
+    pub fn run_on(fixture: &str, req: &Request) -> ActionResult {
+        let f = Fixture::parse(fixture);
+        let a = f.analyze();
+        let files = f.files.clone();
+        let read = move |p: &str| {
+            files
+                .iter()
+                .find(|(f, _)| f == p)
+                .map(|(_, t)| Arc::from(t.as_str()))
+        };
+        let ws = Workspace {
+            project: &a.project,
+            migrations: &a.migrations,
+            read: &read,
+        };
+        let clock = add_column::Clock {
+            now: f.now.unwrap_or(0),
+            cutoff_delay_minutes: 60,
+        };
+        run(&ws, req, clock)
+    }
+
+    /// The project of `fixture` once `change` is applied, as a fixture (`now` replaced when
+    /// given).
+    pub fn after(fixture: &str, change: &Change, now: Option<&str>) -> String {
+        let f = Fixture::parse(fixture);
+        let read = |p: &str| f.text(p).map(Arc::from);
+        let mut files: std::collections::BTreeMap<String, String> =
+            f.files.iter().cloned().collect();
+        for (path, text) in change.apply(&read).expect("the change applies") {
+            match text {
+                Some(t) => files.insert(path, t),
+                None => files.remove(&path),
+            };
+        }
+        let mut out = String::new();
+        if let Some(d) = f.dialect {
+            out.push_str(&format!("//- dialect: {}\n", d.name()));
+        }
+        match (now, f.now) {
+            (Some(n), _) => out.push_str(&format!("//- now: {n}\n")),
+            (None, Some(n)) => out.push_str(&format!("//- now: {}\n", format_utc(n))),
+            (None, None) => {}
+        }
+        for (path, text) in files {
+            out.push_str(&format!("//- {path}\n{text}"));
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// The text of a file the change creates.
+    pub fn created<'c>(change: &'c Change, path: &str) -> &'c str {
+        &change
+            .create
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} is not created: {}", change.describe()))
+            .text
+    }
+
+    /// A project with an aggregating view `sessions_mv` from `hits` into `sessions`, read by
+    /// the endpoint `api`.
+    pub const STORY: &str = r#"
+        //- now: 2026-01-01 10:20:00
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `device` String,
+            `env` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- datasources/sessions.datasource
+        SCHEMA >
+            `date` Date,
+            `session_id` String,
+            `device` SimpleAggregateFunction(any, String),
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "date, session_id"
+        //- pipes/sessions_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions
+        //- pipes/api.pipe
+        NODE n
+        SQL >
+            SELECT date, countMerge(hits) AS hits FROM sessions GROUP BY date
+    "#;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,12 +72,13 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
         .sort_by(|a, b| (&a.path, a.range.start).cmp(&(&b.path, b.range.start)));
     if !readers.is_empty() {
         change.notes.push(format!(
-            "{} now read `{new_target}`.",
+            "{} now read{} `{new_target}`.",
             readers
                 .iter()
                 .map(|r| format!("`{r}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if readers.len() == 1 { "s" } else { "" }
         ));
     }
     if !skipped.is_empty() {
@@ -91,4 +92,36 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
         "Once this is deployed and nothing reads `{l_name}`, run \"Finish migration\"."
     ));
     Ok(change)
+}
+
+#[cfg(test)]
+pub(crate) mod step_tests {
+    use crate::testing::{after, run_on};
+    use crate::Request;
+
+    /// The story after the backfill step.
+    pub(crate) fn step2() -> String {
+        let step1 = crate::backfill::step_tests::step1();
+        let change = run_on(&step1, &crate::backfill::step_tests::request()).unwrap();
+        after(&step1, &change, None)
+    }
+
+    #[test]
+    fn rewrites_every_reader_of_the_legacy_target() {
+        let step2 = step2();
+        let req = Request::Repoint {
+            datasource: "sessions_1".into(),
+        };
+        let change = run_on(&step2, &req).unwrap();
+        let repointed = after(&step2, &change, None);
+        assert!(repointed.contains("countMerge(hits) AS hits FROM sessions_1 GROUP BY"));
+        assert!(change.notes[0].contains("`api` now reads `sessions_1`"));
+        // Nothing left to repoint: said, not an empty change.
+        let e = run_on(&repointed, &req).unwrap_err();
+        assert!(
+            e.message.contains("nothing outside the migration reads"),
+            "{}",
+            e.message
+        );
+    }
 }
