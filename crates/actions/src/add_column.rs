@@ -3,12 +3,13 @@
 //! and settings) and the new live materializing pipe (the legacy pipe with the column's
 //! expression appended to the SELECT, the cutoff merged into its WHERE, DATASOURCE N).
 
-use super::context::{BucketUnit, MaterializedView, TimeColumn};
+use super::context::{MaterializedView, TimeColumn};
 use super::sql_edit::{add_condition, append_select_item, remove_select_item};
 use super::{
     apply_edits, folder_of, format_utc, next_version_name, wrap, ActionError, ActionResult, Change,
     FileEdit, NewFile, Workspace,
 };
+use analysis::migration::bucket::{Bucket, Repr, Unit};
 use project::model::NodeId;
 use project::model::Project;
 use project::model::ResourceId;
@@ -80,7 +81,7 @@ pub struct CutoffPlan {
     /// The literal (`'2023-11-07 12:30:00'`, or a conversion for a column in another zone).
     pub value: String,
     pub from: BackfillFrom,
-    pub bucket: Option<(String, BucketUnit)>,
+    pub bucket: Option<(String, Bucket)>,
 }
 
 /// The cutoff literal for a time column of type `ty` at `at` (UTC): a plain string when the
@@ -120,27 +121,44 @@ pub fn plan_cutoff(
             tc.column
         )));
     }
-    let unit = match (&bucket, from) {
-        (Some((_, u)), BackfillFrom::Legacy) => (*u).max(BucketUnit::Hour),
-        _ if is_date => BucketUnit::Day,
-        _ => BucketUnit::Hour,
+    // The boundaries the cutoff may fall on: the legacy target's buckets (at least hours)
+    // when the backfill copies them, days for a Date column, else hours; in the zone the
+    // buckets are computed in.
+    let grid = match (&bucket, from) {
+        (Some((_, b)), BackfillFrom::Legacy) if b.unit < Unit::Hour => Bucket {
+            unit: Unit::Hour,
+            ..b.clone()
+        },
+        (Some((_, b)), BackfillFrom::Legacy) => b.clone(),
+        _ if is_date => Bucket::new(Unit::Day, Repr::Date),
+        _ => Bucket::new(Unit::Hour, Repr::DateTime),
     };
+    let zone = grid.zone(tc.ty.zone()).to_string();
+    let in_zone = if zone == "UTC" {
+        String::new()
+    } else {
+        format!(" in {zone}")
+    };
+    let unknown_zone = || ActionError::new(format!("`{zone}` is not a known time zone"));
     let at = match &req.cutoff {
         Some(c) => {
             let (secs, _, _) =
                 analysis::migration::instant::parse_datetime(c).ok_or_else(|| {
                     ActionError::new(format!("the cutoff `{c}` is not `YYYY-MM-DD HH:MM:SS`"))
                 })?;
-            if (from == BackfillFrom::Legacy || is_date) && unit.round_up(secs) != secs {
+            let aligned = grid.round_up(secs, &zone).ok_or_else(unknown_zone)? == secs;
+            if (from == BackfillFrom::Legacy || is_date) && !aligned {
                 return Err(ActionError::new(format!(
-                    "the cutoff `{c}` must fall on a {} boundary (the backfill copies whole {}s)",
-                    unit.as_str(),
-                    unit.as_str()
+                    "the cutoff `{c}` (UTC) must fall on a {} boundary{in_zone} (the backfill copies whole {}s)",
+                    grid.unit.as_str(),
+                    grid.unit.as_str()
                 )));
             }
             secs
         }
-        None => unit.round_up(clock.now + clock.cutoff_delay_minutes as i64 * 60),
+        None => grid
+            .round_up(clock.now + clock.cutoff_delay_minutes as i64 * 60, &zone)
+            .ok_or_else(unknown_zone)?,
     };
     let aligned = from == BackfillFrom::Legacy || is_date;
     Ok(CutoffPlan {
@@ -394,7 +412,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
     match cut.from {
         BackfillFrom::Legacy => change.notes.push(format!(
             "The backfill will copy whole {}s from `{}`{}: the cutoff is on a {} boundary, with `>=` on the live side.",
-            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.as_str()),
+            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.unit.as_str()),
             mv.name(),
             if mv.source_keeps_less() {
                 format!(
@@ -404,7 +422,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             } else {
                 String::new()
             },
-            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.as_str())
+            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.unit.as_str())
         )),
         BackfillFrom::Source => change.notes.push(format!(
             "After {} UTC, run \"Backfill `{new_ds}` up to the cutoff\" (`<=` the same instant).",

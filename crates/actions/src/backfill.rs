@@ -135,7 +135,15 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         ws.name_taken(n) || ws.path_taken(&format!("{folder}{n}.pipe"))
     });
     let pipe_path = format!("{folder}{pipe_name}.pipe");
-    let cutoff_text = format_utc(instant.local_seconds);
+    let cutoff_utc = instant
+        .utc_seconds(bound.column_zone.as_deref())
+        .ok_or_else(|| {
+            ActionError::new(format!(
+                "`{}` is not a known time zone",
+                instant.effective_zone(bound.column_zone.as_deref())
+            ))
+        })?;
+    let cutoff_text = format_utc(cutoff_utc);
     let mut change = Change {
         title: format!("Backfill `{n_name}` up to the cutoff"),
         ..Change::default()
@@ -145,7 +153,7 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
             let (text, node) = from_source(ws, &f, bound, form)?;
             let window = legacy_mv
                 .as_ref()
-                .and_then(|mv| bucket_window(mv, &bound.column, instant.local_seconds));
+                .and_then(|mv| bucket_window(mv, &bound.column, cutoff_utc));
             (text, node, window)
         }
         BackfillFrom::Legacy => {
@@ -178,7 +186,7 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
             ),
         }
     ));
-    if now < instant.local_seconds {
+    if now < cutoff_utc {
         change.notes.push(format!(
             "The cutoff {cutoff_text} UTC has not passed yet: deploy and run the backfill only after it (and after the lateness you expect for late events)."
         ));
@@ -279,11 +287,14 @@ pub struct Window {
 
 fn bucket_window(mv: &MaterializedView, time_column: &str, at: i64) -> Option<Window> {
     let tc = mv.time_columns.iter().find(|t| t.column == time_column)?;
-    let (bcol, _) = tc.bucket.as_ref()?;
-    let ty = col(columns(mv.project, mv.target), bcol)?.parsed.as_ref();
+    let (bcol, bucket) = tc.bucket.as_ref()?;
+    let bzone = col(columns(mv.project, mv.target), bcol)?
+        .parsed
+        .as_ref()
+        .and_then(Type::zone);
     Some(Window {
         column: bcol.clone(),
-        last: super::add_column::cutoff_literal(ty, at),
+        last: bucket.literal(at, bucket.zone(tc.ty.zone()), bzone)?,
     })
 }
 
@@ -308,17 +319,30 @@ fn from_legacy(
                 bound.column
             ))
         })?;
-    let (bcol, unit) = tc.bucket.clone().ok_or_else(|| {
+    let (bcol, bucket) = tc.bucket.clone().ok_or_else(|| {
         ActionError::new(format!(
             "no column of `{l_name}` is computed from `{}`: a backfill from it cannot cut at the same instant",
             bound.column
         ))
     })?;
-    if bound.op != CompareOp::Ge || unit.round_up(instant.local_seconds) != instant.local_seconds {
+    let unit = bucket.unit.as_str();
+    let zone = bucket.zone(tc.ty.zone()).to_string();
+    let in_zone = if zone == "UTC" {
+        String::new()
+    } else {
+        format!(" ({zone})")
+    };
+    let cutoff = instant
+        .utc_seconds(bound.column_zone.as_deref())
+        .ok_or_else(|| {
+            ActionError::new(format!(
+                "`{}` is not a known time zone",
+                instant.effective_zone(bound.column_zone.as_deref())
+            ))
+        })?;
+    if bound.op != CompareOp::Ge || bucket.round_up(cutoff, &zone) != Some(cutoff) {
         return Err(ActionError::new(format!(
-            "a backfill from `{l_name}` copies whole {}s of `{bcol}`: the live side must cut on a {} boundary with `>=` (it has `{}`)",
-            unit.as_str(),
-            unit.as_str(),
+            "a backfill from `{l_name}` copies whole {unit}s{in_zone} of `{bcol}`: the live side must cut where a {unit} starts, with `>=` (it has `{}`)",
             bound.column_text.as_deref().map_or(String::new(), |c| format!("{c} {} {}", bound.op.as_str(), bound.value_text))
         )));
     }
@@ -337,13 +361,22 @@ fn from_legacy(
             ));
         }
     }
-    let bty = col(l_cols, &bcol).and_then(|c| c.parsed.as_ref());
-    let literal = super::add_column::cutoff_literal(bty, instant.local_seconds);
+    let bzone = col(l_cols, &bcol)
+        .and_then(|c| c.parsed.as_ref())
+        .and_then(Type::zone);
+    let literal = bucket
+        .literal(cutoff, &zone, bzone)
+        .ok_or_else(|| ActionError::new(format!("`{zone}` is not a known time zone")))?;
     let description = wrap(
         &format!(
-            "Backfill of `{n_name}` from the legacy `{l_name}`: the whole {}s before the live side's cutoff ({}), its aggregate states copied as they are, the new columns set to their type's default. From `{l_name}` rather than the source because the source keeps less history. A copy pipe run once: it has no trigger. Remove it once the quality test passes.",
-            unit.as_str(),
-            format_utc(instant.local_seconds)
+            "Backfill of `{n_name}` from the legacy `{l_name}`: the whole {}s{in_zone} before the live side's cutoff ({} UTC), its aggregate states copied as they are, the new columns set to their type's default. From `{l_name}` rather than the source{}. A copy pipe run once: it has no trigger. Remove it once the quality test passes.",
+            unit,
+            format_utc(cutoff),
+            if mv.source_keeps_less() {
+                " because the source keeps less history"
+            } else {
+                ""
+            }
         ),
         "    ",
         96,

@@ -5,6 +5,7 @@
 
 use super::sql_edit::{fixed_return_type, item_expression};
 use super::ActionError;
+use analysis::migration::bucket::Bucket;
 use analysis::migration::rules::ttl_seconds;
 use analysis::migration::{columns, Migrations, Writer};
 use project::model::NodeId;
@@ -13,64 +14,6 @@ use project::model::{EdgeKind, Project, ResourceKind, Target};
 use std::sync::Arc;
 use syntax::chtype::Type;
 use syntax::sql::facts::SelectItem;
-
-/// The size of the bucket a time column is rounded to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum BucketUnit {
-    Second,
-    Hour,
-    Day,
-    Week,
-    Month,
-}
-
-impl BucketUnit {
-    fn of_function(f: &str) -> Option<BucketUnit> {
-        Some(match f.to_ascii_lowercase().as_str() {
-            "todate" | "tostartofday" | "toyyyymmdd" | "todate32" => BucketUnit::Day,
-            "tostartofhour" => BucketUnit::Hour,
-            "tomonday" | "tostartofweek" => BucketUnit::Week,
-            "tostartofmonth" | "toyyyymm" => BucketUnit::Month,
-            "todatetime" | "todatetime64" => BucketUnit::Second,
-            _ => return None,
-        })
-    }
-
-    /// The first bucket boundary at or after `t` (seconds since the epoch, UTC).
-    pub fn round_up(self, t: i64) -> i64 {
-        let up = |step: i64| (t + step - 1).div_euclid(step) * step;
-        match self {
-            BucketUnit::Second => t,
-            BucketUnit::Hour => up(3_600),
-            BucketUnit::Day => up(86_400),
-            // 1970-01-05 was a Monday.
-            BucketUnit::Week => {
-                let (w, monday) = (7 * 86_400, 4 * 86_400);
-                (t - monday + w - 1).div_euclid(w) * w + monday
-            }
-            BucketUnit::Month => {
-                let days = t.div_euclid(86_400);
-                let (y, m, d) = analysis::migration::instant::civil_from_days(days);
-                if d == 1 && t.rem_euclid(86_400) == 0 {
-                    t
-                } else {
-                    let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-                    analysis::migration::instant::days_from_civil(y, m, 1) * 86_400
-                }
-            }
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BucketUnit::Second => "second",
-            BucketUnit::Hour => "hour",
-            BucketUnit::Day => "day",
-            BucketUnit::Week => "week",
-            BucketUnit::Month => "month",
-        }
-    }
-}
 
 /// A column the source offers, traced to the landing datasource where possible.
 #[derive(Clone, Debug)]
@@ -89,7 +32,7 @@ pub struct TimeColumn {
     pub column: String,
     pub ty: Type,
     /// The column of L computed from it (`toDate(ts) AS date` → `date`, day buckets).
-    pub bucket: Option<(String, BucketUnit)>,
+    pub bucket: Option<(String, Bucket)>,
 }
 
 /// A materialized view as the actions see it.
@@ -205,7 +148,12 @@ impl<'a> MaterializedView<'a> {
         }
         // The columns behind toDate/toStartOf… (or read as they are) in the SELECT.
         for item in &main.items {
-            if let Some((col, unit)) = time_source(item) {
+            let text = node_info
+                .sql_map
+                .text
+                .get(item.range.start..item.range.end)
+                .unwrap_or("");
+            if let Some((col, unit)) = time_source(item, text) {
                 let Some(sc) = source_columns.iter().find(|c| c.name == col) else {
                     continue;
                 };
@@ -332,19 +280,10 @@ impl<'a> MaterializedView<'a> {
 }
 
 /// The source column behind a SELECT item that buckets time (`toDate(ts)`,
-/// `toStartOfHour(ts)`) or reads it as it is (`ts`).
-fn time_source(item: &SelectItem) -> Option<(String, BucketUnit)> {
-    match item.functions.first() {
-        None => {
-            let name = item.output_name.clone();
-            (item.alias.is_none()).then_some((name, BucketUnit::Second))
-        }
-        Some(f) => {
-            let unit = BucketUnit::of_function(&f.name)?;
-            let (col, _) = f.column_args.first()?;
-            Some((col.clone(), unit))
-        }
-    }
+/// `toStartOfHour(ts)`, `toStartOfWeek(ts, 1)`) or reads it as it is (`ts`); `text` is the
+/// item as written.
+fn time_source(item: &SelectItem, text: &str) -> Option<(String, Bucket)> {
+    Bucket::of_item(item, text)
 }
 
 /// The columns a table offers to a query reading it, traced through pipes (their last node)
@@ -434,32 +373,4 @@ fn item_column(item: &SelectItem) -> Option<&str> {
     // alias hides the column read: only unaliased reads are traced.
     (item.alias.is_none() && !item.output_name.contains(['(', ' ', '\'']))
         .then_some(item.output_name.as_str())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::BucketUnit;
-
-    #[test]
-    fn rounds_up_to_buckets() {
-        let t = 1_699_360_200; // 2023-11-07 12:30:00, a Tuesday
-        assert_eq!(
-            super::super::format_utc(BucketUnit::Hour.round_up(t)),
-            "2023-11-07 13:00:00"
-        );
-        assert_eq!(
-            super::super::format_utc(BucketUnit::Day.round_up(t)),
-            "2023-11-08 00:00:00"
-        );
-        assert_eq!(
-            super::super::format_utc(BucketUnit::Week.round_up(t)),
-            "2023-11-13 00:00:00"
-        );
-        assert_eq!(
-            super::super::format_utc(BucketUnit::Month.round_up(t)),
-            "2023-12-01 00:00:00"
-        );
-        let midnight = 1_699_315_200; // 2023-11-07 00:00:00
-        assert_eq!(BucketUnit::Day.round_up(midnight), midnight);
-    }
 }

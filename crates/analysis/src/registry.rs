@@ -133,6 +133,7 @@ pub static RULES: &[Rule] = &[
     crate::migration::rules::sorting_key_group_by::RULE,
     crate::migration::rules::aggregate_state_read::RULE,
     crate::migration::rules::between_window::RULE,
+    crate::migration::rules::invalid_date_literal::RULE,
     crate::migration::rules::missing_cutoff::RULE,
     crate::migration::rules::boundary_mismatch::RULE,
     crate::migration::rules::missing_backfill::RULE,

@@ -3,6 +3,8 @@
 //! `toDateTime('…', 'UTC')`, `toDateTime64('…', 3)`, `parseDateTimeBestEffort('…')` and
 //! `toDate('…')` are read into one form: the local date-time written, its granularity, and the
 //! timezone it is read in (explicit, or the column's, or the server's: UTC on Tinybird).
+//! Zones come from the IANA database bundled with the binary (`'UTC'` is `'Etc/UTC'`); a local
+//! time that a daylight-saving change skips or repeats is read as ClickHouse reads it.
 
 use std::fmt;
 use syntax::chtype::Type;
@@ -31,6 +33,12 @@ pub struct Instant {
 }
 
 impl Instant {
+    /// The instant in seconds since the epoch (UTC), read in its zone, else the column's, else
+    /// UTC. `None` for an unknown zone.
+    pub fn utc_seconds(&self, column_zone: Option<&str>) -> Option<i64> {
+        local_to_utc(self.local_seconds, self.effective_zone(column_zone))
+    }
+
     /// The timezone the value is read in: its own, else the column's, else UTC.
     pub fn effective_zone<'a>(&'a self, column_zone: Option<&'a str>) -> &'a str {
         self.zone.as_deref().or(column_zone).unwrap_or("UTC")
@@ -60,6 +68,93 @@ impl fmt::Display for Instant {
         }
         Ok(())
     }
+}
+
+/// A time zone by its IANA name (`UTC`, `Etc/UTC`, `Europe/Madrid`), from the bundled
+/// database; `None` when there is no such zone.
+pub fn time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
+    jiff::tz::db().get(name).ok()
+}
+
+/// The instant (seconds since the epoch) of local date-time `local_seconds` (seconds since
+/// 1970-01-01 00:00:00 of the written date-time) in `zone`. A time a daylight-saving change
+/// skips or repeats is read as ClickHouse reads it: with the earlier of the two offsets'
+/// instants (`2024-03-31 02:30:00` in Madrid is 00:30 UTC; `2024-10-27 02:30:00` too).
+pub fn local_to_utc(local_seconds: i64, zone: &str) -> Option<i64> {
+    let tz = time_zone(zone)?;
+    let (y, m, d) = civil_from_days(local_seconds.div_euclid(86_400));
+    let s = local_seconds.rem_euclid(86_400);
+    let dt = jiff::civil::DateTime::new(
+        i16::try_from(y).ok()?,
+        m as i8,
+        d as i8,
+        (s / 3600) as i8,
+        (s / 60 % 60) as i8,
+        (s % 60) as i8,
+        0,
+    )
+    .ok()?;
+    Some(tz.to_ambiguous_timestamp(dt).earlier().ok()?.as_second())
+}
+
+/// The local date-time (seconds since 1970-01-01 00:00:00 of the wall clock) of instant `utc`
+/// in `zone`.
+pub fn utc_to_local(utc: i64, zone: &str) -> Option<i64> {
+    let tz = time_zone(zone)?;
+    let dt = tz.to_datetime(jiff::Timestamp::from_second(utc).ok()?);
+    Some(
+        days_from_civil(dt.year() as i64, dt.month() as u32, dt.day() as u32) * 86_400
+            + dt.hour() as i64 * 3600
+            + dt.minute() as i64 * 60
+            + dt.second() as i64,
+    )
+}
+
+/// Whether `y-m-d` is a day of the calendar (not `2024-02-31`).
+fn is_calendar_date(y: i64, m: u32, d: u32) -> bool {
+    i16::try_from(y).is_ok_and(|y| jiff::civil::Date::new(y, m as i8, d as i8).is_ok())
+}
+
+/// A literal written like a date or date-time (`YYYY-MM-DD…`) whose day is not in the
+/// calendar: ClickHouse refuses it as a DateTime (code 41) and reads it as a later day as a
+/// Date (`toDate('2024-02-31')` is 2024-03-02).
+pub fn impossible_date(s: &str) -> Option<(i64, u32, u32)> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b.len() > 10 && !matches!(b[10], b' ' | b'T'))
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    ((1..=12).contains(&m) && (1..=31).contains(&d) && !is_calendar_date(y, m, d))
+        .then_some((y, m, d))
+}
+
+/// A comparison value (as the SQL facts give it: a string literal unquoted, or a call of
+/// literals) that writes a day the calendar does not have: the date text and its
+/// year, month and day.
+pub fn impossible_value(value: &str) -> Option<(String, (i64, u32, u32))> {
+    let v = value.trim();
+    let text = match v.find('(') {
+        None => v.to_string(),
+        Some(open) => {
+            let name = v[..open].trim();
+            if !name.starts_with("toDate") && !name.starts_with("parseDateTime") {
+                return None;
+            }
+            unquote(split_args(v[open + 1..].strip_suffix(')')?).first()?)
+        }
+    };
+    impossible_date(&text).map(|ymd| (text, ymd))
 }
 
 /// `YYYY-MM-DD HH:MM:SS` of seconds since 1970-01-01 00:00:00.
@@ -110,7 +205,7 @@ pub fn parse_datetime(s: &str) -> Option<(i64, u32, Granularity)> {
         return None;
     }
     let (y, m, d) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if !is_calendar_date(y, m, d) {
         return None;
     }
     let days = days_from_civil(y, m, d);

@@ -7,6 +7,7 @@
 //!
 //! Pure: built from the [`Project`] ([`Migrations::build`]); the rules in [`rules`] read it.
 
+pub mod bucket;
 pub mod instant;
 pub mod rules;
 pub mod state_facts;

@@ -6,6 +6,7 @@
 
 use super::sorting_key_group_by::key_columns;
 use super::{push, Ctx};
+use crate::migration::bucket::{Bucket, Repr, Unit};
 use crate::migration::columns;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
@@ -89,11 +90,15 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 .iter()
                 .any(|c| &c.name == k && c.parsed.as_ref().is_some_and(Type::is_date))
         });
+        // Midnight where the days are counted: in the time column's zone.
+        let day = Bucket::new(Unit::Day, Repr::Date);
         let cut_at_midnight = m.live.iter().all(|&li| {
-            cx.m.writers[li]
-                .lower()
-                .filter_map(|b| b.instant())
-                .all(|t| t.is_midnight())
+            cx.m.writers[li].lower().all(|b| {
+                let zone = b.column_zone.as_deref();
+                b.instant()
+                    .and_then(|t| t.utc_seconds(zone))
+                    .is_none_or(|at| day.round_up(at, zone.unwrap_or("UTC")) == Some(at))
+            })
         });
         if day_key && cut_at_midnight {
             continue; // no key spans the cutoff

@@ -62,7 +62,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let b = &cx.m.writers[bi];
             for up in b.upper() {
                 let Some(t) = up.instant() else { continue };
-                if t.local_seconds > now {
+                let Some(at) = t.utc_seconds(up.column_zone.as_deref()) else {
+                    continue;
+                };
+                if at > now {
                     let d = Diagnostic::warning(
                         "migration-backfill-too-early",
                         up.range,
@@ -83,7 +86,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let live = &cx.m.writers[li];
             for low in live.lower() {
                 let Some(t) = low.instant() else { continue };
-                if t.local_seconds < now {
+                let Some(at) = t.utc_seconds(low.column_zone.as_deref()) else {
+                    continue;
+                };
+                if at < now {
                     let d = Diagnostic::info(
                         "migration-cutoff-in-past",
                         low.value_range,

@@ -4,54 +4,81 @@
 //! (`>=` with `<=`) or never (`>` with `<`).
 
 use super::{push, Ctx};
-use crate::migration::instant::{Granularity, Instant};
+use crate::migration::bucket::{Bucket, Unit};
+use crate::migration::instant::{format_seconds, local_to_utc, Granularity};
 use crate::migration::Bound;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
+use project::model::{EdgeKind, ResourceId};
 use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, Severity, TextEdit};
 use syntax::sql::facts::CompareOp;
 
-/// A backfill from the legacy target cut on its `Date` bucket (`date < '2024-05-28'`) against
-/// a live side on the raw time column (`ts >= '2024-05-28 00:00:00'`): exact only when the
-/// backfill's last bucket ends where the live side starts. `None` when it is exact.
-fn bucket_mismatch(lo: &Bound, up: &Bound) -> Option<(Severity, String)> {
+/// How the legacy target's column `column` buckets the live side's time column `time`, when
+/// its materializing SELECT computes it from that column (`toDate(ts) AS date`).
+fn legacy_bucket(cx: &Ctx, legacy: ResourceId, column: &str, time: &str) -> Option<Bucket> {
+    cx.m.writers_into(legacy)
+        .filter(|w| w.kind == EdgeKind::MaterializesInto)
+        .find_map(|w| {
+            let node = &cx.p.resources[w.pipe].nodes[w.node];
+            let main = node.sql.as_ref()?.main.as_ref()?;
+            let item = main.items.iter().find(|i| i.output_name == column)?;
+            let text = node.sql_map.text.get(item.range.start..item.range.end)?;
+            let (source, bucket) = Bucket::of_item(item, text)?;
+            (source == time && bucket.unit != Unit::Second).then_some(bucket)
+        })
+}
+
+/// A backfill copying whole buckets of the legacy target (`date < '2024-05-28'`, `hour <
+/// '2024-05-28 13:00:00'`) against a live side on the raw time column (`ts >= …`): exact only
+/// when the backfill's last bucket ends where the live side starts, in the zone the buckets
+/// are computed in. `None` when it is exact.
+fn bucket_mismatch(lo: &Bound, up: &Bound, bucket: &Bucket) -> Option<(Severity, String)> {
     let (a, b) = (lo.instant()?, up.instant()?);
-    // The instant where the backfill's days end (exclusive).
-    let day_start = b.local_seconds.div_euclid(86_400) * 86_400;
+    let zone = bucket.zone(lo.column_zone.as_deref());
+    let start = a.utc_seconds(lo.column_zone.as_deref())?;
+    // Where the bucket named by the backfill's value starts: a date names the bucket starting
+    // at its midnight in the buckets' zone; a date-time is read in its own column's zone.
+    let named = if b.granularity == Granularity::Date {
+        local_to_utc(b.local_seconds, zone)?
+    } else {
+        b.utc_seconds(up.column_zone.as_deref())?
+    };
+    // The backfill's end (exclusive).
     let end = match up.op {
-        CompareOp::Lt if b.local_seconds == day_start => day_start,
-        CompareOp::Lt | CompareOp::Le => day_start + 86_400,
+        CompareOp::Lt => bucket.round_up(named, zone)?,
+        CompareOp::Le => bucket.round_up(bucket.floor(named, zone)? + 1, zone)?,
         _ => return None,
     };
-    let end_text = Instant {
-        local_seconds: end,
-        nanos: 0,
-        granularity: Granularity::Second,
-        zone: None,
-        form: String::new(),
+    let end_text = bucket.literal(end, zone, up.column_zone.as_deref())?;
+    let unit = bucket.unit.as_str();
+    let in_zone = if zone == "UTC" {
+        String::new()
+    } else {
+        format!(" ({zone})")
     };
-    let start = a.local_seconds;
+    let boundary = bucket.round_up(start, zone)? == start;
     if end == start && a.nanos == 0 {
         return (lo.op == CompareOp::Gt).then(|| (Severity::Warning, format!(
-            "this backfill's days end at '{end_text}', and the live side starts after '{a}' (`>`): rows at exactly '{a}' are lost. Use `>=` on the live side."
+            "this backfill's {unit}s{in_zone} end where the live side starts, after '{a}' (`>`): rows at exactly '{a}' are lost. Use `>=` on the live side."
         )));
     }
-    if !a.is_midnight() {
+    if !boundary {
         return Some((Severity::Warning, format!(
-            "this backfill reads whole days of the legacy target (`{}`), so it cannot stop at '{a}': rows between '{}' and '{end_text}' are {}. Put the cutoff on a day boundary, with `>=` on the live side and `{} <` that day here.",
+            "this backfill reads whole {unit}s{in_zone} of the legacy target (`{}`), so it cannot stop at '{a}', inside a {unit}: the rows of that {unit} {} the cutoff are {}. Put the cutoff where a {unit} starts, with `>=` on the live side and `{} <` that {unit} here.",
             up.column_expr(),
-            if end > start { a.to_string() } else { end_text.to_string() },
+            if end > start { "after" } else { "before" },
             if end > start { "written twice" } else { "lost" },
             up.column_expr()
         )));
     }
+    let live_bucket = bucket.literal(start, zone, up.column_zone.as_deref())?;
     Some((
         Severity::Warning,
         if end > start {
-            format!("this backfill's days run to '{end_text}', past the live side's cutoff '{a}': rows in between are written twice. Use `{} < '{}'` here.", up.column_expr(), &a.to_string()[..10])
+            format!("this backfill's {unit}s{in_zone} run to {end_text}, past the live side's cutoff '{a}': the rows in between are written twice. Use `{} < {live_bucket}` here.", up.column_expr())
         } else {
-            format!("this backfill's days end at '{end_text}', before the live side's cutoff '{a}': rows in between are lost. Use `{} < '{}'` here.", up.column_expr(), &a.to_string()[..10])
+            format!("this backfill's {unit}s{in_zone} end at {end_text}, before the live side's cutoff '{a}': the rows in between are lost. Use `{} < {live_bucket}` here.", up.column_expr())
         },
     ))
 }
@@ -68,21 +95,28 @@ fn mismatch(lo: &Bound, up: &Bound) -> Option<(Severity, String)> {
             up.column_expr()
         )));
     }
+    // The instants, each read in its zone (a zone nobody knows: ClickHouse refuses it, and
+    // nothing can be said of the boundary).
     let (za, zb) = (lo.zone().unwrap_or("UTC"), up.zone().unwrap_or("UTC"));
-    if za != zb {
-        return Some((Severity::Warning, format!(
-            "the live side reads '{a}' in {za} and this backfill reads '{b}' in {zb}: the rows in the hours between the two instants are lost or written twice. Write both as `toDateTime('…', 'UTC')`."
-        )));
-    }
-    if a.local_seconds != b.local_seconds || a.nanos != b.nanos {
-        let effect = if (a.local_seconds, a.nanos) < (b.local_seconds, b.nanos) {
-            format!("rows between '{a}' and '{b}' are written by both: counted twice")
+    let ua = (a.utc_seconds(lo.column_zone.as_deref())?, a.nanos);
+    let ub = (b.utc_seconds(up.column_zone.as_deref())?, b.nanos);
+    if ua != ub {
+        let read = |i: &crate::migration::instant::Instant, z: &str, utc: i64| {
+            if z == "UTC" {
+                format!("'{i}'")
+            } else {
+                format!("'{i}' {z} ({} UTC)", format_seconds(utc))
+            }
+        };
+        let (ta, tb) = (read(a, za, ua.0), read(b, zb, ub.0));
+        let effect = if ua < ub {
+            format!("rows between {ta} and {tb} are written by both: counted twice")
         } else {
-            format!("rows between '{b}' and '{a}' are written by neither: lost")
+            format!("rows between {tb} and {ta} are written by neither: lost")
         };
         return Some((
             Severity::Warning,
-            format!("the live side cuts at '{a}' and this backfill at '{b}': {effect}. Use one cutoff on both sides."),
+            format!("the live side cuts at {ta} and this backfill at {tb}: {effect}. Use one cutoff on both sides."),
         ));
     }
     match (lo.op, up.op) {
@@ -111,7 +145,8 @@ pub const RULE: Rule = Rule {
         "migration-boundary-mismatch",
         Warning,
         "Live and backfill bounds that do not meet",
-    )],
+    )
+    .varies("an information for `>=` with `<` off a whole hour: exact unless a row at exactly the cutoff was stored before the live side was deployed")],
     examples: &[
         Example::reported(
             "migration-boundary-mismatch",
@@ -135,6 +170,191 @@ pub const RULE: Rule = Rule {
             ),
         ),
         Example::not_reported("migration-boundary-mismatch", migrated!()),
+        // One instant written in two zones.
+        Example::not_reported(
+            "migration-boundary-mismatch",
+            concat!(
+                base!(),
+                new_target!(),
+                quality_test!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts > toDateTime('2026-01-01 01:00:00', 'Europe/Madrid')
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts <= '2026-01-01 00:00:00'
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        // Whole Madrid days copied from the legacy target, the live side cut at midnight UTC on
+        // the day clocks change: the Madrid day started an hour earlier, that hour is lost.
+        Example::reported(
+            "migration-boundary-mismatch",
+            concat!(
+                base!(),
+                new_target!(),
+                quality_test!(),
+                madrid_hits!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts >= toDateTime('2026-03-29 00:00:00', 'UTC')
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT date, session_id, device, CAST('' AS SimpleAggregateFunction(any, String)) AS env, hits
+            FROM sessions
+            WHERE ⟦date < '2026-03-29'⟧
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        Example::not_reported(
+            "migration-boundary-mismatch",
+            concat!(
+                base!(),
+                new_target!(),
+                quality_test!(),
+                madrid_hits!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            WHERE ts >= '2026-03-29 00:00:00'
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        //- pipes/sessions_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT date, session_id, device, CAST('' AS SimpleAggregateFunction(any, String)) AS env, hits
+            FROM sessions
+            WHERE date < '2026-03-29'
+        TYPE copy
+        TARGET_DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        // Whole hours of an hourly legacy target (a DateTime bucket), cut where an hour starts.
+        Example::not_reported(
+            "migration-boundary-mismatch",
+            r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `n` UInt32
+        //- datasources/hourly.datasource
+        SCHEMA >
+            `hour` DateTime,
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour"
+        //- pipes/hourly_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, countState() AS hits FROM hits GROUP BY hour
+        TYPE materialized
+        DATASOURCE hourly
+        //- datasources/hourly_2.datasource
+        # tinybird-lsp: replaces hourly
+        SCHEMA >
+            `hour` DateTime,
+            `hits` AggregateFunction(count),
+            `total` SimpleAggregateFunction(sum, UInt64)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour"
+        //- pipes/hourly_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, countState() AS hits, sumSimpleState(n) AS total
+            FROM hits
+            WHERE ts >= '2026-01-01 13:00:00'
+            GROUP BY hour
+        TYPE materialized
+        DATASOURCE hourly_2
+        //- pipes/hourly_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT hour, hits, CAST(0 AS SimpleAggregateFunction(sum, UInt64)) AS total
+            FROM hourly
+            WHERE hour < '2026-01-01 13:00:00'
+        TYPE copy
+        TARGET_DATASOURCE hourly_2
+        "#,
+        ),
+        // One hour too many copied from the hourly legacy target: written twice.
+        Example::reported(
+            "migration-boundary-mismatch",
+            r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `n` UInt32
+        //- datasources/hourly.datasource
+        SCHEMA >
+            `hour` DateTime,
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour"
+        //- pipes/hourly_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, countState() AS hits FROM hits GROUP BY hour
+        TYPE materialized
+        DATASOURCE hourly
+        //- datasources/hourly_2.datasource
+        # tinybird-lsp: replaces hourly
+        SCHEMA >
+            `hour` DateTime,
+            `hits` AggregateFunction(count),
+            `total` SimpleAggregateFunction(sum, UInt64)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour"
+        //- pipes/hourly_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, countState() AS hits, sumSimpleState(n) AS total
+            FROM hits
+            WHERE ts >= '2026-01-01 13:00:00'
+            GROUP BY hour
+        TYPE materialized
+        DATASOURCE hourly_2
+        //- pipes/hourly_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT hour, hits, CAST(0 AS SimpleAggregateFunction(sum, UInt64)) AS total
+            FROM hourly
+            WHERE ⟦hour < '2026-01-01 14:00:00'⟧
+        TYPE copy
+        TARGET_DATASOURCE hourly_2
+        "#,
+        ),
     ],
 };
 
@@ -154,15 +374,17 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     else {
                         continue;
                     };
-                    // Backfilling whole days from the legacy target (migration-strategies C5).
-                    let by_bucket = up.column_granularity == Some(Granularity::Date)
-                        && lo.column_granularity != Some(Granularity::Date)
-                        && m.legacy
-                            .is_some_and(|l| back.source.as_deref() == Some(cx.ds(l)));
-                    let found = if by_bucket {
-                        bucket_mismatch(lo, up)
-                    } else {
-                        mismatch(lo, up)
+                    // Backfilling whole buckets from the legacy target (migration-strategies
+                    // C5): its column computed from the live side's time column.
+                    let bucket = m
+                        .legacy
+                        .filter(|&l| back.source.as_deref() == Some(cx.ds(l)))
+                        .filter(|_| up.column != lo.column)
+                        .and_then(|l| legacy_bucket(cx, l, &up.column, &lo.column));
+                    let by_bucket = bucket.is_some();
+                    let found = match &bucket {
+                        Some(b) => bucket_mismatch(lo, up, b),
+                        None => mismatch(lo, up),
                     };
                     let Some((severity, why)) = found else {
                         continue;

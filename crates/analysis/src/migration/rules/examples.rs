@@ -110,6 +110,22 @@ macro_rules! quality_test {
     };
 }
 
+/// The landing datasource with its time in Madrid (days and cutoffs there).
+macro_rules! madrid_hits {
+    () => {
+        r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime('Europe/Madrid'),
+            `session_id` String,
+            `device` String,
+            `env` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        "#
+    };
+}
+
 /// The project in the middle of the migration: every piece in place.
 macro_rules! migrated {
     () => {

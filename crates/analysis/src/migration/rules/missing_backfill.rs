@@ -47,7 +47,10 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 continue;
             };
             let instant = cut.instant().expect("filtered");
-            let passed = cx.now.map(|now| now > instant.local_seconds);
+            let passed = cx
+                .now
+                .zip(instant.utc_seconds(cut.column_zone.as_deref()))
+                .map(|(now, at)| now > at);
             let legacy = m
                 .legacy
                 .map(|l| format!(" (`{}` still holds them)", cx.ds(l)))

@@ -14,6 +14,7 @@ pub(crate) mod between_window;
 pub(crate) mod boundary_mismatch;
 pub(crate) mod copy_replace_live_target;
 pub(crate) mod event_time_cutoff;
+pub(crate) mod invalid_date_literal;
 pub(crate) mod leftovers;
 pub(crate) mod materialized_backfill;
 pub(crate) mod missing_backfill;
