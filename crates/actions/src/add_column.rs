@@ -14,7 +14,6 @@ use project::model::NodeId;
 use project::model::Project;
 use project::model::ResourceId;
 use serde::{Deserialize, Serialize};
-use syntax::chtype::Type;
 use syntax::model::Datafile;
 use syntax::text::TextRange;
 
@@ -84,21 +83,7 @@ pub struct CutoffPlan {
     pub bucket: Option<(String, Bucket)>,
 }
 
-/// The cutoff literal for a time column of type `ty` at `at` (UTC): a plain string when the
-/// column is read in UTC, else a conversion that says UTC.
-pub fn cutoff_literal(ty: Option<&Type>, at: i64) -> String {
-    let text = format_utc(at);
-    if ty.is_some_and(Type::is_date) {
-        return format!("'{}'", &text[..10]);
-    }
-    match ty.and_then(Type::zone) {
-        None | Some("UTC") => format!("'{text}'"),
-        Some(_) => match ty.and_then(Type::precision) {
-            Some(precision) => format!("toDateTime64('{text}', {precision}, 'UTC')"),
-            None => format!("toDateTime('{text}', 'UTC')"),
-        },
-    }
-}
+pub use analysis::migration::instant::cutoff_literal;
 
 /// Decides the cutoff: the column, the instant and the operators.
 pub fn plan_cutoff(

@@ -157,6 +157,23 @@ pub fn impossible_value(value: &str) -> Option<(String, (i64, u32, u32))> {
     impossible_date(&text).map(|ymd| (text, ymd))
 }
 
+/// The cutoff literal for a time column of type `ty` at instant `at` (seconds since the epoch):
+/// a date for a Date column; a plain string when the column is read in UTC, else a conversion
+/// that says UTC.
+pub fn cutoff_literal(ty: Option<&Type>, at: i64) -> String {
+    let text = format_seconds(at);
+    if ty.is_some_and(Type::is_date) {
+        return format!("'{}'", &text[..10]);
+    }
+    match ty.and_then(Type::zone) {
+        None | Some("UTC") => format!("'{text}'"),
+        Some(_) => match ty.and_then(Type::precision) {
+            Some(precision) => format!("toDateTime64('{text}', {precision}, 'UTC')"),
+            None => format!("toDateTime('{text}', 'UTC')"),
+        },
+    }
+}
+
 /// `YYYY-MM-DD HH:MM:SS` of seconds since 1970-01-01 00:00:00.
 pub fn format_seconds(seconds: i64) -> String {
     let secs = seconds.rem_euclid(86_400);

@@ -447,17 +447,7 @@ impl Migrations {
         }
         // Source → the targets a plain materialized view (no cutoff, no bound) feeds from it:
         // the candidates for a legacy target.
-        let mut fed_from: HashMap<&str, Vec<ResourceId>> = HashMap::new();
-        for w in &writers {
-            if w.kind == EdgeKind::MaterializesInto
-                && !w.is_live_with_cutoff()
-                && !w.is_bounded_backfill()
-            {
-                if let Some(s) = w.source.as_deref() {
-                    fed_from.entry(s).or_default().push(w.target);
-                }
-            }
-        }
+        let fed_from = fed_from(&writers);
         let mut migrations = Vec::new();
         for (&target, ws) in &by_target {
             let live: Vec<WriterId> = ws
@@ -491,6 +481,42 @@ impl Migrations {
             by_target,
             by_pipe,
         }
+    }
+
+    /// Migrations at step 1 without a cutoff: a new target `N` written by materialized views
+    /// none of which is cut at an instant, and no backfill yet, that replaces a legacy target
+    /// `L` — named by N's `# tinybird-lsp: replaces` marker, or paired by structure and named
+    /// after it (`L_2`, `L_v2`, `new_L`, `L_new`). (N, L) pairs.
+    pub fn unstarted(&self, p: &Project) -> Vec<(ResourceId, ResourceId)> {
+        let fed_from = fed_from(&self.writers);
+        let mut out = Vec::new();
+        for (&target, ws) in &self.by_target {
+            if self
+                .migrations
+                .iter()
+                .any(|m| m.new == target || m.legacy == Some(target))
+            {
+                continue;
+            }
+            let plain = ws.iter().all(|&i| {
+                let w = &self.writers[i];
+                w.kind == EdgeKind::MaterializesInto
+                    && !w.opaque
+                    && w.lower().all(|b| b.instant().is_none())
+                    && !w.is_bounded_backfill()
+            });
+            if !plain {
+                continue;
+            }
+            let Some(legacy) = legacy_of(p, target, ws, &self.writers, &fed_from) else {
+                continue;
+            };
+            let marked = p.files[p.resources[target].file].replaces.is_some();
+            if marked || named_after(&p.resources[target].name, &p.resources[legacy].name) {
+                out.push((target, legacy));
+            }
+        }
+        out
     }
 
     pub fn writers_into(&self, target: ResourceId) -> impl Iterator<Item = &Writer> {
@@ -542,6 +568,35 @@ pub fn is_migration_check(p: &Project, from: &Source, new_name: &str) -> bool {
         Source::Test(_) => true,
         Source::Resource(r) => p.files[p.resources[*r].file].check_for.as_deref() == Some(new_name),
     }
+}
+
+/// Source → the targets a plain materialized view (no cutoff, no bound) feeds from it: the
+/// candidates for a legacy target.
+fn fed_from(writers: &IndexVec<WriterId, Arc<Writer>>) -> HashMap<&str, Vec<ResourceId>> {
+    let mut fed_from: HashMap<&str, Vec<ResourceId>> = HashMap::new();
+    for w in writers {
+        if w.kind == EdgeKind::MaterializesInto
+            && !w.is_live_with_cutoff()
+            && !w.is_bounded_backfill()
+        {
+            if let Some(s) = w.source.as_deref() {
+                fed_from.entry(s).or_default().push(w.target);
+            }
+        }
+    }
+    fed_from
+}
+
+/// Whether `new` is named as a new version of `old`: `old_2`, `old_v2`, `new_old`, `old_new`.
+fn named_after(new: &str, old: &str) -> bool {
+    if new == format!("new_{old}") || new == format!("{old}_new") {
+        return true;
+    }
+    let Some(rest) = new.strip_prefix(old).and_then(|r| r.strip_prefix('_')) else {
+        return false;
+    };
+    let digits = rest.strip_prefix('v').unwrap_or(rest);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The legacy target N replaces: another datasource materialized from the same source as N's

@@ -3,10 +3,12 @@
 //! cutoff that arrives while both are in place is written twice.
 
 use super::{push, Ctx};
-use crate::migration::BoundValue;
+use crate::migration::bucket::{Bucket, Repr, Unit};
+use crate::migration::instant::cutoff_literal;
+use crate::migration::{columns, BoundValue, Writer};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
-use project::model::EdgeKind;
+use project::model::{EdgeKind, ResourceKind};
 use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::sql::facts::CompareOp;
@@ -42,6 +44,55 @@ pub const RULE: Rule = Rule {
             ),
         ),
         Example::not_reported("migration-missing-cutoff", migrated!()),
+        // Step 1 without a cutoff, before any backfill: the fix places one an hour ahead.
+        Example::reported(
+            "migration-missing-cutoff",
+            concat!(
+                "//- now: 2026-01-01 10:20:00\n",
+                base!(),
+                new_target!(),
+                r#"
+        //- pipes/sessions_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM ⟦hits⟧
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_2
+        "#
+            ),
+        ),
+        // A second view of the same source with more columns, named as a view of its own: no
+        // migration.
+        Example::not_reported(
+            "migration-missing-cutoff",
+            concat!(
+                "//- now: 2026-01-01 10:20:00\n",
+                base!(),
+                r#"
+        //- datasources/sessions_by_env.datasource
+        SCHEMA >
+            `date` Date,
+            `session_id` String,
+            `device` SimpleAggregateFunction(any, String),
+            `env` SimpleAggregateFunction(any, String),
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "date, session_id"
+        //- pipes/sessions_by_env_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions_by_env
+        "#
+            ),
+        ),
     ],
 };
 
@@ -113,4 +164,79 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             }
         }
     }
+    // Step 1 done without a cutoff: the backfill to come cannot be bounded.
+    for (new, legacy) in cx.m.unstarted(cx.p) {
+        for live in cx.m.writers_into(new) {
+            let range = live.source_range.unwrap_or(live.target_range);
+            let cut = suggested_cutoff(cx, live);
+            let suggestion = cut
+                .as_ref()
+                .map(|c| format!(": add `WHERE {c}`, an instant after it is deployed"))
+                .unwrap_or_else(|| {
+                    ": add a lower bound on its time column, at an instant after it is deployed"
+                        .to_string()
+                });
+            let d = Diagnostic::warning(
+                "migration-missing-cutoff",
+                range,
+                format!(
+                    "`{}` writes every row into `{}`, which replaces `{}`, and it has no cutoff: a backfill of the history into `{}` would overlap the rows it writes (counted twice) or leave a gap (lost). Cut it before deploying it{suggestion}.",
+                    cx.name(live),
+                    cx.ds(new),
+                    cx.ds(legacy),
+                    cx.ds(new),
+                ),
+            );
+            let d = match cut
+                .as_ref()
+                .and_then(|c| Some((c, live.condition_edits(c)?)))
+            {
+                Some((condition, edits)) => d.with_fix(
+                    format!("Add cutoff filter `{condition}`"),
+                    edits
+                        .into_iter()
+                        .map(|(at, text)| TextEdit {
+                            path: None,
+                            range: TextRange::empty(at),
+                            new_text: text,
+                        })
+                        .collect(),
+                ),
+                None => d,
+            };
+            push(out, &live.path, d);
+        }
+    }
+}
+
+/// A cutoff for a live side that has none, as the add-column step places one: on the time
+/// column its SELECT buckets (`toDate(ts)` → `ts`), an hour after now rounded up to the next
+/// hour (a day for a Date column), `>`. `None` without a clock or a time column.
+fn suggested_cutoff(cx: &Ctx, live: &Writer) -> Option<String> {
+    let now = cx.now?;
+    let node = &cx.p.resources[live.pipe].nodes[live.node];
+    let main = node.sql.as_ref()?.main.as_ref()?;
+    let source = live.source.as_deref()?;
+    let (ds, _) =
+        cx.p.named(source)
+            .find(|(_, r)| r.kind == ResourceKind::Datasource)?;
+    let cols = columns(cx.p, ds);
+    let column = main.items.iter().find_map(|item| {
+        let text = node.sql_map.text.get(item.range.start..item.range.end)?;
+        let (col, bucket) = Bucket::of_item(item, text)?;
+        let c = cols.iter().find(|c| c.name == col)?;
+        (bucket.unit != Unit::Second && c.parsed.as_ref().is_some_and(|t| t.is_time())).then_some(c)
+    })?;
+    let ty = column.parsed.as_ref()?;
+    let grid = if ty.is_date() {
+        Bucket::new(Unit::Day, Repr::Date)
+    } else {
+        Bucket::new(Unit::Hour, Repr::DateTime)
+    };
+    let at = grid.round_up(now + 3600, ty.zone().unwrap_or("UTC"))?;
+    Some(format!(
+        "{} > {}",
+        column.name,
+        cutoff_literal(Some(ty), at)
+    ))
 }
