@@ -292,10 +292,14 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
     let ds_path = format!("{}{new_ds}.datasource", folder_of(&l_res.path));
     let pipe_path = format!("{}{new_pipe}.pipe", folder_of(&pipe_res.path));
 
-    // The new target: L's file, the marker naming L, the column appended.
+    // The new target: L's file, the marker naming L, the column appended (and in the sorting
+    // key when it is a new dimension of an aggregating view).
     let l_df = &p.files[l_res.file].datafile;
     let col_edit = append_schema_column(l_df, &l_text, &column)?;
-    let mut ds_text = apply_edits(&l_text, &[col_edit]);
+    let dimension = super::dimension::dimension(&mv, &column, &pipe_text, l_df, &l_text)?;
+    let mut ds_edits = vec![col_edit];
+    ds_edits.extend(dimension.as_ref().and_then(|d| d.sorting_key.clone()));
+    let mut ds_text = apply_edits(&l_text, &ds_edits);
     ds_text.insert_str(
         0,
         &format!(
@@ -316,6 +320,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             &select_item(&column),
         )?);
     }
+    edits.extend(dimension.as_ref().and_then(|d| d.group_by.clone()));
     // An output aliased like the time column hides it in WHERE (ClickHouse resolves aliases
     // first): qualify the column with its table then.
     let shadowed = p.resources[mv.writer.pipe].nodes[mv.writer.node]
@@ -394,6 +399,9 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             column.name
         ));
     }
+    change
+        .notes
+        .extend(dimension.into_iter().flat_map(|d| d.notes));
     match cut.from {
         BackfillFrom::Legacy => change.notes.push(format!(
             "The backfill will copy whole {}s from `{}`{}: the cutoff is on a {} boundary, with `>=` on the live side.",

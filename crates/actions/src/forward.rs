@@ -78,6 +78,14 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         range: at,
         new_text: schema_text,
     });
+    let dimension = super::dimension::dimension(&mv, &column, &pipe_text, df, &l_text)?;
+    if let Some((range, new_text)) = dimension.as_ref().and_then(|d| d.sorting_key.clone()) {
+        change.edit.push(FileEdit {
+            path: l_res.path.to_string(),
+            range,
+            new_text,
+        });
+    }
     change.edit.push(FileEdit {
         path: l_res.path.to_string(),
         range: TextRange::new(end, l_text.len()),
@@ -95,6 +103,23 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         range,
         new_text: text,
     });
+    if let Some((range, new_text)) = dimension.as_ref().and_then(|d| d.group_by.clone()) {
+        change.edit.push(FileEdit {
+            path: pipe_res.path.to_string(),
+            range,
+            new_text,
+        });
+    }
+    if let Some(d) = &dimension {
+        change.notes.extend(d.notes.iter().cloned());
+        if d.sorting_key.is_some() {
+            change.notes.push(format!(
+                "The sorting key of `{}` changes: Tinybird deploys that as a rewrite of the table (not an ALTER), through the FORWARD_QUERY; every existing row gets the default value of `{}`.",
+                mv.name(),
+                column.name
+            ));
+        }
+    }
     change.notes.push(format!(
         "`{}` gets `{}` at the end of its SCHEMA; its FORWARD_QUERY carries the existing rows over with the type's default, and `{}` computes it for new rows. Deploy both together (`tb deploy`), check the deployment, then promote.",
         mv.name(),

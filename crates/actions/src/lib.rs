@@ -18,6 +18,7 @@ pub mod add_column;
 pub mod backfill;
 pub mod catalog;
 mod context;
+mod dimension;
 mod finish;
 mod forward;
 pub mod offers;
