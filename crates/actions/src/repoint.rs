@@ -124,4 +124,26 @@ pub(crate) mod step_tests {
             e.message
         );
     }
+
+    /// `{{ TABLE('x') }}` in a template branch, the way endpoints choose a table: the name
+    /// inside the string is rewritten, and the tag kept.
+    #[test]
+    fn rewrites_template_table_calls_in_every_branch() {
+        let step2 = step2().replace(
+            "//- pipes/api.pipe\nNODE n\nSQL >\n    SELECT date, countMerge(hits) AS hits FROM sessions GROUP BY date\n",
+            "//- pipes/api.pipe\nNODE n\nSQL >\n    %\n    SELECT date, countMerge(hits) AS hits\n    {% if defined(recent) %}\n    FROM {{ TABLE('sessions') }} WHERE date > today() - 7\n    {% else %}\n    FROM sessions\n    {% end %}\n    GROUP BY date\n",
+        );
+        assert!(step2.contains("TABLE('sessions')"), "{step2}");
+        let req = Request::Repoint {
+            datasource: "sessions_1".into(),
+        };
+        let change = run_on(&step2, &req).unwrap();
+        assert_eq!(change.edit.len(), 2, "{}", change.describe());
+        let repointed = after(&step2, &change, None);
+        assert!(
+            repointed.contains("FROM {{ TABLE('sessions_1') }} WHERE"),
+            "{repointed}"
+        );
+        assert!(repointed.contains("    FROM sessions_1\n"), "{repointed}");
+    }
 }

@@ -116,11 +116,16 @@ pub fn analyze(text: &str) -> SqlAnalysis {
         add_variant(&mut out, v, Some(&template), i == 0);
     }
     for (name, range) in template.table_calls(text) {
-        if out
-            .tables
-            .iter()
-            .any(|t| t.name == name && (t.range.contains(range.start) || t.range == range))
-        {
+        // A rendered `{{ TABLE('x') }}` maps back to the whole tag: the reference is the name
+        // inside the string (what a rename or a repoint rewrites).
+        let mut found = false;
+        for t in out.tables.iter_mut() {
+            if t.full_name() == name && (t.range.contains(range.start) || t.range == range) {
+                t.range = range;
+                found = true;
+            }
+        }
+        if found {
             continue;
         }
         let (database, name) = match name.split_once('.') {
