@@ -272,3 +272,33 @@ pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+pub fn codes(diags: &Value) -> Vec<String> {
+    diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// A copy of a project of this repository in a fresh temporary folder.
+pub fn copy_of(rel: &str) -> tempfile::TempDir {
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let files: Vec<(String, String)> = disk::walk(&base)
+        .into_iter()
+        .map(|rel| {
+            let t = std::fs::read_to_string(base.join(&rel)).unwrap();
+            (rel, t)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    project(&refs)
+}
+
+pub fn fast() -> Value {
+    json!({"diagnostics": {"debounceMs": 0}})
+}
