@@ -113,11 +113,19 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         ActionError::new("the live side's cutoff is not a fixed instant (a parameter?)")
     })?;
     let instant = bound.instant().cloned().expect("filtered above");
-    let legacy_mv = m.legacy.map(|l| MaterializedView::of(p, f.m, l, None));
-    let legacy_mv = match legacy_mv {
-        Some(Ok(mv)) => Some(mv),
-        _ => None,
+    // The legacy view, or why it cannot be modelled: said, never swallowed.
+    let (legacy_mv, legacy_problem) = match m.legacy.map(|l| MaterializedView::of(p, f.m, l, None))
+    {
+        Some(Ok(mv)) => (Some(mv), None),
+        Some(Err(e)) => (None, Some(e.message)),
+        None => (None, None),
     };
+    let l_name = m.legacy.map(|l| p.resources[l].name.clone());
+    if let (Some(BackfillFrom::Legacy), Some(why), Some(l)) = (req.from, &legacy_problem, &l_name) {
+        return Err(ActionError::new(format!(
+            "cannot backfill from the legacy `{l}`: its view cannot be read ({why})"
+        )));
+    }
     let from = req.from.unwrap_or(match &legacy_mv {
         Some(mv) if mv.source_keeps_less() => BackfillFrom::Legacy,
         _ => BackfillFrom::Source,
@@ -191,9 +199,22 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
             "The cutoff {cutoff_text} UTC has not passed yet: deploy and run the backfill only after it (and after the lateness you expect for late events)."
         ));
     }
-    // The quality test.
-    if let (Some(l), Some(mv)) = (m.legacy, legacy_mv.as_ref()) {
-        quality_test(ws, &mut change, l, m.new, mv, bucket_window.as_ref())?;
+    if let (Some(why), Some(l)) = (&legacy_problem, &l_name) {
+        change.notes.push(format!(
+            "The view writing `{l}` cannot be read ({why}): the backfill reads the source `{}` rather than `{l}`, and the quality test compares all rows. Check that the source still holds every row before the cutoff (its TTL).",
+            live.source.as_deref().unwrap_or("?")
+        ));
+    }
+    // The quality test: whenever the legacy target is known, even if its view is not.
+    if let Some(l) = m.legacy {
+        quality_test(
+            ws,
+            &mut change,
+            l,
+            m.new,
+            &live_res.path,
+            bucket_window.as_ref(),
+        )?;
     } else {
         change.notes.push(format!(
             "No legacy target recognised for `{n_name}`: no quality test generated (add `# tinybird-lsp: replaces <legacy>` to its file)."
@@ -416,7 +437,7 @@ fn quality_test(
     change: &mut Change,
     l: ResourceId,
     n: ResourceId,
-    mv: &MaterializedView,
+    live_path: &str,
     window: Option<&Window>,
 ) -> Result<(), ActionError> {
     let p = ws.project;
@@ -496,7 +517,7 @@ fn quality_test(
             "Created the quality test `{case}` ({path}): it returns a row when the totals of `{l_name}` and `{n_name}` differ{note_window}. Run it with `tb test run` after the backfill."
         ));
     } else {
-        let folder = folder_of(&mv.project.resources[mv.writer.pipe].path).to_string();
+        let folder = folder_of(live_path).to_string();
         let pipe = free_name(&format!("{n_name}_backfill_check"), |s| {
             ws.name_taken(s)
                 || ws.path_taken(&format!("{folder}{s}.pipe"))
@@ -691,5 +712,44 @@ pub(crate) mod step_tests {
         )
         .unwrap_err();
         assert!(e.message.contains("not the new target"), "{}", e.message);
+    }
+
+    /// Two views write the legacy target: it cannot be read as one view. The backfill says so
+    /// (and why) instead of switching silently, and still generates the quality test; asked to
+    /// read the legacy target, it refuses with the reason.
+    #[test]
+    fn a_legacy_target_it_cannot_model_is_said_not_swallowed() {
+        let two_writers = format!(
+            "{}\n//- pipes/sessions_more_mv.pipe\nNODE n\nSQL >\n    SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits\n    FROM hits\n    GROUP BY date, session_id\nTYPE materialized\nDATASOURCE sessions\n",
+            step1()
+        );
+        let change = run_on(&two_writers, &request()).unwrap();
+        let notes = change.notes.join("\n");
+        assert!(
+            notes.contains("The view writing `sessions` cannot be read (several materialized nodes write into `sessions`"),
+            "{notes}"
+        );
+        assert!(!notes.contains("No legacy target recognised"), "{notes}");
+        let test = created(&change, "tests/sessions_1_backfill.yaml");
+        assert!(
+            test.contains("FROM sessions_1") && test.contains("FROM sessions"),
+            "{test}"
+        );
+        let e = run_on(
+            &two_writers,
+            &Request::Backfill(Backfill {
+                datasource: "sessions_1".into(),
+                from: Some(BackfillFrom::Legacy),
+                form: None,
+            }),
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("cannot backfill from the legacy `sessions`")
+                && e.message.contains("several materialized nodes"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -131,11 +131,7 @@ impl Change {
             let text = read(path).ok_or_else(|| {
                 ActionError::new(format!("`{path}` does not exist: nothing was written"))
             })?;
-            if edits.iter().any(|(r, _)| {
-                r.end > text.len()
-                    || !text.is_char_boundary(r.start)
-                    || !text.is_char_boundary(r.end)
-            }) {
+            if edits.iter().any(|(r, _)| !r.fits(&text)) {
                 return Err(ActionError::new(format!(
                     "`{path}` changed since the action was computed: nothing was written"
                 )));

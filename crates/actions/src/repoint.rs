@@ -30,9 +30,30 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
     };
     let mut readers: Vec<String> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
-    for e in legacy_readers(p, f.m, m) {
-        let text = ws.text(&e.path)?;
-        let written = text.get(e.range.start..e.range.end).unwrap_or("");
+    let dependents: Vec<&project::model::Edge> = legacy_readers(p, f.m, m).collect();
+    for e in dependents.iter().copied() {
+        // A name read through an INCLUDE is rewritten where it is written, in the `.incl`,
+        // when every file reading it there is a dependent (not one of the migration's pipes).
+        let (path, range) = match (&e.included, e.written_here) {
+            (Some(site), false) => {
+                let shared = p.edges.iter().any(|o| {
+                    o.target == e.target
+                        && o.included.as_ref() == Some(site)
+                        && !dependents.iter().any(|d| std::ptr::eq(*d, o))
+                });
+                if shared {
+                    skipped.push(format!(
+                        "{} (also read by the migration's own pipes through `{}`)",
+                        e.path, site.path
+                    ));
+                    continue;
+                }
+                (site.path.clone(), site.range)
+            }
+            _ => (e.path.clone(), e.range),
+        };
+        let text = ws.text(&path)?;
+        let written = text.get(range.start..range.end).unwrap_or("");
         let new_text = if written == l_name {
             new_target.to_string()
         } else if written == format!("`{l_name}`") {
@@ -46,20 +67,19 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
             continue;
         };
         let edit = FileEdit {
-            path: e.path.to_string(),
-            range: e.range,
+            path: path.to_string(),
+            range,
             new_text,
         };
-        if change.edit.contains(&edit) {
-            continue;
-        }
-        change.edit.push(edit);
         let who = match e.from {
             Source::Resource(r) => p.resources[r].name.clone(),
             Source::Test(_) => format!("test {}", e.from_node.as_deref().unwrap_or(&e.path)),
         };
         if !readers.contains(&who) {
             readers.push(who);
+        }
+        if !change.edit.contains(&edit) {
+            change.edit.push(edit);
         }
     }
     if change.edit.is_empty() && skipped.is_empty() {
@@ -145,5 +165,33 @@ pub(crate) mod step_tests {
             "{repointed}"
         );
         assert!(repointed.contains("    FROM sessions_1\n"), "{repointed}");
+    }
+
+    /// A name read through an INCLUDE is rewritten in the `.incl` where it is written (never on
+    /// the INCLUDE line), once however many pipes include it.
+    #[test]
+    fn rewrites_names_in_included_files() {
+        let step2 = step2().replace(
+            "//- pipes/api.pipe\nNODE n\nSQL >\n    SELECT date, countMerge(hits) AS hits FROM sessions GROUP BY date\n",
+            "//- includes/totals.incl\nNODE totals\nSQL >\n    SELECT date, countMerge(hits) AS hits FROM sessions GROUP BY date\n//- pipes/api.pipe\nINCLUDE \"../includes/totals.incl\"\n\nNODE n\nSQL >\n    SELECT * FROM totals\n//- pipes/api_2.pipe\nINCLUDE \"../includes/totals.incl\"\n\nNODE n\nSQL >\n    SELECT * FROM totals\n",
+        );
+        assert!(step2.contains("includes/totals.incl"), "{step2}");
+        let req = Request::Repoint {
+            datasource: "sessions_1".into(),
+        };
+        let change = run_on(&step2, &req).unwrap();
+        assert_eq!(change.edit.len(), 1, "{}", change.describe());
+        assert_eq!(change.edit[0].path, "includes/totals.incl");
+        let repointed = after(&step2, &change, None);
+        assert!(
+            repointed.contains("countMerge(hits) AS hits FROM sessions_1 GROUP BY"),
+            "{repointed}"
+        );
+        assert!(repointed.contains("INCLUDE \"../includes/totals.incl\"\n"));
+        assert!(
+            change.notes[0].contains("`api`, `api_2` now read `sessions_1`"),
+            "{:?}",
+            change.notes
+        );
     }
 }

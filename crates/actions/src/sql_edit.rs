@@ -89,6 +89,12 @@ pub fn append_select_item(
 /// The edits that add `condition` to a writer's WHERE (ANDed to an existing WHERE, which is
 /// parenthesised when its top level is an OR; or a new WHERE before GROUP BY).
 pub fn add_condition(w: &Writer, condition: &str) -> Result<Vec<(TextRange, String)>, ActionError> {
+    if let Some(incl) = w.condition_at.as_ref().and_then(|c| c.path.as_ref()) {
+        return Err(ActionError::new(format!(
+            "the WHERE of `{}` is written in the included `{incl}`, which the legacy pipe keeps including: copy the included lines into `{}` first",
+            w.path, w.path
+        )));
+    }
     w.condition_edits(condition)
         .map(|edits| {
             edits

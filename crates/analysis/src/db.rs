@@ -412,6 +412,7 @@ impl ProjectDb {
             .collect();
         self.structure_changed = false;
         let (mut found, migrations) = rules::check_with(&project, &self.caches, self.now);
+        self.drop_unsound_fixes(&project, &mut found);
         let rule_paths: BTreeSet<String> = found.keys().cloned().collect();
         // A file's diagnostics: its datafile diagnostics, then the rules', by position.
         let mut of = |path: &str, parse: &BTreeMap<String, Vec<Diagnostic>>| {
@@ -472,6 +473,32 @@ impl ProjectDb {
             migrations,
             changed,
         })
+    }
+
+    /// Drops the quick fixes that would write over text the analysis did not read: a range
+    /// outside its file or inside a character, or over an INCLUDE line (every position of
+    /// included text maps to that line: the text is in the `.incl`).
+    fn drop_unsound_fixes(&self, project: &Project, found: &mut rules::FileDiagnostics) {
+        for (path, list) in found.iter_mut() {
+            for d in list.iter_mut().filter(|d| !d.fixes.is_empty()) {
+                d.fixes.retain(|fix| {
+                    fix.edits.iter().all(|e| {
+                        let target = e.path.as_deref().unwrap_or(path);
+                        let text = match self.datafiles.get(target) {
+                            Some(entry) => &entry.text,
+                            None => match self.tests.get(target).or(self.scripts.get(target)) {
+                                Some(text) => text,
+                                None => return false,
+                            },
+                        };
+                        let includes = project
+                            .file_id(target)
+                            .map_or(&[][..], |fi| &project.files[fi].datafile.includes[..]);
+                        edit_is_sound(text, includes, e.range)
+                    })
+                });
+            }
+        }
     }
 
     /// The last analysis, if any.
@@ -568,5 +595,54 @@ impl ProjectDb {
             diagnostics,
             includes,
         }
+    }
+}
+
+/// Whether an edit of `range` rewrites only text the analysis read in a file with text `text`
+/// and INCLUDE lines `includes`: inside the text, on character boundaries, and touching no
+/// INCLUDE line (included text maps there, so an edit there would corrupt the INCLUDE).
+pub fn edit_is_sound(text: &str, includes: &[syntax::model::IncludeRef], range: TextRange) -> bool {
+    range.fits(text)
+        && !includes
+            .iter()
+            .any(|i| !i.nested && range.start <= i.range.end && i.range.start <= range.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syntax::model::{IncludeRef, Value};
+
+    fn include_at(range: TextRange) -> IncludeRef {
+        IncludeRef {
+            path: Value {
+                text: "x.incl".into(),
+                range,
+            },
+            resolved: "x.incl".into(),
+            found: true,
+            args: Vec::new(),
+            range,
+            nested: false,
+        }
+    }
+
+    /// An edit over, or at either end of, an INCLUDE line would corrupt it (`NINCLUDE …`,
+    /// `INCLUDE "x.incl"N`); an edit inside a character or past the end cannot be applied.
+    #[test]
+    fn edits_touching_include_lines_or_outside_the_text_are_unsound() {
+        let text = "NODE a\nINCLUDE \"x.incl\"\nSQL >\n    SELECT 'é'\n";
+        let line = TextRange::new(7, 23);
+        assert_eq!(&text[line.start..line.end], "INCLUDE \"x.incl\"");
+        let includes = [include_at(line)];
+        assert!(!edit_is_sound(text, &includes, TextRange::empty(7)));
+        assert!(!edit_is_sound(text, &includes, TextRange::empty(23)));
+        assert!(!edit_is_sound(text, &includes, TextRange::new(10, 12)));
+        assert!(edit_is_sound(text, &includes, TextRange::new(0, 4)));
+        assert!(edit_is_sound(text, &includes, TextRange::empty(24)));
+        let e = text.find('é').unwrap();
+        assert!(!edit_is_sound(text, &[], TextRange::new(e + 1, e + 2)));
+        assert!(!edit_is_sound(text, &[], TextRange::new(0, text.len() + 1)));
+        assert!(edit_is_sound(text, &[], TextRange::new(e, e + 2)));
     }
 }

@@ -150,6 +150,7 @@ pub fn read(path: &str, text: &str) -> TestFile {
                         file_start: off,
                         len: inner.len(),
                         included: false,
+                        origin: None,
                     }],
                     margin: String::new(),
                 });
@@ -219,6 +220,7 @@ fn block_scalar(lines: &[YamlLine], i: usize, text: &str) -> (MappedText, usize)
             file_start: l.range.start + skip,
             len: raw.len() - skip,
             included: false,
+            origin: None,
         });
         m.text.push_str(&raw[skip..]);
         j += 1;

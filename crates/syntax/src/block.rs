@@ -13,6 +13,19 @@ pub struct Segment {
     pub len: usize,
     /// The line is from an included file: positions in it map to the INCLUDE line only.
     pub included: bool,
+    /// For an included line: where in the included file it is written.
+    pub origin: Option<SegmentOrigin>,
+}
+
+/// Where an included line is written: `text[text_start..]` is the included file's
+/// `start..` (only when `exact`: a `$VAR` of the INCLUDE changed nothing on the line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentOrigin {
+    /// Which include (index into the file's includes, nested ones included).
+    pub include: usize,
+    pub start: usize,
+    /// The line's text is the included file's text (no variable substituted on it).
+    pub exact: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +58,11 @@ impl MappedText {
             file_start: l.range.start + if l.origin.is_some() { 0 } else { skip },
             len: part.len(),
             included: l.origin.is_some(),
+            origin: l.origin.map(|o| SegmentOrigin {
+                include: o.include,
+                start: o.range.start + skip.min(l.text.len()),
+                exact: o.exact,
+            }),
         });
         self.text.push_str(part);
     }
@@ -80,6 +98,29 @@ impl MappedText {
         [r.start, r.end]
             .iter()
             .all(|&o| segment(o).is_none_or(|s| !s.included))
+    }
+
+    /// Where a range of `text` is written when it lies in one included line that no variable
+    /// changed: the include (index into the file's includes) and the range in that file.
+    pub fn origin(&self, r: TextRange) -> Option<(usize, TextRange)> {
+        let i = match self
+            .segments
+            .binary_search_by(|s| s.text_start.cmp(&r.start))
+        {
+            Ok(i) => i,
+            Err(0) => return None,
+            Err(i) => i - 1,
+        };
+        let s = &self.segments[i];
+        let o = s.origin.filter(|o| o.exact)?;
+        (r.end <= s.text_start + s.len)
+            .then(|| {
+                TextRange::new(
+                    o.start + (r.start - s.text_start),
+                    o.start + (r.end - s.text_start),
+                )
+            })
+            .map(|range| (o.include, range))
     }
 
     pub fn range_to_file(&self, r: TextRange) -> TextRange {

@@ -525,6 +525,7 @@ impl<'a> Builder<'a> {
                         file_start: w.range.start,
                         len: w.text.len(),
                         included: false,
+                        origin: None,
                     }],
                     margin: String::new(),
                 };
@@ -556,6 +557,7 @@ impl<'a> Builder<'a> {
                         file_start: start,
                         len: 0,
                         included: true,
+                        origin: None,
                     }],
                     margin: String::new(),
                 };

@@ -85,6 +85,19 @@ impl Diagnostic {
         self
     }
 
+    /// The diagnostic moved from file `own_path` to `range` of another file: related places
+    /// and edits that meant "this file" name `own_path` explicitly.
+    pub fn moved_from(mut self, own_path: &str, range: TextRange) -> Self {
+        self.range = range;
+        for r in &mut self.related {
+            r.path.get_or_insert_with(|| own_path.to_string());
+        }
+        for e in self.fixes.iter_mut().flat_map(|f| &mut f.edits) {
+            e.path.get_or_insert_with(|| own_path.to_string());
+        }
+        self
+    }
+
     pub fn with_related(
         mut self,
         path: Option<String>,

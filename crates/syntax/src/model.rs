@@ -245,6 +245,24 @@ impl Datafile {
         }
     }
 
+    /// Whether `range` lies on an INCLUDE line: a value read from an included file maps to
+    /// the whole line that brought it in, so an edit there would write over the INCLUDE.
+    pub fn on_include_line(&self, range: TextRange) -> bool {
+        self.includes
+            .iter()
+            .any(|i| !i.nested && i.range.start <= range.start && range.end <= i.range.end)
+    }
+
+    /// The project path of include `index` (its path as written is relative to the folder of
+    /// the top-level file `file_path`, for nested includes too); `None` above the root.
+    pub fn include_path(&self, file_path: &str, index: usize) -> Option<String> {
+        let inc = self.includes.get(index)?;
+        let dir = file_path.rsplit_once('/').map_or("", |(d, _)| d);
+        let joined = crate::reader::join_path(dir, &inc.path.text);
+        (!joined.starts_with('/') && joined != "." && !joined.split('/').any(|c| c == ".."))
+            .then_some(joined)
+    }
+
     pub fn schema(&self) -> Option<&Schema> {
         self.default_node().and_then(|n| n.schema.as_ref())
     }

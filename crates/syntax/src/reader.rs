@@ -27,6 +27,8 @@ pub struct Line {
 pub struct LineOrigin {
     pub include: usize,
     pub range: TextRange,
+    /// The line is the included file's line as written (no `$VAR` of the INCLUDE changed it).
+    pub exact: bool,
 }
 
 impl Line {
@@ -210,7 +212,7 @@ pub fn template_substitute(text: &str, vars: &[(String, String)]) -> String {
 
 /// `base/rel` with `.` and `..` segments folded (`pipes/../includes/x.incl` is
 /// `includes/x.incl`), so that one file has one resolved path whichever folder includes it.
-fn join_path(base: &str, rel: &str) -> String {
+pub fn join_path(base: &str, rel: &str) -> String {
     let joined = if rel.starts_with('/') || base.is_empty() {
         rel.to_string()
     } else {
@@ -375,13 +377,16 @@ fn expand_include(
     // line itself plays the part of the blank line, so line numbers match the official ones.
     let mut out = Vec::new();
     for (n, l) in split_lines(&substituted).into_iter().enumerate() {
-        let incl_range = original_lines.get(n).map_or(l.range, |o| o.range);
+        let original = original_lines.get(n);
+        let incl_range = original.map_or(l.range, |o| o.range);
+        let exact = original.is_some_and(|o| o.text == l.text);
         out.push(Line {
             text: l.text,
             range: line_range,
             origin: Some(LineOrigin {
                 include: index,
                 range: incl_range,
+                exact,
             }),
         });
     }

@@ -29,6 +29,14 @@ impl TextRange {
     pub fn contains(&self, offset: usize) -> bool {
         self.start <= offset && offset < self.end
     }
+    /// Whether this range can be replaced in `text`: inside it, on character boundaries. Every
+    /// edit (quick fix or action) is checked with it before it is applied.
+    pub fn fits(&self, text: &str) -> bool {
+        self.start <= self.end
+            && self.end <= text.len()
+            && text.is_char_boundary(self.start)
+            && text.is_char_boundary(self.end)
+    }
     pub fn shift(self, by: usize) -> TextRange {
         TextRange::new(self.start + by, self.end + by)
     }

@@ -14,8 +14,8 @@ pub mod state_facts;
 
 use instant::{column_granularity, column_zone, parse_value, Granularity, Instant};
 use project::model::{
-    EdgeKind, IndexVec, NodeId, NodeInfo, Project, ResourceId, ResourceKind, Source, Target,
-    WriterId,
+    EdgeKind, IncludedSite, IndexVec, NodeId, NodeInfo, Project, ResourceId, ResourceKind, Source,
+    Target, WriterId,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -55,6 +55,9 @@ pub struct Bound {
     /// The comparison is written in the pipe's own file (not in an included `.incl`): only
     /// then may a fix edit `range`.
     pub written_here: bool,
+    /// For a comparison read from an included `.incl`: where it (and its value) is written.
+    pub included: Option<IncludedSite>,
+    pub value_included: Option<IncludedSite>,
 }
 
 impl Bound {
@@ -78,6 +81,14 @@ impl Bound {
         }
         s
     }
+    /// Where the comparison is written: in its `.incl` when read through an INCLUDE, else at
+    /// `range` of the writer's file `path`.
+    pub fn written_at(&self, path: &str) -> (String, TextRange) {
+        match (&self.included, self.written_here) {
+            (Some(site), false) => (site.path.to_string(), site.range),
+            _ => (path.to_string(), self.range),
+        }
+    }
     /// The effective timezone of the value.
     pub fn zone(&self) -> Option<&str> {
         self.instant()
@@ -97,7 +108,7 @@ pub struct Writer {
     pub path: Arc<str>,
     /// The first table of its FROM, as written.
     pub source: Option<String>,
-    /// Where the source is named in the file.
+    /// Where the source is named in the file (`None` when named in an included `.incl`).
     pub source_range: Option<TextRange>,
     pub bounds: Vec<Bound>,
     /// `COPY_MODE` (copy nodes), lower-cased, and where it is written.
@@ -195,7 +206,11 @@ fn writer_of(
     let Some(sql) = &node.sql else { return w };
     if let Some(t) = sql.main_from() {
         w.source = Some(t.full_name());
-        w.source_range = Some(node.file_range(t.range));
+        // Named in an included `.incl`, the source maps to the INCLUDE line: no range then.
+        w.source_range = node
+            .sql_map
+            .is_written_here(t.range)
+            .then(|| node.file_range(t.range));
     }
     let Some(main) = &sql.main else { return w };
     w.opaque = false;
@@ -205,23 +220,36 @@ fn writer_of(
         .and_then(|s| p.named(s).find(|(_, r)| r.kind == ResourceKind::Datasource))
         .map_or(&[], |(i, _)| columns(p, i));
     let template = &node.sql_map.text;
-    // Where a condition would go, only in text written in this file (an insertion into an
-    // included `.incl` would land on the INCLUDE line).
-    let here = |c: &SqlConditionAt| {
-        node.sql_map.is_written_here(TextRange::empty(c.at))
-            && c.open_paren
-                .is_none_or(|o| node.sql_map.is_written_here(TextRange::empty(o)))
+    // Where a condition would go: in text written in this file, or in one included `.incl`
+    // (never on the INCLUDE line, which every included position maps to).
+    let place = |o: usize| -> Option<(Option<Arc<str>>, usize)> {
+        let r = TextRange::empty(o);
+        if node.sql_map.is_written_here(r) {
+            Some((None, node.file_range(r).start))
+        } else {
+            node.included_site(r).map(|s| (Some(s.path), s.range.start))
+        }
     };
-    w.condition_at = condition_at(main, template, sql.templated)
-        .filter(|c| here(c))
-        .map(|c| ConditionAt {
-            at: node.file_range(TextRange::empty(c.at)).start,
-            open_paren: c
-                .open_paren
-                .map(|o| node.file_range(TextRange::empty(o)).start),
+    w.condition_at = condition_at(main, template, sql.templated).and_then(|c| {
+        let (path, at) = place(c.at)?;
+        let open_paren = match c.open_paren {
+            Some(o) => {
+                let (p2, o) = place(o)?;
+                if p2 != path {
+                    return None;
+                }
+                Some(o)
+            }
+            None => None,
+        };
+        Some(ConditionAt {
+            at,
+            open_paren,
             and: c.and,
             indent: c.indent.map(|i| format!("{}{i}", node.sql_map.margin)),
-        });
+            path,
+        })
+    });
     for c in main.prewhere.iter().chain(&main.where_) {
         let between = c.comparisons.len() == 2;
         for cmp in &c.comparisons {
@@ -293,6 +321,8 @@ fn bound(
             .and_then(|c| c.parsed.as_ref())
             .and_then(column_granularity),
         written_here: node.sql_map.is_written_here(range),
+        included: node.included_site(range),
+        value_included: node.included_site(cmp.value_range),
     })
 }
 
@@ -308,6 +338,9 @@ pub struct ConditionAt {
     /// The indentation of the clause the new WHERE goes before, in the file, when that clause
     /// starts its line (`None`: the WHERE goes inline).
     pub indent: Option<String>,
+    /// The `.incl` the offsets are in, when the WHERE is written in an included file (`None`:
+    /// the pipe's own file).
+    pub path: Option<Arc<str>>,
 }
 
 impl Writer {
@@ -551,13 +584,39 @@ pub fn legacy_readers<'a>(
             && matches!(e.kind, EdgeKind::Reads | EdgeKind::TestReads)
             && !matches!(e.from, Source::Resource(r) if part.contains(&r))
             && !(is_migration_check(p, &e.from, new_name)
-                && p.edges.iter().any(|o| {
-                    o.from == e.from
-                        && o.from_node == e.from_node
+                && p.edges_from_source(&e.from).any(|o| {
+                    o.from_node == e.from_node
                         && matches!(o.kind, EdgeKind::Reads | EdgeKind::TestReads)
-                        && o.target == Target::Resource(m.new)
+                        && compares_with_legacy(p, o, m)
                 }))
     })
+}
+
+/// Whether a read next to a read of a migration's legacy target makes a comparison of the two:
+/// it reads the new target, or a materialized pipe writing into either target (a quality test
+/// written against the pipe's name, `reads-materialized-pipe` says which table to read).
+pub fn compares_with_legacy(p: &Project, o: &project::model::Edge, m: &Migration) -> bool {
+    match o.target {
+        Target::Resource(t) if t == m.new => true,
+        Target::Resource(t) => {
+            materialized_targets(p, t).any(|w| w == m.new || Some(w) == m.legacy)
+        }
+        _ => false,
+    }
+}
+
+/// The datasources a materialized pipe writes into (none for another resource).
+pub fn materialized_targets(
+    p: &Project,
+    pipe: ResourceId,
+) -> impl Iterator<Item = ResourceId> + '_ {
+    let materialized = p.resources[pipe].pipe_kind == Some(project::model::PipeKind::Materialized);
+    p.edges_from(pipe)
+        .filter(move |e| materialized && e.kind == EdgeKind::MaterializesInto)
+        .filter_map(|e| match e.target {
+            Target::Resource(t) => Some(t),
+            _ => None,
+        })
 }
 
 /// Whether a reader of both targets is the migration's own comparison: a test (a quality test

@@ -1,7 +1,7 @@
 //! `dependency-cycle`: resources that depend on each other in a loop. The official CLI deploys
 //! in dependency order (a topological sort), which a cycle makes impossible.
 
-use super::{push, FileDiagnostics, ProjectCtx};
+use super::{push_edge, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::{EdgeKind, Target};
 use syntax::diagnostics::Diagnostic;
@@ -55,9 +55,9 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
                 .edges_from(i)
                 .find(|e| e.target == Target::Resource(next) && e.kind != EdgeKind::TestReads);
             if let Some(e) = edge {
-                push(
+                push_edge(
                     out,
-                    &e.path,
+                    e,
                     Diagnostic::warning(
                         "dependency-cycle",
                         e.range,

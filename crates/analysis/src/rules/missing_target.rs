@@ -4,7 +4,7 @@
 //! workspace (`tb connection create`), not in files: there a name no file defines is not an
 //! error.
 
-use super::{did_you_mean, push, FileDiagnostics, ProjectCtx};
+use super::{did_you_mean, push_edge, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::{EdgeKind, ResourceKind, Source, Target};
 use syntax::diagnostics::Diagnostic;
@@ -165,6 +165,6 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
                 m
             }
         };
-        push(out, &e.path, Diagnostic::warning(code, e.range, msg));
+        push_edge(out, e, Diagnostic::warning(code, e.range, msg));
     }
 }

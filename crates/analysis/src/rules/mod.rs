@@ -30,6 +30,8 @@ pub struct ProjectCtx<'a> {
     pub suggestions: &'a Suggestions,
     /// The dependency cycles, kept while the graph stays the same.
     pub cycles: &'a CycleMemo,
+    /// The migration model of the same analysis.
+    pub migrations: &'a Migrations,
 }
 
 /// Dependency cycles, each as the resources in order.
@@ -81,16 +83,8 @@ pub fn check_with(
     let suggestions = &caches.suggestions;
     suggestions.reset_unless(p.names_key());
     let mut out = FileDiagnostics::new();
-    let cx = ProjectCtx {
-        p,
-        suggestions,
-        cycles: &caches.cycles,
-    };
-    for rule in RULES {
-        if let Check::Project(check) = rule.check {
-            check(&cx, &mut out);
-        }
-    }
+    // The migration model first: some project rules read it (a test reading a materialized
+    // pipe in place of a migration's target).
     let migrations = crate::migration::rules::check(
         p,
         now,
@@ -98,6 +92,17 @@ pub fn check_with(
         caches.datasources_version,
         &mut out,
     );
+    let cx = ProjectCtx {
+        p,
+        suggestions,
+        cycles: &caches.cycles,
+        migrations: &migrations,
+    };
+    for rule in RULES {
+        if let Check::Project(check) = rule.check {
+            check(&cx, &mut out);
+        }
+    }
     for d in out.values_mut() {
         d.sort_by_key(|d| (d.range.start, d.range.end, d.code));
         d.dedup();
@@ -107,6 +112,33 @@ pub fn check_with(
 
 fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
     out.entry(path.to_string()).or_default().push(d);
+}
+
+/// Pushes `d`, made at a range of file `path`, where its text is written: for text read from
+/// an included `.incl` (`site`), in that file, with the including file's INCLUDE line as a
+/// related place (every position of included text maps to that line).
+pub(crate) fn push_at(
+    out: &mut FileDiagnostics,
+    path: &str,
+    d: Diagnostic,
+    site: Option<&project::model::IncludedSite>,
+) {
+    match site {
+        Some(site) => {
+            let at = d.range;
+            let d = d
+                .with_related(None, at, "read here through INCLUDE")
+                .moved_from(path, site.range);
+            push(out, &site.path, d);
+        }
+        None => push(out, path, d),
+    }
+}
+
+/// Pushes `d`, made at edge `e`'s range, where the reference is written (see [`push_at`]).
+fn push_edge(out: &mut FileDiagnostics, e: &project::model::Edge, d: Diagnostic) {
+    let site = e.included.as_ref().filter(|_| !e.written_here);
+    push_at(out, &e.path, d, site);
 }
 
 /// Memoised "did you mean" over every resource name of a project: comparing one unknown name

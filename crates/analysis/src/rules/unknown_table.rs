@@ -1,7 +1,7 @@
 //! `unknown-table`: a node or test reads a name that is no datasource, pipe, node of the same
 //! pipe, CTE, Tinybird service data source or table of another workspace.
 
-use super::{best_match, push, FileDiagnostics, ProjectCtx};
+use super::{best_match, push_edge, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::{EdgeKind, Source, Target};
 use std::collections::HashSet;
@@ -140,10 +140,6 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
         if let Some(b) = e.branch.as_ref().filter(|b| !b.taken_by_official) {
             msg.push_str(&format!("; read in the template branch `{}`", b.label));
         }
-        push(
-            out,
-            &e.path,
-            Diagnostic::warning("unknown-table", e.range, msg),
-        );
+        push_edge(out, e, Diagnostic::warning("unknown-table", e.range, msg));
     }
 }

@@ -46,6 +46,8 @@ pub struct SourceFile {
     /// The official parser rejects the file (it has an error): names it fails to define are
     /// not reported again where they are read. Set by the caller, which has the diagnostics.
     pub rejected: bool,
+    /// The project path of each of its includes (`None`: outside the project).
+    pub include_paths: Arc<[Option<Arc<str>>]>,
 }
 
 /// What a file contributes as a resource, independent of the other files.
@@ -72,6 +74,16 @@ pub struct FileRef {
     /// The name is written in this file (not in an included `.incl`, whose references map to
     /// the INCLUDE line): an edit of `range` rewrites it.
     pub written_here: bool,
+    /// For a name read from an included `.incl`: where it is written there, when that is
+    /// known exactly (no `$VAR` of the INCLUDE changed its line).
+    pub included: Option<IncludedSite>,
+}
+
+/// Where a name read through an INCLUDE is written: the `.incl` file and the range there.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IncludedSite {
+    pub path: Arc<str>,
+    pub range: TextRange,
 }
 
 /// A node's SQL analysis and the map from SQL positions to file positions.
@@ -91,7 +103,10 @@ impl SourceFile {
                 map: Arc::new(n.sql.as_ref().map(|s| s.text.clone()).unwrap_or_default()),
             })
             .collect();
-        let refs = file_refs(&datafile, &node_sql);
+        let include_paths: Arc<[Option<Arc<str>>]> = (0..datafile.includes.len())
+            .map(|i| datafile.include_path(&path, i).map(Into::into))
+            .collect();
+        let refs = file_refs(&datafile, &node_sql, &include_paths);
         let kind = match datafile.kind {
             FileKind::Datasource => Some(ResourceKind::Datasource),
             FileKind::Pipe => Some(ResourceKind::Pipe),
@@ -114,6 +129,7 @@ impl SourceFile {
                         node_type: n.node_type(),
                         sql: s.analysis.clone(),
                         sql_map: s.map.clone(),
+                        include_paths: include_paths.clone(),
                     })
                     .collect(),
             });
@@ -134,13 +150,18 @@ impl SourceFile {
             replaces: None,
             check_for: None,
             rejected: false,
+            include_paths,
         }
     }
 }
 
 /// The references of a file: tables read by node SQL and MATERIALIZED columns, the targets of
 /// materialized and copy nodes, the connections of sinks.
-fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
+fn file_refs(
+    df: &Datafile,
+    node_sql: &[NodeSql],
+    include_paths: &[Option<Arc<str>>],
+) -> Vec<FileRef> {
     let mut out = Vec::new();
     let pipe = df.kind == FileKind::Pipe;
     for (dn, sql) in df.nodes.iter().zip(node_sql) {
@@ -155,6 +176,7 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     branch: t.branch.clone(),
                     context: Some(t.context),
                     written_here: sql.map.is_written_here(t.range),
+                    included: included_site(&sql.map, include_paths, t.range),
                 });
             }
         }
@@ -176,7 +198,8 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     range: v.range,
                     branch: None,
                     context: None,
-                    written_here: true,
+                    written_here: !df.on_include_line(v.range),
+                    included: None,
                 });
             }
         }
@@ -189,7 +212,8 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     range: v.range,
                     branch: None,
                     context: None,
-                    written_here: true,
+                    written_here: !df.on_include_line(v.range),
+                    included: None,
                 });
             }
         }
@@ -213,11 +237,26 @@ fn file_refs(df: &Datafile, node_sql: &[NodeSql]) -> Vec<FileRef> {
                     branch: None,
                     context: Some(t.context),
                     written_here: true,
+                    included: None,
                 });
             }
         }
     }
     out
+}
+
+/// Where SQL text range `r` is written when it comes from an included `.incl` (`include_paths`:
+/// the project path of each include of the file).
+fn included_site(
+    map: &MappedText,
+    include_paths: &[Option<Arc<str>>],
+    r: TextRange,
+) -> Option<IncludedSite> {
+    let (include, range) = map.origin(r)?;
+    Some(IncludedSite {
+        path: include_paths.get(include)?.clone()?,
+        range,
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -271,11 +310,19 @@ pub struct NodeInfo {
     /// The node's SQL analysed (ranges in the SQL text; map them with `sql_map`).
     pub sql: Option<Arc<SqlAnalysis>>,
     pub sql_map: Arc<MappedText>,
+    /// The project path of each include of the pipe's file (`None`: outside the project).
+    pub include_paths: Arc<[Option<Arc<str>>]>,
 }
 
 impl NodeInfo {
     pub fn file_range(&self, r: TextRange) -> TextRange {
         self.sql_map.range_to_file(r)
+    }
+
+    /// Where SQL range `r` is written when it comes from an included `.incl` (and is known
+    /// exactly there).
+    pub fn included_site(&self, r: TextRange) -> Option<IncludedSite> {
+        included_site(&self.sql_map, &self.include_paths, r)
     }
 }
 
@@ -397,6 +444,8 @@ pub struct Edge {
     /// The reference is written in `path` itself (not in an included `.incl`): an edit of
     /// `range` rewrites the name.
     pub written_here: bool,
+    /// For a reference read from an included `.incl`: where it is written there.
+    pub included: Option<IncludedSite>,
 }
 
 impl Edge {
@@ -756,6 +805,7 @@ impl Project {
                 branch: fr.branch.clone(),
                 context: fr.context,
                 written_here: fr.written_here,
+                included: fr.included.clone(),
             });
         }
     }
@@ -837,6 +887,7 @@ impl Project {
                         branch: None,
                         context: None,
                         written_here: true,
+                        included: None,
                     });
                 }
                 if let (Some(a), Some(map)) = (&t.sql[ci], &case.sql) {
@@ -853,6 +904,7 @@ impl Project {
                             branch: None,
                             context: Some(r.context),
                             written_here: true,
+                            included: None,
                         });
                     }
                 }

@@ -56,6 +56,26 @@ impl Project {
         }
     }
 
+    /// The files that INCLUDE the file at `path` (directly or through another include).
+    pub fn includers<'a>(&'a self, path: &'a str) -> impl Iterator<Item = FileId> + 'a {
+        self.files.iter_enumerated().filter_map(move |(i, f)| {
+            f.include_paths
+                .iter()
+                .any(|p| p.as_deref() == Some(path))
+                .then_some(i)
+        })
+    }
+
+    /// Edges from a resource (indexed) or a test file.
+    pub fn edges_from_source<'a>(&'a self, s: &Source) -> Box<dyn Iterator<Item = &'a Edge> + 'a> {
+        match *s {
+            Source::Resource(i) => Box::new(self.edges_from(i)),
+            Source::Test(t) => {
+                Box::new(self.edges.iter().filter(move |e| e.from == Source::Test(t)))
+            }
+        }
+    }
+
     /// Edges whose target is resource `i`.
     pub fn edges_into(&self, i: ResourceId) -> impl Iterator<Item = &Edge> {
         self.edges_to

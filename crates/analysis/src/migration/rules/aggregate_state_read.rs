@@ -7,7 +7,7 @@
 //! (`countMerge` of a `countIf` state, `quantilesMerge` of a `median` state) is not reported;
 //! `SimpleAggregateFunction` columns hold plain values, which `-Merge` cannot read.
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::migration::columns;
 use crate::migration::state_facts::{self, Verdict};
 use crate::registry::{Check, Code, Example, Rule, Scope};
@@ -104,7 +104,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                             ),
                         )
                         .with_related(Some(ds_path.clone()), col.type_range, format!("the column in `{ds_name}`"));
-                        push(out, &r.path, d);
+                        push_at(out, &r.path, d, node.included_site(item.range).as_ref());
                     }
                 }
                 for call in &item.functions {
@@ -161,7 +161,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                                 col.type_range,
                                 format!("the column in `{ds_name}`"),
                             );
-                            push(out, &r.path, d);
+                            push_at(out, &r.path, d, node.included_site(*range).as_ref());
                         }
                     }
                 }

@@ -5,7 +5,7 @@
 //! value and may keep the default: the real value is lost, depending on merge order.
 
 use super::sorting_key_group_by::key_columns;
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::migration::bucket::{Bucket, Repr, Unit};
 use crate::migration::columns;
 use crate::registry::{Check, Code, Example, Rule, Scope};
@@ -141,7 +141,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         col.name, cx.ds(m.new), col.ty, col.name, col.name, col.name
                     ),
                 );
-                push(out, &b.path, d);
+                push_at(out, &b.path, d, node.included_site(item.range).as_ref());
             }
         }
     }

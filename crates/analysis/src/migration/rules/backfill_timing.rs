@@ -3,9 +3,10 @@
 //! `migration-cutoff-in-past`: a live side whose cutoff has passed and that has no backfill
 //! yet: if it is not deployed yet, the rows between the cutoff and its deployment are lost.
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
+use project::model::EdgeKind;
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::{Info, Warning};
 
@@ -66,16 +67,28 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     continue;
                 };
                 if at > now {
+                    // A materialized backfill is not run once: while attached, its trigger
+                    // writes the rows up to the cutoff as they arrive (see
+                    // `migration-materialized-backfill`).
+                    let what = if b.kind == EdgeKind::MaterializesInto {
+                        format!(
+                            "`{}` is a materialized view, so until then its trigger writes the rows with `{}` up to '{t}' as they arrive, and a populate run before the cutoff reads the rows its trigger has already written (they are written twice); removed before the cutoff, it misses the rows that arrive after, and the live side skips them too (lost). Populate it after the cutoff has passed.",
+                            cx.name(b),
+                            up.column_expr()
+                        )
+                    } else {
+                        format!(
+                            "a backfill run now misses every row with `{}` up to '{t}' that arrives after it runs (the live side skips them too), so they are lost. Deploy and run `{}` after the cutoff has passed.",
+                            up.column_expr(),
+                            cx.name(b)
+                        )
+                    };
                     let d = Diagnostic::warning(
                         "migration-backfill-too-early",
                         up.range,
-                        format!(
-                            "The cutoff '{t}' is still in the future: a backfill run now misses every row with `{}` up to '{t}' that arrives after it runs (the live side skips them too), so they are lost. Deploy and run `{}` after the cutoff has passed.",
-                            up.column_expr(),
-                            cx.name(b)
-                        ),
+                        format!("The cutoff '{t}' is still in the future: {what}"),
                     );
-                    push(out, &b.path, d);
+                    push_at(out, &b.path, d, up.included.as_ref());
                 }
             }
         }
@@ -98,7 +111,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                             cx.name(live)
                         ),
                     );
-                    push(out, &live.path, d);
+                    push_at(out, &live.path, d, low.value_included.as_ref());
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! BETWEEN includes both ends, so consecutive windows (one's end is the next one's start)
 //! write the rows at each boundary twice.
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::migration::BoundValue;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
@@ -82,6 +82,6 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 col = up.column_expr()
             ),
         );
-        push(out, &w.path, d);
+        push_at(out, &w.path, d, up.included.as_ref());
     }
 }

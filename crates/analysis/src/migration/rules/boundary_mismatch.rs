@@ -3,7 +3,7 @@
 //! timezones, different instants, or operators that count the rows at the cutoff twice
 //! (`>=` with `<=`) or never (`>` with `<`).
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::migration::bucket::{Bucket, Unit};
 use crate::migration::instant::{format_seconds, local_to_utc, Granularity};
 use crate::migration::Bound;
@@ -400,41 +400,58 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         ),
                     )
                     .with_related(
-                        Some(live.path.to_string()),
-                        lo.range,
+                        Some(lo.written_at(&live.path).0),
+                        lo.written_at(&live.path).1,
                         "the live side's cutoff",
                     );
                     // The exact pair: `>` on the live side, `<=` here, the live side's column
                     // and value on both.
-                    // Only comparisons written in the pipes themselves are edited (one in an
-                    // included `.incl` maps to the INCLUDE line).
-                    let editable = up.written_here && lo.written_here;
-                    let d = match (&lo.column_text, up.between || by_bucket || !editable) {
-                        (Some(column), false) => {
+                    // Only comparisons whose text is known are edited: in the pipes, or in an
+                    // `.incl` only that pipe includes (never on an INCLUDE line).
+                    let up_site = super::edit_site(
+                        cx.p,
+                        &back.path,
+                        up.range,
+                        up.written_here,
+                        up.included.as_ref(),
+                    );
+                    let lo_site = super::edit_site(
+                        cx.p,
+                        &live.path,
+                        lo.range,
+                        lo.written_here,
+                        lo.included.as_ref(),
+                    );
+                    let d = match (&lo.column_text, up.between || by_bucket, up_site) {
+                        (Some(column), false, Some((up_path, up_range))) => {
                             let backfill = format!("{column} <= {}", lo.value_text);
                             let mut edits = vec![TextEdit {
-                                path: None,
-                                range: up.range,
+                                path: up_path,
+                                range: up_range,
                                 new_text: backfill.clone(),
                             }];
-                            let title = if lo.op == CompareOp::Gt {
-                                format!("Align cutoff boundary: `{backfill}`")
-                            } else {
+                            if lo.op == CompareOp::Gt {
+                                d.with_fix(format!("Align cutoff boundary: `{backfill}`"), edits)
+                            } else if let Some((lo_path, lo_range)) = lo_site {
                                 edits.push(TextEdit {
-                                    path: Some(live.path.to_string()),
-                                    range: lo.range,
+                                    path: Some(lo_path.unwrap_or_else(|| live.path.to_string())),
+                                    range: lo_range,
                                     new_text: format!("{column} > {}", lo.value_text),
                                 });
-                                format!(
-                                    "Align cutoff boundary at {}: `>` live, `<=` backfill",
-                                    lo.value_text
+                                d.with_fix(
+                                    format!(
+                                        "Align cutoff boundary at {}: `>` live, `<=` backfill",
+                                        lo.value_text
+                                    ),
+                                    edits,
                                 )
-                            };
-                            d.with_fix(title, edits)
+                            } else {
+                                d
+                            }
                         }
                         _ => d,
                     };
-                    push(out, &back.path, d);
+                    push_at(out, &back.path, d, up.included.as_ref());
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! (`json:$.timestamp`). An event that arrives late, after the backfill ran, with a time
 //! before the cutoff, reaches neither side.
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::migration::columns;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
@@ -87,7 +87,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         col.jsonpath.as_ref().map_or("", |j| j.text.as_str())
                     ),
                 );
-                push(out, &live.path, d);
+                push_at(out, &live.path, d, b.included.as_ref());
             }
         }
     }

@@ -4,7 +4,7 @@
 //! as a later day as a Date (`'2024-02-31'` is 2024-03-02): a cutoff written so is never the
 //! instant it says.
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::migration::instant::{civil_from_days, days_from_civil, impossible_value};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
@@ -93,7 +93,12 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         "'{text}' is not a day of the calendar: ClickHouse refuses it as a DateTime (code 41: a materialized view comparing with it cannot be created, a query fails), and reads it as {ry:04}-{rm:02}-{rd:02} as a Date."
                     ),
                 );
-                push(out, &r.path, d);
+                push_at(
+                    out,
+                    &r.path,
+                    d,
+                    node.included_site(cmp.value_range).as_ref(),
+                );
             }
         }
     }

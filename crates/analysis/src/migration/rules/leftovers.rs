@@ -38,7 +38,10 @@ pub const RULE: Rule = Rule {
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
     for m in &cx.m.migrations {
-        let Some(legacy) = m.legacy else { continue };
+        let Some(legacy) = m.legacy else {
+            legacy_gone(cx, m, out);
+            continue;
+        };
         if m.live.is_empty()
             || m.backfills.is_empty()
             || super::legacy_dependents(cx, m).next().is_some()
@@ -54,7 +57,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 "migration-leftover",
                 b.target_range,
                 format!(
-                    "The migration into `{}` is done, but `{}` is still a materialized view: its trigger keeps writing rows up to the cutoff. Remove it once it has been populated and the quality test passes.",
+                    "The migration into `{}` is done, but `{}` is still a materialized view: its trigger keeps writing rows up to the cutoff. Remove it once it has been populated, the quality test passes and the lateness you expect has passed.",
                     cx.ds(m.new),
                     cx.name(b)
                 ),
@@ -78,5 +81,47 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             );
             push(out, &w.path, d);
         }
+    }
+}
+
+/// The legacy side is gone (no datasource is fed any more by a plain view of the live side's
+/// source) and the cutoff has passed: a backfill still attached as a materialized view is
+/// what the migration left behind.
+fn legacy_gone(cx: &Ctx, m: &super::super::Migration, out: &mut FileDiagnostics) {
+    let Some(now) = cx.now else { return };
+    let sources: Vec<&str> = m
+        .live
+        .iter()
+        .filter_map(|&li| cx.m.writers[li].source.as_deref())
+        .collect();
+    let another_view_of_the_source = cx.m.writers.iter().any(|w| {
+        w.kind == EdgeKind::MaterializesInto
+            && w.target != m.new
+            && w.bounds.is_empty()
+            && w.source.as_deref().is_some_and(|s| sources.contains(&s))
+    });
+    if m.live.is_empty() || another_view_of_the_source {
+        return;
+    }
+    for &bi in &m.backfills {
+        let b = &cx.m.writers[bi];
+        let passed = b.upper().any(|up| {
+            up.instant()
+                .and_then(|t| t.utc_seconds(up.column_zone.as_deref()))
+                .is_some_and(|at| at < now)
+        });
+        if b.kind != EdgeKind::MaterializesInto || !passed {
+            continue;
+        }
+        let d = Diagnostic::hint(
+            "migration-leftover",
+            b.target_range,
+            format!(
+                "No legacy target of `{}` is left and its cutoff has passed, but `{}` is still a materialized view: its trigger keeps writing the late rows up to the cutoff. It is a leftover of the migration: remove it once it has been populated and the lateness you expect has passed.",
+                cx.ds(m.new),
+                cx.name(b)
+            ),
+        );
+        push(out, &b.path, d);
     }
 }

@@ -2,7 +2,7 @@
 //! nothing writes the rows before it. Information while the cutoff is in the future (the
 //! backfill must wait for it), a warning once it has passed.
 
-use super::{push, Ctx};
+use super::{push_at, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use syntax::diagnostics::Severity::Warning;
@@ -76,7 +76,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     if cut.op == syntax::sql::facts::CompareOp::Gt { "<=" } else { "<" },
                 ),
             );
-            push(out, &live.path, d);
+            push_at(out, &live.path, d, cut.included.as_ref());
         }
     }
 }

@@ -9,10 +9,9 @@ use crate::migration::{columns, BoundValue, Writer};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, ResourceKind};
+use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
-use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::sql::facts::CompareOp;
-use syntax::text::TextRange;
 
 pub const RULE: Rule = Rule {
     name: "missing_cutoff",
@@ -137,26 +136,22 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         upper.column_expr(),
                     ),
                 )
-                .with_related(Some(b.path.to_string()), upper.range, "the backfill's bound");
+                .with_related(
+                    Some(upper.written_at(&b.path).0),
+                    upper.written_at(&b.path).1,
+                    "the backfill's bound",
+                );
                 let condition = upper
                     .column_text
                     .as_ref()
                     .map(|c| format!("{c} {complement} {}", upper.value_text));
                 let d = match condition
                     .as_ref()
-                    .and_then(|c| Some((c, live.condition_edits(c)?)))
+                    .and_then(|c| Some((c, super::condition_fix(cx, live, c)?)))
                 {
-                    Some((condition, edits)) => d.with_fix(
-                        format!("Add cutoff filter `{condition}`"),
-                        edits
-                            .into_iter()
-                            .map(|(at, text)| TextEdit {
-                                path: None,
-                                range: TextRange::empty(at),
-                                new_text: text,
-                            })
-                            .collect(),
-                    ),
+                    Some((condition, edits)) => {
+                        d.with_fix(format!("Add cutoff filter `{condition}`"), edits)
+                    }
                     None => d,
                 };
                 push(out, &live.path, d);
@@ -189,19 +184,11 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             );
             let d = match cut
                 .as_ref()
-                .and_then(|c| Some((c, live.condition_edits(c)?)))
+                .and_then(|c| Some((c, super::condition_fix(cx, live, c)?)))
             {
-                Some((condition, edits)) => d.with_fix(
-                    format!("Add cutoff filter `{condition}`"),
-                    edits
-                        .into_iter()
-                        .map(|(at, text)| TextEdit {
-                            path: None,
-                            range: TextRange::empty(at),
-                            new_text: text,
-                        })
-                        .collect(),
-                ),
+                Some((condition, edits)) => {
+                    d.with_fix(format!("Add cutoff filter `{condition}`"), edits)
+                }
                 None => d,
             };
             push(out, &live.path, d);
@@ -239,4 +226,69 @@ fn suggested_cutoff(cx: &Ctx, live: &Writer) -> Option<String> {
         column.name,
         cutoff_literal(Some(ty), at)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::Fixture;
+
+    /// The live pipe's SQL written in an `.incl`.
+    fn included_live(extra: &str) -> String {
+        format!(
+            "{}{}{}{}{extra}",
+            base!(),
+            new_target!(),
+            backfill!(),
+            r#"
+        //- includes/sessions_2.incl
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device,
+                anySimpleState(env) AS env, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        //- pipes/sessions_2_mv.pipe
+        INCLUDE "../includes/sessions_2.incl"
+
+        TYPE materialized
+        DATASOURCE sessions_2
+            "#
+        )
+    }
+
+    fn cutoff_fixes(fixture: &str) -> Vec<(Option<String>, String)> {
+        let a = Fixture::parse(fixture).analyze();
+        let d = a.diagnostics["pipes/sessions_2_mv.pipe"]
+            .iter()
+            .find(|d| d.code == "migration-missing-cutoff")
+            .expect("missing cutoff reported")
+            .clone();
+        d.fixes
+            .iter()
+            .flat_map(|f| &f.edits)
+            .map(|e| (e.path.clone(), e.new_text.clone()))
+            .collect()
+    }
+
+    /// The WHERE goes into the `.incl` the SQL is written in, never onto the INCLUDE line.
+    #[test]
+    fn the_cutoff_goes_into_the_included_file_it_is_written_in() {
+        let edits = cutoff_fixes(&included_live(""));
+        assert_eq!(edits.len(), 1, "{edits:?}");
+        assert_eq!(edits[0].0.as_deref(), Some("includes/sessions_2.incl"));
+        assert!(
+            edits[0].1.contains("WHERE ts > '2026-01-01 00:00:00'"),
+            "{edits:?}"
+        );
+    }
+
+    /// An `.incl` another pipe includes too is not edited: the cutoff would filter that pipe.
+    #[test]
+    fn no_cutoff_fix_in_an_included_file_another_pipe_shares() {
+        let shared = r#"
+        //- pipes/other.pipe
+        INCLUDE "../includes/sessions_2.incl"
+            "#;
+        assert!(cutoff_fixes(&included_live(shared)).is_empty());
+    }
 }

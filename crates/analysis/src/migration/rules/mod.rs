@@ -32,12 +32,14 @@ pub(crate) mod unrepointed_dependent;
 
 use super::{Migrations, Writer};
 use crate::registry::{Check, RULES};
+pub(crate) use crate::rules::push_at;
 use crate::rules::FileDiagnostics;
-use project::model::{Project, ResourceId, ResourceKind, SourceFile, Target};
+use project::model::{IncludedSite, Project, ResourceId, ResourceKind, SourceFile, Target};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::sql::facts::RefContext;
+use syntax::text::TextRange;
 
 /// What the rules read.
 pub struct Ctx<'a> {
@@ -225,6 +227,50 @@ pub fn check(
         }
     }
     m
+}
+
+/// The edits adding `condition` to writer `w`'s WHERE, as a quick fix: in the pipe's file, or
+/// in the `.incl` the WHERE is written in when no other file includes it (an edit there
+/// would change every pipe including it).
+fn condition_fix(cx: &Ctx, w: &Writer, condition: &str) -> Option<Vec<TextEdit>> {
+    let path = w.condition_at.as_ref()?.path.clone();
+    if let Some(incl) = &path {
+        if !only_included_by(cx.p, incl, &w.path) {
+            return None;
+        }
+    }
+    Some(
+        w.condition_edits(condition)?
+            .into_iter()
+            .map(|(at, new_text)| TextEdit {
+                path: path.as_deref().map(str::to_string),
+                range: TextRange::empty(at),
+                new_text,
+            })
+            .collect(),
+    )
+}
+
+/// Where a fix may edit a comparison or reference: in `path` itself when written there, or
+/// where it is written in an `.incl` that only `path` includes. `None` when neither.
+fn edit_site(
+    p: &Project,
+    path: &str,
+    range: TextRange,
+    written_here: bool,
+    included: Option<&IncludedSite>,
+) -> Option<(Option<String>, TextRange)> {
+    if written_here {
+        return Some((None, range));
+    }
+    let site = included?;
+    only_included_by(p, &site.path, path).then(|| (Some(site.path.to_string()), site.range))
+}
+
+/// Whether the file at `path` is the only one including `incl`.
+fn only_included_by(p: &Project, incl: &str, path: &str) -> bool {
+    let mut includers = p.includers(incl);
+    includers.next().is_some_and(|f| p.files[f].path == path) && includers.next().is_none()
 }
 
 /// The references that still read a complete migration's legacy target from outside the

@@ -6,7 +6,7 @@
 //! rows that do not merge to the aggregate are reported; a pair ClickHouse accepts, or one it
 //! was not asked about, is not.
 
-use super::{push, Ctx};
+use super::{push, push_at, Ctx};
 use crate::migration::columns;
 use crate::migration::state_facts::{self, AggregateItem, Verdict};
 use crate::registry::{Check, Code, Example, Rule, Scope};
@@ -162,7 +162,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     "`SELECT *` into `{target}`: which target columns get values depends on the source's columns at each deployment (a column added to the source flows in or breaks the pipe; a target column the source lacks gets its default). List the columns, in the target's order."
                 ),
             );
-            push(out, &w.path, d);
+            push_at(out, &w.path, d, node.included_site(item.range).as_ref());
         }
         let verb = if w.kind == EdgeKind::CopiesInto {
             "copies"
@@ -205,7 +205,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                         item.output_name
                     ),
                 );
-                push(out, &w.path, d);
+                push_at(out, &w.path, d, node.included_site(item.range).as_ref());
             }
         }
         // The source's columns, to infer the types of plain column reads and state arguments.
@@ -291,7 +291,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 _ => continue,
             };
             let d = against_column(item, col, format!("{problem}."));
-            push(out, &w.path, d);
+            push_at(out, &w.path, d, node.included_site(item.range).as_ref());
         }
     }
 }

@@ -5,7 +5,8 @@
 use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
-use project::model::Source;
+use project::model::{Edge, Source, Target};
+use std::collections::BTreeMap;
 use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::text::TextRange;
@@ -36,11 +37,33 @@ pub const RULE: Rule = Rule {
     ],
 };
 
+/// An included file and a range in it.
+type Site<'a> = (&'a str, usize, usize);
+
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
     for m in &cx.m.migrations {
         let Some(legacy) = m.legacy else { continue };
         let new_name = cx.ds(m.new);
+        let message = |reader: &str| {
+            format!(
+                "{reader} still reads the legacy `{}`, which `{new_name}` replaces (its live side and backfill are in place): it does not see the new columns and goes stale when the legacy pipeline is removed. Read `{new_name}`.",
+                cx.ds(legacy)
+            )
+        };
+        let repoint = |path: Option<String>, range: TextRange| {
+            (
+                format!("Repoint to `{new_name}`"),
+                vec![TextEdit {
+                    path,
+                    range,
+                    new_text: new_name.to_string(),
+                }],
+            )
+        };
+        // References written in an included `.incl`, reported once where they are written,
+        // with every file reading them through an INCLUDE.
+        let mut in_includes: BTreeMap<Site, Vec<(String, &Edge)>> = BTreeMap::new();
         for e in super::legacy_dependents(cx, m) {
             let reader = match e.from {
                 Source::Resource(r) => format!("`{}`", p.resources[r].name),
@@ -51,32 +74,25 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     )
                 }
             };
-            let d = Diagnostic::warning(
-                "migration-unrepointed-dependent",
-                e.range,
-                format!(
-                    "{reader} still reads the legacy `{}`, which `{new_name}` replaces (its live side and backfill are in place): it does not see the new columns and goes stale when the legacy pipeline is removed. Read `{new_name}`.",
-                    cx.ds(legacy)
-                ),
-            )
-            .with_related(
-                Some(p.resources[m.new].path.to_string()),
-                TextRange::empty(0),
-                "the new target",
-            )
-            ;
-            // A reference written in an included `.incl` maps to the INCLUDE line: an edit
-            // there would write over text it never read. The fix is only offered where the
-            // name is written.
+            if let (false, Some(site)) = (e.written_here, &e.included) {
+                in_includes
+                    .entry((&site.path, site.range.start, site.range.end))
+                    .or_default()
+                    .push((reader, e));
+                continue;
+            }
+            let d =
+                Diagnostic::warning("migration-unrepointed-dependent", e.range, message(&reader))
+                    .with_related(
+                        Some(p.resources[m.new].path.to_string()),
+                        TextRange::empty(0),
+                        "the new target",
+                    );
+            // A reference that maps to an INCLUDE line without a known site (a `$VAR` of the
+            // INCLUDE changed its line): an edit there would write over text it never read.
             let d = if e.written_here {
-                d.with_fix(
-                    format!("Repoint to `{new_name}`"),
-                    vec![TextEdit {
-                        path: None,
-                        range: e.range,
-                        new_text: new_name.to_string(),
-                    }],
-                )
+                let (title, edits) = repoint(None, e.range);
+                d.with_fix(title, edits)
             } else {
                 Diagnostic {
                     message: format!(
@@ -87,6 +103,58 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 }
             };
             push(out, &e.path, d);
+        }
+        for ((path, start, end), mut readers) in in_includes {
+            readers.sort_by(|a, b| a.0.cmp(&b.0));
+            readers.dedup_by(|a, b| a.0 == b.0);
+            let range = TextRange::new(start, end);
+            let names: Vec<&str> = readers.iter().map(|(r, _)| r.as_str()).collect();
+            let mut d = Diagnostic::warning(
+                "migration-unrepointed-dependent",
+                range,
+                format!(
+                    "This included file reads the legacy `{}` for {}, and `{new_name}` replaces it (its live side and backfill are in place): what reads it here does not see the new columns and goes stale when the legacy pipeline is removed. Read `{new_name}`.",
+                    cx.ds(legacy),
+                    names.join(", ")
+                ),
+            )
+            .with_related(
+                Some(p.resources[m.new].path.to_string()),
+                TextRange::empty(0),
+                "the new target",
+            );
+            for (reader, e) in &readers {
+                d = d.with_related(
+                    Some(e.path.to_string()),
+                    e.range,
+                    format!("included by {reader}"),
+                );
+            }
+            // The included name is edited only when every file reading it through that
+            // include is a dependent to repoint (not one of the migration's own pipes).
+            let all_readers = p
+                .edges
+                .iter()
+                .filter(|e| {
+                    e.target == Target::Resource(legacy)
+                        && e.included
+                            .as_ref()
+                            .is_some_and(|s| &*s.path == path && s.range == range)
+                })
+                .count();
+            let d = if all_readers == readers.len() {
+                let (title, edits) = repoint(None, range);
+                d.with_fix(title, edits)
+            } else {
+                Diagnostic {
+                    message: format!(
+                        "{} The migration's own pipes read it through this file too: give the dependents their own copy before repointing.",
+                        d.message
+                    ),
+                    ..d
+                }
+            };
+            push(out, path, d);
         }
     }
 }
