@@ -381,6 +381,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             path: pipe_res.path.to_string(),
             range: remove_select_item(&pipe_text, item),
             new_text: String::new(),
+            replaces: None,
         });
         change.notes.push(format!(
             "`{}` no longer computes `{}`: `{}` does, into `{new_ds}`.",

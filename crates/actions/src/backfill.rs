@@ -602,6 +602,7 @@ fn deploy_scripts(
                     path: ".tinyenv".into(),
                     range: c.range,
                     new_text: version.clone(),
+                    replaces: None,
                 },
                 None => FileEdit {
                     path: ".tinyenv".into(),
@@ -614,6 +615,7 @@ fn deploy_scripts(
                             "\n"
                         }
                     ),
+                    replaces: None,
                 },
             };
             change.edit.push(edit);
@@ -658,6 +660,7 @@ pub fn bump_past_custom_deployment(ws: &Workspace, change: &mut Change) {
         path: ".tinyenv".into(),
         range: line.range,
         new_text: version.clone(),
+        replaces: None,
     });
     change.notes.push(format!(
         ".tinyenv VERSION={version}: deploy/{current}/ (the backfill's deployment) must not run again with this change."

@@ -145,6 +145,7 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
                 path: t.file.path.clone(),
                 range: TextRange::new(start, end),
                 new_text: String::new(),
+                replaces: None,
             });
             gone.push(format!("the test `{}` in {}", c.name, t.file.path));
         }
@@ -157,6 +158,7 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
             path: n_res.path.to_string(),
             range: whole_line_at(&text, range.start),
             new_text: String::new(),
+            replaces: None,
         });
     }
     super::backfill::bump_past_custom_deployment(ws, &mut change);

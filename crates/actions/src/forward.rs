@@ -77,6 +77,7 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         path: l_res.path.to_string(),
         range: at,
         new_text: schema_text,
+        replaces: None,
     });
     let dimension = super::dimension::dimension(&mv, &column, &pipe_text, df, &l_text)?;
     if let Some((range, new_text)) = dimension.as_ref().and_then(|d| d.sorting_key.clone()) {
@@ -84,12 +85,14 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
             path: l_res.path.to_string(),
             range,
             new_text,
+            replaces: None,
         });
     }
     change.edit.push(FileEdit {
         path: l_res.path.to_string(),
         range: TextRange::new(end, l_text.len()),
         new_text: forward_query,
+        replaces: None,
     });
     let (range, text) = append_select_item(
         p,
@@ -102,12 +105,14 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         path: pipe_res.path.to_string(),
         range,
         new_text: text,
+        replaces: None,
     });
     if let Some((range, new_text)) = dimension.as_ref().and_then(|d| d.group_by.clone()) {
         change.edit.push(FileEdit {
             path: pipe_res.path.to_string(),
             range,
             new_text,
+            replaces: None,
         });
     }
     if let Some(d) = &dimension {

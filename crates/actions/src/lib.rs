@@ -48,6 +48,10 @@ pub struct FileEdit {
     pub path: String,
     pub range: TextRange,
     pub new_text: String,
+    /// The text under `range` the edit was computed against (set by [`run`]): the change is
+    /// applied only where that text is still there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// What an action does to the project: plain data, applied by the caller.
@@ -131,7 +135,13 @@ impl Change {
             let text = read(path).ok_or_else(|| {
                 ActionError::new(format!("`{path}` does not exist: nothing was written"))
             })?;
-            if edits.iter().any(|(r, _)| !r.fits(&text)) {
+            let changed = self.edit.iter().filter(|e| e.path == path).any(|e| {
+                !e.range.fits(&text)
+                    || e.replaces
+                        .as_deref()
+                        .is_some_and(|old| text[e.range.start..e.range.end] != *old)
+            });
+            if changed {
                 return Err(ActionError::new(format!(
                     "`{path}` changed since the action was computed: nothing was written"
                 )));
@@ -199,13 +209,26 @@ pub enum Request {
 
 /// Carries out a request.
 pub fn run(ws: &Workspace, req: &Request, clock: add_column::Clock) -> ActionResult {
-    match req {
+    let mut change = match req {
         Request::AddColumn(r) => add_column::add_column(ws, r, clock),
         Request::ForwardAddColumn(r) => forward::forward_add_column(ws, r),
         Request::Backfill(r) => backfill::backfill(ws, r, clock.now),
         Request::Repoint { datasource } => repoint::repoint(ws, datasource),
         Request::Finish { datasource } => finish::finish(ws, datasource),
+    }?;
+    // Every edit records the text it replaces, read now: `Change::apply` writes nothing if
+    // any of them changed since.
+    for e in &mut change.edit {
+        let text = ws.text(&e.path)?;
+        if !e.range.fits(&text) {
+            return Err(ActionError::new(format!(
+                "an edit of `{}` falls outside its text: nothing was written",
+                e.path
+            )));
+        }
+        e.replaces = Some(text[e.range.start..e.range.end].to_string());
     }
+    Ok(change)
 }
 
 /// What an action reads: the project model and the files' texts.
@@ -425,6 +448,26 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An edit applies only where the text it was computed against is still there.
+    #[test]
+    fn apply_refuses_edits_of_text_that_changed() {
+        let change = Change {
+            edit: vec![FileEdit {
+                path: "pipes/a.pipe".into(),
+                range: TextRange::new(14, 20),
+                new_text: "events_1".into(),
+                replaces: Some("events".into()),
+            }],
+            ..Change::default()
+        };
+        let read = |text: &'static str| move |_: &str| Some(Arc::<str>::from(text));
+        let ok = change.apply(&read("SELECT * FROM events")).unwrap();
+        assert_eq!(ok["pipes/a.pipe"].as_deref(), Some("SELECT * FROM events_1"));
+        let e = change.apply(&read("SELECT * FROM others")).unwrap_err();
+        assert!(e.message.contains("changed since"), "{}", e.message);
+        assert!(change.apply(&read("SELECT")).is_err());
+    }
 
     #[test]
     fn version_names() {

@@ -70,6 +70,7 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
             path: path.to_string(),
             range,
             new_text,
+            replaces: None,
         };
         let who = match e.from {
             Source::Resource(r) => p.resources[r].name.clone(),
