@@ -3,7 +3,7 @@
 //! and settings) and the new live materializing pipe (the legacy pipe with the column's
 //! expression appended to the SELECT, the cutoff merged into its WHERE, DATASOURCE N).
 
-use super::context::{MaterializedView, TimeColumn};
+use super::context::{other_writers, MaterializedView, TimeColumn};
 use super::sql_edit::{add_condition, append_select_item, remove_select_item};
 use super::{
     apply_edits, folder_of, format_utc, next_version_name, wrap, ActionError, ActionResult, Change,
@@ -262,6 +262,15 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         None => None,
     };
     let mv = MaterializedView::of(p, ws.migrations, l, node)?;
+    let others = other_writers(p, ws.migrations, l, mv.writer.node_id());
+    if !others.is_empty() {
+        return Err(ActionError::new(format!(
+            "`{}` is also written by {}: a new target fed by one writer would leave the others writing `{}`, and finishing the migration would stop them (their rows materialized nowhere). The migration steps handle a target with one writer: give each writer its own target first, or migrate them by hand",
+            mv.name(),
+            others.join(", "),
+            mv.name()
+        )));
+    }
     let column = req.column.clone().unwrap_or_else(|| placeholder(p, l));
     check_column(&column)?;
     let l_cols = analysis::migration::columns(p, l);
@@ -529,6 +538,53 @@ pub(crate) mod step_tests {
             }),
             ..AddColumn::default()
         }
+    }
+
+    /// A second view (of another source) and a copy pipe also write the target: migrating one
+    /// writer would strand the others. Refused, naming them.
+    #[test]
+    fn refuses_a_target_other_writers_also_write() {
+        let more = format!(
+            "{STORY}{}",
+            r#"
+        //- datasources/hits_archive.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `device` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- pipes/archive_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits
+            FROM hits_archive
+            GROUP BY date, session_id
+        TYPE materialized
+        DATASOURCE sessions
+        //- pipes/sessions_copy.pipe
+        NODE c
+        SQL >
+            SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits
+            FROM hits
+            GROUP BY date, session_id
+        TYPE copy
+        TARGET_DATASOURCE sessions
+        COPY_SCHEDULE @daily
+        "#
+        );
+        let req = AddColumn {
+            node: Some("sessions_mv.n".into()),
+            ..env()
+        };
+        let e = run_on(&more, &Request::AddColumn(req)).unwrap_err();
+        assert!(
+            e.message
+                .contains("`archive_mv.n` (a materialized view of `hits_archive`)")
+                && e.message.contains("`sessions_copy.c` (a copy pipe)"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -54,6 +54,32 @@ pub struct MaterializedView<'a> {
     pub target_ttl: Option<i64>,
 }
 
+/// The writers of datasource `target` besides the materialized node `chosen`: other live
+/// materialized views (not a bounded backfill of an earlier migration) and copy pipes, each as
+/// `pipe.node (what)`. A migration of one writer leaves them writing the legacy target, and
+/// finishing it would stop them: their rows would be materialized nowhere.
+pub fn other_writers(
+    p: &Project,
+    m: &Migrations,
+    target: ResourceId,
+    chosen: NodeId,
+) -> Vec<String> {
+    m.writers
+        .iter()
+        .filter(|w| w.target == target && w.node_id() != chosen)
+        .filter(|w| w.kind == EdgeKind::CopiesInto || w.bounds.is_empty())
+        .map(|w| {
+            let r = &p.resources[w.pipe];
+            let what = match (w.kind, w.source.as_deref()) {
+                (EdgeKind::CopiesInto, _) => "a copy pipe".to_string(),
+                (_, Some(s)) => format!("a materialized view of `{s}`"),
+                _ => "a materialized view".to_string(),
+            };
+            format!("`{}.{}` ({what})", r.name, r.nodes[w.node].name)
+        })
+        .collect()
+}
+
 impl<'a> MaterializedView<'a> {
     /// The materialized view writing into datasource `target`. `node`: which writer, when
     /// several materialized nodes write into it (pipe index, node index).

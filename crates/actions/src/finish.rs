@@ -37,6 +37,34 @@ pub fn finish(ws: &Workspace, new_target: &str) -> ActionResult {
             choices: Vec::new(),
         });
     }
+    // Every writer of L must have its counterpart into N: a copy pipe into L, or a view of a
+    // source no live side into N reads, would be stopped with L (its rows lost).
+    let live_sources: Vec<&str> = m
+        .live
+        .iter()
+        .filter_map(|&i| f.m.writers[i].source.as_deref())
+        .collect();
+    let orphans: Vec<String> =
+        f.m.writers_into(l)
+            .filter(|w| {
+                w.kind == EdgeKind::CopiesInto
+                    || (w.bounds.is_empty()
+                        && !w
+                            .source
+                            .as_deref()
+                            .is_some_and(|s| live_sources.contains(&s)))
+            })
+            .map(|w| {
+                let r = &p.resources[w.pipe];
+                format!("`{}.{}`", r.name, r.nodes[w.node].name)
+            })
+            .collect();
+    if !orphans.is_empty() {
+        return Err(ActionError::new(format!(
+            "`{l_name}` is also written by {}, which nothing replaces in `{new_target}`: removing `{l_name}` would stop them and their rows would be materialized nowhere. Give them a live side into `{new_target}` first, or remove them yourself",
+            orphans.join(", ")
+        )));
+    }
     let mut change = Change {
         title: format!("Finish migration: remove `{l_name}` and what fed it"),
         ..Change::default()
@@ -204,5 +232,26 @@ mod step_tests {
         // The marker goes with the legacy target it names.
         let done = after(&step3, &change, None);
         assert!(!done.contains("tinybird-lsp: replaces"));
+    }
+
+    /// A second view into the legacy target, from a source nothing writes into the new one:
+    /// finishing would stop it. Refused, naming it.
+    #[test]
+    fn refuses_while_another_writer_of_the_legacy_target_has_no_counterpart() {
+        let step2 = crate::repoint::step_tests::step2();
+        let repoint = Request::Repoint {
+            datasource: "sessions_1".into(),
+        };
+        let step3 = after(&step2, &run_on(&step2, &repoint).unwrap(), None);
+        let more = format!(
+            "{step3}{}",
+            "//- datasources/hits_archive.datasource\nSCHEMA >\n    `ts` DateTime,\n    `session_id` String,\n    `device` String\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n//- pipes/archive_mv.pipe\nNODE n\nSQL >\n    SELECT toDate(ts) AS date, session_id, anySimpleState(device) AS device, countState() AS hits\n    FROM hits_archive\n    GROUP BY date, session_id\nTYPE materialized\nDATASOURCE sessions\n"
+        );
+        let e = run_on(&more, &finish()).unwrap_err();
+        assert!(
+            e.message.contains("also written by `archive_mv.n`"),
+            "{}",
+            e.message
+        );
     }
 }

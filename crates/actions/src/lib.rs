@@ -463,7 +463,10 @@ mod tests {
         };
         let read = |text: &'static str| move |_: &str| Some(Arc::<str>::from(text));
         let ok = change.apply(&read("SELECT * FROM events")).unwrap();
-        assert_eq!(ok["pipes/a.pipe"].as_deref(), Some("SELECT * FROM events_1"));
+        assert_eq!(
+            ok["pipes/a.pipe"].as_deref(),
+            Some("SELECT * FROM events_1")
+        );
         let e = change.apply(&read("SELECT * FROM others")).unwrap_err();
         assert!(e.message.contains("changed since"), "{}", e.message);
         assert!(change.apply(&read("SELECT")).is_err());
