@@ -619,6 +619,65 @@ pub fn materialized_targets(
         })
 }
 
+/// A column qualifier naming a table (`daily` in `daily.day`) in a node or test case.
+pub struct Qualifier {
+    pub path: String,
+    /// In `path`; `None` when written in an included file.
+    pub range: Option<TextRange>,
+    /// As written, with its quotes.
+    pub written: String,
+}
+
+/// The qualifiers naming `table` in the SQL of node `node` of a resource, or of test case
+/// `node` of a test file.
+pub fn qualified_columns(
+    p: &Project,
+    from: &Source,
+    node: Option<&str>,
+    table: &str,
+) -> Vec<Qualifier> {
+    let sql = match *from {
+        Source::Resource(r) => p.resources[r]
+            .nodes
+            .iter()
+            .find(|n| Some(n.name.as_str()) == node)
+            .and_then(|n| Some((n.sql.as_deref()?, &*n.sql_map, &*p.resources[r].path))),
+        Source::Test(t) => {
+            let test = &p.tests[t];
+            test.file
+                .cases
+                .iter()
+                .position(|c| Some(c.name.as_str()) == node)
+                .and_then(|ci| {
+                    Some((
+                        test.sql[ci].as_ref()?,
+                        test.file.cases[ci].sql.as_ref()?,
+                        test.file.path.as_str(),
+                    ))
+                })
+        }
+    };
+    let Some((analysis, map, path)) = sql else {
+        return Vec::new();
+    };
+    syntax::sql::qualifiers(&map.text, analysis, table)
+        .into_iter()
+        .map(|q| Qualifier {
+            path: path.to_string(),
+            range: map.is_written_here(q).then(|| map.range_to_file(q)),
+            written: map.text[q.start..q.end].to_string(),
+        })
+        .collect()
+}
+
+/// `name` quoted like `written` (a name as written: bare, in backticks or double quotes).
+pub fn requote(written: &str, name: &str) -> String {
+    match written.chars().next() {
+        Some(q @ ('`' | '"')) => format!("{q}{name}{q}"),
+        _ => name.to_string(),
+    }
+}
+
 /// Whether a reader of both targets is the migration's own comparison: a test (a quality test
 /// by nature), or a pipe the backfill step created (`# tinybird-lsp: check for <N>`). Any
 /// other pipe reading the legacy target is a dependent, even if it also reads the new one.

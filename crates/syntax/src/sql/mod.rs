@@ -95,6 +95,45 @@ impl SqlAnalysis {
     }
 }
 
+/// Where `table` qualifies a column in `text` (`table.col`, `` `table`.col ``, `table.*`): the
+/// ranges of the qualifier, with its quotes. A name preceded by a dot (`db.table.col`) or that
+/// is itself a table reference (`analysis.tables`) is not one.
+pub fn qualifiers(text: &str, analysis: &SqlAnalysis, table: &str) -> Vec<TextRange> {
+    let tokens = lexer::tokenize(text);
+    let name = |t: &lexer::Token| match t.kind {
+        lexer::TokenKind::Word => Some(t.text(text)),
+        lexer::TokenKind::QuotedIdent => {
+            let q = t.text(text);
+            q.get(1..q.len().saturating_sub(1))
+        }
+        _ => None,
+    };
+    let is_table_ref = |r: TextRange| {
+        analysis
+            .tables
+            .iter()
+            .any(|t| t.range.start <= r.start && r.end <= t.range.end)
+    };
+    tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            name(t) == Some(table)
+                && tokens.get(i + 1).is_some_and(|d| {
+                    d.kind == lexer::TokenKind::Dot && d.range.start == t.range.end
+                })
+                && tokens.get(i + 2).is_some_and(|c| {
+                    c.range.start == t.range.end + 1 && (name(c).is_some() || c.text(text) == "*")
+                })
+                && !(*i > 0
+                    && tokens[i - 1].kind == lexer::TokenKind::Dot
+                    && tokens[i - 1].range.end == t.range.start)
+                && !is_table_ref(t.range)
+        })
+        .map(|(_, t)| t.range)
+        .collect()
+}
+
 /// Analyses node SQL (the text after `SQL >`, as stored by the datafile parser).
 pub fn analyze(text: &str) -> SqlAnalysis {
     let templated = text.trim_start().starts_with('%');
@@ -276,6 +315,17 @@ fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn qualifiers_of_a_table_are_found_but_not_its_references() {
+        let sql = "SELECT daily.day, countMerge(`daily`.hits), other.daily.x, d.daily FROM daily JOIN db.daily AS e ON daily.* = 1";
+        let a = super::analyze(sql);
+        let found: Vec<&str> = super::qualifiers(sql, &a, "daily")
+            .into_iter()
+            .map(|r| &sql[r.start..r.end])
+            .collect();
+        assert_eq!(found, ["daily", "`daily`", "daily"]);
+    }
+
     use super::*;
 
     fn names(a: &SqlAnalysis) -> Vec<String> {

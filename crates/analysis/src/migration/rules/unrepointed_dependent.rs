@@ -3,6 +3,7 @@
 //! It keeps serving the old columns and goes stale when the legacy pipeline is removed.
 
 use super::{push, Ctx};
+use crate::migration::{qualified_columns, requote};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{Edge, Source, Target};
@@ -64,7 +65,8 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
         // References written in an included `.incl`, reported once where they are written,
         // with every file reading them through an INCLUDE.
         let mut in_includes: BTreeMap<Site, Vec<(String, &Edge)>> = BTreeMap::new();
-        for e in super::legacy_dependents(cx, m) {
+        let dependents: Vec<&Edge> = super::legacy_dependents(cx, m).collect();
+        for &e in &dependents {
             let reader = match e.from {
                 Source::Resource(r) => format!("`{}`", p.resources[r].name),
                 Source::Test(t) => {
@@ -91,8 +93,34 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             // A reference that maps to an INCLUDE line without a known site (a `$VAR` of the
             // INCLUDE changed its line): an edit there would write over text it never read.
             let d = if e.written_here {
-                let (title, edits) = repoint(None, e.range);
-                d.with_fix(title, edits)
+                // The whole node at once: every reference to the legacy target written here,
+                // and the columns it qualifies (`legacy.col`), so that the SQL stays valid.
+                let mut edits: Vec<TextEdit> = dependents
+                    .iter()
+                    .filter(|o| {
+                        o.from == e.from
+                            && o.from_node == e.from_node
+                            && o.written_here
+                            && o.path == e.path
+                    })
+                    .map(|o| TextEdit {
+                        path: None,
+                        range: o.range,
+                        new_text: new_name.to_string(),
+                    })
+                    .collect();
+                for q in qualified_columns(p, &e.from, e.from_node.as_deref(), cx.ds(legacy)) {
+                    if let Some(range) = q.range.filter(|_| *q.path == *e.path) {
+                        edits.push(TextEdit {
+                            path: None,
+                            range,
+                            new_text: requote(&q.written, new_name),
+                        });
+                    }
+                }
+                edits.sort_by_key(|t| t.range.start);
+                edits.dedup();
+                d.with_fix(format!("Repoint to `{new_name}`"), edits)
             } else {
                 Diagnostic {
                     message: format!(
@@ -156,5 +184,46 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             };
             push(out, path, d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::Fixture;
+
+    /// The fix repoints the whole node: each reference and every column the legacy name
+    /// qualifies, so the query stays valid (no `sessions.date` once `FROM sessions` is gone).
+    #[test]
+    fn the_fix_requalifies_columns_named_after_the_legacy_target() {
+        let fixture = concat!(
+            migrated!(),
+            r#"
+        //- pipes/api.pipe
+        NODE n
+        SQL >
+            SELECT sessions.date, countMerge(`sessions`.hits) AS hits FROM sessions GROUP BY sessions.date
+        "#
+        );
+        let f = Fixture::parse(fixture);
+        let a = f.analyze();
+        let d = a.diagnostics["pipes/api.pipe"]
+            .iter()
+            .find(|d| d.code == "migration-unrepointed-dependent")
+            .expect("reported");
+        let text = f.text("pipes/api.pipe").unwrap();
+        let mut edits: Vec<(syntax::text::TextRange, String)> = d.fixes[0]
+            .edits
+            .iter()
+            .map(|e| (e.range, e.new_text.clone()))
+            .collect();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0.start));
+        let mut out = text.to_string();
+        for (r, t) in edits {
+            out.replace_range(r.start..r.end, &t);
+        }
+        assert!(
+            out.contains("SELECT sessions_2.date, countMerge(`sessions_2`.hits) AS hits FROM sessions_2 GROUP BY sessions_2.date"),
+            "{out}"
+        );
     }
 }
