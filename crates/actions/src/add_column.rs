@@ -282,6 +282,10 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         )));
     }
     check_not_shadowing(&mv, &column)?;
+    let column = NewColumn {
+        expression: mv.qualify_shadowed(&column.expression),
+        ..column
+    };
     let cut = plan_cutoff(&mv, req, clock)?;
     let l_res = &p.resources[l];
     let pipe_res = &p.resources[mv.writer.pipe];

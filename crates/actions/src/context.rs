@@ -81,6 +81,66 @@ pub fn other_writers(
 }
 
 impl<'a> MaterializedView<'a> {
+    /// `expr` with every column it reads that an output alias of the view shadows qualified
+    /// with the source (`uniqState(browser)` beside `anySimpleState(browser) AS browser` reads
+    /// the alias, an aggregate inside an aggregate: ClickHouse code 184).
+    pub fn qualify_shadowed(&self, expr: &str) -> String {
+        use syntax::sql::lexer::{tokenize, TokenKind};
+        let node = &self.project.resources[self.writer.pipe].nodes[self.writer.node];
+        let Some(sql) = node.sql.as_ref() else {
+            return expr.to_string();
+        };
+        let Some(main) = sql.main.as_ref() else {
+            return expr.to_string();
+        };
+        let text = &node.sql_map.text;
+        // Aliases of items that are not the plain column of the same name.
+        let shadowing: Vec<&str> = main
+            .items
+            .iter()
+            .filter_map(|i| {
+                let a = i.alias.as_deref()?;
+                let written = text.get(i.range.start..i.range.end).unwrap_or("");
+                let plain = written
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|first| first.trim_matches('`') == a);
+                // Only a name the source has: else the expression means the alias.
+                let in_source = self.source_columns.iter().any(|c| c.name == a);
+                (!plain && in_source).then_some(a)
+            })
+            .collect();
+        let qualifier = sql
+            .main_from()
+            .map(|t| t.alias.clone().unwrap_or_else(|| t.name.clone()))
+            .unwrap_or_else(|| self.source.clone());
+        let tokens = tokenize(expr);
+        let mut out = String::new();
+        let mut at = 0;
+        for (k, t) in tokens.iter().enumerate() {
+            let word = match t.kind {
+                TokenKind::Word => t.text(expr),
+                TokenKind::QuotedIdent => {
+                    let q = t.text(expr);
+                    q.get(1..q.len().saturating_sub(1)).unwrap_or("")
+                }
+                _ => continue,
+            };
+            let after_dot = k > 0 && tokens[k - 1].kind == TokenKind::Dot;
+            let before_call_or_dot = tokens
+                .get(k + 1)
+                .is_some_and(|n| matches!(n.kind, TokenKind::LParen | TokenKind::Dot));
+            if shadowing.contains(&word) && !after_dot && !before_call_or_dot {
+                out.push_str(&expr[at..t.range.start]);
+                out.push_str(&qualifier);
+                out.push('.');
+                at = t.range.start;
+            }
+        }
+        out.push_str(&expr[at..]);
+        out
+    }
+
     /// The materialized view writing into datasource `target`. `node`: which writer, when
     /// several materialized nodes write into it (pipe index, node index).
     /// `m`: the project's writers (the analysis's [`Migrations`]).

@@ -33,6 +33,10 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         .column
         .clone()
         .ok_or_else(|| ActionError::new("give the column's name, type and expression"))?;
+    let column = NewColumn {
+        expression: mv.qualify_shadowed(&column.expression),
+        ..column
+    };
     let cols = columns(p, l);
     if cols.iter().any(|c| c.name == column.name) {
         return Err(ActionError::new(format!(
