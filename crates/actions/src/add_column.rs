@@ -4,7 +4,7 @@
 //! expression appended to the SELECT, the cutoff merged into its WHERE, DATASOURCE N).
 
 use super::context::{other_writers, MaterializedView, TimeColumn};
-use super::sql_edit::{add_condition, append_select_item, remove_select_item};
+use super::sql_edit::{add_condition, append_select_item, remove_select_item, whole_line_at};
 use super::{
     apply_edits, folder_of, format_utc, next_version_name, wrap, ActionError, ActionResult, Change,
     FileEdit, NewFile, Workspace,
@@ -312,6 +312,17 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
     let dimension = super::dimension::dimension(&mv, &column, &pipe_text, l_df, &l_text)?;
     let mut ds_edits = vec![col_edit];
     ds_edits.extend(dimension.as_ref().and_then(|d| d.sorting_key.clone()));
+    // A pending FORWARD_QUERY evolves L's deployed rows; a new datasource has none to evolve
+    // (and the query would lack the new column).
+    if let Some(fq) = l_df
+        .forward_query
+        .as_ref()
+        .filter(|fq| !l_df.on_include_line(fq.range))
+    {
+        let start = whole_line_at(&l_text, fq.keyword_range.start).start;
+        let end = whole_line_at(&l_text, fq.range.end.saturating_sub(1).max(start)).end;
+        ds_edits.push((TextRange::new(start, end), String::new()));
+    }
     let mut ds_text = apply_edits(&l_text, &ds_edits);
     ds_text.insert_str(
         0,
@@ -588,6 +599,29 @@ pub(crate) mod step_tests {
                 && e.message.contains("`sessions_copy.c` (a copy pipe)"),
             "{}",
             e.message
+        );
+    }
+
+    /// L's pending FORWARD_QUERY (evolving its deployed rows) is not copied into the new
+    /// target: a new datasource has no rows to evolve.
+    #[test]
+    fn the_new_target_has_no_forward_query() {
+        let forward = STORY
+            .replace("//- now:", "//- dialect: forward\n        //- now:")
+            .replace(
+                "        ENGINE_SORTING_KEY \"date, session_id\"\n",
+                "        ENGINE_SORTING_KEY \"date, session_id\"\n\n        FORWARD_QUERY >\n            SELECT date, session_id, device, hits\n",
+            );
+        assert!(forward.contains("FORWARD_QUERY"), "{forward}");
+        let change = run_on(&forward, &Request::AddColumn(env())).unwrap();
+        let target = created(&change, "datasources/sessions_1.datasource");
+        assert!(
+            !target.contains("FORWARD_QUERY") && !target.contains("SELECT"),
+            "{target}"
+        );
+        assert!(
+            target.contains("`env` SimpleAggregateFunction(any, String)"),
+            "{target}"
         );
     }
 

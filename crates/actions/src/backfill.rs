@@ -29,7 +29,7 @@ use syntax::Dialect;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackfillForm {
-    /// `TYPE copy`, run once (`tb pipe copy run … --wait`).
+    /// `TYPE copy`, run once (`tb pipe copy run … --wait`, Forward `tb copy run … --wait`).
     Copy,
     /// `TYPE materialized`, populated once (the reference story's form).
     Materialized,
@@ -179,17 +179,32 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         text: pipe_text,
         executable: false,
     });
+    // How to run it, in the project's CLI.
+    let copy_run = match p.dialect {
+        Dialect::Classic => {
+            format!("`tb pipe copy run {pipe_name} --node {node_name} --wait --yes`")
+        }
+        Dialect::Forward => {
+            format!("`tb --cloud copy run {pipe_name} --wait --yes` once it is deployed")
+        }
+    };
+    let populate = match p.dialect {
+        Dialect::Classic => format!(
+            "deploy it after the cutoff, populate it once (`tb pipe populate {pipe_name} --node {node_name} --wait`)"
+        ),
+        Dialect::Forward => "deploy it after the cutoff (the deployment runs a new materialized pipe over its source: `tb --cloud deploy --check` lists it as the backfill)".to_string(),
+    };
     change.notes.push(format!(
         "Created `{pipe_name}` ({pipe_path}): {}",
         match (from, form) {
             (BackfillFrom::Source, BackfillForm::Copy) => format!(
-                "a copy pipe writing the rows up to {cutoff_text} UTC into `{n_name}`; run it once, after the cutoff, with `tb pipe copy run {pipe_name} --node {node_name} --wait --yes`."
+                "a copy pipe writing the rows up to {cutoff_text} UTC into `{n_name}`; run it once, after the cutoff, with {copy_run}."
             ),
             (BackfillFrom::Source, BackfillForm::Materialized) => format!(
-                "a materialized pipe for the rows up to {cutoff_text} UTC; deploy it after the cutoff, populate it once (`tb pipe populate {pipe_name} --node {node_name} --wait`) and remove it when the quality test passes."
+                "a materialized pipe for the rows up to {cutoff_text} UTC; {populate} and remove it when the quality test passes."
             ),
             (BackfillFrom::Legacy, _) => format!(
-                "a copy pipe copying `{}`'s states before {cutoff_text} UTC into `{n_name}`; run it once, after the cutoff, with `tb pipe copy run {pipe_name} --node {node_name} --wait --yes`.",
+                "a copy pipe copying `{}`'s states before {cutoff_text} UTC into `{n_name}`; run it once, after the cutoff, with {copy_run}.",
                 m.legacy.map_or("", |l| p.resources[l].name.as_str())
             ),
         }
