@@ -748,6 +748,21 @@ fn legacy_of(
     if sources.is_empty() {
         return None;
     }
+    // A migration that is over (no backfill writes the target, and pipes outside it read the
+    // target: its dependents were moved) pairs with nothing by structure: a datasource that
+    // merely looks like the legacy one is not its history.
+    let backfilled = ws
+        .iter()
+        .any(|&i| writers[i].kind == EdgeKind::CopiesInto || writers[i].is_bounded_backfill());
+    let writer_pipes: Vec<ResourceId> = ws.iter().map(|&i| writers[i].pipe).collect();
+    let read_by_dependents = p.edges_into(target).any(|e| {
+        e.kind == EdgeKind::Reads
+            && matches!(e.from, Source::Resource(r) if !writer_pipes.contains(&r)
+                && p.files[p.resources[r].file].check_for.as_deref() != Some(p.resources[target].name.as_str()))
+    });
+    if !backfilled && read_by_dependents {
+        return None;
+    }
     let new_cols: Vec<&str> = columns(p, target).iter().map(|c| c.name.as_str()).collect();
     if new_cols.is_empty() {
         return None;

@@ -97,7 +97,9 @@ struct CacheState {
     by_pipe: HashMap<ResourceId, CacheEntry>,
     /// The last model, with the files of every datasource it was built from: an edit that
     /// leaves every writer as it was and no datasource changed reuses it.
-    last: Option<(Arc<Migrations>, Vec<Arc<SourceFile>>)>,
+    /// The last model, the datasource files and the graph it was built from (pairing reads
+    /// who reads a target).
+    last: Option<(Arc<Migrations>, Vec<Arc<SourceFile>>, u64)>,
 }
 
 struct CacheEntry {
@@ -151,8 +153,9 @@ pub fn check(
         .collect();
     // The stale pipes' writers are those of the last model and no datasource changed: the
     // model is the same.
-    let unchanged = state.last.as_ref().is_some_and(|(_, files)| {
-        files.len() == datasource_files.len()
+    let unchanged = state.last.as_ref().is_some_and(|(_, files, graph)| {
+        *graph == p.graph_key()
+            && files.len() == datasource_files.len()
             && files
                 .iter()
                 .zip(&datasource_files)
@@ -167,7 +170,7 @@ pub fn check(
             })
     });
     let m = match &state.last {
-        Some((m, _)) if unchanged => m.clone(),
+        Some((m, _, _)) if unchanged => m.clone(),
         _ => {
             let mut writers: Vec<Arc<Writer>> = pipes
                 .iter()
@@ -178,7 +181,7 @@ pub fn check(
             Arc::new(Migrations::from_writers(p, writers))
         }
     };
-    state.last = Some((m.clone(), datasource_files));
+    state.last = Some((m.clone(), datasource_files, p.graph_key()));
     // The local rules, for the stale pipes only.
     for &ri in &stale {
         let cx = Ctx {
