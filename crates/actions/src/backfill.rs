@@ -9,7 +9,7 @@
 
 use super::add_column::BackfillFrom;
 use super::context::MaterializedView;
-use super::sql_edit::line_at;
+use super::sql_edit::{line_at, whole_line_at};
 use super::tinyenv;
 use super::{
     apply_edits, folder_of, format_utc, free_name, wrap, ActionError, ActionResult, Change,
@@ -288,6 +288,29 @@ fn from_source(
             TextRange::new(line.start, ds.range.end),
             format!("TARGET_DATASOURCE {n_name}\nCOPY_MODE append"),
         ));
+        // A Classic materialized node may create its target (ENGINE lines): a copy into an
+        // existing datasource has no use for them.
+        if let Some(engine) = &node.engine {
+            let lines = engine
+                .name
+                .iter()
+                .map(|v| (v.range.start, v.range.end))
+                .chain(
+                    engine
+                        .params
+                        .iter()
+                        .map(|p| (p.key_range.start, p.value.range.end)),
+                );
+            for (start, end) in lines {
+                let range = TextRange::new(
+                    whole_line_at(&text, start).start,
+                    whole_line_at(&text, end.saturating_sub(1).max(start)).end,
+                );
+                if !df.on_include_line(range) {
+                    edits.push((range, String::new()));
+                }
+            }
+        }
     }
     let why = match form {
         BackfillForm::Copy => format!(
@@ -715,6 +738,24 @@ pub(crate) mod step_tests {
         assert!(
             test.contains("sessions") && test.contains("sessions_1"),
             "{test}"
+        );
+    }
+
+    /// ENGINE lines of a Classic materialized node (which may create its target) are not
+    /// copied into the copy backfill.
+    #[test]
+    fn the_copy_backfill_has_no_engine_lines() {
+        let with_engine = step1().replace(
+            "DATASOURCE sessions_1\n",
+            "DATASOURCE sessions_1\nENGINE \"AggregatingMergeTree\"\nENGINE_SORTING_KEY \"date, session_id\"\n",
+        );
+        assert!(with_engine.contains("ENGINE \"AggregatingMergeTree\""));
+        let change = run_on(&with_engine, &request()).unwrap();
+        let copy = created(&change, "pipes/sessions_1_backfill.pipe");
+        assert!(!copy.contains("ENGINE"), "{copy}");
+        assert!(
+            copy.contains("TARGET_DATASOURCE sessions_1\nCOPY_MODE append"),
+            "{copy}"
         );
     }
 

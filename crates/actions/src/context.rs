@@ -6,7 +6,7 @@
 use super::sql_edit::{fixed_return_type, item_expression};
 use super::ActionError;
 use analysis::migration::bucket::Bucket;
-use analysis::migration::rules::ttl_seconds;
+use analysis::migration::rules::{keeps_less, retention};
 use analysis::migration::{columns, Migrations, Writer};
 use project::model::NodeId;
 use project::model::ResourceId;
@@ -289,17 +289,7 @@ impl<'a> MaterializedView<'a> {
                 }
             }
         }
-        let ttl = |ds: ResourceId| {
-            let rr = &p.resources[ds];
-            if !rr.defined_by_file() {
-                return None;
-            }
-            p.files[rr.file]
-                .datafile
-                .engine()
-                .and_then(|e| e.param("ttl"))
-                .and_then(|v| ttl_seconds(&v.text))
-        };
+        let ttl = |ds: ResourceId| retention(p, ds);
         Ok(MaterializedView {
             project: p,
             target,
@@ -347,11 +337,7 @@ impl<'a> MaterializedView<'a> {
     /// Whether the landing datasource keeps less history than the target: a backfill from the
     /// source would miss the older rows, which survive only in the target.
     pub fn source_keeps_less(&self) -> bool {
-        match (self.landing_ttl, self.target_ttl) {
-            (Some(l), Some(t)) => l < t,
-            (Some(_), None) => true,
-            _ => false,
-        }
+        keeps_less(self.landing_ttl, self.target_ttl)
     }
 
     pub fn name(&self) -> &str {

@@ -13,6 +13,30 @@ use syntax::diagnostics::Severity::Warning;
 /// (`ts + INTERVAL 30 DAY`, `… DELETE`, `toDate(ts) + toIntervalDay(30)`). Clauses that move
 /// rows (`TO VOLUME`, `TO DISK`), recompress or roll them up (`GROUP BY`), or delete only some
 /// rows (`WHERE`) keep the rows' history for this purpose. `None` when no clause can be read.
+/// The retention of datasource `ds` in seconds, from its own file's ENGINE_TTL (`None`: no
+/// TTL, one that cannot be read, or no file of its own).
+pub fn retention(p: &project::model::Project, ds: project::model::ResourceId) -> Option<i64> {
+    let r = &p.resources[ds];
+    if !r.defined_by_file() {
+        return None;
+    }
+    p.files[r.file]
+        .datafile
+        .engine()
+        .and_then(|e| e.param("ttl"))
+        .and_then(|v| ttl_seconds(&v.text))
+}
+
+/// Whether a source retaining `source` seconds keeps less history than a target retaining
+/// `target` (`None`: forever).
+pub fn keeps_less(source: Option<i64>, target: Option<i64>) -> bool {
+    match (source, target) {
+        (Some(s), Some(t)) => s < t,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 pub fn ttl_seconds(ttl: &str) -> Option<i64> {
     crate::migration::instant::split_args(ttl)
         .iter()

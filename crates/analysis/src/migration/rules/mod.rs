@@ -8,7 +8,7 @@ mod examples;
 pub(crate) mod aggregate_state_read;
 pub(crate) mod any_default_masks;
 pub(crate) mod backfill_source_retention;
-pub use backfill_source_retention::ttl_seconds;
+pub use backfill_source_retention::{keeps_less, retention, ttl_seconds};
 pub(crate) mod backfill_timing;
 pub(crate) mod between_window;
 pub(crate) mod boundary_mismatch;
