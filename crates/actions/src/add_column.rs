@@ -91,7 +91,23 @@ pub fn plan_cutoff(
     req: &AddColumn,
     clock: Clock,
 ) -> Result<CutoffPlan, ActionError> {
-    let tc: &TimeColumn = mv.time_column(req.time_column.as_deref())?;
+    let version_column;
+    let tc: &TimeColumn = match mv.cutoff_for_merging_engine()? {
+        Some(v) => {
+            if let Some(asked) = req.time_column.as_deref().filter(|a| *a != v.column) {
+                return Err(ActionError::new(format!(
+                    "`{}` keeps the row with the highest `{}` (its ENGINE_VER), which comes from `{}`: a cutoff on `{asked}` would send a later version of an earlier row to neither side. Cut on `{}`",
+                    mv.name(),
+                    mv.version_column().unwrap_or_default(),
+                    v.column,
+                    v.column
+                )));
+            }
+            version_column = v;
+            &version_column
+        }
+        None => mv.time_column(req.time_column.as_deref())?,
+    };
     let from = req.backfill_from.unwrap_or(if mv.source_keeps_less() {
         BackfillFrom::Legacy
     } else {

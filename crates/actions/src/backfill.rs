@@ -511,9 +511,27 @@ fn quality_test(
         };
         totals.push(("rows".into(), what));
     }
-    let filter = window
-        .map(|w| format!(" WHERE `{}` <= {}", w.column, w.last))
-        .unwrap_or_default();
+    // An engine whose merges keep one row of several (Replacing, Collapsing): compare what the
+    // merges leave (FINAL), and with a version column, which versions are left.
+    let final_ = engine.contains("Replacing") || engine.contains("Collapsing");
+    if final_ {
+        let ver = p.files[p.resources[l].file]
+            .datafile
+            .engine()
+            .and_then(|e| e.param("ver"))
+            .map(|v| v.text.trim().trim_matches('`').to_string());
+        totals = vec![("rows".into(), "count()".into())];
+        if let Some(v) = ver.filter(|v| col(n_cols, v).is_some()) {
+            totals.push(("versions".into(), format!("sum(cityHash64(`{v}`))")));
+        }
+    }
+    let filter = format!(
+        "{}{}",
+        if final_ { " FINAL" } else { "" },
+        window
+            .map(|w| format!(" WHERE `{}` <= {}", w.column, w.last))
+            .unwrap_or_default()
+    );
     let mut with = Vec::new();
     let mut differ = Vec::new();
     for (name, total) in &totals {

@@ -334,6 +334,74 @@ impl<'a> MaterializedView<'a> {
         }
     }
 
+    /// The target's engine name (`MergeTree` when none is written).
+    pub fn engine_name(&self) -> &str {
+        self.project.files[self.project.resources[self.target].file]
+            .datafile
+            .engine()
+            .and_then(|e| e.name.as_ref())
+            .map_or("MergeTree", |n| n.text.as_str())
+    }
+
+    /// The target's ENGINE_VER column, if any.
+    pub fn version_column(&self) -> Option<String> {
+        self.project.files[self.project.resources[self.target].file]
+            .datafile
+            .engine()
+            .and_then(|e| e.param("ver"))
+            .map(|v| v.text.trim().trim_matches('`').to_string())
+    }
+
+    /// For a target whose merges keep one row of several (Replacing, Collapsing and
+    /// VersionedCollapsing MergeTree), the only column a cutoff may use: the source column its
+    /// version comes from, so that every later version of a row reaches the live side. Refused
+    /// when there is none (no ENGINE_VER, or a version that is not a time). `None` for other
+    /// engines.
+    pub fn cutoff_for_merging_engine(&self) -> Result<Option<TimeColumn>, ActionError> {
+        let engine = self.engine_name();
+        if !engine.contains("Replacing") && !engine.contains("Collapsing") {
+            return Ok(None);
+        }
+        let Some(ver) = self.version_column() else {
+            return Err(ActionError::new(format!(
+                "`{}` is a {engine} without ENGINE_VER: which row survives a merge depends on the order rows were inserted, which a time cutoff splits between two writers (a later update of an earlier row reaches neither side). Migrate it by hand, or give it a version column",
+                self.name()
+            )));
+        };
+        let node = &self.project.resources[self.writer.pipe].nodes[self.writer.node];
+        let main = node.sql.as_ref().and_then(|s| s.main.as_ref());
+        let text = &node.sql_map.text;
+        // The source column the version comes from: `updated_at`, `updated_at AS ver`.
+        let from = main
+            .and_then(|m| m.items.iter().find(|i| i.output_name == ver))
+            .filter(|i| i.functions.is_empty())
+            .and_then(|i| item_expression(text.get(i.range.start..i.range.end)?, i))
+            .map(|e| {
+                e.trim()
+                    .trim_matches('`')
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            });
+        let column = from.and_then(|c| {
+            let sc = self.source_columns.iter().find(|s| s.name == c)?;
+            let ty = sc.ty.clone().filter(|t| t.is_date() || t.is_datetime())?;
+            Some(TimeColumn {
+                column: c,
+                ty,
+                bucket: None,
+            })
+        });
+        column.map(Some).ok_or_else(|| {
+            ActionError::new(format!(
+                "`{}` is a {engine} whose version `{ver}` is not a time column read from `{}`: a time cutoff cannot send every later version of a row to the live side. Migrate it by hand",
+                self.name(),
+                self.source
+            ))
+        })
+    }
+
     /// Whether the landing datasource keeps less history than the target: a backfill from the
     /// source would miss the older rows, which survive only in the target.
     pub fn source_keeps_less(&self) -> bool {
