@@ -143,7 +143,7 @@ fn cut_on_the_version_column_the_migration_keeps_every_update() {
     assert_eq!(legacy, new, "merged rows differ");
     let status_of = |rows: &[Vec<Value>], id: &str| {
         rows.iter()
-            .find(|r| r[0] == Value::from(id))
+            .find(|r| r[0] == id)
             .map(|r| r[1].clone())
     };
     assert_eq!(status_of(new, "a"), Some(Value::from("shipped")));
@@ -190,7 +190,7 @@ fn cut_on_the_creation_time_an_update_of_an_old_order_is_lost() {
     }
     let status_of = |rows: &[Vec<Value>], id: &str| {
         rows.iter()
-            .find(|r| r[0] == Value::from(id))
+            .find(|r| r[0] == id)
             .map(|r| r[1].clone())
     };
     assert_eq!(status_of(&out[at].rows, "a"), Some(Value::from("returned")));
