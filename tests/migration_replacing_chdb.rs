@@ -141,11 +141,8 @@ fn cut_on_the_version_column_the_migration_keeps_every_update() {
     let (legacy, new, test) = (&out[at].rows, &out[at + 1].rows, &out[at + 2].rows);
     assert_eq!(legacy.len(), 3, "{legacy:?}");
     assert_eq!(legacy, new, "merged rows differ");
-    let status_of = |rows: &[Vec<Value>], id: &str| {
-        rows.iter()
-            .find(|r| r[0] == id)
-            .map(|r| r[1].clone())
-    };
+    let status_of =
+        |rows: &[Vec<Value>], id: &str| rows.iter().find(|r| r[0] == id).map(|r| r[1].clone());
     assert_eq!(status_of(new, "a"), Some(Value::from("shipped")));
     assert_eq!(status_of(new, "b"), Some(Value::from("shipped")));
     assert!(test.is_empty(), "the quality test fails: {test:?}");
@@ -188,11 +185,8 @@ fn cut_on_the_creation_time_an_update_of_an_old_order_is_lost() {
     for ((stmt, _), o) in sql.iter().zip(&out) {
         assert!(o.ok, "ClickHouse rejects\n{stmt}\n{}", o.error);
     }
-    let status_of = |rows: &[Vec<Value>], id: &str| {
-        rows.iter()
-            .find(|r| r[0] == id)
-            .map(|r| r[1].clone())
-    };
+    let status_of =
+        |rows: &[Vec<Value>], id: &str| rows.iter().find(|r| r[0] == id).map(|r| r[1].clone());
     assert_eq!(status_of(&out[at].rows, "a"), Some(Value::from("returned")));
     assert_eq!(
         status_of(&out[at + 1].rows, "a"),

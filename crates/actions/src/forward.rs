@@ -10,6 +10,7 @@ use super::sql_edit::append_select_item;
 use super::{ActionError, ActionResult, Change, FileEdit, Workspace};
 use analysis::migration::columns;
 use project::model::ResourceKind;
+use syntax::chtype::Type;
 use syntax::text::TextRange;
 use syntax::Dialect;
 
@@ -37,6 +38,14 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
         expression: mv.qualify_shadowed(&column.expression),
         ..column
     };
+    if let Some(why) = Type::parse(&column.ty).as_ref().and_then(default_masks) {
+        return Err(ActionError::new(format!(
+            "`{}` is `{}`: the FORWARD_QUERY gives every existing row its default, and {why}, so when parts merge the default can replace the real values the view writes for the same key. Declare it with a Nullable type (`SimpleAggregateFunction({}, Nullable(…))`: the existing rows get NULL, which aggregate functions skip), or use the safe migration",
+            column.name,
+            column.ty,
+            Type::parse(&column.ty).as_ref().and_then(|t| t.aggregate_function().map(str::to_string)).unwrap_or_default()
+        )));
+    }
     let cols = columns(p, l);
     if cols.iter().any(|c| c.name == column.name) {
         return Err(ActionError::new(format!(
@@ -156,6 +165,36 @@ pub fn forward_add_column(ws: &Workspace, req: &AddColumn) -> ActionResult {
     Ok(change)
 }
 
+/// Why the default of a `SimpleAggregateFunction(f, T)` column, given to the rows a
+/// FORWARD_QUERY carries over, can win over the real values merged with it (`None`: it cannot,
+/// e.g. `sum`, or `T` is Nullable and the default is NULL, which aggregates skip). Shown on
+/// ClickHouse by tests/in_place_default_chdb.rs.
+fn default_masks(ty: &Type) -> Option<&'static str> {
+    let Type::SimpleAggregateFunction { arg, .. } = ty else {
+        return None;
+    };
+    let nullable = |t: &Type| match t {
+        Type::Nullable(_) => true,
+        Type::LowCardinality(inner) => matches!(**inner, Type::Nullable(_)),
+        _ => false,
+    };
+    if nullable(arg) {
+        return None;
+    }
+    let signed = arg.is_float()
+        || matches!(arg.plain(), Type::Other { name, .. } if name.starts_with("Int"));
+    match ty.aggregate_function()? {
+        "any" | "anyLast" | "anyHeavy" => Some("it keeps an arbitrary one of the values merged"),
+        "min" => Some(
+            "it keeps the smallest value merged, which the default (zero, empty, 1970) usually is",
+        ),
+        "max" if signed => Some(
+            "it keeps the largest value merged, and a negative value loses to the default zero",
+        ),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod step_tests {
     use crate::testing::{after, run_on, STORY};
@@ -167,11 +206,19 @@ mod step_tests {
             "//- dialect: forward\n{}",
             analysis::fixture::trim_indent(STORY)
         );
-        let req = Request::ForwardAddColumn(crate::add_column::step_tests::env());
+        // `any` over a non-Nullable type: the default of the existing rows could win merges.
+        let plain = Request::ForwardAddColumn(crate::add_column::step_tests::env());
+        let e = run_on(&forward, &plain).unwrap_err();
+        assert!(e.message.contains("Nullable"), "{}", e.message);
+        let mut column = crate::add_column::step_tests::env();
+        if let Some(c) = column.column.as_mut() {
+            c.ty = "SimpleAggregateFunction(any, Nullable(String))".into();
+        }
+        let req = Request::ForwardAddColumn(column);
         let change = run_on(&forward, &req).unwrap();
         assert!(change.create.is_empty() && change.delete.is_empty());
         let done = after(&forward, &change, None);
-        assert!(done.contains("`env` SimpleAggregateFunction(any, String)"));
+        assert!(done.contains("`env` SimpleAggregateFunction(any, Nullable(String))"));
         assert!(done.contains("FORWARD_QUERY >"));
         assert!(done.contains("anySimpleState(env) AS env"));
         // Classic has no FORWARD_QUERY.
