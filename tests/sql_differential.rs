@@ -220,3 +220,94 @@ fn every_syntax_error_we_report_clickhouse_reports() {
             .join("\n----\n")
     );
 }
+
+/// ClickHouse reads any word where a table goes (`FROM settings`, `JOIN order`), keyword or not;
+/// so must we: every word our parser treats as a clause keyword, as a table in the places a
+/// query names one.
+#[test]
+fn reserved_words_name_tables_as_in_clickhouse() {
+    let words = [
+        "all",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asof",
+        "between",
+        "by",
+        "cross",
+        "desc",
+        "else",
+        "end",
+        "except",
+        "final",
+        "format",
+        "from",
+        "full",
+        "global",
+        "group",
+        "having",
+        "in",
+        "inner",
+        "intersect",
+        "into",
+        "join",
+        "left",
+        "like",
+        "limit",
+        "not",
+        "offset",
+        "on",
+        "or",
+        "order",
+        "outer",
+        "prewhere",
+        "right",
+        "sample",
+        "semi",
+        "settings",
+        "then",
+        "union",
+        "using",
+        "when",
+        "where",
+        "window",
+        "with",
+    ];
+    let queries: Vec<String> = words
+        .iter()
+        .flat_map(|w| {
+            [
+                format!("SELECT v FROM {w}"),
+                format!("SELECT v FROM {w} WHERE v > 1"),
+                format!("WITH (SELECT max(v) FROM {w}) AS m SELECT m FROM events"),
+                format!("SELECT v FROM events AS e JOIN {w} AS x USING v"),
+                format!("SELECT v FROM events WHERE v IN (SELECT v FROM {w}) AND 1"),
+                format!("SELECT v FROM events, {w}"),
+            ]
+        })
+        .collect();
+    let verdicts = clickhouse(&queries);
+    let mut failures = Vec::new();
+    for (q, v) in queries.iter().zip(&verdicts) {
+        if v["ok"] != true {
+            continue; // ClickHouse does not read it as a query: nothing to agree on
+        }
+        let theirs: BTreeSet<String> = v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect();
+        let ours: BTreeSet<String> = sql::analyze(q)
+            .tables
+            .iter()
+            .map(|t| t.full_name())
+            .collect();
+        if ours != theirs {
+            failures.push(format!("{q}\n  ClickHouse: {theirs:?}\n  ours: {ours:?}"));
+        }
+    }
+    assert!(verdicts.iter().filter(|v| v["ok"] == true).count() > words.len() * 4);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -2,7 +2,8 @@
 """ClickHouse's own parser (chdb `EXPLAIN AST`) for the SQL differential test.
 
 stdin: a JSON list of SQL strings. stdout: a JSON list, one object per query:
-  {"ok": true, "aliases": [alias or null per item of the first SELECT's select list]}
+  {"ok": true, "aliases": [alias or null per item of the first SELECT's select list],
+   "tables": [every TableIdentifier, `db.name` or `name`, in the order of the AST]}
   {"ok": false, "error": "<ClickHouse message>"}
 """
 import json
@@ -59,7 +60,9 @@ def main():
     for q in queries:
         try:
             res = chdb.query("EXPLAIN AST " + q, "TSVRaw")
-            out.append({"ok": True, "aliases": aliases(str(res))})
+            text = str(res)
+            tables = re.findall(r"^\s*TableIdentifier (\S+)", text, re.M)
+            out.append({"ok": True, "aliases": aliases(text), "tables": tables})
         except Exception as e:  # ClickHouse syntax errors and anything else
             out.append({"ok": False, "error": str(e).splitlines()[0][:300]})
     json.dump(out, sys.stdout)

@@ -343,6 +343,29 @@ mod tests {
     }
 
     #[test]
+    fn a_scalar_subquery_in_with_is_read() {
+        let sql = "WITH (SELECT max(v) FROM settings) AS days \
+                   SELECT toStartOfHour(ts) AS hour FROM events WHERE ts > now() - toIntervalDay(days)";
+        let a = analyze(sql);
+        assert_eq!(names(&a), vec!["settings", "events"]);
+    }
+
+    #[test]
+    fn a_reserved_word_names_a_table_where_clickhouse_reads_one() {
+        // chdb reads every one of these as the table (tests/sql_differential.rs has the list).
+        let sql = "SELECT * FROM settings JOIN order AS o ON 1 JOIN limit USING id \
+                   WHERE x IN (SELECT k FROM final) AND y IN (SELECT 1 FROM where WHERE 1)";
+        let a = analyze(sql);
+        assert_eq!(
+            names(&a),
+            vec!["settings", "order", "limit", "final", "where"]
+        );
+        // A table still to be typed: the clause stays a clause.
+        let a = analyze("SELECT a FROM WHERE b = 1");
+        assert!(a.main.as_ref().is_some_and(|m| !m.where_.is_empty()));
+    }
+
+    #[test]
     fn template_branches_are_all_read() {
         let sql =
             "%\nSELECT * FROM {% if defined(x) %}a{% else %}b{% end %} JOIN {{ table('c') }} ON 1";

@@ -211,6 +211,27 @@ impl<'a> Parser<'a> {
         }
         n > 0 && (self.nth_kw(n, "SELECT") || self.nth_kw(n, "WITH"))
     }
+    /// At a reserved word in a table's place that names a table: ClickHouse reads any word
+    /// there as one (`FROM settings`, `JOIN order AS o`). Taken as a name when what follows
+    /// ends or continues a table reference (the end, `)`, `,`, `;`, `.`, `(`, `AS` or another
+    /// clause's word); otherwise (`FROM WHERE x = 1`, a table still to be typed) as the clause.
+    fn reserved_names_table(&self) -> bool {
+        match self.nth(1) {
+            None => true,
+            Some(t) => {
+                matches!(
+                    t.kind,
+                    TokenKind::RParen
+                        | TokenKind::Comma
+                        | TokenKind::Semicolon
+                        | TokenKind::Dot
+                        | TokenKind::LParen
+                ) || self
+                    .word_at(1)
+                    .is_some_and(|w| RESERVED.iter().any(|r| r.eq_ignore_ascii_case(w)))
+            }
+        }
+    }
     fn at_reserved(&self) -> bool {
         self.word_at(0)
             .is_some_and(|w| RESERVED.iter().any(|r| r.eq_ignore_ascii_case(w)))
@@ -524,7 +545,7 @@ impl<'a> Parser<'a> {
                 inner?.source
             }
         } else {
-            if self.at_reserved() && !self.at_kw("ANY") {
+            if self.at_reserved() && !self.at_kw("ANY") && !self.reserved_names_table() {
                 return None;
             }
             let first = self.ident()?;
