@@ -150,8 +150,8 @@ pub fn plan_cutoff(
             let aligned = grid.round_up(secs, &zone).ok_or_else(unknown_zone)? == secs;
             if (from == BackfillFrom::Legacy || is_date) && !aligned {
                 return Err(ActionError::new(format!(
-                    "the cutoff `{c}` (UTC) must fall on a {} boundary{in_zone} (the backfill copies whole {}s)",
-                    grid.unit.as_str(),
+                    "the cutoff `{c}` (UTC) must fall on {} boundary{in_zone} (the backfill copies whole {}s)",
+                    grid.unit.a(),
                     grid.unit.as_str()
                 )));
             }
@@ -445,7 +445,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         .extend(dimension.into_iter().flat_map(|d| d.notes));
     match cut.from {
         BackfillFrom::Legacy => change.notes.push(format!(
-            "The backfill will copy whole {}s from `{}`{}: the cutoff is on a {} boundary, with `>=` on the live side.",
+            "The backfill will copy whole {}s from `{}`{}: the cutoff is on {} boundary, with `>=` on the live side.",
             cut.bucket.as_ref().map_or("bucket", |(_, u)| u.unit.as_str()),
             mv.name(),
             if mv.source_keeps_less() {
@@ -456,7 +456,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
             } else {
                 String::new()
             },
-            cut.bucket.as_ref().map_or("bucket", |(_, u)| u.unit.as_str())
+            cut.bucket.as_ref().map_or("a bucket", |(_, u)| u.unit.a())
         )),
         BackfillFrom::Source => change.notes.push(format!(
             "After {} UTC, run \"Backfill `{new_ds}` up to the cutoff\" (`<=` the same instant).",

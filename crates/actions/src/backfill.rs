@@ -161,7 +161,7 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
             let (text, node) = from_source(ws, &f, bound, form)?;
             let window = legacy_mv
                 .as_ref()
-                .and_then(|mv| bucket_window(mv, &bound.column, cutoff_utc));
+                .and_then(|mv| bucket_window(mv, bound, cutoff_utc));
             (text, node, window)
         }
         BackfillFrom::Legacy => {
@@ -337,23 +337,48 @@ fn type_word(word: &str, current: &str) -> String {
     }
 }
 
-/// The bucket window of the quality test: L's column computed from the cutoff column and the
-/// last bucket to compare (the cutoff's bucket).
+/// The bucket window of the quality test: L's column computed from the cutoff column, the
+/// bucket holding the cutoff, and whether that bucket is compared: only when the backfill wrote
+/// part of it (a cutoff inside it, or at its start with `>` on the live side). Buckets after it
+/// are still being written, and the two totals would race.
 pub struct Window {
     pub column: String,
     pub last: String,
+    pub inclusive: bool,
 }
 
-fn bucket_window(mv: &MaterializedView, time_column: &str, at: i64) -> Option<Window> {
-    let tc = mv.time_columns.iter().find(|t| t.column == time_column)?;
+impl Window {
+    fn op(&self) -> &'static str {
+        if self.inclusive {
+            "<="
+        } else {
+            "<"
+        }
+    }
+
+    fn condition(&self) -> String {
+        format!("`{}` {} {}", self.column, self.op(), self.last)
+    }
+
+    /// The condition as a note shows it, in backquotes.
+    fn shown(&self) -> String {
+        format!("`{} {} {}`", self.column, self.op(), self.last)
+    }
+}
+
+fn bucket_window(mv: &MaterializedView, bound: &Bound, at: i64) -> Option<Window> {
+    let tc = mv.time_columns.iter().find(|t| t.column == bound.column)?;
     let (bcol, bucket) = tc.bucket.as_ref()?;
     let bzone = col(columns(mv.project, mv.target), bcol)?
         .parsed
         .as_ref()
         .and_then(Type::zone);
+    let zone = bucket.zone(tc.ty.zone());
+    let at_start = bucket.round_up(at, zone)? == at;
     Some(Window {
         column: bcol.clone(),
-        last: bucket.literal(at, bucket.zone(tc.ty.zone()), bzone)?,
+        last: bucket.literal(at, zone, bzone)?,
+        inclusive: !(at_start && bound.op == CompareOp::Ge),
     })
 }
 
@@ -385,6 +410,7 @@ fn from_legacy(
         ))
     })?;
     let unit = bucket.unit.as_str();
+    let a_unit = bucket.unit.a();
     let zone = bucket.zone(tc.ty.zone()).to_string();
     let in_zone = if zone == "UTC" {
         String::new()
@@ -401,7 +427,7 @@ fn from_legacy(
         })?;
     if bound.op != CompareOp::Ge || bucket.round_up(cutoff, &zone) != Some(cutoff) {
         return Err(ActionError::new(format!(
-            "a backfill from `{l_name}` copies whole {unit}s{in_zone} of `{bcol}`: the live side must cut where a {unit} starts, with `>=` (it has `{}`)",
+            "a backfill from `{l_name}` copies whole {unit}s{in_zone} of `{bcol}`: the live side must cut where {a_unit} starts, with `>=` (it has `{}`)",
             bound.column_text.as_deref().map_or(String::new(), |c| format!("{c} {} {}", bound.op.as_str(), bound.value_text))
         )));
     }
@@ -449,6 +475,7 @@ fn from_legacy(
         Window {
             column: bcol,
             last: literal,
+            inclusive: false,
         },
     ))
 }
@@ -529,7 +556,7 @@ fn quality_test(
         "{}{}",
         if final_ { " FINAL" } else { "" },
         window
-            .map(|w| format!(" WHERE `{}` <= {}", w.column, w.last))
+            .map(|w| format!(" WHERE {}", w.condition()))
             .unwrap_or_default()
     );
     let mut with = Vec::new();
@@ -551,10 +578,16 @@ fn quality_test(
         differ.join(" OR ")
     );
     let case = format!("{n_name}_matches_{l_name}");
-    let note_window = if window.is_some() {
-        " up to the cutoff's bucket (rows still arriving after it would make it flaky)"
-    } else {
-        ""
+    let note_window = match window {
+        Some(w) if w.inclusive => format!(
+            " up to the bucket holding the cutoff ({}: later buckets are still being written)",
+            w.shown()
+        ),
+        Some(w) => format!(
+            " before the cutoff ({}: the buckets the backfill wrote; later ones are still being written)",
+            w.shown()
+        ),
+        None => String::new(),
     };
     if p.dialect == Dialect::Classic {
         let path = free_name(&format!("tests/{n_name}_backfill"), |s| {

@@ -9,7 +9,26 @@
 use super::instant::{
     civil_from_days, days_from_civil, format_seconds, local_to_utc, split_args, utc_to_local,
 };
-use syntax::sql::facts::SelectItem;
+use syntax::chtype::Type;
+use syntax::sql::facts::{FunctionCall, SelectItem};
+
+/// `x AS T` split at its last top-level ` AS `: (`x`, `T`).
+fn rsplit_as(s: &str) -> Option<(&str, &str)> {
+    let lower = s.to_ascii_lowercase();
+    let mut depth = 0i32;
+    let bytes = lower.as_bytes();
+    let mut found = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            _ if depth == 0 && lower[i..].starts_with(" as ") => found = Some(i),
+            _ => {}
+        }
+    }
+    let i = found?;
+    Some((&s[..i], &s[i + 4..]))
+}
 
 /// How long a bucket is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,6 +48,17 @@ impl Unit {
             Unit::Day => "day",
             Unit::Week => "week",
             Unit::Month => "month",
+        }
+    }
+
+    /// Its name after the indefinite article: "a day", "an hour".
+    pub fn a(self) -> &'static str {
+        match self {
+            Unit::Second => "a second",
+            Unit::Hour => "an hour",
+            Unit::Day => "a day",
+            Unit::Week => "a week",
+            Unit::Month => "a month",
         }
     }
 }
@@ -113,22 +143,73 @@ impl Bucket {
     /// The time column a SELECT item buckets and how (`toDate(ts)` → `ts` by day), or reads as
     /// it is (`ts`: by second); `text` is the item as written.
     pub fn of_item(item: &SelectItem, text: &str) -> Option<(String, Bucket)> {
-        let Some(f) = item.functions.first() else {
+        if item.functions.is_empty() {
             let name = item.output_name.clone();
             return item
                 .alias
                 .is_none()
                 .then(|| (name, Bucket::new(Unit::Second, Repr::DateTime)));
-        };
+        }
         let expr = project::types::item_expression(text, item)?;
+        Bucket::of_expr(expr.trim(), &item.functions)
+    }
+
+    /// The bucket a call computes (`functions`: its calls, outermost first), through
+    /// conversions that keep the bucket's start: `CAST(toStartOfHour(ts) AS DateTime)`,
+    /// `toDateTime(toDate(ts))`, and to a Date those of buckets of a day or longer.
+    fn of_expr(expr: &str, functions: &[FunctionCall]) -> Option<(String, Bucket)> {
+        let f = functions.first()?;
         let args = expr
             .strip_prefix(f.name.as_str())?
             .trim()
             .strip_prefix('(')?
             .strip_suffix(')')?;
-        let bucket = Bucket::of_call(&f.name, &split_args(args))?;
-        let (col, _) = f.column_args.first()?;
-        Some((col.clone(), bucket))
+        let args = split_args(args);
+        let converted = |to: &str, inner: &str| {
+            let (col, bucket) = Bucket::of_expr(inner.trim(), &functions[1..])?;
+            let to = Type::parse(to.trim())?;
+            let repr = if bucket.unit == Unit::Second {
+                return None;
+            } else if to.is_datetime() {
+                Repr::DateTime
+            } else if to.is_date() && bucket.unit >= Unit::Day {
+                Repr::Date
+            } else {
+                return None;
+            };
+            Some((col, Bucket { repr, ..bucket }))
+        };
+        match f.name.to_ascii_lowercase().as_str() {
+            // `CAST(x AS T)` and `CAST(x, 'T')`
+            "cast" => match args.as_slice() {
+                [one] => {
+                    let (inner, to) = rsplit_as(one)?;
+                    converted(to, inner)
+                }
+                [inner, to] => {
+                    let to = to.trim();
+                    let to = to.strip_prefix('\'')?.strip_suffix('\'')?;
+                    converted(to, inner)
+                }
+                _ => None,
+            },
+            "todatetime" | "todate" | "todate32" if f.column_args.is_empty() => {
+                let [inner] = args.as_slice() else {
+                    return None;
+                };
+                let to = if f.name.eq_ignore_ascii_case("todatetime") {
+                    "DateTime"
+                } else {
+                    "Date"
+                };
+                converted(to, inner)
+            }
+            _ => {
+                let bucket = Bucket::of_call(&f.name, &args)?;
+                let (col, _) = f.column_args.first()?;
+                Some((col.clone(), bucket))
+            }
+        }
     }
 
     /// The zone the bucket is computed in: the function's, else the column's, else UTC.
@@ -212,6 +293,33 @@ mod tests {
 
     fn at(s: &str) -> i64 {
         parse_datetime(s).unwrap().0
+    }
+
+    fn item(expr: &str) -> Option<(String, Unit, Repr)> {
+        let sql = format!("SELECT {expr} AS b FROM t");
+        let a = syntax::sql::analyze(&sql);
+        let item = &a.main.as_ref().unwrap().items[0];
+        Bucket::of_item(item, &sql[item.range.start..item.range.end])
+            .map(|(c, b)| (c, b.unit, b.repr))
+    }
+
+    #[test]
+    fn conversions_that_keep_a_bucket_keep_it() {
+        let hour = Some(("ts".to_string(), Unit::Hour, Repr::DateTime));
+        assert_eq!(item("toStartOfHour(ts)"), hour);
+        assert_eq!(item("CAST(toStartOfHour(ts) AS DateTime)"), hour);
+        assert_eq!(item("cast(toStartOfHour(ts), 'DateTime')"), hour);
+        assert_eq!(item("toDateTime(toStartOfHour(ts))"), hour);
+        let day = Some(("ts".to_string(), Unit::Day, Repr::Date));
+        assert_eq!(item("CAST(toStartOfDay(ts) AS Date)"), day);
+        assert_eq!(
+            item("toDate(toStartOfMonth(ts))").map(|b| b.1),
+            Some(Unit::Month)
+        );
+        // An hour made a Date is a day of it, not the hour; a number is no bucket.
+        assert_eq!(item("CAST(toStartOfHour(ts) AS Date)"), None);
+        assert_eq!(item("CAST(toStartOfHour(ts) AS UInt32)"), None);
+        assert_eq!(item("CAST(ts AS DateTime)"), None);
     }
 
     fn call(text: &str) -> Option<Bucket> {

@@ -71,6 +71,128 @@ pub const RULE: Rule = Rule {
         "#
             ),
         ),
+        Example::reported(
+            "migration-any-default-masks",
+            r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `page` String,
+            `env` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- datasources/hourly.datasource
+        SCHEMA >
+            `hour` DateTime,
+            `page` String,
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour, page"
+        //- pipes/hourly_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, page, countState() AS hits
+            FROM hits
+            GROUP BY hour, page
+        TYPE materialized
+        DATASOURCE hourly
+        //- datasources/hourly_2.datasource
+        SCHEMA >
+            `hour` DateTime,
+            `page` String,
+            `hits` AggregateFunction(count),
+            `env` SimpleAggregateFunction(any, String)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour, page"
+        //- pipes/hourly_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, page, countState() AS hits, anySimpleState(env) AS env
+            FROM hits
+            WHERE ts >= '2026-01-01 12:30:00'
+            GROUP BY hour, page
+        TYPE materialized
+        DATASOURCE hourly_2
+        //- pipes/hourly_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT hour, page, hits, ⟦CAST('' AS SimpleAggregateFunction(any, String)) AS env⟧
+            FROM hourly
+            WHERE hour < '2026-01-01 12:30:00'
+        TYPE copy
+        TARGET_DATASOURCE hourly_2
+        //- tests/hourly_2.yaml
+        - totals_match:
+            max_bytes_read: null
+            max_time: null
+            sql: |
+              SELECT
+                (SELECT countMerge(hits) FROM hourly WHERE hour < '2026-01-01 12:30:00') AS legacy,
+                (SELECT countMerge(hits) FROM hourly_2 WHERE hour < '2026-01-01 12:30:00') AS new
+              WHERE legacy != new
+        "#,
+        ),
+        Example::not_reported(
+            "migration-any-default-masks",
+            r#"
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `page` String,
+            `env` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- datasources/hourly.datasource
+        SCHEMA >
+            `hour` DateTime,
+            `page` String,
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour, page"
+        //- pipes/hourly_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, page, countState() AS hits
+            FROM hits
+            GROUP BY hour, page
+        TYPE materialized
+        DATASOURCE hourly
+        //- datasources/hourly_2.datasource
+        SCHEMA >
+            `hour` DateTime,
+            `page` String,
+            `hits` AggregateFunction(count),
+            `env` SimpleAggregateFunction(any, String)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "hour, page"
+        //- pipes/hourly_2_mv.pipe
+        NODE n
+        SQL >
+            SELECT toStartOfHour(ts) AS hour, page, countState() AS hits, anySimpleState(env) AS env
+            FROM hits
+            WHERE ts >= '2026-01-01 12:00:00'
+            GROUP BY hour, page
+        TYPE materialized
+        DATASOURCE hourly_2
+        //- pipes/hourly_2_backfill.pipe
+        NODE n
+        SQL >
+            SELECT hour, page, hits, CAST('' AS SimpleAggregateFunction(any, String)) AS env
+            FROM hourly
+            WHERE hour < '2026-01-01 12:00:00'
+        TYPE copy
+        TARGET_DATASOURCE hourly_2
+        //- tests/hourly_2.yaml
+        - totals_match:
+            max_bytes_read: null
+            max_time: null
+            sql: |
+              SELECT
+                (SELECT countMerge(hits) FROM hourly WHERE hour < '2026-01-01 12:00:00') AS legacy,
+                (SELECT countMerge(hits) FROM hourly_2 WHERE hour < '2026-01-01 12:00:00') AS new
+              WHERE legacy != new
+        "#,
+        ),
     ],
 };
 
@@ -85,22 +207,38 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             .and_then(|e| e.param("sorting_key"))
             .map(|k| key_columns(&k.text))
             .unwrap_or_default();
+        // A key column the live side computes as a bucket of its cut column (`toDate(ts) AS
+        // date`, `toStartOfHour(ts) AS hour`): with the cutoff on one of its boundaries, in the
+        // zone the buckets are computed in, no key has rows on both sides. A Date key column
+        // is a day bucket whatever computes it.
         let day_key = keys.iter().any(|k| {
             new_cols
                 .iter()
                 .any(|c| &c.name == k && c.parsed.as_ref().is_some_and(Type::is_date))
         });
-        // Midnight where the days are counted: in the time column's zone.
         let day = Bucket::new(Unit::Day, Repr::Date);
-        let cut_at_midnight = m.live.iter().all(|&li| {
-            cx.m.writers[li].lower().all(|b| {
-                let zone = b.column_zone.as_deref();
-                b.instant()
-                    .and_then(|t| t.utc_seconds(zone))
-                    .is_none_or(|at| day.round_up(at, zone.unwrap_or("UTC")) == Some(at))
+        let aligned = |bucket: &Bucket, b: &crate::migration::Bound| {
+            let column_zone = b.column_zone.as_deref();
+            let zone = bucket.zone(column_zone);
+            b.instant()
+                .and_then(|t| t.utc_seconds(column_zone))
+                .is_none_or(|at| bucket.round_up(at, zone) == Some(at))
+        };
+        let separated = m.live.iter().all(|&li| {
+            let w = &cx.m.writers[li];
+            let buckets = key_buckets(cx, w, &keys);
+            let mut lower = w.lower().peekable();
+            if lower.peek().is_none() {
+                return day_key;
+            }
+            lower.all(|b| {
+                (day_key && aligned(&day, b))
+                    || buckets
+                        .iter()
+                        .any(|(col, bucket)| col == &b.column && aligned(bucket, b))
             })
         });
-        if day_key && cut_at_midnight {
+        if separated {
             continue; // no key spans the cutoff
         }
         for &bi in &m.backfills {
@@ -131,13 +269,13 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 let why = if day_key {
                     "the cutoff is not at midnight, so a day's key has rows on both sides"
                 } else {
-                    "the sorting key has no day bucket, so a key can have rows on both sides of the cutoff"
+                    "no column of the sorting key is a time bucket the cutoff starts, so a key can have rows on both sides of the cutoff"
                 };
                 let d = Diagnostic::warning(
                     "migration-any-default-masks",
                     node.file_range(item.range),
                     format!(
-                        "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut at midnight with a day column in the sorting key, or read it with `anyIf({}, {} != defaultValueOfArgumentType({}))` (valid for every type).",
+                        "`{}` is backfilled with a constant while the live side writes real values into `{}` (`{}`): {why}, and `any` keeps whichever row merges first, so the default can replace the real value. Cut where a bucket of the sorting key starts (midnight, with a day column in it), or read it with `anyIf({}, {} != defaultValueOfArgumentType({}))` (valid for every type).",
                         col.name, cx.ds(m.new), col.ty, col.name, col.name, col.name
                     ),
                 );
@@ -145,4 +283,21 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             }
         }
     }
+}
+
+/// The key columns the writer's SELECT computes as buckets of a time column: (that column,
+/// the bucket), seconds excluded (a raw time column in the key separates nothing).
+fn key_buckets(cx: &Ctx, w: &crate::migration::Writer, keys: &[String]) -> Vec<(String, Bucket)> {
+    let node = &cx.p.resources[w.pipe].nodes[w.node];
+    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+        return Vec::new();
+    };
+    main.items
+        .iter()
+        .filter(|i| keys.contains(&i.output_name))
+        .filter_map(|i| {
+            let text = node.sql_map.text.get(i.range.start..i.range.end)?;
+            Bucket::of_item(i, text).filter(|(_, b)| b.unit != Unit::Second)
+        })
+        .collect()
 }

@@ -52,6 +52,7 @@ fn bucket_mismatch(lo: &Bound, up: &Bound, bucket: &Bucket) -> Option<(Severity,
     };
     let end_text = bucket.literal(end, zone, up.column_zone.as_deref())?;
     let unit = bucket.unit.as_str();
+    let a_unit = bucket.unit.a();
     let in_zone = if zone == "UTC" {
         String::new()
     } else {
@@ -65,7 +66,7 @@ fn bucket_mismatch(lo: &Bound, up: &Bound, bucket: &Bucket) -> Option<(Severity,
     }
     if !boundary {
         return Some((Severity::Warning, format!(
-            "this backfill reads whole {unit}s{in_zone} of the legacy target (`{}`), so it cannot stop at '{a}', inside a {unit}: the rows of that {unit} {} the cutoff are {}. Put the cutoff where a {unit} starts, with `>=` on the live side and `{} <` that {unit} here.",
+            "this backfill reads whole {unit}s{in_zone} of the legacy target (`{}`), so it cannot stop at '{a}', inside {a_unit}: the rows of that {unit} {} the cutoff are {}. Put the cutoff where {a_unit} starts, with `>=` on the live side and `{} <` that {unit} here.",
             up.column_expr(),
             if end > start { "after" } else { "before" },
             if end > start { "written twice" } else { "lost" },
