@@ -114,6 +114,9 @@ pub fn create_table(p: &Project, ds: ResourceId) -> Option<String> {
         r.name,
         defs.join(", ")
     );
+    if !name.contains("MergeTree") {
+        return Some(sql); // Null, Join, …: no keys
+    }
     if let Some(k) = param("partition_key") {
         sql.push_str(&format!(" PARTITION BY {k}"));
     }

@@ -86,6 +86,21 @@ pub fn find_migration<'a>(
     Ok(Found { m, index, p })
 }
 
+/// Why no legacy target is recognised for the new target `n`, and what to do.
+pub fn no_legacy_reason(p: &Project, n: ResourceId) -> String {
+    let r = &p.resources[n];
+    let marker = r
+        .defined_by_file()
+        .then(|| p.files[r.file].replaces.as_ref())
+        .flatten();
+    match marker {
+        Some((name, _)) => format!(
+            "its `# tinybird-lsp: replaces {name}` names no other datasource of the project: correct the name"
+        ),
+        None => "add `# tinybird-lsp: replaces <legacy>` to its file".to_string(),
+    }
+}
+
 /// The first column of `cols` named `name`.
 fn col<'c>(cols: &'c [Column], name: &str) -> Option<&'c Column> {
     cols.iter().find(|c| c.name == name)
@@ -232,7 +247,8 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         )?;
     } else {
         change.notes.push(format!(
-            "No legacy target recognised for `{n_name}`: no quality test generated (add `# tinybird-lsp: replaces <legacy>` to its file)."
+            "No legacy target recognised for `{n_name}`: no quality test generated ({}).",
+            no_legacy_reason(p, m.new)
         ));
     }
     // Classic custom deployments.
@@ -587,7 +603,9 @@ fn quality_test(
             " before the cutoff ({}: the buckets the backfill wrote; later ones are still being written)",
             w.shown()
         ),
-        None => String::new(),
+        None => format!(
+            " over all their rows (`{l_name}` has no column computed from the cutoff's time column to stop at, so rows still arriving can make it differ now and then: run it when ingestion is quiet)"
+        ),
     };
     if p.dialect == Dialect::Classic {
         let path = free_name(&format!("tests/{n_name}_backfill"), |s| {
@@ -777,6 +795,45 @@ pub(crate) mod step_tests {
             from: None,
             form: None,
         })
+    }
+
+    /// A marker naming a datasource the project lacks is what is said, not "add a marker".
+    #[test]
+    fn a_marker_naming_nothing_is_the_reason_given() {
+        let project = step1().replace(
+            "# tinybird-lsp: replaces sessions",
+            "# tinybird-lsp: replaces sesions",
+        );
+        // Without the legacy pipeline, nothing pairs with the new target by structure either.
+        let without = |text: &str, path: &str| {
+            let start = text.find(&format!("//- {path}\n")).unwrap();
+            let end = text[start + 4..]
+                .find("\n//- ")
+                .map_or(text.len(), |i| start + 4 + i + 1);
+            format!("{}{}", &text[..start], &text[end..])
+        };
+        let project = without(&project, "datasources/sessions.datasource");
+        let project = without(&project, "pipes/sessions_mv.pipe");
+        let project = without(&project, "pipes/api.pipe");
+        assert!(project.contains("replaces sesions"), "{project}");
+        let change = run_on(&project, &request()).unwrap();
+        let note = change.notes.join("\n");
+        assert!(
+            note.contains("`# tinybird-lsp: replaces sesions` names no other datasource"),
+            "{note}"
+        );
+        let e = run_on(
+            &after(&project, &change, None),
+            &Request::Repoint {
+                datasource: "sessions_1".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("names no other datasource"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -273,26 +273,25 @@ pub fn apply_edits(text: &str, edits: &[(TextRange, String)]) -> String {
 }
 
 /// A name for a new version of `base`: `x` → `x_1`, `x_1` → `x_2`, skipping names for which
-/// `taken` is true.
+/// `taken` is true. A number suffix is a version only when short and its successor is free:
+/// `events_2024` → `events_2024_1`, and `x_ds_4` beside an `x_ds_5` → `x_ds_4_1` (not the next
+/// free number of someone else's series).
 pub fn next_version_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
-    let (stem, mut n) = match base.rsplit_once('_') {
-        Some((stem, digits))
-            if !stem.is_empty()
-                && !digits.is_empty()
-                && digits.len() <= 4
-                && digits.bytes().all(|b| b.is_ascii_digit()) =>
+    if let Some((stem, digits)) = base.rsplit_once('_') {
+        if !stem.is_empty()
+            && (1..=2).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
         {
-            (stem.to_string(), digits.parse::<u32>().unwrap_or(0) + 1)
+            let next = format!("{stem}_{}", digits.parse::<u32>().unwrap_or(0) + 1);
+            if !taken(&next) {
+                return next;
+            }
         }
-        _ => (base.to_string(), 1),
-    };
-    loop {
-        let name = format!("{stem}_{n}");
-        if !taken(&name) {
-            return name;
-        }
-        n += 1;
     }
+    (1..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|n| !taken(n))
+        .unwrap_or_else(|| format!("{base}_new"))
 }
 
 /// `base`, or `base_2`, `base_3`, … : the first for which `taken` is false.
@@ -477,11 +476,13 @@ mod tests {
         let none = |_: &str| false;
         assert_eq!(next_version_name("visits_mv", none), "visits_mv_1");
         assert_eq!(next_version_name("visits_mv_1", none), "visits_mv_2");
-        assert_eq!(next_version_name("events_2024", none), "events_2025");
+        assert_eq!(next_version_name("events_2024", none), "events_2024_1");
         assert_eq!(
             next_version_name("visits", |n: &str| n == "visits_1"),
             "visits_2"
         );
+        let series = |n: &str| ["x_ds_5", "x_ds_6", "x_ds_4_1"].contains(&n);
+        assert_eq!(next_version_name("x_ds_4", series), "x_ds_4_2");
         assert_eq!(free_name("a", |n: &str| n == "a"), "a_2");
     }
 

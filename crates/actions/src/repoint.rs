@@ -4,7 +4,7 @@
 //! never a substring, a string literal or a comment — and each is checked against the file's
 //! text before it is.
 
-use super::backfill::find_migration;
+use super::backfill::{find_migration, no_legacy_reason};
 use super::{ActionError, ActionResult, Change, FileEdit, Workspace};
 use analysis::migration::{legacy_readers, qualified_columns, requote};
 use project::model::Source;
@@ -15,7 +15,8 @@ pub fn repoint(ws: &Workspace, new_target: &str) -> ActionResult {
     let m = f.migration();
     let l = m.legacy.ok_or_else(|| {
         ActionError::new(format!(
-            "no legacy target is recognised for `{new_target}` (add `# tinybird-lsp: replaces <legacy>` to its file)"
+            "no legacy target is recognised for `{new_target}` ({})",
+            no_legacy_reason(p, m.new)
         ))
     })?;
     if m.live.is_empty() || m.backfills.is_empty() {

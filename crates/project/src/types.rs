@@ -9,10 +9,29 @@ use syntax::sql::facts::SelectItem;
 
 /// A SELECT item's expression: its text without ` AS alias`, trimmed.
 pub fn item_expression<'a>(text: &'a str, item: &SelectItem) -> Option<&'a str> {
-    match item.alias {
-        Some(_) => Some(text[..text.to_ascii_lowercase().rfind(" as ")?].trim()),
-        None => Some(text.trim()),
+    let Some(alias) = &item.alias else {
+        return Some(text.trim());
+    };
+    // The alias as written last (`… AS date`, `… date`, `` … `date` ``), then an `AS` before it.
+    let t = text.trim_end();
+    let rest = [format!("`{alias}`"), format!("\"{alias}\""), alias.clone()]
+        .iter()
+        .find_map(|a| t.strip_suffix(a.as_str()))?;
+    if !rest.ends_with(|c: char| c.is_whitespace() || c == ')') {
+        return None; // the alias is the tail of a longer word
     }
+    let rest = rest.trim_end();
+    let expr = match rest.len().checked_sub(2) {
+        Some(i)
+            if rest.is_char_boundary(i)
+                && rest[i..].eq_ignore_ascii_case("as")
+                && rest[..i].ends_with(|c: char| c.is_whitespace() || c == ')') =>
+        {
+            &rest[..i]
+        }
+        _ => rest,
+    };
+    Some(expr.trim()).filter(|e| !e.is_empty())
 }
 
 /// The type of `expr` (the expression of `item`) when it is one call of a function with a
@@ -237,6 +256,34 @@ mod tests {
             .rsplit_once(" AS ")
             .map_or(text.clone(), |(e, _)| e.to_string());
         (item, expr)
+    }
+
+    #[test]
+    fn the_expression_of_an_item_without_its_alias() {
+        let expr = |sql: &str| {
+            let a = syntax::sql::analyze(sql);
+            let item = a.main.unwrap().items[0].clone();
+            item_expression(&sql[item.range.start..item.range.end], &item).map(str::to_string)
+        };
+        let hour = Some("CAST(toStartOfHour(ts), 'DateTime')".to_string());
+        assert_eq!(
+            expr("SELECT CAST(toStartOfHour(ts), 'DateTime') date FROM t"),
+            hour
+        );
+        assert_eq!(
+            expr("SELECT CAST(toStartOfHour(ts), 'DateTime') AS date FROM t"),
+            hour
+        );
+        assert_eq!(
+            expr("SELECT CAST(toStartOfHour(ts), 'DateTime') as `date` FROM t"),
+            hour
+        );
+        assert_eq!(
+            expr("SELECT CAST(x AS String) AS s FROM t").as_deref(),
+            Some("CAST(x AS String)")
+        );
+        assert_eq!(expr("SELECT count()c FROM t").as_deref(), Some("count()"));
+        assert_eq!(expr("SELECT ts FROM t").as_deref(), Some("ts"));
     }
 
     #[test]
