@@ -344,3 +344,30 @@ fn every_replayed_migration_loses_and_doubles_nothing() {
         replay(&dir);
     }
 }
+
+/// Why add-column refuses a state in a view that does not group (actions::add_column's
+/// `check_aggregation`): ClickHouse rejects the SELECT it would make, with code 215.
+#[test]
+fn an_aggregate_beside_plain_columns_without_group_by_is_code_215() {
+    let out = chdb_project::run(&[
+        (
+            "CREATE TABLE hits (ts DateTime, session_id String, env String) ENGINE = MergeTree ORDER BY ts".into(),
+            false,
+        ),
+        (
+            "SELECT ts, session_id, uniqState(env) AS envs FROM hits".into(),
+            true,
+        ),
+        (
+            "SELECT ts, session_id, upper(env) AS envs FROM hits".into(),
+            true,
+        ),
+    ]);
+    assert!(out[0].ok, "{}", out[0].error);
+    assert!(
+        !out[1].ok && out[1].error.contains("Code: 215"),
+        "{:?}",
+        out[1]
+    );
+    assert!(out[2].ok, "{}", out[2].error);
+}

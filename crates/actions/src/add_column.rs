@@ -298,6 +298,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
         )));
     }
     check_not_shadowing(&mv, &column)?;
+    check_aggregation(&mv, &column)?;
     let column = NewColumn {
         expression: mv.qualify_shadowed(&column.expression),
         ..column
@@ -478,6 +479,45 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
 
 /// ClickHouse resolves SELECT aliases before columns, also in WHERE: a new `expr AS name`
 /// would change what a WHERE/PREWHERE reading the source's `name` means.
+/// An aggregating expression (`uniqState(x)`) in a view that does not aggregate: the SELECT
+/// becomes an aggregation, and ClickHouse rejects its plain columns (code 215).
+fn check_aggregation(mv: &MaterializedView, c: &NewColumn) -> Result<(), ActionError> {
+    let node = &mv.project.resources[mv.writer.pipe].nodes[mv.writer.node];
+    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+        return Ok(());
+    };
+    let aggregates = |functions: &[syntax::sql::facts::FunctionCall]| {
+        functions
+            .iter()
+            .find(|f| f.aggregate.is_some())
+            .map(|f| f.name.clone())
+    };
+    let groups = !main.group_by.is_empty()
+        || main
+            .items
+            .iter()
+            .any(|i| aggregates(&i.functions).is_some());
+    if groups {
+        return Ok(());
+    }
+    let probe = format!("SELECT {} AS x", c.expression);
+    let parsed = syntax::sql::analyze(&probe);
+    let Some(f) = parsed
+        .main
+        .as_ref()
+        .and_then(|m| m.items.first())
+        .and_then(|i| aggregates(&i.functions))
+    else {
+        return Ok(());
+    };
+    Err(ActionError::new(format!(
+        "`{}` aggregates (`{f}`), but `{}.{}` does not group its rows: with it the SELECT would be one aggregation, and ClickHouse rejects its other columns (code 215). Give the column a plain expression, or add it to a view that groups",
+        c.expression,
+        mv.pipe_name(),
+        mv.node_name()
+    )))
+}
+
 fn check_not_shadowing(mv: &MaterializedView, c: &NewColumn) -> Result<(), ActionError> {
     if c.expression.trim() == c.name {
         return Ok(());
@@ -667,5 +707,52 @@ pub(crate) mod step_tests {
         )
         .unwrap_err();
         assert!(e.message.contains("hits"), "{}", e.message);
+    }
+
+    /// A state added to a view that copies rows without grouping: the SELECT would become one
+    /// aggregation with plain columns beside it, which ClickHouse rejects (code 215). Refused;
+    /// a plain expression is fine there.
+    #[test]
+    fn refuses_an_aggregate_in_a_view_that_does_not_group() {
+        let project = r#"
+        //- now: 2026-01-01 10:20:00
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `env` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- datasources/hits_copy.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- pipes/hits_copy_mv.pipe
+        NODE n
+        SQL >
+            SELECT ts, session_id FROM hits
+        TYPE materialized
+        DATASOURCE hits_copy
+        "#;
+        let add = |ty: &str, expression: &str| {
+            run_on(
+                project,
+                &Request::AddColumn(AddColumn {
+                    datasource: "hits_copy".into(),
+                    column: Some(NewColumn {
+                        name: "envs".into(),
+                        ty: ty.into(),
+                        expression: expression.into(),
+                    }),
+                    ..AddColumn::default()
+                }),
+            )
+        };
+        let e = add("AggregateFunction(uniq, String)", "uniqState(env)").unwrap_err();
+        assert!(e.message.contains("code 215"), "{}", e.message);
+        let ok = add("String", "upper(env)").unwrap();
+        assert!(created(&ok, "pipes/hits_copy_mv_1.pipe").contains("upper(env) AS envs"));
     }
 }
