@@ -85,6 +85,16 @@ fn check_on_clickhouse(a: &Analysis, context: &str) {
     for (_, sql) in chdb_project::quality_tests(p) {
         statements.push((sql, true));
     }
+    // Every endpoint that is plain SQL (a repointed reader must still compile).
+    for id in p.resources.ids() {
+        let r = &p.resources[id];
+        if r.pipe_kind != Some(project::model::PipeKind::Endpoint) || r.nodes.is_empty() {
+            continue;
+        }
+        if let Some(sql) = chdb_project::expand(p, id, r.nodes.len() - 1, 0) {
+            statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), true));
+        }
+    }
     let outcomes = chdb_project::run(&statements);
     for ((sql, _), o) in statements.iter().zip(&outcomes) {
         assert!(o.ok, "{context}: ClickHouse rejects\n{sql}\n{}", o.error);
