@@ -3,7 +3,7 @@
 //! INCLUDE path.
 
 use super::catalogue;
-use super::columns::{self, value_text_start, ColumnOwner, Site};
+use super::columns::{self, value_text_start, ColumnOwner};
 use super::{file_index, resource_of_file, Located, NodeSql, Symbol};
 use project::model::NodeId;
 use project::model::{Project, ResourceKind, Target};
@@ -14,6 +14,9 @@ use syntax::text::TextRange;
 
 pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Located> {
     if let Some(l) = reference_at(p, path, offset) {
+        return Some(l);
+    }
+    if let Some(l) = in_included(p, path, offset) {
         return Some(l);
     }
     let fi = file_index(p, path)?;
@@ -107,13 +110,79 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
     keyword_at(df, text, offset)
 }
 
+/// A symbol at `offset` of an included `.incl`, read in the context of the first pipe that
+/// includes it: a node it defines, or a word of a node's SQL (a table, a column, a function).
+fn in_included(p: &Project, path: &str, offset: usize) -> Option<Located> {
+    let fi = file_index(p, path)?;
+    if resource_of_file(p, fi).is_some() {
+        return None;
+    }
+    for dn in &p.files[fi].datafile.nodes {
+        if !dn.name_range.contains(offset) && dn.name_range.end != offset {
+            continue;
+        }
+        for inc in p.includers(path) {
+            let Some(ri) = resource_of_file(p, inc) else {
+                continue;
+            };
+            if let Some(ni) = p.resources[ri].nodes.iter().position(|n| n.name == dn.name) {
+                return Some(Located {
+                    symbol: Symbol::Node(NodeId::new(ri, ni)),
+                    range: dn.name_range,
+                });
+            }
+        }
+    }
+    for inc in p.includers(path) {
+        let f = &p.files[inc];
+        let Some(ri) =
+            resource_of_file(p, inc).filter(|&r| p.resources[r].kind == ResourceKind::Pipe)
+        else {
+            continue;
+        };
+        let includes = f
+            .include_paths
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.as_deref() == Some(path))
+            .map(|(k, _)| k);
+        for k in includes {
+            for (ni, ns) in f.node_sql.iter().enumerate() {
+                let Some(at) = ns.map.from_origin(k, offset) else {
+                    continue;
+                };
+                let sql = NodeSql::new(&ns.map);
+                let Some(i) = sql
+                    .tokens
+                    .iter()
+                    .position(|t| t.range.contains(at) || t.range.end == at)
+                else {
+                    continue;
+                };
+                let word = sql.word_range(&sql.tokens[i]);
+                let Some(site) = project::model::included_site(&ns.map, &f.include_paths, word)
+                else {
+                    continue;
+                };
+                let scope = Some(ColumnOwner::Node(NodeId::new(ri, ni)));
+                return token_symbol(p, &sql, ns.analysis.as_deref(), scope, i, site.range);
+            }
+        }
+    }
+    None
+}
+
 /// A table reference, a materialized/copy target, a sink's connection or a test's `pipe:`
-/// at `offset` of file `path`.
+/// at `offset` of file `path` (written there, or in an `.incl` a pipe includes).
 fn reference_at(p: &Project, path: &str, offset: usize) -> Option<Located> {
-    let e = p
-        .edges
-        .iter()
-        .find(|e| &*e.path == path && (e.range.contains(offset) || e.range.end == offset))?;
+    let at = |path_: &str, r: TextRange| path_ == path && (r.contains(offset) || r.end == offset);
+    let (e, range) = p.edges.iter().find_map(|e| {
+        if e.written_here {
+            return at(&e.path, e.range).then_some((e, e.range));
+        }
+        let s = e.included.as_ref()?;
+        at(&s.path, s.range).then_some((e, s.range))
+    })?;
     let from_pipe = match &e.from {
         project::model::Source::Resource(i) => Some(*i),
         _ => None,
@@ -123,10 +192,7 @@ fn reference_at(p: &Project, path: &str, offset: usize) -> Option<Located> {
         Target::Node(n) => Symbol::Node(NodeId::new(from_pipe?, n)),
         _ => return None,
     };
-    Some(Located {
-        symbol,
-        range: e.range,
-    })
+    Some(Located { symbol, range })
 }
 
 /// A word in a datasource expression (sorting key, TTL, DEFAULT, index): a column of the
@@ -197,12 +263,24 @@ pub fn sql_symbol(
     offset: usize,
 ) -> Option<Located> {
     let i = sql.token_at_file(offset)?;
+    let range = sql.map.range_to_file(sql.word_range(&sql.tokens[i]));
+    token_symbol(p, sql, analysis, scope, i, range)
+}
+
+/// [`sql_symbol`] of token `i`, placed at `range` (in the file where it is written).
+fn token_symbol(
+    p: &Project,
+    sql: &NodeSql,
+    analysis: Option<&syntax::sql::SqlAnalysis>,
+    scope: Option<ColumnOwner>,
+    i: usize,
+    range: TextRange,
+) -> Option<Located> {
     let t = sql.tokens[i];
     if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent) {
         return None;
     }
     let word = sql.word(&t).to_string();
-    let range = sql.map.range_to_file(sql.word_range(&t));
     let located = |symbol| Some(Located { symbol, range });
     let call = sql.next_kind(i) == Some(TokenKind::LParen);
     if sql.in_tag(t.range.start + 1).is_some() {
@@ -224,13 +302,14 @@ pub fn sql_symbol(
         if let Some(c) = a.ctes.iter().find(|c| c.name == word) {
             if let Some(ColumnOwner::Node(NodeId { pipe: ri, index: _ })) = scope {
                 let def = cte_name_range(sql, c.range, &c.name);
-                return located(Symbol::Cte(
-                    word,
-                    Site {
-                        path: p.resources[ri].path.clone(),
-                        range: sql.map.range_to_file(def),
-                    },
-                ));
+                let f = &p.files[p.resources[ri].file];
+                let at = project::model::written_at(
+                    sql.map,
+                    &f.include_paths,
+                    &p.resources[ri].path,
+                    def,
+                )?;
+                return located(Symbol::Cte(word, at.into()));
             }
         }
     }

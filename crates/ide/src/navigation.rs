@@ -27,12 +27,7 @@ pub fn definition(p: &Project, l: &Located) -> Vec<Site> {
         }) => p
             .resources
             .get(*ri)
-            .and_then(|r| {
-                r.nodes.get(*ni).map(|n| Site {
-                    path: r.path.clone(),
-                    range: n.name_range,
-                })
-            })
+            .and_then(|_| node_name_site(p, *ri, *ni))
             .into_iter()
             .collect(),
         Symbol::Column(owner, name) => columns::definition(p, *owner, name).into_iter().collect(),
@@ -45,6 +40,34 @@ pub fn definition(p: &Project, l: &Located) -> Vec<Site> {
     }
 }
 
+/// Where a node's name is written: in its pipe, or in the `.incl` it is included from
+/// (`None` when that file is not in the project).
+pub fn node_name_site(p: &Project, ri: ResourceId, ni: usize) -> Option<Site> {
+    let r = p.resources.get(ri)?;
+    let n = r.nodes.get(ni)?;
+    let f = p.files.get(r.file)?;
+    let df = &f.datafile;
+    let Some(index) = df.includes.iter().position(|i| {
+        !i.nested && i.range.start <= n.name_range.start && n.name_range.end <= i.range.end
+    }) else {
+        return Some(Site {
+            path: r.path.clone(),
+            range: n.name_range,
+        });
+    };
+    let included = f.include_paths.get(index)?.clone()?;
+    let fi = p.file_id(&included)?;
+    let node = p.files[fi]
+        .datafile
+        .nodes
+        .iter()
+        .find(|m| m.name == n.name)?;
+    Some(Site {
+        path: included,
+        range: node.name_range,
+    })
+}
+
 /// Every place naming the symbol in the project (`path`: the file the request is made in, for
 /// symbols local to a file), with whether the place defines it. Sorted by file and position.
 pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
@@ -55,15 +78,10 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
                 .filter(|s| !s.range.is_empty())
                 .map(|s| (s, true))
                 .collect();
-            v.extend(p.edges_into(*i).map(|e| {
-                (
-                    Site {
-                        path: e.path.clone(),
-                        range: e.range,
-                    },
-                    false,
-                )
-            }));
+            v.extend(
+                p.edges_into(*i)
+                    .filter_map(|e| Some((edge_site(e)?, false))),
+            );
             v.extend(script_sites(p, *i).into_iter().map(|s| (s, false)));
             let name = &p.resources[*i].name;
             for f in &p.files {
@@ -91,15 +109,7 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
                 p.edges
                     .iter()
                     .filter(|e| e.from == Source::Resource(*ri) && e.target == Target::Node(*ni))
-                    .map(|e| {
-                        (
-                            Site {
-                                path: e.path.clone(),
-                                range: e.range,
-                            },
-                            false,
-                        )
-                    }),
+                    .filter_map(|e| Some((edge_site(e)?, false))),
             );
             v
         }
@@ -156,6 +166,21 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
     out
 }
 
+/// Where a reference is written: in the file itself, or, read through an INCLUDE, in the
+/// included file (`None` when that place is unknown: never the INCLUDE line).
+pub fn edge_site(e: &project::model::Edge) -> Option<Site> {
+    if e.written_here {
+        return Some(Site {
+            path: e.path.clone(),
+            range: e.range,
+        });
+    }
+    e.included.as_ref().map(|s| Site {
+        path: s.path.clone(),
+        range: s.range,
+    })
+}
+
 /// Highlights: the references in the request's own file (`true`: a definition, a write).
 pub fn highlights(p: &Project, path: &str, l: &Located) -> Vec<(TextRange, bool)> {
     let mut v: Vec<(TextRange, bool)> = references(p, path, l)
@@ -181,10 +206,12 @@ fn words_in_file(p: &Project, path: &str, keep: impl Fn(&NodeSql, usize) -> bool
         let sql = NodeSql::new(&ns.map);
         for (i, t) in sql.tokens.iter().enumerate() {
             if keep(&sql, i) {
-                out.push(Site {
-                    path: f.path.as_str().into(),
-                    range: ns.map.range_to_file(t.range),
-                });
+                let path: std::sync::Arc<str> = f.path.as_str().into();
+                if let Some(site) =
+                    project::model::written_at(&ns.map, &f.include_paths, &path, t.range)
+                {
+                    out.push(site.into());
+                }
             }
         }
     }

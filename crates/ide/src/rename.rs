@@ -222,12 +222,15 @@ pub fn rename(
         }
         _ => {}
     }
-    // A name read in an included `.incl` maps to the INCLUDE line of the including file: an
-    // edit there would write over the INCLUDE. Refuse rather than rename part of the project.
+    // A name read in an included `.incl` is renamed where it is written there; when that place
+    // is unknown (a name put together by a template), nothing is renamed rather than a part.
     if let Symbol::Resource(i) = l.symbol {
-        if let Some(e) = p.edges_into(i).find(|e| !e.written_here) {
+        if let Some(e) = p
+            .edges_into(i)
+            .find(|e| super::navigation::edge_site(e).is_none())
+        {
             return Err(format!(
-                "`{old}` is also read in a file that {} INCLUDEs: renaming through INCLUDE is not supported yet, so nothing is renamed",
+                "`{old}` is also read in a file that {} INCLUDEs, at a place that cannot be edited there, so nothing is renamed",
                 e.path
             ));
         }

@@ -84,6 +84,16 @@ impl MappedText {
         s.file_start + (offset - s.text_start).min(s.len)
     }
 
+    /// The offset in `text` of `offset` of the file of include `include` (an index into the
+    /// file's includes), where a line of that file is copied here exactly.
+    pub fn from_origin(&self, include: usize, offset: usize) -> Option<usize> {
+        self.segments.iter().find_map(|s| {
+            let o = s.origin.filter(|o| o.exact && o.include == include)?;
+            (o.start <= offset && offset <= o.start + s.len)
+                .then(|| s.text_start + offset - o.start)
+        })
+    }
+
     /// Whether the text range is written in this file (not in an included `.incl`, whose
     /// positions all map to the INCLUDE line): only such a range may be edited here.
     pub fn is_written_here(&self, r: TextRange) -> bool {

@@ -295,13 +295,10 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
             if column_at_with(&mut memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
                 continue;
             }
-            out.push((
-                Site {
-                    path: r.path.clone(),
-                    range: node.file_range(range),
-                },
-                false,
-            ));
+            // Where the word is written (in an included `.incl` for an included node).
+            if let Some(site) = node.written_at(&r.path, range) {
+                out.push((site.into(), false));
+            }
         }
     }
     for d in defs {

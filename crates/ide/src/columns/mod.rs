@@ -110,6 +110,15 @@ pub struct Site {
     pub range: TextRange,
 }
 
+impl From<project::model::IncludedSite> for Site {
+    fn from(s: project::model::IncludedSite) -> Site {
+        Site {
+            path: s.path,
+            range: s.range,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ColumnDef {
     pub name: String,
@@ -641,10 +650,7 @@ fn select_columns(
         out.push(ColumnDef {
             name: item.output_name.clone(),
             ty,
-            def: Some(Site {
-                path: r.path.clone(),
-                range: node.file_range(def_range),
-            }),
+            def: node.written_at(&r.path, def_range).map(Site::from),
             passthrough,
             origin: origin.filter(|_| passthrough).map(|(o, _)| o),
             detail: expr.filter(|e| *e != item.output_name).map(str::to_string),

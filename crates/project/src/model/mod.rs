@@ -247,7 +247,7 @@ fn file_refs(
 
 /// Where SQL text range `r` is written when it comes from an included `.incl` (`include_paths`:
 /// the project path of each include of the file).
-fn included_site(
+pub fn included_site(
     map: &MappedText,
     include_paths: &[Option<Arc<str>>],
     r: TextRange,
@@ -324,6 +324,29 @@ impl NodeInfo {
     pub fn included_site(&self, r: TextRange) -> Option<IncludedSite> {
         included_site(&self.sql_map, &self.include_paths, r)
     }
+
+    /// Where SQL range `r` is written: in the pipe's own file (`path`), or in the included
+    /// `.incl` it comes from; `None` when it comes from an include but cannot be placed there
+    /// exactly (never the INCLUDE line).
+    pub fn written_at(&self, path: &Arc<str>, r: TextRange) -> Option<IncludedSite> {
+        written_at(&self.sql_map, &self.include_paths, path, r)
+    }
+}
+
+/// [`NodeInfo::written_at`] for any SQL text of a file with those includes.
+pub fn written_at(
+    map: &MappedText,
+    include_paths: &[Option<Arc<str>>],
+    path: &Arc<str>,
+    r: TextRange,
+) -> Option<IncludedSite> {
+    if map.is_written_here(r) {
+        return Some(IncludedSite {
+            path: path.clone(),
+            range: map.range_to_file(r),
+        });
+    }
+    included_site(map, include_paths, r)
 }
 
 /// Where a resource is defined.
