@@ -95,6 +95,14 @@ pub fn upper_keywords(sql: &str) -> Option<String> {
             return None;
         }
     }
+    // A word that names something anywhere in the query keeps its case everywhere: where the
+    // parser takes it for a keyword it may still be that name (`… AS order`, `ecm.order`), and
+    // ClickHouse names are case-sensitive.
+    let name_words: std::collections::HashSet<String> = names
+        .iter()
+        .filter_map(|r| sql.get(r.start..r.end))
+        .map(|w| w.trim_matches(|c| c == '`' || c == '"').to_ascii_lowercase())
+        .collect();
     let mut out = sql.to_string();
     let mut changed = false;
     for t in tokenize(sql) {
@@ -104,6 +112,7 @@ pub fn upper_keywords(sql: &str) -> Option<String> {
         let word = &sql[t.range.start..t.range.end];
         let is_keyword = KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
             && word.bytes().any(|b| b.is_ascii_lowercase())
+            && !name_words.contains(&word.to_ascii_lowercase())
             && !names
                 .iter()
                 .any(|r| r.start < t.range.end && t.range.start < r.end);
@@ -189,6 +198,23 @@ mod tests {
         assert_eq!(
             upper_keywords("select left(s, 2), last from t"),
             Some("SELECT left(s, 2), last FROM t".into())
+        );
+    }
+
+    /// A word naming something anywhere keeps its case everywhere (ClickHouse names are
+    /// case-sensitive): the alias `order` stays `order` beside `ecm.order`.
+    #[test]
+    fn a_word_used_as_a_name_is_never_recased() {
+        assert_eq!(
+            upper_keywords(
+                "select ecm.order as order, count() as c from events as ecm group by order"
+            )
+            .as_deref(),
+            Some("SELECT ecm.order AS order, count() AS c FROM events AS ecm GROUP BY order")
+        );
+        assert_eq!(
+            upper_keywords("select ecm.limit from events as ecm limit 10").as_deref(),
+            Some("SELECT ecm.limit FROM events AS ecm limit 10")
         );
     }
 }
