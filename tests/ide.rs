@@ -425,3 +425,169 @@ fn a_rename_larger_than_the_search_is_refused_not_partial() {
     };
     assert!(message.contains("not renamed"), "{message}");
 }
+
+/// A project written from texts (relative path → text), analysed as `check` does: its
+/// diagnostics as counts per (file, code), errors and warnings only.
+fn diagnostics_of(
+    texts: &BTreeMap<String, String>,
+) -> (tempfile::TempDir, BTreeMap<String, usize>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, text) in texts {
+        let target = dir.path().join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, text).unwrap();
+    }
+    let all = disk::walk(dir.path());
+    let mut db = disk::load_project(dir.path(), &all, &[], None).unwrap();
+    db.analyze(&disk::disk_loader);
+    let a = db.take_analysis().unwrap();
+    let mut counts = BTreeMap::new();
+    for ds in a.diagnostics.values() {
+        for d in ds {
+            if d.severity <= syntax::diagnostics::Severity::Warning {
+                *counts.entry(d.code.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    (dir, counts)
+}
+
+/// The official parser's verdict (`ok`) for files of a project folder, by relative path.
+fn official_ok(root: &Path, paths: &[String], cli: &str) -> BTreeMap<String, bool> {
+    let list = root.join("oracle-list.txt");
+    let text: String = paths
+        .iter()
+        .map(|p| format!("{}\n", root.join(p).display()))
+        .collect();
+    std::fs::write(&list, text).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(common::shared().join("tools/tb-oracle/tb_oracle.py"))
+        .args([
+            "--batch",
+            &list.to_string_lossy(),
+            "--cli",
+            cli,
+            "--compact",
+        ])
+        .output()
+        .expect("run tb-oracle (../shared/tools/tb-oracle; setup.sh once)");
+    let prefix = format!("{}/", root.display());
+    let mut verdicts = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let file = v["file"].as_str().unwrap_or("").replace(&prefix, "");
+        verdicts.insert(file, v[cli]["ok"].as_bool().unwrap_or(false));
+    }
+    assert_eq!(
+        verdicts.len(),
+        paths.len(),
+        "tb-oracle: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    verdicts
+}
+
+/// Every rename the fixtures make, applied: the official parser accepts every edited file
+/// that it accepted before, and the project has no error or warning it did not have.
+#[test]
+fn every_rename_applied_keeps_the_project_working() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ide");
+    let mut failures = Vec::new();
+    let mut applied = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let case = entry.file_name().to_string_lossy().to_string();
+        let fx = load(&entry.path());
+        let cli = match fx.project.dialect {
+            syntax::Dialect::Forward => "forward",
+            _ => "classic",
+        };
+        let (before_dir, before) = diagnostics_of(&fx.texts);
+        let mut before_ok: Option<BTreeMap<String, bool>> = None;
+        let requests = std::fs::read_to_string(entry.path().with_extension("requests")).unwrap();
+        for line in requests.lines().filter(|l| l.starts_with("rename ")) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (marker, new) = (words[1], words.get(2).copied().unwrap_or(""));
+            let (path, _, _) = fx.at(marker);
+            let Some(l) = fx.locate(marker) else { continue };
+            let Ok(change) = ide::rename::rename(&fx.project, path, &l, new) else {
+                continue;
+            };
+            applied += 1;
+            let mut texts = fx.texts.clone();
+            let mut by_file: BTreeMap<String, Vec<(TextRange, String)>> = BTreeMap::new();
+            for (p, r, t) in &change.edits {
+                by_file
+                    .entry(fx.relative(p))
+                    .or_default()
+                    .push((*r, t.clone()));
+            }
+            let mut edited: Vec<String> = Vec::new();
+            for (p, mut edits) in by_file {
+                edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+                let text = texts
+                    .get_mut(&p)
+                    .unwrap_or_else(|| panic!("{case}: {line}: edit of {p}"));
+                for (r, t) in edits {
+                    text.replace_range(r.start..r.end, &t);
+                }
+                edited.push(p);
+            }
+            for (from, to) in &change.file_renames {
+                let (from, to) = (fx.relative(from), fx.relative(to));
+                let t = texts.remove(&from).unwrap();
+                texts.insert(to.clone(), t);
+                edited.retain(|e| *e != from);
+                edited.push(to);
+            }
+            let (after_dir, after) = diagnostics_of(&texts);
+            for (code, n) in &after {
+                if before.get(code).copied().unwrap_or(0) < *n {
+                    failures.push(format!("{case}: `{line}` adds {code} ({n} after)"));
+                }
+            }
+            // The official parser reads an .incl through the pipes including it.
+            let incl = edited.iter().any(|p| p.ends_with(".incl"));
+            let datafiles: Vec<String> = texts
+                .keys()
+                .filter(|p| {
+                    (edited.contains(p) && p.ends_with(".datasource"))
+                        || (p.ends_with(".pipe") && (incl || edited.contains(p)))
+                })
+                .cloned()
+                .collect();
+            if datafiles.is_empty() {
+                continue;
+            }
+            let now = official_ok(after_dir.path(), &datafiles, cli);
+            let was = before_ok.get_or_insert_with(|| {
+                let all: Vec<String> = fx
+                    .texts
+                    .keys()
+                    .filter(|p| p.ends_with(".pipe") || p.ends_with(".datasource"))
+                    .cloned()
+                    .collect();
+                official_ok(before_dir.path(), &all, cli)
+            });
+            for p in &datafiles {
+                // The file as it was (under its old name when the rename moved it).
+                let old = change
+                    .file_renames
+                    .iter()
+                    .find(|(_, to)| fx.relative(to) == *p)
+                    .map_or(p.clone(), |(from, _)| fx.relative(from));
+                if was.get(&old).copied().unwrap_or(false) && !now[p] {
+                    failures.push(format!(
+                        "{case}: `{line}`: the official parser rejects {p} after it"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(applied >= 8, "only {applied} renames applied");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

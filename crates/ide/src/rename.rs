@@ -2,7 +2,7 @@
 //! across the project. A resource takes its name from its file, so renaming one renames the
 //! file too. Refused, with the reason, when the new name is invalid or taken.
 
-use super::columns::{self, column_family, is_identifier, Site};
+use super::columns::{self, is_identifier, Site};
 use super::navigation::references;
 use super::{Located, Symbol};
 use project::model::NodeId;
@@ -212,7 +212,13 @@ pub fn rename(
             }
         }
         Symbol::Column(owner, name) => {
-            family = column_family(p, *owner, name)?;
+            family = columns::rename_family(p, *owner, name)?;
+            if let Some(o) = columns::rename_collision(p, &family, new_name) {
+                let where_ = columns::owner_label(p, o, None);
+                return Err(format!(
+                    "{where_} reads `{name}` and already has a column `{new_name}`: the renamed read would name that one"
+                ));
+            }
             for &o in &family {
                 if columns::columns_of(p, o).iter().any(|c| c.name == new_name) {
                     let where_ = columns::owner_label(p, o, None);
@@ -249,12 +255,30 @@ pub fn rename(
             .collect(),
         _ => Vec::new(),
     };
-    for (site, _) in references(p, path, l) {
+    let sites = match &l.symbol {
+        Symbol::Column(_, name) => columns::members_sites(p, &family, name),
+        _ => references(p, path, l),
+    };
+    for (site, _) in sites {
         if implicit.contains(&site) {
             continue;
         }
         let Site { path, range } = site;
         change.edits.push((path, range, new_name.to_string()));
+    }
+    // Names outside the renamed family stay: a read from a source keeps its name as
+    // `old AS new`, an output passing the column on (an endpoint, another datasource's
+    // writer) keeps the old one as `new AS old`.
+    if let Symbol::Column(_, name) = &l.symbol {
+        for (site, text) in columns::rename_boundaries(p, &family, name, new_name) {
+            if let Some(edit) = change.edits.iter_mut().find(|(path, range, _)| {
+                *path == site.path
+                    && site.range.start <= range.start
+                    && (range.end == site.range.end || range.end + 1 == site.range.end)
+            }) {
+                edit.2 = text;
+            }
+        }
     }
     if let Symbol::Resource(i) = &l.symbol {
         // References written `db.name` keep their database, and Classic `name__vN` (the

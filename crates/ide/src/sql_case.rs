@@ -101,7 +101,10 @@ pub fn upper_keywords(sql: &str) -> Option<String> {
     let name_words: std::collections::HashSet<String> = names
         .iter()
         .filter_map(|r| sql.get(r.start..r.end))
-        .map(|w| w.trim_matches(|c| c == '`' || c == '"').to_ascii_lowercase())
+        .map(|w| {
+            w.trim_matches(|c| c == '`' || c == '"')
+                .to_ascii_lowercase()
+        })
         .collect();
     let mut out = sql.to_string();
     let mut changed = false;

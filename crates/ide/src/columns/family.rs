@@ -144,24 +144,6 @@ impl<'p> ColumnMemo<'p> {
 /// At most this many owners are followed for one column.
 const FAMILY_LIMIT: usize = 512;
 
-/// Every owner holding the same column as `(start, name)`: following pass-through reads both
-/// ways and materialized/copy nodes to their targets. An error when the family is larger than
-/// the search follows: a rename must not edit part of it.
-pub fn column_family(
-    p: &Project,
-    start: ColumnOwner,
-    name: &str,
-) -> Result<Vec<ColumnOwner>, String> {
-    let (members, complete) = family(&mut ColumnMemo::new(p, name), start);
-    if complete {
-        Ok(members)
-    } else {
-        Err(format!(
-            "`{name}` passes through more than {FAMILY_LIMIT} nodes and datasources: renaming it here could leave some of them on the old name, so it is not renamed"
-        ))
-    }
-}
-
 /// The family and whether the search reached all of it.
 pub(super) fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOwner>, bool) {
     let p = memo.p;
@@ -224,12 +206,182 @@ pub(super) fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOw
     (out, complete)
 }
 
+/// Whether a node's output is only read inside the project: not a pipe's public output (the
+/// last node of an endpoint), not written into a datasource or sent out (materialized, copy,
+/// sink).
+fn internal(p: &Project, owner: ColumnOwner) -> bool {
+    match owner {
+        ColumnOwner::Cte(..) | ColumnOwner::Subquery(..) => true,
+        ColumnOwner::Datasource(_) => false,
+        ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) => {
+            let r = &p.resources[ri];
+            let Some(n) = r.nodes.get(ni) else {
+                return false;
+            };
+            let public =
+                r.pipe_kind == Some(project::model::PipeKind::Endpoint) && ni + 1 == r.nodes.len();
+            !public && matches!(n.node_type, NodeType::Standard)
+        }
+    }
+}
+
+/// The owners a rename of `(start, name)` renames together: the start; a writer's target and
+/// that target's writers (a materialized or copy node's output names its target's columns);
+/// downstream, the CTEs, subqueries and internal nodes passing the column on. Not what the
+/// column is read from (that read becomes `old AS new`), nor a public output, a writer or a
+/// sink downstream (they read `new AS old`): other datasources and API outputs keep their
+/// names.
+pub fn rename_family(
+    p: &Project,
+    start: ColumnOwner,
+    name: &str,
+) -> Result<Vec<ColumnOwner>, String> {
+    let mut memo = ColumnMemo::new(p, name);
+    // A column an internal node, CTE or subquery reads through (`SELECT *`, a bare name) is
+    // its source's: the rename starts there. A datasource, a writer or a public output is
+    // where the user's column is.
+    let mut start = start;
+    let mut walked = 0;
+    while internal(p, start) && walked <= FAMILY_LIMIT {
+        let Some(o) = memo.origin(start) else {
+            break;
+        };
+        walked += 1;
+        start = o;
+    }
+    let mut seen: HashSet<ColumnOwner> = HashSet::from([start]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(o) = queue.pop_front() {
+        if seen.len() > FAMILY_LIMIT {
+            return Err(format!(
+                "`{name}` passes through more than {FAMILY_LIMIT} nodes and datasources: renaming it here could leave some of them on the old name, so it is not renamed"
+            ));
+        }
+        let mut next = Vec::new();
+        for r in reading_owners(p, o) {
+            if memo.origin(r) == Some(o) && internal(p, r) {
+                next.push(r);
+            }
+        }
+        match o {
+            ColumnOwner::Node(NodeId {
+                pipe: ri,
+                index: ni,
+            }) => {
+                if let Some(t) = written_by(p, ri, ni).map(ColumnOwner::Datasource) {
+                    if memo.has(t) {
+                        next.push(t);
+                    }
+                }
+            }
+            ColumnOwner::Datasource(ds) => {
+                for w in writers_of(p, ds).into_iter().map(ColumnOwner::Node) {
+                    if memo.has(w) {
+                        next.push(w);
+                    }
+                }
+            }
+            _ => {}
+        }
+        for n in next {
+            if seen.insert(n) {
+                queue.push_back(n);
+            }
+        }
+    }
+    let mut out: Vec<ColumnOwner> = seen.into_iter().collect();
+    out.sort();
+    Ok(out)
+}
+
+/// An owner reading a member of the family (outside it) that already has a column `new`: a
+/// renamed read there would name that column instead.
+pub fn rename_collision(p: &Project, members: &[ColumnOwner], new: &str) -> Option<ColumnOwner> {
+    members.iter().find_map(|&o| {
+        reading_owners(p, o)
+            .into_iter()
+            .filter(|r| !members.contains(r))
+            .find(|&r| columns_of(p, r).iter().any(|c| c.name == new))
+    })
+}
+
+/// For a rename of the family `members`: the output items that must keep a name, as
+/// (where the item's last word is written, its replacement). A member reading the column from
+/// outside the family writes `old AS new`; a reader outside it passing a member's column on
+/// writes `new AS old`.
+pub fn rename_boundaries(
+    p: &Project,
+    members: &[ColumnOwner],
+    name: &str,
+    new: &str,
+) -> Vec<(Site, String)> {
+    let mut memo = ColumnMemo::new(p, name);
+    let mut owners: Vec<(ColumnOwner, bool)> = Vec::new();
+    for &o in members {
+        if memo.origin(o).is_some_and(|src| !members.contains(&src)) {
+            owners.push((o, true));
+        }
+        for r in reading_owners(p, o) {
+            if !members.contains(&r) && memo.origin(r) == Some(o) {
+                owners.push((r, false));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (o, member) in owners {
+        let ColumnOwner::Node(NodeId {
+            pipe: ri,
+            index: ni,
+        }) = o
+        else {
+            continue;
+        };
+        let r = &p.resources[ri];
+        let Some(node) = r.nodes.get(ni) else {
+            continue;
+        };
+        let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+            continue;
+        };
+        for item in main
+            .items
+            .iter()
+            .filter(|i| i.alias.is_none() && i.output_name == name && i.functions.is_empty())
+        {
+            let Some(at) = node.written_at(&r.path, item.range) else {
+                continue;
+            };
+            let text = if member {
+                format!("{name} AS {new}")
+            } else {
+                format!("{new} AS {name}")
+            };
+            out.push((at.into(), text));
+        }
+    }
+    out
+}
+
 /// Every place the column is named: its definitions in the family and the words naming it in
 /// the SQL of the family's nodes and of every node reading a member; datasource keys and
 /// expressions. Sorted, without duplicates. The bool says whether the site defines it.
 pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
     let mut memo = ColumnMemo::new(p, name);
     let (members, _) = family(&mut memo, start);
+    sites_of(&mut memo, &members, name)
+}
+
+/// [`column_sites`] of a given family.
+pub fn members_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<(Site, bool)> {
+    sites_of(&mut ColumnMemo::new(p, name), members, name)
+}
+
+fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Vec<(Site, bool)> {
+    let p = memo.p;
+    let members = members.to_vec();
     let mut defs: Vec<Site> = Vec::new();
     let mut nodes: Vec<NodeId> = Vec::new();
     let mut out: Vec<(Site, bool)> = Vec::new();
@@ -292,7 +444,7 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
         for range in sql.column_words(name, node.sql.as_deref()) {
             // A word naming a column of the same name of a table outside the family.
             let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
-            if column_at_with(&mut memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
+            if column_at_with(memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
                 continue;
             }
             // Where the word is written (in an included `.incl` for an included node).

@@ -4,7 +4,8 @@
 //!
 //! A column flows: a node that selects `x` unaliased (or `*`) passes its source's `x` on under
 //! the same name, and a materialized or copy node's `x` is its target's `x`. Those are one
-//! column for navigation and rename ([`column_family`]); `x AS y` starts a new one.
+//! column for navigation ([`column_sites`]); a rename renames a narrower family
+//! ([`rename_family`]); `x AS y` starts a new one.
 
 use super::NodeSql;
 use analysis::migration;
