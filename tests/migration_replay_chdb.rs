@@ -166,6 +166,14 @@ fn replay(dir: &Path) {
     let rp: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("replay.json")).unwrap()).unwrap();
     let mut files = load(&manifest().join(spec["project"].as_str().unwrap()));
+    // The replay's instants are the steps' `now`, not the clock: a view that reads `now()`
+    // would keep or drop rows by the day the suite runs.
+    for (path, text) in &files {
+        assert!(
+            !text.to_ascii_lowercase().contains("now()"),
+            "{case}: {path} calls now(); a replayed project must not depend on the clock"
+        );
+    }
     let values = &rp["values"];
     let mut before = chdb_project::analyse(&files, None);
     let mut sql: Vec<(String, bool)> = chdb_project::schema(&before.project)
