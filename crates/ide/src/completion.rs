@@ -495,7 +495,8 @@ fn tables(
     out: &mut Completions,
 ) {
     if let Some(a) = analysis {
-        for c in &a.ctes {
+        // `WITH expr AS name` names a value, not a table.
+        for c in a.ctes.iter().filter(|c| c.body.is_some()) {
             out.items.push(Item {
                 detail: Some("CTE".into()),
                 ..item(c.name.clone(), ItemKind::Cte, 0)

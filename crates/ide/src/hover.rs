@@ -21,7 +21,16 @@ pub fn hover(p: &Project, l: &Located) -> Option<String> {
             index: ni,
         }) => node(p, *ri, *ni),
         Symbol::Column(owner, name) => column(p, *owner, name)?,
-        Symbol::Cte(name, _) => format!("**CTE** `{name}`: a named subquery of this node"),
+        Symbol::Cte(name, site) => {
+            let scalar = crate::navigation::find_cte(p, name, site)
+                .and_then(|(_, c)| c.expr)
+                .is_some();
+            if scalar {
+                format!("**WITH** `{name}`: a value named in this node's WITH clause, not a table")
+            } else {
+                format!("**CTE** `{name}`: a named subquery of this node")
+            }
+        }
         Symbol::Function(name) => function(name)?,
         Symbol::TemplateFunction(name) => {
             let f = catalogue::template_function(name)?;

@@ -92,6 +92,9 @@ pub struct NodeSql<'a> {
     pub tokens: Vec<Token>,
     /// `{{ }}`, `{% %}` and `{# #}` tags (templates only).
     pub tags: Vec<TextRange>,
+    /// Indices of word tokens that are SQL keywords by their place although they could be
+    /// names elsewhere ([`keyword_uses`]): never a column or CTE.
+    pub keywords: Vec<usize>,
 }
 
 impl<'a> NodeSql<'a> {
@@ -105,11 +108,19 @@ impl<'a> NodeSql<'a> {
         } else {
             Vec::new()
         };
+        let tokens = lexer::tokenize(text);
+        let keywords = keyword_uses(text, &tokens, &tags);
         NodeSql {
             map,
-            tokens: lexer::tokenize(text),
+            tokens,
             tags,
+            keywords,
         }
+    }
+
+    /// Whether token `i` is a keyword by its place (`END` of a `CASE`, an `INTERVAL` unit).
+    pub fn is_keyword_use(&self, i: usize) -> bool {
+        self.keywords.binary_search(&i).is_ok()
     }
 
     pub fn text(&self) -> &str {
@@ -205,12 +216,27 @@ impl<'a> NodeSql<'a> {
         let tables: Vec<TextRange> = analysis
             .map(|a| a.tables.iter().map(|t| t.range).collect())
             .unwrap_or_default();
+        // `WITH expr AS name`: outside its own expression, `name` is that value, not a column.
+        let scalar_exprs: Vec<TextRange> = analysis
+            .map(|a| {
+                a.ctes
+                    .iter()
+                    .filter(|c| c.name == name)
+                    .filter_map(|c| c.expr)
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut out = Vec::new();
         for (i, t) in self.tokens.iter().enumerate() {
             if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
                 || self.word(t) != name
                 || self.next_kind(i) == Some(TokenKind::LParen)
                 || self.in_tag(t.range.start + 1).is_some()
+                || self.is_keyword_use(i)
+                || (!scalar_exprs.is_empty()
+                    && !scalar_exprs
+                        .iter()
+                        .any(|e| e.start <= t.range.start && t.range.end <= e.end))
                 || tables
                     .iter()
                     .any(|r| r.start <= t.range.start && t.range.end <= r.end)
@@ -220,5 +246,183 @@ impl<'a> NodeSql<'a> {
             out.push(self.word_range(t));
         }
         out
+    }
+}
+
+/// The units `INTERVAL n unit` and `EXTRACT(unit FROM …)` take (ClickHouse accepts them in any
+/// case, singular or plural).
+const INTERVAL_UNITS: &[&str] = &[
+    "nanosecond",
+    "microsecond",
+    "millisecond",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+];
+
+fn is_interval_unit(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    let w = w.strip_suffix('s').unwrap_or(&w);
+    INTERVAL_UNITS.contains(&w)
+}
+
+/// Word tokens (indices, sorted) that ClickHouse reads as keywords because of where they are,
+/// although the same word can name a column elsewhere in the query: `ORDER`, `GROUP` and
+/// `PARTITION` before `BY`, the `END` closing a
+/// `CASE` (not an operand after `WHEN`, `THEN`, `ELSE` or an operator), the unit of
+/// `INTERVAL <operand> <unit>` (the operand a literal, a name, a parenthesised expression or a
+/// template tag) and the part of `EXTRACT(<part> FROM …)`. Words inside template tags are
+/// never listed.
+pub fn keyword_uses(text: &str, tokens: &[Token], tags: &[TextRange]) -> Vec<usize> {
+    let word = |i: usize| -> Option<&str> {
+        let t = tokens.get(i)?;
+        (t.kind == TokenKind::Word).then(|| t.text(text))
+    };
+    let is = |i: usize, k: &str| word(i).is_some_and(|w| w.eq_ignore_ascii_case(k));
+    let tag_of = |i: usize| -> Option<TextRange> {
+        let t = tokens.get(i)?;
+        tags.iter()
+            .copied()
+            .find(|r| r.start <= t.range.start && t.range.end <= r.end)
+    };
+    // Whether token `i` ends an operand (so a following END closes the CASE).
+    let ends_operand = |i: usize| -> bool {
+        let Some(t) = tokens.get(i) else {
+            return false;
+        };
+        match t.kind {
+            TokenKind::Number
+            | TokenKind::String
+            | TokenKind::QuotedIdent
+            | TokenKind::RParen
+            | TokenKind::RBracket
+            | TokenKind::RBrace => true,
+            TokenKind::Word => ![
+                "case", "when", "then", "else", "and", "or", "not", "is", "in",
+            ]
+            .iter()
+            .any(|k| t.text(text).eq_ignore_ascii_case(k)),
+            _ => false,
+        }
+    };
+    let mut out = Vec::new();
+    let mut case_depth = 0usize;
+    let mut i = 0;
+    while i < tokens.len() {
+        if tag_of(i).is_some() {
+            i += 1;
+            continue;
+        }
+        if ["order", "group", "partition"].iter().any(|k| is(i, k)) && is(i + 1, "by") {
+            // `ORDER BY`: a column may be named `order` (`ecm.order`, `AS order`).
+            out.push(i);
+        } else if is(i, "case") {
+            case_depth += 1;
+        } else if is(i, "end") && case_depth > 0 && i > 0 && ends_operand(i - 1) {
+            case_depth -= 1;
+            out.push(i);
+        } else if is(i, "interval") {
+            // Skip one operand, then a unit word is the unit.
+            let mut j = i + 1;
+            match tokens.get(j).map(|t| t.kind) {
+                _ if tag_of(j).is_some() => {
+                    let tag = tag_of(j).unwrap_or_default();
+                    while tokens.get(j).is_some_and(|t| t.range.end <= tag.end) {
+                        j += 1;
+                    }
+                }
+                Some(TokenKind::LParen) => {
+                    let mut depth = 0usize;
+                    while let Some(t) = tokens.get(j) {
+                        match t.kind {
+                            TokenKind::LParen => depth += 1,
+                            TokenKind::RParen => depth = depth.saturating_sub(1),
+                            _ => {}
+                        }
+                        j += 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                Some(TokenKind::Op)
+                    if tokens.get(j + 1).map(|t| t.kind) == Some(TokenKind::Number) =>
+                {
+                    j += 2;
+                }
+                Some(
+                    TokenKind::Number
+                    | TokenKind::String
+                    | TokenKind::Word
+                    | TokenKind::QuotedIdent,
+                ) => j += 1,
+                _ => {}
+            }
+            if j > i + 1 && word(j).is_some_and(is_interval_unit) && tag_of(j).is_none() {
+                out.push(j);
+            }
+        } else if is(i, "extract")
+            && tokens.get(i + 1).map(|t| t.kind) == Some(TokenKind::LParen)
+            && word(i + 2).is_some_and(is_interval_unit)
+            && is(i + 3, "from")
+        {
+            out.push(i + 2);
+        }
+        i += 1;
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uses(sql: &str) -> Vec<&str> {
+        let tokens = lexer::tokenize(sql);
+        let tags: Vec<TextRange> = syntax::template::tags(sql)
+            .into_iter()
+            .map(|(r, _, _)| r)
+            .collect();
+        keyword_uses(sql, &tokens, &tags)
+            .into_iter()
+            .map(|i| tokens[i].text(sql))
+            .collect()
+    }
+
+    #[test]
+    fn keywords_by_place() {
+        assert_eq!(
+            uses("SELECT CASE WHEN a THEN end ELSE end END AS x"),
+            ["END"]
+        );
+        assert_eq!(
+            uses("SELECT CASE end WHEN 1 THEN 2 END, end FROM t"),
+            ["END"]
+        );
+        assert_eq!(
+            uses("SELECT CASE WHEN a THEN CASE WHEN b THEN 1 END + 1 END"),
+            ["END", "END"]
+        );
+        assert_eq!(uses("SELECT end FROM t WHERE end > 1"), Vec::<&str>::new());
+        assert_eq!(
+            uses("SELECT day FROM t WHERE ts > now() - INTERVAL 1 day AND day > 2"),
+            ["day"]
+        );
+        assert_eq!(uses("SELECT ts + INTERVAL {{ Int8(n, 1) }} DAY"), ["DAY"]);
+        assert_eq!(uses("SELECT ts + INTERVAL (n + 1) hours"), ["hours"]);
+        assert_eq!(uses("SELECT ts + INTERVAL '1 day'"), Vec::<&str>::new());
+        assert_eq!(uses("SELECT EXTRACT(day FROM ts), day"), ["day"]);
+        assert_eq!(uses("{% if x %} {% end %} SELECT end"), Vec::<&str>::new());
+        assert_eq!(
+            uses("SELECT e.order FROM t AS e group by e.order order BY e.order"),
+            ["group", "order"]
+        );
     }
 }

@@ -298,8 +298,16 @@ fn token_symbol(
     if call {
         return catalogue::resolve_function(&word).and_then(|_| located(Symbol::Function(word)));
     }
+    if sql.is_keyword_use(i) {
+        return catalogue::sql_keyword(&word).and_then(|(k, _)| located(Symbol::SqlKeyword(k)));
+    }
     if let Some(a) = analysis {
-        if let Some(c) = a.ctes.iter().find(|c| c.name == word) {
+        // A name inside `WITH expr AS name`'s own expression is read from the tables.
+        let in_own_expr = |c: &syntax::sql::facts::Cte| {
+            c.expr
+                .is_some_and(|e| e.start <= t.range.start && t.range.end <= e.end)
+        };
+        if let Some(c) = a.ctes.iter().find(|c| c.name == word && !in_own_expr(c)) {
             if let Some(ColumnOwner::Node(NodeId { pipe: ri, index: _ })) = scope {
                 let def = cte_name_range(sql, c.range, &c.name);
                 let f = &p.files[p.resources[ri].file];
@@ -340,5 +348,5 @@ fn cte_name_range(sql: &NodeSql, cte: TextRange, name: &str) -> TextRange {
     sql.tokens
         .iter()
         .find(|t| cte.start <= t.range.start && t.range.end <= cte.end && sql.word(t) == name)
-        .map_or(cte, |t| t.range)
+        .map_or(cte, |t| sql.word_range(t))
 }

@@ -114,19 +114,13 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
             v
         }
         Symbol::Column(owner, name) => column_sites(p, *owner, name),
-        Symbol::Cte(name, site) => words_in_file(p, path, |sql, i| {
-            let t = &sql.tokens[i];
-            t.kind == TokenKind::Word
-                && sql.word(t) == name
-                && sql.next_kind(i) != Some(TokenKind::LParen)
-                && sql.in_tag(t.range.start + 1).is_none()
-        })
-        .into_iter()
-        .map(|s| {
-            let def = s == *site;
-            (s, def)
-        })
-        .collect(),
+        Symbol::Cte(name, site) => cte_words(p, name, site)
+            .into_iter()
+            .map(|s| {
+                let def = s == *site;
+                (s, def)
+            })
+            .collect(),
         Symbol::TemplateParam(name) => words_in_file(p, path, |sql, i| {
             sql.is_template_param(i) && sql.word(&sql.tokens[i]) == name
         })
@@ -192,6 +186,60 @@ pub fn highlights(p: &Project, path: &str, l: &Located) -> Vec<(TextRange, bool)
         v.push((l.range, false));
     }
     v
+}
+
+/// The node defining CTE `name` at `def` (where its name is written), and the CTE: a CTE is
+/// local to its node. A node included from a `.incl` is found through the pipes including
+/// it.
+pub fn find_cte<'p>(
+    p: &'p Project,
+    name: &str,
+    def: &Site,
+) -> Option<(NodeId, &'p syntax::sql::facts::Cte)> {
+    for (ri, r) in p.resources.iter_enumerated() {
+        for (ni, n) in r.nodes.iter().enumerate() {
+            let Some(a) = n.sql.as_deref() else { continue };
+            for c in a.ctes.iter().filter(|c| c.name == name) {
+                let Some(at) = n.written_at(&r.path, c.range) else {
+                    continue;
+                };
+                if at.path == def.path
+                    && at.range.start <= def.range.start
+                    && def.range.end <= at.range.end
+                {
+                    return Some((NodeId::new(ri, ni), c));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The words naming CTE `name` (defined at `def`) in its node: bare or quoted, not called, not
+/// template code, not a keyword by its place, and for `WITH expr AS name` not inside `expr`
+/// (a name there is read from the tables).
+fn cte_words(p: &Project, name: &str, def: &Site) -> Vec<Site> {
+    let Some((id, c)) = find_cte(p, name, def) else {
+        return Vec::new();
+    };
+    let r = &p.resources[id.pipe];
+    let n = &r.nodes[id.index];
+    let sql = NodeSql::new(&n.sql_map);
+    sql.tokens
+        .iter()
+        .enumerate()
+        .filter(|&(i, t)| {
+            matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
+                && sql.word(t) == name
+                && sql.next_kind(i) != Some(TokenKind::LParen)
+                && sql.in_tag(t.range.start + 1).is_none()
+                && !sql.is_keyword_use(i)
+                && !c
+                    .expr
+                    .is_some_and(|e| e.start <= t.range.start && t.range.end <= e.end)
+        })
+        .filter_map(|(_, t)| n.written_at(&r.path, sql.word_range(t)).map(Site::from))
+        .collect()
 }
 
 /// Words of every node's SQL of a file matching `keep` (given the token's index), as file

@@ -270,13 +270,50 @@ pub fn rename(
     // `old AS new`, an output passing the column on (an endpoint, another datasource's
     // writer) keeps the old one as `new AS old`.
     if let Symbol::Column(_, name) = &l.symbol {
-        for (site, text) in columns::rename_boundaries(p, &family, name, new_name) {
+        for b in columns::rename_boundaries(p, &family, name, new_name) {
+            let site = &b.site;
             if let Some(edit) = change.edits.iter_mut().find(|(path, range, _)| {
                 *path == site.path
                     && site.range.start <= range.start
                     && (range.end == site.range.end || range.end + 1 == site.range.end)
             }) {
-                edit.2 = text;
+                edit.2 = b.text;
+                if let Some(comma) = b.trailing_comma {
+                    change.edits.push((comma.path, comma.range, String::new()));
+                }
+            }
+        }
+    }
+    // `WITH expr AS name` read as an output column (`SELECT name`): the output keeps its name.
+    if let Symbol::Cte(name, def) = &l.symbol {
+        if let Some((id, _)) =
+            super::navigation::find_cte(p, name, def).filter(|(_, c)| c.expr.is_some())
+        {
+            let r = &p.resources[id.pipe];
+            let n = &r.nodes[id.index];
+            let sql = crate::NodeSql::new(&n.sql_map);
+            let items = n.sql.as_deref().and_then(|a| a.main.as_ref());
+            for item in items
+                .into_iter()
+                .flat_map(|m| &m.items)
+                .filter(|i| i.alias.is_none() && i.functions.is_empty() && i.output_name == *name)
+            {
+                let Some(at) = n.written_at(&r.path, item.range) else {
+                    continue;
+                };
+                let Some(edit) = change
+                    .edits
+                    .iter_mut()
+                    .find(|(path, range, _)| *path == at.path && *range == at.range)
+                else {
+                    continue;
+                };
+                edit.2 = format!("{new_name} AS {name}");
+                let comma = columns::trailing_comma(&sql, item.range)
+                    .and_then(|c| n.written_at(&r.path, c));
+                if let Some(c) = comma {
+                    change.edits.push((c.path, c.range, String::new()));
+                }
             }
         }
     }

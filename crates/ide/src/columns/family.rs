@@ -113,7 +113,7 @@ pub fn writers_of(p: &Project, ds: ResourceId) -> Vec<NodeId> {
 /// search asks about the same owners many times).
 pub(super) struct ColumnMemo<'p> {
     pub(super) p: &'p Project,
-    name: &'p str,
+    pub(super) name: &'p str,
     cache: HashMap<ColumnOwner, Option<ColumnDef>>,
 }
 
@@ -207,7 +207,7 @@ pub(super) fn family(memo: &mut ColumnMemo, start: ColumnOwner) -> (Vec<ColumnOw
 }
 
 /// Whether a node's output is only read inside the project: not a pipe's public output (the
-/// last node of an endpoint), not written into a datasource or sent out (materialized, copy,
+/// last node of an endpoint, or of a Classic pipe of standard nodes), not written into a datasource or sent out (materialized, copy,
 /// sink).
 fn internal(p: &Project, owner: ColumnOwner) -> bool {
     match owner {
@@ -221,8 +221,7 @@ fn internal(p: &Project, owner: ColumnOwner) -> bool {
             let Some(n) = r.nodes.get(ni) else {
                 return false;
             };
-            let public =
-                r.pipe_kind == Some(project::model::PipeKind::Endpoint) && ni + 1 == r.nodes.len();
+            let public = r.serves_api(p.dialect) && ni + 1 == r.nodes.len();
             !public && matches!(n.node_type, NodeType::Standard)
         }
     }
@@ -308,16 +307,59 @@ pub fn rename_collision(p: &Project, members: &[ColumnOwner], new: &str) -> Opti
     })
 }
 
-/// For a rename of the family `members`: the output items that must keep a name, as
-/// (where the item's last word is written, its replacement). A member reading the column from
-/// outside the family writes `old AS new`; a reader outside it passing a member's column on
-/// writes `new AS old`.
+/// An output item that must keep a name through a rename: where its last word is written, the
+/// word's replacement, and a trailing comma after the item to delete with it (ClickHouse
+/// accepts `SELECT a, FROM t` but not `SELECT b AS a, FROM t`).
+pub struct Boundary {
+    pub site: Site,
+    pub text: String,
+    pub trailing_comma: Option<Site>,
+}
+
+/// Words that end a SELECT list (after a trailing comma).
+const AFTER_SELECT_LIST: &[&str] = &[
+    "from",
+    "where",
+    "prewhere",
+    "group",
+    "having",
+    "order",
+    "limit",
+    "settings",
+    "union",
+    "except",
+    "intersect",
+    "format",
+    "window",
+    "qualify",
+    "into",
+];
+
+/// The comma right after a SELECT item (SQL range `item`) when it is a trailing comma: the
+/// list ends after it.
+pub(crate) fn trailing_comma(sql: &NodeSql, item: TextRange) -> Option<TextRange> {
+    let i = sql.tokens.partition_point(|t| t.range.start < item.end);
+    let comma = sql.tokens.get(i).filter(|t| t.kind == TokenKind::Comma)?;
+    let ends = match sql.tokens.get(i + 1) {
+        None => true,
+        Some(t) if t.kind == TokenKind::RParen => true,
+        Some(t) if t.kind == TokenKind::Word => AFTER_SELECT_LIST
+            .iter()
+            .any(|k| sql.word(t).eq_ignore_ascii_case(k)),
+        _ => false,
+    };
+    ends.then_some(comma.range)
+}
+
+/// For a rename of the family `members`: the output items that must keep a name. A member
+/// reading the column from outside the family writes `old AS new`; a reader outside it
+/// passing a member's column on writes `new AS old`.
 pub fn rename_boundaries(
     p: &Project,
     members: &[ColumnOwner],
     name: &str,
     new: &str,
-) -> Vec<(Site, String)> {
+) -> Vec<Boundary> {
     let mut memo = ColumnMemo::new(p, name);
     let mut owners: Vec<(ColumnOwner, bool)> = Vec::new();
     for &o in members {
@@ -346,6 +388,7 @@ pub fn rename_boundaries(
         let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
             continue;
         };
+        let sql = NodeSql::new(&node.sql_map);
         for item in main
             .items
             .iter()
@@ -359,18 +402,31 @@ pub fn rename_boundaries(
             } else {
                 format!("{new} AS {name}")
             };
-            out.push((at.into(), text));
+            let trailing_comma = trailing_comma(&sql, item.range)
+                .and_then(|c| node.written_at(&r.path, c))
+                .map(Site::from);
+            out.push(Boundary {
+                site: at.into(),
+                text,
+                trailing_comma,
+            });
         }
     }
     out
 }
 
-/// Every place the column is named: its definitions in the family and the words naming it in
-/// the SQL of the family's nodes and of every node reading a member; datasource keys and
-/// expressions. Sorted, without duplicates. The bool says whether the site defines it.
+/// Every place the column is named: its definitions in the rename family
+/// ([`rename_family`]: references are what a rename would edit) and the words naming it in the
+/// SQL of the family's nodes and of every node reading a member; datasource keys and
+/// expressions. When a rename is refused (a family too large), the broader flow
+/// ([`family`]) as far as it was followed. Sorted, without duplicates. The bool says whether
+/// the site defines it.
 pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, bool)> {
     let mut memo = ColumnMemo::new(p, name);
-    let (members, _) = family(&mut memo, start);
+    let members = match rename_family(p, start, name) {
+        Ok(m) => m,
+        Err(_) => family(&mut memo, start).0,
+    };
     sites_of(&mut memo, &members, name)
 }
 

@@ -164,19 +164,6 @@ pub fn owner_of_resource(p: &Project, i: ResourceId) -> Option<ColumnOwner> {
     }
 }
 
-/// The tables node `ni` of pipe `ri`'s main query reads columns from (FROM and JOIN outside
-/// subqueries and CTE bodies; CTEs and derived tables included), in text order, with the
-/// range of each reference in the node's SQL text.
-pub fn node_sources(p: &Project, ri: ResourceId, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
-    scope_sources(
-        p,
-        ColumnOwner::Node(NodeId {
-            pipe: ri,
-            index: ni,
-        }),
-    )
-}
-
 /// The SELECTs of node `ni` with their text: its CTE bodies and other subqueries (the node's
 /// own SELECT, which holds them all, is not listed).
 fn scopes(p: &Project, ri: ResourceId, ni: usize) -> Vec<(ColumnOwner, TextRange)> {
@@ -415,7 +402,7 @@ fn column_at_with(
 ) -> Option<ColumnOwner> {
     let p = memo.p;
     let t = sql.tokens.get(i)?;
-    let at = sql.map.range_to_file(t.range);
+    let at = sql.map.range_to_file(sql.word_range(t));
     for o in owners_in_node(p, ri, ni) {
         let defined_here = memo.column(o).is_some_and(|c| {
             c.origin.is_none()
@@ -432,6 +419,16 @@ fn column_at_with(
         if let Some(o) = qualifier_owner(p, holder, q) {
             return memo.has(o).then_some(o);
         }
+    } else if select_of(p, holder).is_some_and(|s| {
+        s.items.iter().any(|item| {
+            item.alias.as_deref() == Some(memo.name)
+                && !(item.range.start <= t.range.start && t.range.end <= item.range.end)
+        })
+    }) {
+        // ClickHouse resolves a bare name to an alias of the same SELECT before a table's
+        // column (WHERE, GROUP BY, ORDER BY, other items), except inside the alias's own
+        // expression.
+        return memo.has(holder).then_some(holder);
     }
     // The holder's tables, then its own aliases; then the enclosing SELECTs' (a correlated
     // subquery reads the outer query's columns).
@@ -506,41 +503,35 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 })
                 .collect()
         }
+        scope => match select_of(p, scope) {
+            Some(select) => select_columns(p, scope, select, &scope_sources(p, scope), depth),
+            None => Vec::new(),
+        },
+    }
+}
+
+/// The SELECT of a node (its main query), CTE or subquery; `None` for a datasource.
+fn select_of(p: &Project, owner: ColumnOwner) -> Option<&SelectFacts> {
+    match owner {
+        ColumnOwner::Datasource(_) => None,
         ColumnOwner::Node(NodeId {
             pipe: ri,
             index: ni,
-        }) => {
-            let main = p
-                .resources
-                .get(ri)
-                .and_then(|r| r.nodes.get(ni))
-                .and_then(|n| n.sql.as_ref())
-                .and_then(|s| s.main.as_ref());
-            match main {
-                Some(main) => select_columns(p, owner, main, &node_sources(p, ri, ni), depth),
-                None => Vec::new(),
-            }
-        }
+        }) => node_analysis(p, ri, ni)?.main.as_ref(),
         ColumnOwner::Cte(
             NodeId {
                 pipe: ri,
                 index: ni,
             },
             ci,
-        ) => match cte(p, ri, ni, ci).and_then(|c| c.select.as_ref()) {
-            Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
-            None => Vec::new(),
-        },
+        ) => cte(p, ri, ni, ci)?.select.as_ref(),
         ColumnOwner::Subquery(
             NodeId {
                 pipe: ri,
                 index: ni,
             },
             si,
-        ) => match subquery(p, ri, ni, si).and_then(|q| q.select.as_ref()) {
-            Some(select) => select_columns(p, owner, select, &scope_sources(p, owner), depth),
-            None => Vec::new(),
-        },
+        ) => subquery(p, ri, ni, si)?.select.as_ref(),
     }
 }
 
@@ -626,8 +617,16 @@ fn select_columns(
             continue;
         }
         let expr = item_expression(item_text, item);
-        let plain = plain_column(item);
-        let read = plain.or_else(|| aliased_column(item, item_text));
+        // `SELECT name` where `WITH expr AS name` names a value: computed, not read.
+        let scalar = |name: &str| {
+            node_analysis(p, ri, ni).is_some_and(|a| {
+                a.ctes
+                    .iter()
+                    .any(|c| c.expr.is_some() && c.name == name && c.range.start < item.range.start)
+            })
+        };
+        let plain = plain_column(item).filter(|c| !scalar(c));
+        let read = plain.or_else(|| aliased_column(item, item_text).filter(|c| !scalar(c)));
         let qualifier = expr
             .and_then(|e| e.trim().rsplit_once('.'))
             .map(|(q, _)| q.trim().trim_matches('`'));

@@ -381,6 +381,17 @@ impl Resource {
     pub fn defined_by_file(&self) -> bool {
         self.origin == Origin::File
     }
+
+    /// Whether the pipe publishes an API endpoint from its last node: a node of TYPE endpoint,
+    /// or in Classic a pipe of standard nodes only (datafile-spec §5.2: published through its
+    /// last node).
+    pub fn serves_api(&self, dialect: syntax::Dialect) -> bool {
+        match self.pipe_kind {
+            Some(PipeKind::Endpoint) => true,
+            Some(PipeKind::Standard) => dialect == syntax::Dialect::Classic,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

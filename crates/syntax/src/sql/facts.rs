@@ -225,6 +225,10 @@ pub struct Cte {
     /// The subquery's first SELECT, for its columns.
     #[serde(skip)]
     pub select: Option<SelectFacts>,
+    /// `WITH expr AS name`: the expression's text (a name in it is read from the tables, not
+    /// this alias).
+    #[serde(skip)]
+    pub expr: Option<TextRange>,
 }
 
 /// A subquery other than a CTE's: a derived table (`FROM (SELECT …) AS t`), `IN (SELECT …)`,
@@ -291,6 +295,7 @@ impl Walker<'_> {
                             range: name.range,
                             body: Some(query.range),
                             select: query.selects.first().map(|s| select_facts(s, self.src)),
+                            expr: None,
                         });
                     }
                     WithItem::Expr { name, expr } => {
@@ -300,6 +305,7 @@ impl Walker<'_> {
                             range: name.range,
                             body: None,
                             select: None,
+                            expr: Some(expr.range),
                         });
                     }
                 }

@@ -217,6 +217,7 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             continue;
         }
         c.body = c.body.map(|r| v.to_source(r));
+        c.expr = c.expr.map(|r| v.to_source(r));
         if let Some(s) = &mut c.select {
             s.map_ranges(|r| v.to_source(r));
         }
