@@ -256,7 +256,7 @@ pub fn rename(
         _ => Vec::new(),
     };
     let sites = match &l.symbol {
-        Symbol::Column(_, name) => columns::members_sites(p, &family, name),
+        Symbol::Column(_, name) => columns::members_sites(p, &family, name)?,
         _ => references(p, path, l),
     };
     for (site, _) in sites {

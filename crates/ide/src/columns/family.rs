@@ -427,17 +427,36 @@ pub fn column_sites(p: &Project, start: ColumnOwner, name: &str) -> Vec<(Site, b
         Ok(m) => m,
         Err(_) => family(&mut memo, start).0,
     };
-    sites_of(&mut memo, &members, name)
+    sites_of(&mut memo, &members, name).0
 }
 
-/// [`column_sites`] of a given family.
-pub fn members_sites(p: &Project, members: &[ColumnOwner], name: &str) -> Vec<(Site, bool)> {
-    sites_of(&mut ColumnMemo::new(p, name), members, name)
+/// [`column_sites`] of a given family, for a rename: refused when a word also names the
+/// column of a table outside the family (a templated FROM reading `a` in one branch and `b`
+/// in another: renaming the word would break the other branch).
+pub fn members_sites(
+    p: &Project,
+    members: &[ColumnOwner],
+    name: &str,
+) -> Result<Vec<(Site, bool)>, String> {
+    let (sites, conflicts) = sites_of(&mut ColumnMemo::new(p, name), members, name);
+    if let Some((site, other)) = conflicts.first() {
+        return Err(format!(
+            "`{name}` in {} is also read from {} (another branch of a templated FROM): renaming it there would break that branch, so nothing is renamed",
+            site.path,
+            owner_label(p, *other, None)
+        ));
+    }
+    Ok(sites)
 }
 
-fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Vec<(Site, bool)> {
+/// The sites of a family's column, and the words among them that also name the column of an
+/// owner outside the family (a templated FROM's other branch).
+type SitesAndConflicts = (Vec<(Site, bool)>, Vec<(Site, ColumnOwner)>);
+
+fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> SitesAndConflicts {
     let p = memo.p;
     let members = members.to_vec();
+    let mut conflicts: Vec<(Site, ColumnOwner)> = Vec::new();
     let mut defs: Vec<Site> = Vec::new();
     let mut nodes: Vec<NodeId> = Vec::new();
     let mut out: Vec<(Site, bool)> = Vec::new();
@@ -500,11 +519,16 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Vec<(
         for range in sql.column_words(name, node.sql.as_deref()) {
             // A word naming a column of the same name of a table outside the family.
             let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
-            if column_at_with(memo, ri, ni, &sql, i).is_some_and(|o| !members.contains(&o)) {
+            let owners = column_owners_at(memo, ri, ni, &sql, i);
+            if !owners.is_empty() && !owners.iter().any(|o| members.contains(o)) {
                 continue;
             }
             // Where the word is written (in an included `.incl` for an included node).
             if let Some(site) = node.written_at(&r.path, range) {
+                // Under a templated FROM, the word also names another branch's table.
+                if let Some(&other) = owners.iter().find(|o| !members.contains(o)) {
+                    conflicts.push((site.clone().into(), other));
+                }
                 out.push((site.into(), false));
             }
         }
@@ -515,7 +539,7 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Vec<(
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
-    out
+    (out, conflicts)
 }
 
 /// Words naming the column in the SQL of tests reading a family member.

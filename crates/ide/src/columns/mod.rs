@@ -278,6 +278,9 @@ struct ScopeSource {
     owner: ColumnOwner,
     range: TextRange,
     qualifier: Option<String>,
+    /// The template branch holding the reference (its tag): tables of different branches are
+    /// alternatives (`{% if %}{{ TABLE('a') }}{% else %}{{ TABLE('b') }}{% end %}`).
+    branch: Option<TextRange>,
 }
 
 /// FROM/JOIN references (tables, nodes, CTEs, derived tables) of the SELECT `scope`, resolved,
@@ -304,6 +307,7 @@ fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
                     owner: o,
                     range: t.range,
                     qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
+                    branch: t.branch.as_ref().map(|b| b.tag),
                 });
             }
         }
@@ -325,6 +329,7 @@ fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
                 ),
                 range: t.range,
                 qualifier: Some(t.alias.clone().unwrap_or_else(|| t.name.clone())),
+                branch: None,
             });
         }
     }
@@ -340,6 +345,7 @@ fn scope_source_refs(p: &Project, scope: ColumnOwner) -> Vec<ScopeSource> {
                 ),
                 range: q.body,
                 qualifier: q.alias.clone(),
+                branch: None,
             });
         }
     }
@@ -394,6 +400,54 @@ pub fn column_at(
 
 /// [`column_at`] with the columns named `memo.name` (the token's word) computed once.
 fn column_at_with(
+    memo: &mut ColumnMemo,
+    ri: ResourceId,
+    ni: usize,
+    sql: &NodeSql,
+    i: usize,
+) -> Option<ColumnOwner> {
+    column_owners_at(memo, ri, ni, sql, i).into_iter().next()
+}
+
+/// Every owner the column token `i` can name: one, except under a templated FROM, where the
+/// tables of the other branches having the column are read by the same word (first the one
+/// [`column_at`] gives).
+fn column_owners_at(
+    memo: &mut ColumnMemo,
+    ri: ResourceId,
+    ni: usize,
+    sql: &NodeSql,
+    i: usize,
+) -> Vec<ColumnOwner> {
+    let Some(first) = column_single_at(memo, ri, ni, sql, i) else {
+        return Vec::new();
+    };
+    let mut out = vec![first];
+    let Some(t) = sql.tokens.get(i) else {
+        return out;
+    };
+    if sql.qualifier_at(t.range.start).is_some() {
+        return out;
+    }
+    let p = memo.p;
+    let holder = holder_at(p, ri, ni, t.range.start);
+    let refs = scope_source_refs(p, holder);
+    let Some(branch) = refs
+        .iter()
+        .find(|s| s.owner == first)
+        .and_then(|s| s.branch)
+    else {
+        return out;
+    };
+    for s in refs {
+        if s.branch.is_some_and(|b| b != branch) && !out.contains(&s.owner) && memo.has(s.owner) {
+            out.push(s.owner);
+        }
+    }
+    out
+}
+
+fn column_single_at(
     memo: &mut ColumnMemo,
     ri: ResourceId,
     ni: usize,
