@@ -154,13 +154,91 @@ fn block_at(df: &Datafile, text: &str, line_start: usize) -> Option<Block> {
     None
 }
 
+/// Whether a keyword the parser accepts in this file is worth offering: not a legacy
+/// spelling, not rejected at deploy (Forward refuses INCLUDE in every file), and meaningful
+/// for the file's kind (a Classic pipe takes no SCHEMA, INDEXES, IMPORT_* or KAFKA_* setting
+/// other than a stream node's KAFKA_CONNECTION_NAME and KAFKA_TOPIC; a Classic datasource no
+/// NODE, SQL, TYPE, COPY_* or EXPORT_*). A `.incl` fragment can hold either.
+fn offered(dialect: Dialect, kind: FileKind, k: &str) -> bool {
+    const LEGACY: &[&str] = &[
+        "from",
+        "source",
+        "maintainer",
+        "resource",
+        "test",
+        "indices",
+        "scope",
+        "mode",
+        "settings",
+        "partition_key",
+        "sorting_key",
+        "primary_key",
+        "sampling_key",
+        "ttl",
+    ];
+    if LEGACY.contains(&k) || (dialect == Dialect::Forward && k == "include") {
+        return false;
+    }
+    if dialect == Dialect::Forward {
+        return true; // the Forward tables are per kind already
+    }
+    let datasource_only = ["schema", "indexes", "shared_with", "forward_query"].contains(&k)
+        || k.starts_with("import_")
+        || (k.starts_with("kafka_") && !["kafka_connection_name", "kafka_topic"].contains(&k));
+    let pipe_only = [
+        "node",
+        "sql",
+        "type",
+        "datasource",
+        "target_datasource",
+        "filter",
+    ]
+    .contains(&k)
+        || k.starts_with("copy_")
+        || k.starts_with("export_");
+    match kind {
+        FileKind::Pipe => !datasource_only,
+        FileKind::Datasource => !pipe_only,
+        FileKind::Include | FileKind::Connection => true,
+    }
+}
+
+/// The keywords most files of a kind use, offered first.
+fn usual(kind: FileKind, k: &str) -> bool {
+    let list: &[&str] = match kind {
+        FileKind::Pipe => &[
+            "node",
+            "sql",
+            "type",
+            "description",
+            "datasource",
+            "target_datasource",
+            "token",
+            "tags",
+            "include",
+        ],
+        FileKind::Datasource => &[
+            "schema",
+            "engine",
+            "engine_sorting_key",
+            "engine_partition_key",
+            "engine_ttl",
+            "description",
+            "token",
+            "tags",
+            "indexes",
+            "forward_query",
+        ],
+        FileKind::Connection => &["type", "description"],
+        FileKind::Include => &["node", "sql", "schema", "engine", "description"],
+    };
+    list.contains(&k)
+}
+
 fn keywords(df: &Datafile, out: &mut Completions) {
     for k in keywords_for(df.dialect, df.kind) {
-        if matches!(
-            k,
-            "from" | "source" | "maintainer" | "resource" | "test" | "indices"
-        ) {
-            continue; // legacy words nobody should start using
+        if !offered(df.dialect, df.kind, k) {
+            continue;
         }
         let upper = k.to_ascii_uppercase();
         let doc = catalogue::datafile_keyword(k);
@@ -192,7 +270,11 @@ fn keywords(df: &Datafile, out: &mut Completions) {
             detail: Some(if block { "block" } else { "setting" }.into()),
             documentation: doc.map(|d| d.summary),
             snippet,
-            ..item(upper, ItemKind::Keyword, 3)
+            ..item(
+                upper,
+                ItemKind::Keyword,
+                if usual(df.kind, k) { 2 } else { 3 },
+            )
         });
     }
 }
