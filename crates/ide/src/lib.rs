@@ -210,6 +210,47 @@ impl<'a> NodeSql<'a> {
             .map(|t| t.kind)
     }
 
+    /// Where column `name` is written in the default of a template `column(param, 'name')` or
+    /// `columns(param, 'a,name')` (SQL ranges, inside the string): the column the query reads
+    /// when the parameter is not given.
+    pub fn template_column_defaults(&self, name: &str) -> Vec<TextRange> {
+        let mut out = Vec::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let w = self.word(t);
+            if t.kind != TokenKind::Word
+                || !(w == "column" || w == "columns")
+                || self.next_kind(i) != Some(TokenKind::LParen)
+                || self.in_tag(t.range.start + 1).is_none()
+            {
+                continue;
+            }
+            // column ( param , 'default' )
+            let (Some(comma), Some(lit)) = (self.tokens.get(i + 3), self.tokens.get(i + 4)) else {
+                continue;
+            };
+            if comma.kind != TokenKind::Comma || lit.kind != TokenKind::String {
+                continue;
+            }
+            let text = lit.text(&self.map.text);
+            let Some(inner) = text
+                .strip_prefix(['\'', '"'])
+                .and_then(|x| x.strip_suffix(['\'', '"']))
+            else {
+                continue;
+            };
+            let mut at = lit.range.start + 1;
+            for part in inner.split(',') {
+                let lead = part.len() - part.trim_start().len();
+                if part.trim() == name {
+                    let start = at + lead;
+                    out.push(TextRange::new(start, start + name.len()));
+                }
+                at += part.len() + 1;
+            }
+        }
+        out
+    }
+
     /// Words naming column `name` (SQL ranges): bare or quoted identifiers that are not
     /// function names, table references or template code.
     pub fn column_words(&self, name: &str, analysis: Option<&SqlAnalysis>) -> Vec<TextRange> {

@@ -111,6 +111,11 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
                     .filter(|e| e.from == Source::Resource(*ri) && e.target == Target::Node(*ni))
                     .filter_map(|e| Some((edge_site(e)?, false))),
             );
+            v.extend(
+                script_node_sites(p, *ri, *ni)
+                    .into_iter()
+                    .map(|s| (s, false)),
+            );
             v
         }
         Symbol::Column(owner, name) => column_sites(p, *owner, name),
@@ -266,9 +271,59 @@ fn words_in_file(p: &Project, path: &str, keep: impl Fn(&NodeSql, usize) -> bool
     out
 }
 
-/// Where the project's shell scripts name resource `i`: `tb` command words equal to its name
-/// (`tb pipe populate x`, `tb datasource truncate x`) and the name in paths of its file
-/// (`tb push pipes/x.pipe`).
+/// The text inside a shell word written at `range` (`w` without its quotes), when it is
+/// written as is or inside one pair of quotes (no escapes): where `w` starts in the file.
+fn unquoted_start(w: &str, range: TextRange) -> Option<usize> {
+    if range.len() == w.len() {
+        Some(range.start)
+    } else if range.len() == w.len() + 2 {
+        Some(range.start + 1)
+    } else {
+        None
+    }
+}
+
+/// Where scripts pass node `ni` of pipe `ri` as `--node <name>` to a command naming the pipe
+/// (`tb pipe populate p --node n`).
+pub fn script_node_sites(p: &Project, ri: ResourceId, ni: usize) -> Vec<Site> {
+    let Some(r) = p.resources.get(ri) else {
+        return Vec::new();
+    };
+    let Some(node) = r.nodes.get(ni) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for script in &p.scripts {
+        for cmd in &script.commands {
+            if !cmd.words.iter().skip(1).any(|(w, _)| *w == r.name) {
+                continue;
+            }
+            for (flag, value, _) in cmd.flags.iter().filter(|f| f.0 == "--node") {
+                let Some(v) = value.as_deref().filter(|v| *v == node.name) else {
+                    continue;
+                };
+                let Some(at) = cmd
+                    .values
+                    .iter()
+                    .find(|(f, _)| f == flag)
+                    .and_then(|(_, r)| unquoted_start(v, *r))
+                else {
+                    continue;
+                };
+                out.push(Site {
+                    path: script.path.as_str().into(),
+                    range: TextRange::new(at, at + v.len()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Where the project's shell scripts (and Classic `tests/*.test` command lines) name resource
+/// `i`: `tb` command words equal to its name (`tb pipe populate x`, `tb datasource truncate
+/// x`), the name in paths of its file (`tb push pipes/x.pipe`) and tables of the SQL given to
+/// `tb sql "…"`.
 pub fn script_sites(p: &Project, i: ResourceId) -> Vec<Site> {
     let Some(r) = p.resources.get(i) else {
         return Vec::new();
@@ -277,6 +332,23 @@ pub fn script_sites(p: &Project, i: ResourceId) -> Vec<Site> {
     let mut out = Vec::new();
     for script in &p.scripts {
         for cmd in &script.commands {
+            if cmd.is(&["sql"]) {
+                if let Some((sql, range)) = cmd.words.get(1) {
+                    let Some(start) = unquoted_start(sql, *range) else {
+                        continue;
+                    };
+                    for t in syntax::sql::analyze(sql).tables {
+                        if t.database.is_none() && t.name == r.name && t.range.len() == r.name.len()
+                        {
+                            out.push(Site {
+                                path: script.path.as_str().into(),
+                                range: t.range.shift(start),
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
             for (w, range) in cmd.words.iter().skip(1) {
                 // The word without quotes around it.
                 let start = range.start + usize::from(range.len() == w.len() + 2);

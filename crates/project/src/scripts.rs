@@ -13,6 +13,9 @@ pub struct TbCommand {
     pub words: Vec<(String, TextRange)>,
     /// Flags and their values: `--wait`, `--sql-condition <value>`.
     pub flags: Vec<(String, Option<String>, TextRange)>,
+    /// Where each flag's value is written (after `--flag ` or `--flag=`), by flag name; quotes
+    /// included.
+    pub values: Vec<(String, TextRange)>,
 }
 
 impl TbCommand {
@@ -139,6 +142,7 @@ pub fn read(path: &str, text: &str) -> Script {
                         range: to_file(w[i].1),
                         words: Vec::new(),
                         flags: Vec::new(),
+                        values: Vec::new(),
                     };
                     let mut j = i + 1;
                     while j < w.len() {
@@ -152,10 +156,17 @@ pub fn read(path: &str, text: &str) -> Script {
                                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                                 None => (flag, None),
                             };
-                            let value = if inline.is_some() {
-                                inline
+                            let value = if let Some(v) = inline {
+                                // `--flag=value`: the value ends the word.
+                                let end = range.end;
+                                if range.len() == x.len() {
+                                    cmd.values
+                                        .push((name.clone(), TextRange::new(end - v.len(), end)));
+                                }
+                                Some(v)
                             } else if VALUED.contains(&name.as_str()) && j + 1 < w.len() {
                                 j += 1;
+                                cmd.values.push((name.clone(), to_file(w[j].1)));
                                 Some(w[j].0.clone())
                             } else {
                                 None
@@ -185,8 +196,11 @@ pub fn read(path: &str, text: &str) -> Script {
 }
 
 /// Whether a path is a script the project model reads.
+/// Shell scripts, and Classic fixture tests (`tests/<name>.test`: a `tb` command line whose
+/// output `tests/<name>.test.result` holds).
 pub fn is_script(path: &str) -> bool {
     path.ends_with(".sh")
+        || ((path.starts_with("tests/") || path.contains("/tests/")) && path.ends_with(".test"))
 }
 
 #[cfg(test)]

@@ -516,6 +516,17 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Sites
             continue;
         };
         let sql = NodeSql::new(&node.sql_map);
+        // `{{ column(p, 'name') }}`: the default names a column of the tables the node reads.
+        let reads_member = scope_sources(p, ColumnOwner::Node(NodeId::new(ri, ni)))
+            .iter()
+            .any(|(o, _)| members.contains(o));
+        if reads_member {
+            for range in sql.template_column_defaults(name) {
+                if let Some(site) = node.written_at(&r.path, range) {
+                    out.push((site.into(), false));
+                }
+            }
+        }
         for range in sql.column_words(name, node.sql.as_deref()) {
             // A word naming a column of the same name of a table outside the family.
             let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
@@ -599,14 +610,24 @@ impl ForwardQuery<'_> {
     }
 }
 
-/// Words naming a datasource's column in its own file: engine keys, TTL, index expressions,
-/// DEFAULT and MATERIALIZED expressions of other columns.
+/// Words naming a datasource's column in its own file (or the Classic materialized node
+/// creating it): engine keys, TTL, index expressions, DEFAULT and MATERIALIZED expressions of
+/// other columns.
 pub(super) fn datasource_expression_sites(p: &Project, ds: ResourceId, name: &str) -> Vec<Site> {
     let r = &p.resources[ds];
     let Some(f) = p.files.get(r.file) else {
         return Vec::new();
     };
-    let Some(node) = f.datafile.default_node() else {
+    // A Classic materialized node creating its datasource holds the ENGINE_* keys.
+    let node = if r.defined_by_file() {
+        f.datafile.default_node()
+    } else {
+        f.datafile
+            .nodes
+            .iter()
+            .find(|n| n.engine.is_some() && n.datasource.as_ref().is_some_and(|d| d.text == r.name))
+    };
+    let Some(node) = node else {
         return Vec::new();
     };
     let mut values = Vec::new();

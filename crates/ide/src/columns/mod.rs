@@ -530,6 +530,21 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
             let Some(r) = p.resources.get(i) else {
                 return Vec::new();
             };
+            if !r.defined_by_file() {
+                // Created by a Classic materialized node's ENGINE: that node's columns.
+                return creating_node(p, i)
+                    .map(|n| {
+                        columns_at_depth(p, ColumnOwner::Node(n), depth + 1)
+                            .into_iter()
+                            .map(|c| ColumnDef {
+                                passthrough: false,
+                                origin: None,
+                                ..c
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
             migration::columns(p, i)
                 .iter()
                 .map(|c| {
@@ -562,6 +577,24 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
             None => Vec::new(),
         },
     }
+}
+
+/// The node of a Classic pipe whose ENGINE creates datasource `ds` (`None` for a datasource
+/// its own file defines).
+fn creating_node(p: &Project, ds: ResourceId) -> Option<NodeId> {
+    let r = p.resources.get(ds)?;
+    if r.defined_by_file() {
+        return None;
+    }
+    let (pi, pipe) = p
+        .resources
+        .iter_enumerated()
+        .find(|(_, x)| x.file == r.file && x.kind == ResourceKind::Pipe)?;
+    let nodes = &p.files.get(pipe.file)?.datafile.nodes;
+    let ni = nodes.iter().position(|n| {
+        n.engine.is_some() && n.datasource.as_ref().is_some_and(|d| d.text == r.name)
+    })?;
+    Some(NodeId::new(pi, ni))
 }
 
 /// The SELECT of a node (its main query), CTE or subquery; `None` for a datasource.
