@@ -158,7 +158,10 @@ fn run(fx: &Fixture, line: &str) -> String {
     let mut out = String::new();
     let located = || fx.locate(arg);
     match req {
-        "hover" => match located().and_then(|l| ide::hover::hover(p, &l).map(|h| (l, h))) {
+        "hover" => match located().and_then(|l| {
+            let (path, _, _) = fx.at(arg);
+            ide::hover::hover(p, path, &l).map(|h| (l, h))
+        }) {
             Some((l, h)) => {
                 let (path, _, _) = fx.at(arg);
                 let _ = writeln!(out, "{}", fx.range(path, l.range));

@@ -118,7 +118,7 @@ fn check(sql: &str) {
         inside(&texts, path, c.replace, "completion");
         if let Some(l) = ide::locate::locate(&p, path, text, offset) {
             inside(&texts, path, l.range, "locate");
-            let _ = ide::hover::hover(&p, &l);
+            let _ = ide::hover::hover(&p, path, &l);
             for s in ide::navigation::definition(&p, &l) {
                 if let Some(rel) = texts.keys().find(|k| s.path.ends_with(k.as_str())) {
                     inside(&texts, rel, s.range, "definition");

@@ -12,6 +12,9 @@ use syntax::{Dialect, FileKind};
 pub struct FunctionDoc {
     pub name: &'static str,
     pub aggregate: bool,
+    /// A window function only (`row_number`, `lagInFrame`): ClickHouse lists it among the
+    /// aggregates but refuses it outside `OVER`.
+    pub window: bool,
     pub case_insensitive: bool,
     /// The function this name is an alias of (empty when none).
     pub alias_to: &'static str,
@@ -33,6 +36,7 @@ pub fn functions() -> &'static [FunctionDoc] {
                 (f.len() == 8).then(|| FunctionDoc {
                     name: f[0],
                     aggregate: f[1] == "a",
+                    window: f[1] == "w",
                     case_insensitive: f[2] == "1",
                     alias_to: f[3],
                     syntax: f[4],
@@ -213,6 +217,9 @@ pub fn keyword_dialects(keyword: &str) -> String {
     ];
     let mut parts = Vec::new();
     for d in [Dialect::Classic, Dialect::Forward] {
+        if d == Dialect::Forward && keyword == "include" {
+            continue; // read, then rejected: `INCLUDE is not supported yet`
+        }
         let names: Vec<&str> = kinds
             .iter()
             .filter(|(k, _)| is_keyword(d, *k, keyword))

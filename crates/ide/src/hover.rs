@@ -13,7 +13,8 @@ use syntax::model::NodeType;
 /// At most this many readers or writers are listed.
 const LIST_LIMIT: usize = 8;
 
-pub fn hover(p: &Project, l: &Located) -> Option<String> {
+/// Hover text (markdown) of a symbol found in the file at `path`.
+pub fn hover(p: &Project, path: &str, l: &Located) -> Option<String> {
     Some(match &l.symbol {
         Symbol::Resource(i) => resource(p, *i),
         Symbol::Node(NodeId {
@@ -45,10 +46,7 @@ pub fn hover(p: &Project, l: &Located) -> Option<String> {
                 f.summary
             )
         }
-        Symbol::TemplateParam(name) => format!(
-            "**template parameter** `{name}`: a request parameter of the endpoint (query string); \
-             when checking, the CLI renders the template without it (`defined({name})` is false)"
-        ),
+        Symbol::TemplateParam(name) => template_param(p, path, name),
         Symbol::DatafileKeyword(k) => {
             let d = catalogue::datafile_keyword(k)?;
             format!(
@@ -67,8 +65,18 @@ pub fn hover(p: &Project, l: &Located) -> Option<String> {
             let (_, summary) = catalogue::ENGINES.iter().find(|(x, _)| x == e)?;
             format!("**{e}** (table engine)\n\n{summary}")
         }
-        Symbol::Include(path) => {
-            format!("**INCLUDE** `{path}`: its lines are read in place of this one")
+        Symbol::Include(resolved) => {
+            // The included file as a project path (never the absolute path it resolves to).
+            let shown = p
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .find(|f| resolved == f || resolved.ends_with(&format!("/{f}")))
+                .map_or_else(
+                    || resolved.rsplit('/').next().unwrap_or(resolved).to_string(),
+                    str::to_string,
+                );
+            format!("**INCLUDE** `{shown}`: its lines are read in place of this one")
         }
     })
 }
@@ -315,7 +323,11 @@ fn column(p: &Project, owner: ColumnOwner, name: &str) -> Option<String> {
     );
     let _ = write!(out, "\ncolumn of {}", columns::owner_label(p, owner, None));
     if let Some(d) = c.detail {
-        let _ = write!(out, "\n\n`{}`", d.replace('`', "'"));
+        if matches!(owner, ColumnOwner::Datasource(_)) {
+            let _ = write!(out, "\n\n{d}"); // JSONPath, DEFAULT: already markdown
+        } else {
+            let _ = write!(out, "\n\n```sql\n{d}\n```");
+        }
     }
     if let Some(src) = c.origin {
         let here = match owner {
@@ -353,11 +365,58 @@ fn function(name: &str) -> Option<String> {
             let _ = write!(out, " + `{c}` ({})", catalogue::combinator_summary(c));
         }
     }
-    let kind = if d.aggregate {
+    let kind = if d.window {
+        "window function (only with OVER)"
+    } else if d.aggregate {
         "aggregate function"
     } else {
         "function"
     };
-    let _ = write!(out, "\n\n*ClickHouse {kind} · {}*", d.category);
+    if d.window {
+        let _ = write!(out, "\n\n*ClickHouse {kind}*");
+    } else {
+        let _ = write!(out, "\n\n*ClickHouse {kind} · {}*", d.category);
+    }
     Some(out)
+}
+
+/// A template parameter: how the file declares it (`Int32(limit, 10, description="…",
+/// required=True)`: type, default, description, required), then what it is.
+fn template_param(p: &Project, path: &str, name: &str) -> String {
+    let mut out = format!("**template parameter** `{name}`");
+    let mut seen: Vec<String> = Vec::new();
+    if let Some(fi) = crate::file_index(p, path) {
+        for ns in &p.files[fi].node_sql {
+            let sql = crate::NodeSql::new(&ns.map);
+            for d in sql.param_declarations(name) {
+                let mut line = format!("`{}`", d.ty);
+                if let Some(def) = &d.default {
+                    line.push_str(&format!(", default `{def}`"));
+                }
+                if d.required {
+                    line.push_str(", required");
+                }
+                if let Some(desc) = &d.description {
+                    line.push_str(&format!(": {desc}"));
+                }
+                if !seen.contains(&line) {
+                    seen.push(line);
+                }
+            }
+        }
+    }
+    match seen.len() {
+        0 => {}
+        1 => out.push_str(&format!(" — {}", seen[0])),
+        _ => {
+            out.push_str(" — declared as:");
+            for l in &seen {
+                out.push_str(&format!("\n- {l}"));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "\n\nA request parameter of the endpoint (query string); when checking, the CLI renders the template without it (`defined({name})` is false)."
+    ));
+    out
 }

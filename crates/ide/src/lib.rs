@@ -55,6 +55,20 @@ pub enum Symbol {
     Include(String),
 }
 
+/// How a template declares a parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamDeclaration {
+    /// The type function (`Int32`, `DateTime`, `Array`).
+    pub ty: String,
+    pub default: Option<String>,
+    pub description: Option<String>,
+    pub required: bool,
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A symbol found at a position: where its word is.
 #[derive(Clone, Debug)]
 pub struct Located {
@@ -208,6 +222,85 @@ impl<'a> NodeSql<'a> {
         i.checked_sub(1)
             .and_then(|j| self.tokens.get(j))
             .map(|t| t.kind)
+    }
+
+    /// The declarations of template parameter `name`: calls of a template function with it as
+    /// first argument (`Int32(limit, 10, description="Rows", required=True)`).
+    pub fn param_declarations(&self, name: &str) -> Vec<ParamDeclaration> {
+        let text = &self.map.text;
+        let mut out = Vec::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            if t.kind != TokenKind::Word
+                || self.word(t) != name
+                || self.prev_kind(i) != Some(TokenKind::LParen)
+                || i < 2
+                || self.in_tag(t.range.start + 1).is_none()
+            {
+                continue;
+            }
+            let f = &self.tokens[i - 2];
+            let Some(func) = catalogue::template_function(self.word(f)) else {
+                continue;
+            };
+            if f.kind != TokenKind::Word
+                || !func
+                    .name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
+            {
+                continue; // a type function: Int32, String, DateTime, Array, ...
+            }
+            // The arguments after the name, split at top-level commas.
+            let mut args: Vec<TextRange> = Vec::new();
+            let mut depth = 0usize;
+            let mut start: Option<usize> = None;
+            let mut j = i + 1;
+            while let Some(a) = self.tokens.get(j) {
+                match a.kind {
+                    TokenKind::LParen | TokenKind::LBracket => depth += 1,
+                    TokenKind::RParen | TokenKind::RBracket if depth > 0 => depth -= 1,
+                    TokenKind::RParen => break,
+                    TokenKind::Comma if depth == 0 => {
+                        if let Some(s) = start.take() {
+                            args.push(TextRange::new(s, self.tokens[j - 1].range.end));
+                        }
+                        j += 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+                start.get_or_insert(a.range.start);
+                j += 1;
+            }
+            if let Some(s) = start {
+                args.push(TextRange::new(s, self.tokens[j - 1].range.end));
+            }
+            let mut d = ParamDeclaration {
+                ty: func.name.to_string(),
+                default: None,
+                description: None,
+                required: false,
+            };
+            for (k, a) in args.iter().enumerate() {
+                let arg = text.get(a.start..a.end).unwrap_or("").trim();
+                let unquote = |v: &str| v.trim().trim_matches(['"', '\'']).to_string();
+                match arg.split_once('=').filter(|(key, _)| is_name(key.trim())) {
+                    Some((key, v)) if key.trim() == "description" => {
+                        d.description = Some(unquote(v))
+                    }
+                    Some((key, v)) if key.trim() == "required" => d.required = v.trim() == "True",
+                    Some((key, v)) if key.trim() == "default" => {
+                        d.default = Some(v.trim().to_string())
+                    }
+                    Some(_) => {}
+                    None if k == 0 => d.default = Some(arg.to_string()),
+                    None => {}
+                }
+            }
+            out.push(d);
+        }
+        out
     }
 
     /// Where column `name` is written in the default of a template `column(param, 'name')` or

@@ -11,7 +11,7 @@ fn locate(cx: &FileContext, pos: lsp::Position) -> Option<Located> {
 
 pub fn hover(cx: &FileContext, pos: lsp::Position) -> Option<lsp::Hover> {
     let l = locate(cx, pos)?;
-    let markdown = ide::hover::hover(cx.project, &l)?;
+    let markdown = ide::hover::hover(cx.project, &cx.rel, &l)?;
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,

@@ -130,7 +130,8 @@ pub struct ColumnDef {
     pub passthrough: bool,
     /// The table a pass-through column is read from.
     pub origin: Option<ColumnOwner>,
-    /// The expression (SELECT items) or the SCHEMA line's extras (jsonpath, DEFAULT).
+    /// The expression (SELECT items, as SQL) or the SCHEMA line's extras (markdown: JSONPath,
+    /// DEFAULT, MATERIALIZED).
     pub detail: Option<String>,
 }
 
@@ -550,13 +551,13 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 .map(|c| {
                     let mut extras = Vec::new();
                     if let Some(j) = &c.jsonpath {
-                        extras.push(format!("`json:{}`", j.text));
+                        extras.push(format!("JSONPath `{}`", j.text.trim_start_matches("json:")));
                     }
                     if let Some(d) = &c.default {
-                        extras.push(format!("DEFAULT {}", d.text));
+                        extras.push(format!("DEFAULT `{}`", d.text));
                     }
                     if let Some(m) = &c.materialized {
-                        extras.push(format!("MATERIALIZED {}", m.text));
+                        extras.push(format!("MATERIALIZED `{}`", m.text));
                     }
                     ColumnDef {
                         name: c.name.clone(),
