@@ -83,8 +83,8 @@ fn main() {
         for (pattern, needle, delta) in hovers {
             let (path, text, offset) = at(pattern, needle, *delta, k);
             let t = Instant::now();
-            let h =
-                ide::locate::locate(p, &path, text, offset).and_then(|l| ide::hover::hover(p, &l));
+            let h = ide::locate::locate(p, &path, text, offset)
+                .and_then(|l| ide::hover::hover(p, &path, &l));
             hover_times.push(t.elapsed());
             found += h.is_some() as usize;
         }
