@@ -177,6 +177,9 @@ fn in_included(p: &Project, path: &str, offset: usize) -> Option<Located> {
 fn reference_at(p: &Project, path: &str, offset: usize) -> Option<Located> {
     let at = |path_: &str, r: TextRange| path_ == path && (r.contains(offset) || r.end == offset);
     let (e, range) = p.edges.iter().find_map(|e| {
+        if crate::navigation::names_pipe_by_file(p, e) {
+            return None; // a Forward test's name, not its pipe's
+        }
         if e.written_here {
             return at(&e.path, e.range).then_some((e, e.range));
         }

@@ -80,6 +80,7 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
                 .collect();
             v.extend(
                 p.edges_into(*i)
+                    .filter(|e| !names_pipe_by_file(p, e))
                     .filter_map(|e| Some((edge_site(e)?, false))),
             );
             v.extend(script_sites(p, *i).into_iter().map(|s| (s, false)));
@@ -163,6 +164,13 @@ pub fn references(p: &Project, path: &str, l: &Located) -> Vec<(Site, bool)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
     out
+}
+
+/// A Forward test (`tests/<pipe>.yaml`) names its pipe by its file name, not in its text: the
+/// edge's range (its first test's name) is not a reference to rename or list.
+pub fn names_pipe_by_file(p: &Project, e: &project::model::Edge) -> bool {
+    matches!(e.from, Source::Test(t) if p.tests.get(t).is_some_and(|t| t.file.forward))
+        && e.context.is_none()
 }
 
 /// Where a reference is written: in the file itself, or, read through an INCLUDE, in the

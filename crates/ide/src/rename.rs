@@ -7,7 +7,7 @@ use super::navigation::references;
 use super::{Located, Symbol};
 use project::model::NodeId;
 use project::model::ResourceId;
-use project::model::{Project, Source};
+use project::model::Project;
 use std::sync::Arc;
 use syntax::text::TextRange;
 
@@ -245,9 +245,7 @@ pub fn rename(
     let implicit: Vec<Site> = match l.symbol {
         Symbol::Resource(i) => p
             .edges_into(i)
-            .filter(|e| {
-                matches!(e.from, Source::Test(t) if p.tests[t].file.forward) && e.context.is_none()
-            })
+            .filter(|e| super::navigation::names_pipe_by_file(p, e))
             .map(|e| Site {
                 path: e.path.clone(),
                 range: e.range,
