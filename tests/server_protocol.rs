@@ -602,6 +602,44 @@ fn editor_features_over_the_protocol() {
             .as_str()
             .unwrap()
             .ends_with("datasources/visit_states.datasource")));
+    // The editor renames the file: every reference follows, the move stays the editor's.
+    let ds = dir.path().join("datasources/visits_mv.datasource");
+    let moved = dir.path().join("datasources/visit_states.datasource");
+    let will = c.request(
+        "workspace/willRenameFiles",
+        json!({"files": [{"oldUri": uri(&ds), "newUri": uri(&moved)}]}),
+    );
+    let edit = &will["result"];
+    let text_edits: Vec<&Value> = match edit["documentChanges"].as_array() {
+        Some(ops) => {
+            assert!(
+                !ops.iter()
+                    .any(|o| o["kind"] == "rename" && o["oldUri"] == uri(&ds)),
+                "the editor moves the file itself: {edit}"
+            );
+            ops.iter()
+                .filter(|o| o["textDocument"]["uri"] == doc)
+                .flat_map(|o| o["edits"].as_array().unwrap())
+                .collect()
+        }
+        None => edit["changes"][doc.as_str()]
+            .as_array()
+            .unwrap_or_else(|| panic!("no edit of the reader: {edit}"))
+            .iter()
+            .collect(),
+    };
+    assert!(
+        text_edits.iter().any(|e| e["newText"] == "visit_states"),
+        "{edit}"
+    );
+    let same = c.request(
+        "workspace/willRenameFiles",
+        json!({"files": [{"oldUri": uri(&ds), "newUri": uri(&dir.path().join("old/visits_mv.datasource"))}]}),
+    );
+    assert!(
+        same["result"].is_null(),
+        "a move that keeps the name edits nothing: {same}"
+    );
     let mut taken = at("visits_mv\n");
     taken["newName"] = json!("page_views");
     let taken = c.request("textDocument/rename", taken);

@@ -6,8 +6,8 @@ use super::columns::{self, is_identifier, Site};
 use super::navigation::references;
 use super::{Located, Symbol};
 use project::model::NodeId;
-use project::model::ResourceId;
 use project::model::Project;
+use project::model::ResourceId;
 use std::sync::Arc;
 use syntax::text::TextRange;
 

@@ -257,7 +257,19 @@ impl LanguageServer for Backend {
                     supported: Some(true),
                     change_notifications: Some(lsp::OneOf::Left(true)),
                 }),
-                file_operations: None,
+                file_operations: Some(lsp::WorkspaceFileOperationsServerCapabilities {
+                    will_rename: Some(lsp::FileOperationRegistrationOptions {
+                        filters: vec![lsp::FileOperationFilter {
+                            scheme: Some("file".into()),
+                            pattern: lsp::FileOperationPattern {
+                                glob: "**/*.{datasource,pipe}".into(),
+                                matches: Some(lsp::FileOperationPatternKind::File),
+                                options: None,
+                            },
+                        }],
+                    }),
+                    ..Default::default()
+                }),
             }),
             ..Default::default()
         };
@@ -528,6 +540,34 @@ impl LanguageServer for Backend {
             })
             .await
             .ok_or_else(engine_gone)?
+    }
+
+    async fn will_rename_files(
+        &self,
+        params: lsp::RenameFilesParams,
+    ) -> Result<Option<lsp::WorkspaceEdit>> {
+        let renames_files = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|w| w.resource_operations.as_ref())
+            .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
+        // One renamed datasource or pipe at a time: several files moved together are
+        // left to the editor (their references could overlap).
+        let [file] = params.files.as_slice() else {
+            return Ok(None);
+        };
+        let file = file.clone();
+        let Ok(uri) = file.old_uri.parse::<lsp::Uri>() else {
+            return Ok(None);
+        };
+        self.engine
+            .query(move |e| {
+                let cx = e.file_context(&uri)?;
+                super::rename::will_rename(&cx, &file.old_uri, &file.new_uri, renames_files)
+            })
+            .await
+            .ok_or_else(engine_gone)
     }
 
     async fn document_symbol(

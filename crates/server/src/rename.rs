@@ -56,6 +56,12 @@ pub fn rename(
     {
         return Err(Error::invalid_params(format!("{to} already exists")));
     }
+    Ok(Some(workspace_edit(cx, &change)))
+}
+
+/// A rename's edits (and file moves) as a workspace edit: plain `changes` when no file moves,
+/// else `documentChanges` with the moves after the edits.
+fn workspace_edit(cx: &FileContext, change: &ide::rename::RenameChange) -> lsp::WorkspaceEdit {
     // Edits grouped per file, in the order of the files.
     let mut per_file: Vec<(String, Vec<lsp::TextEdit>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -83,10 +89,10 @@ pub fn rename(
                 changes.insert(uri, edits);
             }
         }
-        return Ok(Some(lsp::WorkspaceEdit {
+        return lsp::WorkspaceEdit {
             changes: Some(changes),
             ..Default::default()
-        }));
+        };
     }
     let mut ops: Vec<lsp::DocumentChangeOperation> = Vec::new();
     for (path, edits) in per_file {
@@ -114,8 +120,61 @@ pub fn rename(
             },
         )));
     }
-    Ok(Some(lsp::WorkspaceEdit {
+    lsp::WorkspaceEdit {
         document_changes: Some(lsp::DocumentChanges::Operations(ops)),
         ..Default::default()
-    }))
+    }
+}
+
+/// `workspace/willRenameFiles` for one file: the editor renames `pipes/a.pipe` to
+/// `pipes/b.pipe`, and every reference to `a` follows (the file move itself is the editor's;
+/// a Forward test file `tests/a.yaml` moves with it when the editor can rename files). A
+/// rename that cannot be done (the new name is taken, not a valid name, a reference that
+/// cannot be edited) edits nothing: the file move is the editor's to make.
+pub fn will_rename(
+    cx: &FileContext,
+    old_uri: &str,
+    new_uri: &str,
+    resource_operations: bool,
+) -> Option<lsp::WorkspaceEdit> {
+    // The new path relative to the project: the old URI ends with the old relative path.
+    let root = old_uri.strip_suffix(cx.rel.as_str())?;
+    let new_rel = new_uri.strip_prefix(root)?;
+    let (i, r) = cx
+        .project
+        .resources
+        .iter_enumerated()
+        .find(|(_, r)| *r.path == cx.rel && r.defined_by_file())?;
+    let (old_name, old_ext) = stem_and_extension(&cx.rel)?;
+    let (new_name, new_ext) = stem_and_extension(new_rel)?;
+    if old_ext != new_ext || new_name == old_name || old_name != r.name {
+        return None;
+    }
+    let l = ide::Located {
+        symbol: ide::Symbol::Resource(i),
+        range: r.name_range,
+    };
+    let mut change = ide::rename::rename(cx.project, &cx.rel, &l, new_name).ok()?;
+    // The editor moves this file itself.
+    change.file_renames.retain(|(from, _)| *from != cx.rel);
+    if !resource_operations {
+        change.file_renames.clear();
+    }
+    if change
+        .file_renames
+        .iter()
+        .any(|(from, to)| !cx.inside_root(from) || !cx.inside_root(to) || cx.path_of(to).exists())
+    {
+        return None;
+    }
+    if change.edits.is_empty() && change.file_renames.is_empty() {
+        return None;
+    }
+    Some(workspace_edit(cx, &change))
+}
+
+/// `name` and `pipe` of `pipes/name.pipe`.
+fn stem_and_extension(rel: &str) -> Option<(&str, &str)> {
+    let file = rel.rsplit('/').next()?;
+    file.split_once('.')
 }
