@@ -602,6 +602,12 @@ fn editor_features_over_the_protocol() {
             .as_str()
             .unwrap()
             .ends_with("datasources/visit_states.datasource")));
+    // The open document's edit carries the version it was computed on.
+    assert!(
+        ops.iter()
+            .any(|o| o["textDocument"]["uri"] == doc && o["textDocument"]["version"] == 1),
+        "{edit}"
+    );
     // The editor renames the file: every reference follows, the move stays the editor's.
     let ds = dir.path().join("datasources/visits_mv.datasource");
     let moved = dir.path().join("datasources/visit_states.datasource");

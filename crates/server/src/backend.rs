@@ -533,9 +533,21 @@ impl LanguageServer for Backend {
             .and_then(|w| w.workspace_edit.as_ref())
             .and_then(|w| w.resource_operations.as_ref())
             .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
+        let document_changes = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|w| w.document_changes)
+            .unwrap_or(false);
         self.engine
             .query(move |e| match e.file_context(&p.text_document.uri) {
-                Some(cx) => super::rename::rename(&cx, p.position, &new_name, renames_files),
+                Some(cx) => super::rename::rename(
+                    &cx,
+                    p.position,
+                    &new_name,
+                    renames_files,
+                    document_changes,
+                ),
                 None => Ok(None),
             })
             .await
@@ -552,6 +564,12 @@ impl LanguageServer for Backend {
             .and_then(|w| w.workspace_edit.as_ref())
             .and_then(|w| w.resource_operations.as_ref())
             .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
+        let document_changes = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|w| w.document_changes)
+            .unwrap_or(false);
         // One renamed datasource or pipe at a time: several files moved together are
         // left to the editor (their references could overlap).
         let [file] = params.files.as_slice() else {
@@ -564,7 +582,13 @@ impl LanguageServer for Backend {
         self.engine
             .query(move |e| {
                 let cx = e.file_context(&uri)?;
-                super::rename::will_rename(&cx, &file.old_uri, &file.new_uri, renames_files)
+                super::rename::will_rename(
+                    &cx,
+                    &file.old_uri,
+                    &file.new_uri,
+                    renames_files,
+                    document_changes,
+                )
             })
             .await
             .ok_or_else(engine_gone)

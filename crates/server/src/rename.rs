@@ -28,6 +28,7 @@ pub fn rename(
     pos: lsp::Position,
     new_name: &str,
     resource_operations: bool,
+    document_changes: bool,
 ) -> Result<Option<lsp::WorkspaceEdit>, Error> {
     let Some(l) = ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos)) else {
         return Ok(None);
@@ -56,12 +57,19 @@ pub fn rename(
     {
         return Err(Error::invalid_params(format!("{to} already exists")));
     }
-    Ok(Some(workspace_edit(cx, &change)))
+    let versioned = document_changes || !change.file_renames.is_empty();
+    Ok(Some(workspace_edit(cx, &change, versioned)))
 }
 
-/// A rename's edits (and file moves) as a workspace edit: plain `changes` when no file moves,
-/// else `documentChanges` with the moves after the edits.
-fn workspace_edit(cx: &FileContext, change: &ide::rename::RenameChange) -> lsp::WorkspaceEdit {
+/// A rename's edits (and file moves) as a workspace edit: `documentChanges` when the client
+/// takes them (`document_changes`), each open document's edit carrying the version it was
+/// computed on (the editor refuses it if the text changed since), the moves after the edits;
+/// else plain `changes`.
+fn workspace_edit(
+    cx: &FileContext,
+    change: &ide::rename::RenameChange,
+    document_changes: bool,
+) -> lsp::WorkspaceEdit {
     // Edits grouped per file, in the order of the files.
     let mut per_file: Vec<(String, Vec<lsp::TextEdit>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -82,7 +90,7 @@ fn workspace_edit(cx: &FileContext, change: &ide::rename::RenameChange) -> lsp::
             new_text: text.clone(),
         });
     }
-    if change.file_renames.is_empty() {
+    if !document_changes {
         let mut changes = HashMap::new();
         for (path, edits) in per_file {
             if let Some(uri) = cx.uri_of(&path) {
@@ -100,7 +108,10 @@ fn workspace_edit(cx: &FileContext, change: &ide::rename::RenameChange) -> lsp::
             continue;
         };
         ops.push(lsp::DocumentChangeOperation::Edit(lsp::TextDocumentEdit {
-            text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            text_document: lsp::OptionalVersionedTextDocumentIdentifier {
+                uri,
+                version: cx.open_version(&path),
+            },
             edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
         }));
     }
@@ -136,6 +147,7 @@ pub fn will_rename(
     old_uri: &str,
     new_uri: &str,
     resource_operations: bool,
+    document_changes: bool,
 ) -> Option<lsp::WorkspaceEdit> {
     // The new path relative to the project: the old URI ends with the old relative path.
     let root = old_uri.strip_suffix(cx.rel.as_str())?;
@@ -170,7 +182,8 @@ pub fn will_rename(
     if change.edits.is_empty() && change.file_renames.is_empty() {
         return None;
     }
-    Some(workspace_edit(cx, &change))
+    let versioned = document_changes || !change.file_renames.is_empty();
+    Some(workspace_edit(cx, &change, versioned))
 }
 
 /// `name` and `pipe` of `pipes/name.pipe`.

@@ -37,6 +37,10 @@ impl<'a> FileContext<'a> {
     pub fn settings(&self) -> &Settings {
         &self.engine.settings
     }
+    /// The version of the editor's open document at a project path (`None`: not open).
+    pub fn open_version(&self, rel: &str) -> Option<i32> {
+        self.engine.docs.get(&self.path_of(rel)).map(|d| d.version)
+    }
     /// The file's tree-sitter tree: the open document's, else parsed from the text.
     pub fn tree(&self) -> Option<tree_sitter::Tree> {
         match self
