@@ -41,6 +41,20 @@ impl Backend {
         }
     }
 
+    /// What the client's workspace edits can hold: file renames, and versioned document
+    /// changes.
+    fn edit_caps(&self) -> (bool, bool) {
+        let edit = self
+            .caps()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.workspace_edit.as_ref());
+        let renames_files = edit
+            .and_then(|w| w.resource_operations.as_ref())
+            .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
+        let document_changes = edit.and_then(|w| w.document_changes).unwrap_or(false);
+        (renames_files, document_changes)
+    }
+
     fn caps(&self) -> Option<&lsp::ClientCapabilities> {
         self.client_caps.get()
     }
@@ -527,18 +541,7 @@ impl LanguageServer for Backend {
     async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
         let p = params.text_document_position;
         let new_name = params.new_name;
-        let renames_files = self
-            .caps()
-            .and_then(|c| c.workspace.as_ref())
-            .and_then(|w| w.workspace_edit.as_ref())
-            .and_then(|w| w.resource_operations.as_ref())
-            .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
-        let document_changes = self
-            .caps()
-            .and_then(|c| c.workspace.as_ref())
-            .and_then(|w| w.workspace_edit.as_ref())
-            .and_then(|w| w.document_changes)
-            .unwrap_or(false);
+        let (renames_files, document_changes) = self.edit_caps();
         self.engine
             .query(move |e| match e.file_context(&p.text_document.uri) {
                 Some(cx) => super::rename::rename(
@@ -558,18 +561,7 @@ impl LanguageServer for Backend {
         &self,
         params: lsp::RenameFilesParams,
     ) -> Result<Option<lsp::WorkspaceEdit>> {
-        let renames_files = self
-            .caps()
-            .and_then(|c| c.workspace.as_ref())
-            .and_then(|w| w.workspace_edit.as_ref())
-            .and_then(|w| w.resource_operations.as_ref())
-            .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
-        let document_changes = self
-            .caps()
-            .and_then(|c| c.workspace.as_ref())
-            .and_then(|w| w.workspace_edit.as_ref())
-            .and_then(|w| w.document_changes)
-            .unwrap_or(false);
+        let (renames_files, document_changes) = self.edit_caps();
         // One renamed datasource or pipe at a time: several files moved together are
         // left to the editor (their references could overlap).
         let [file] = params.files.as_slice() else {
