@@ -222,8 +222,11 @@ fn run(fx: &Fixture, line: &str) -> String {
             let (path, _, _) = fx.at(arg);
             match located().map(|l| ide::rename::rename(p, path, &l, new)) {
                 Some(Ok(change)) => {
-                    for (path, r, text) in &change.edits {
+                    for (k, (path, r, text)) in change.edits.iter().enumerate() {
                         let _ = writeln!(out, "{} -> `{text}`", fx.range(path, *r));
+                        for (_, note) in change.notes.iter().filter(|(i, _)| *i == k) {
+                            let _ = writeln!(out, "  note: {note}");
+                        }
                     }
                     for (from, to) in &change.file_renames {
                         let (from, to) = (fx.relative(from), fx.relative(to));

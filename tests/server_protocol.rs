@@ -541,8 +541,11 @@ fn editor_features_over_the_protocol() {
     let dir = copy_of("examples/web-sessions");
     let mut c = LspClient::spawn(&[]);
     let mut caps = client_caps(true);
-    caps["workspace"]["workspaceEdit"] =
-        json!({"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]});
+    caps["workspace"]["workspaceEdit"] = json!({
+        "documentChanges": true,
+        "resourceOperations": ["create", "rename", "delete"],
+        "changeAnnotationSupport": {"groupsOnLabel": true}
+    });
     caps["textDocument"]["completion"] = json!({"completionItem": {"snippetSupport": true}});
     c.initialize(dir.path(), caps, json!({"tinybird": fast()}));
     c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
@@ -608,6 +611,25 @@ fn editor_features_over_the_protocol() {
             .any(|o| o["textDocument"]["uri"] == doc && o["textDocument"]["version"] == 1),
         "{edit}"
     );
+    // Renaming a materialized view's output renames its target's column: an edit to confirm.
+    let mut views = at("views\n");
+    views["newName"] = json!("view_states");
+    let edit = c.request("textDocument/rename", views);
+    let notes = edit["result"]["changeAnnotations"].as_object().expect("annotations");
+    let (id, note) = notes.iter().next().unwrap();
+    assert_eq!(note["needsConfirmation"], true, "{edit}");
+    assert!(
+        note["label"].as_str().unwrap().contains("datasource `visits_mv`"),
+        "{edit}"
+    );
+    let annotated: Vec<&Value> = edit["result"]["documentChanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["edits"].as_array().into_iter().flatten())
+        .filter(|e| e["annotationId"] == *id)
+        .collect();
+    assert!(!annotated.is_empty(), "{edit}");
     // The editor renames the file: every reference follows, the move stays the editor's.
     let ds = dir.path().join("datasources/visits_mv.datasource");
     let moved = dir.path().join("datasources/visit_states.datasource");

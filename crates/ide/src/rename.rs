@@ -18,6 +18,10 @@ pub struct RenameChange {
     pub edits: Vec<(Arc<str>, TextRange, String)>,
     /// `(from, to)`, paths relative to the project root.
     pub file_renames: Vec<(String, String)>,
+    /// Edits that go beyond what was asked, by index in `edits`, with what they change: the
+    /// SCHEMA of another datasource (a materialized or copy node's output names its target's
+    /// columns). The server asks the user to confirm them where the editor can.
+    pub notes: Vec<(usize, String)>,
 }
 
 /// What can be renamed at a position: the word's range and the current name, or why not.
@@ -339,9 +343,33 @@ pub fn rename(
             }
         }
     }
-    for o in family {
+    for &o in &family {
         if let columns::ColumnOwner::Datasource(ds) = o {
             forward_query_edits(p, ds, &old, new_name, &mut change);
+        }
+    }
+    // Another datasource's columns renamed along (a writer's target): said, to confirm.
+    if let Symbol::Column(asked, name) = &l.symbol {
+        for &o in &family {
+            let columns::ColumnOwner::Datasource(ds) = o else {
+                continue;
+            };
+            if o == *asked {
+                continue;
+            }
+            let r = &p.resources[ds];
+            if !r.defined_by_file() {
+                continue; // its columns are the creating node's, edited as such
+            }
+            let note = format!(
+                "renames column `{name}` of datasource `{}` too: a change of its schema that the next deployment applies",
+                r.name
+            );
+            for (k, (path, _, _)) in change.edits.iter().enumerate() {
+                if **path == *r.path {
+                    change.notes.push((k, note.clone()));
+                }
+            }
         }
     }
     Ok(change)

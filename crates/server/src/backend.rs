@@ -41,18 +41,19 @@ impl Backend {
         }
     }
 
-    /// What the client's workspace edits can hold: file renames, and versioned document
-    /// changes.
-    fn edit_caps(&self) -> (bool, bool) {
+    /// What the client's workspace edits can hold.
+    fn edit_caps(&self) -> super::rename::EditCaps {
         let edit = self
             .caps()
             .and_then(|c| c.workspace.as_ref())
             .and_then(|w| w.workspace_edit.as_ref());
-        let renames_files = edit
-            .and_then(|w| w.resource_operations.as_ref())
-            .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename));
-        let document_changes = edit.and_then(|w| w.document_changes).unwrap_or(false);
-        (renames_files, document_changes)
+        super::rename::EditCaps {
+            renames_files: edit
+                .and_then(|w| w.resource_operations.as_ref())
+                .is_some_and(|o| o.contains(&lsp::ResourceOperationKind::Rename)),
+            document_changes: edit.and_then(|w| w.document_changes).unwrap_or(false),
+            annotations: edit.is_some_and(|w| w.change_annotation_support.is_some()),
+        }
     }
 
     fn caps(&self) -> Option<&lsp::ClientCapabilities> {
@@ -541,16 +542,10 @@ impl LanguageServer for Backend {
     async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
         let p = params.text_document_position;
         let new_name = params.new_name;
-        let (renames_files, document_changes) = self.edit_caps();
+        let caps = self.edit_caps();
         self.engine
             .query(move |e| match e.file_context(&p.text_document.uri) {
-                Some(cx) => super::rename::rename(
-                    &cx,
-                    p.position,
-                    &new_name,
-                    renames_files,
-                    document_changes,
-                ),
+                Some(cx) => super::rename::rename(&cx, p.position, &new_name, caps),
                 None => Ok(None),
             })
             .await
@@ -561,7 +556,7 @@ impl LanguageServer for Backend {
         &self,
         params: lsp::RenameFilesParams,
     ) -> Result<Option<lsp::WorkspaceEdit>> {
-        let (renames_files, document_changes) = self.edit_caps();
+        let caps = self.edit_caps();
         // One renamed datasource or pipe at a time: several files moved together are
         // left to the editor (their references could overlap).
         let [file] = params.files.as_slice() else {
@@ -574,13 +569,7 @@ impl LanguageServer for Backend {
         self.engine
             .query(move |e| {
                 let cx = e.file_context(&uri)?;
-                super::rename::will_rename(
-                    &cx,
-                    &file.old_uri,
-                    &file.new_uri,
-                    renames_files,
-                    document_changes,
-                )
+                super::rename::will_rename(&cx, &file.old_uri, &file.new_uri, caps)
             })
             .await
             .ok_or_else(engine_gone)

@@ -7,6 +7,17 @@ use std::collections::HashMap;
 use tower_lsp_server::jsonrpc::Error;
 use tower_lsp_server::ls_types as lsp;
 
+/// What the client's workspace edits can hold.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EditCaps {
+    /// Resource operations that rename files.
+    pub renames_files: bool,
+    /// `documentChanges` (versioned document edits).
+    pub document_changes: bool,
+    /// Change annotations (edits the user confirms).
+    pub annotations: bool,
+}
+
 pub fn prepare(
     cx: &FileContext,
     pos: lsp::Position,
@@ -27,9 +38,9 @@ pub fn rename(
     cx: &FileContext,
     pos: lsp::Position,
     new_name: &str,
-    resource_operations: bool,
-    document_changes: bool,
+    caps: EditCaps,
 ) -> Result<Option<lsp::WorkspaceEdit>, Error> {
+    let resource_operations = caps.renames_files;
     let Some(l) = ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos)) else {
         return Ok(None);
     };
@@ -57,23 +68,24 @@ pub fn rename(
     {
         return Err(Error::invalid_params(format!("{to} already exists")));
     }
-    let versioned = document_changes || !change.file_renames.is_empty();
-    Ok(Some(workspace_edit(cx, &change, versioned)))
+    Ok(Some(workspace_edit(cx, &change, caps)))
 }
 
 /// A rename's edits (and file moves) as a workspace edit: `documentChanges` when the client
-/// takes them (`document_changes`), each open document's edit carrying the version it was
-/// computed on (the editor refuses it if the text changed since), the moves after the edits;
-/// else plain `changes`.
+/// takes them (or files move), each open document's edit carrying the version it was computed
+/// on (the editor refuses it if the text changed since), edits that go beyond what was asked
+/// (`RenameChange::notes`) annotated for confirmation where the client can, the moves after
+/// the edits; else plain `changes`.
 fn workspace_edit(
     cx: &FileContext,
     change: &ide::rename::RenameChange,
-    document_changes: bool,
+    caps: EditCaps,
 ) -> lsp::WorkspaceEdit {
-    // Edits grouped per file, in the order of the files.
-    let mut per_file: Vec<(String, Vec<lsp::TextEdit>)> = Vec::new();
+    let document_changes = caps.document_changes || !change.file_renames.is_empty();
+    // Edits grouped per file, in the order of the files, with their note.
+    let mut per_file: Vec<(String, Vec<(lsp::TextEdit, Option<&str>)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for (path, range, text) in &change.edits {
+    for (k, (path, range, text)) in change.edits.iter().enumerate() {
         let site = ide::Site {
             path: path.clone(),
             range: *range,
@@ -85,16 +97,24 @@ fn workspace_edit(
             per_file.push((path.to_string(), Vec::new()));
             per_file.len() - 1
         });
-        per_file[i].1.push(lsp::TextEdit {
-            range: loc.range,
-            new_text: text.clone(),
-        });
+        let note = change
+            .notes
+            .iter()
+            .find(|(e, _)| *e == k)
+            .map(|(_, n)| n.as_str());
+        per_file[i].1.push((
+            lsp::TextEdit {
+                range: loc.range,
+                new_text: text.clone(),
+            },
+            note,
+        ));
     }
     if !document_changes {
         let mut changes = HashMap::new();
         for (path, edits) in per_file {
             if let Some(uri) = cx.uri_of(&path) {
-                changes.insert(uri, edits);
+                changes.insert(uri, edits.into_iter().map(|(e, _)| e).collect());
             }
         }
         return lsp::WorkspaceEdit {
@@ -102,17 +122,44 @@ fn workspace_edit(
             ..Default::default()
         };
     }
+    let mut annotations: HashMap<String, lsp::ChangeAnnotation> = HashMap::new();
     let mut ops: Vec<lsp::DocumentChangeOperation> = Vec::new();
     for (path, edits) in per_file {
         let Some(uri) = cx.uri_of(&path) else {
             continue;
         };
+        let edits = edits
+            .into_iter()
+            .map(
+                |(text_edit, note)| match note.filter(|_| caps.annotations) {
+                    Some(note) => {
+                        let id = format!("note{}", annotations.len());
+                        let id = annotations
+                            .iter()
+                            .find(|(_, a)| a.label == note)
+                            .map_or(id, |(k, _)| k.clone());
+                        annotations
+                            .entry(id.clone())
+                            .or_insert_with(|| lsp::ChangeAnnotation {
+                                label: note.to_string(),
+                                needs_confirmation: Some(true),
+                                description: None,
+                            });
+                        lsp::OneOf::Right(lsp::AnnotatedTextEdit {
+                            text_edit,
+                            annotation_id: id,
+                        })
+                    }
+                    None => lsp::OneOf::Left(text_edit),
+                },
+            )
+            .collect();
         ops.push(lsp::DocumentChangeOperation::Edit(lsp::TextDocumentEdit {
             text_document: lsp::OptionalVersionedTextDocumentIdentifier {
                 uri,
                 version: cx.open_version(&path),
             },
-            edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
+            edits,
         }));
     }
     for (from, to) in &change.file_renames {
@@ -133,6 +180,7 @@ fn workspace_edit(
     }
     lsp::WorkspaceEdit {
         document_changes: Some(lsp::DocumentChanges::Operations(ops)),
+        change_annotations: (!annotations.is_empty()).then_some(annotations),
         ..Default::default()
     }
 }
@@ -146,9 +194,9 @@ pub fn will_rename(
     cx: &FileContext,
     old_uri: &str,
     new_uri: &str,
-    resource_operations: bool,
-    document_changes: bool,
+    caps: EditCaps,
 ) -> Option<lsp::WorkspaceEdit> {
+    let resource_operations = caps.renames_files;
     // The new path relative to the project: the old URI ends with the old relative path.
     let root = old_uri.strip_suffix(cx.rel.as_str())?;
     let new_rel = new_uri.strip_prefix(root)?;
@@ -182,8 +230,7 @@ pub fn will_rename(
     if change.edits.is_empty() && change.file_renames.is_empty() {
         return None;
     }
-    let versioned = document_changes || !change.file_renames.is_empty();
-    Some(workspace_edit(cx, &change, versioned))
+    Some(workspace_edit(cx, &change, caps))
 }
 
 /// `name` and `pipe` of `pipes/name.pipe`.
