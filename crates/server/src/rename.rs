@@ -71,6 +71,9 @@ pub fn rename(
     Ok(Some(workspace_edit(cx, &change, caps)))
 }
 
+/// A text edit and the note that comes with it (an edit to confirm).
+type NotedEdit<'a> = (lsp::TextEdit, Option<&'a str>);
+
 /// A rename's edits (and file moves) as a workspace edit: `documentChanges` when the client
 /// takes them (or files move), each open document's edit carrying the version it was computed
 /// on (the editor refuses it if the text changed since), edits that go beyond what was asked
@@ -83,7 +86,7 @@ fn workspace_edit(
 ) -> lsp::WorkspaceEdit {
     let document_changes = caps.document_changes || !change.file_renames.is_empty();
     // Edits grouped per file, in the order of the files, with their note.
-    let mut per_file: Vec<(String, Vec<(lsp::TextEdit, Option<&str>)>)> = Vec::new();
+    let mut per_file: Vec<(String, Vec<NotedEdit>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (k, (path, range, text)) in change.edits.iter().enumerate() {
         let site = ide::Site {
