@@ -615,11 +615,16 @@ fn editor_features_over_the_protocol() {
     let mut views = at("views\n");
     views["newName"] = json!("view_states");
     let edit = c.request("textDocument/rename", views);
-    let notes = edit["result"]["changeAnnotations"].as_object().expect("annotations");
+    let notes = edit["result"]["changeAnnotations"]
+        .as_object()
+        .expect("annotations");
     let (id, note) = notes.iter().next().unwrap();
     assert_eq!(note["needsConfirmation"], true, "{edit}");
     assert!(
-        note["label"].as_str().unwrap().contains("datasource `visits_mv`"),
+        note["label"]
+            .as_str()
+            .unwrap()
+            .contains("datasource `visits_mv`"),
         "{edit}"
     );
     let annotated: Vec<&Value> = edit["result"]["documentChanges"]

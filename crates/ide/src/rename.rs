@@ -348,6 +348,34 @@ pub fn rename(
             forward_query_edits(p, ds, &old, new_name, &mut change);
         }
     }
+    // A template default in an API output: the endpoint's column changes name when the
+    // parameter is not given (no `new AS old` inside a template).
+    if let Symbol::Column(_, name) = &l.symbol {
+        for (ri, r) in p.resources.iter_enumerated() {
+            let Some(last) = r.nodes.len().checked_sub(1) else {
+                continue;
+            };
+            if !r.serves_api(p.dialect) {
+                continue;
+            }
+            let sites = columns::template_default_sites(p, &family, name, NodeId::new(ri, last));
+            for site in sites {
+                if let Some(k) = change
+                    .edits
+                    .iter()
+                    .position(|(path, range, _)| *path == site.path && *range == site.range)
+                {
+                    change.notes.push((
+                        k,
+                        format!(
+                            "renames a column the endpoint `{}` returns when its template parameter is not given: API users see the new name",
+                            r.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     // Another datasource's columns renamed along (a writer's target): said, to confirm.
     if let Symbol::Column(asked, name) = &l.symbol {
         for &o in &family {

@@ -516,17 +516,11 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Sites
             continue;
         };
         let sql = NodeSql::new(&node.sql_map);
-        // `{{ column(p, 'name') }}`: the default names a column of the tables the node reads.
-        let reads_member = scope_sources(p, ColumnOwner::Node(NodeId::new(ri, ni)))
-            .iter()
-            .any(|(o, _)| members.contains(o));
-        if reads_member {
-            for range in sql.template_column_defaults(name) {
-                if let Some(site) = node.written_at(&r.path, range) {
-                    out.push((site.into(), false));
-                }
-            }
-        }
+        out.extend(
+            template_default_sites(p, &members, name, NodeId::new(ri, ni))
+                .into_iter()
+                .map(|s| (s, false)),
+        );
         for range in sql.column_words(name, node.sql.as_deref()) {
             // A word naming a column of the same name of a table outside the family.
             let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
@@ -551,6 +545,33 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Sites
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
     (out, conflicts)
+}
+
+/// `{{ column(p, 'name') }}` / `{{ columns(p, 'a,name') }}` in node `id` reading a member of
+/// the family: the default names a column of the tables the node reads.
+pub fn template_default_sites(
+    p: &Project,
+    members: &[ColumnOwner],
+    name: &str,
+    id: NodeId,
+) -> Vec<Site> {
+    let Some(r) = p.resources.get(id.pipe) else {
+        return Vec::new();
+    };
+    let Some(node) = r.nodes.get(id.index) else {
+        return Vec::new();
+    };
+    let reads_member = scope_sources(p, ColumnOwner::Node(id))
+        .iter()
+        .any(|(o, _)| members.contains(o));
+    if !reads_member {
+        return Vec::new();
+    }
+    NodeSql::new(&node.sql_map)
+        .template_column_defaults(name)
+        .into_iter()
+        .filter_map(|range| node.written_at(&r.path, range).map(Site::from))
+        .collect()
 }
 
 /// Words naming the column in the SQL of tests reading a family member.
