@@ -5,7 +5,8 @@
 //! reference the editor shows (except FORWARD_QUERY reads, which name the deployed columns),
 //! add no error or warning `check` did not give, keep every edited datafile the official
 //! parser accepted (VERDICTS.jsonl) accepted, and, for columns and CTEs, give the same rows on
-//! ClickHouse (chdb: every node without templates, on the same generated data).
+//! ClickHouse (chdb: every node without templates, on the same generated data; RENAME_CHDB=0
+//! skips that part).
 
 #[path = "support/chdb_project.rs"]
 mod chdb_project;
@@ -124,6 +125,8 @@ fn renames_on_real_projects_keep_them_working() {
         .unwrap_or(3);
     // RENAME_ONLY=<text>: only the renames whose description holds it, with their edits shown.
     let only = std::env::var("RENAME_ONLY").ok();
+    // RENAME_CHDB=0: skip the ClickHouse comparison (an exhaustive run is hours with it).
+    let on_clickhouse = std::env::var("RENAME_CHDB").map_or(true, |v| v != "0");
     let mut failures: Vec<String> = Vec::new();
     let mut applied = 0;
     let mut kept_dirs = Vec::new();
@@ -219,7 +222,7 @@ fn renames_on_real_projects_keep_them_working() {
                     }
                 };
                 let after = rename_check::write(&after_texts);
-                if matches!(f.kind, "column" | "cte") {
+                if on_clickhouse && matches!(f.kind, "column" | "cte") {
                     same.add(what.clone(), p, &after.analysis.project, &edited);
                 }
                 for (code, n) in &after.counts() {

@@ -732,3 +732,35 @@ fn editor_features_over_the_protocol() {
     );
     assert_eq!(fmt["result"], json!([]), "the example is formatted");
 }
+
+/// The editor process given as `processId` dies without `shutdown` or `exit` (a crash, a kill):
+/// the server does not live on as an orphan, it exits once it sees the process gone.
+#[test]
+fn the_server_exits_when_the_editor_process_is_gone() {
+    let dir = project(&[("pipes/a.pipe", READER)]);
+    let mut editor = std::process::Command::new("sleep")
+        .arg("2")
+        .spawn()
+        .expect("run sleep");
+    let mut c = LspClient::spawn(&[]);
+    c.request(
+        "initialize",
+        json!({
+            "processId": editor.id(),
+            "rootUri": uri(dir.path()),
+            "capabilities": client_caps(true),
+            "initializationOptions": fast(),
+        }),
+    );
+    c.notify("initialized", json!({}));
+    assert!(
+        c.wait_exit(Duration::from_millis(500)).is_none(),
+        "the server stopped while the editor was running"
+    );
+    // Reaped: a dead process that nobody waited for still exists as a zombie.
+    editor.wait().unwrap();
+    let status = c
+        .wait_exit(Duration::from_secs(20))
+        .expect("the server is still running after the editor process is gone");
+    assert_eq!(status.code(), Some(1));
+}

@@ -192,6 +192,9 @@ fn uri_param(params: &Value) -> Result<Option<lsp::Uri>> {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let n = Negotiated::from_params(&params);
+        if let Some(pid) = params.process_id {
+            super::parent::watch(pid);
+        }
         let _ = self.client_caps.set(params.capabilities.clone());
         let _ = self.folders.set(n.folders.clone());
         let capabilities = lsp::ServerCapabilities {

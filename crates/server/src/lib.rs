@@ -3,8 +3,8 @@
 //! contained, exit), [`engine`] (the one thread owning all state: documents, projects,
 //! analysis, publishing), [`backend`] (capabilities and requests), [`migrate`] (migration
 //! actions as code actions and commands), [`outbox`] (ordered
-//! delivery to the client), plus conversions ([`position`], [`convert`]), [`config`] and
-//! [`logging`]. The editor features (hover, completion, rename, ...) are one file per request
+//! delivery to the client), [`parent`] (exit when the editor process given at `initialize` is
+//! gone), plus conversions ([`position`], [`convert`]), [`config`] and [`logging`]. The editor features (hover, completion, rename, ...) are one file per request
 //! family ([`navigation`], [`completion`], [`rename`], [`symbols`], [`semantic_tokens`],
 //! [`selection`], [`formatting`], [`links`]) over [`ide`], each given an
 //! [`engine::FileContext`].
@@ -23,6 +23,7 @@ mod migrate;
 mod navigation;
 mod ordered;
 mod outbox;
+mod parent;
 mod position;
 mod rename;
 mod selection;
