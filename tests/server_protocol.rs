@@ -764,3 +764,19 @@ fn the_server_exits_when_the_editor_process_is_gone() {
         .expect("the server is still running after the editor process is gone");
     assert_eq!(status.code(), Some(1));
 }
+
+/// A message that is not JSON (framing intact) gets the JSON-RPC parse error (-32700, id
+/// null) and the session goes on: the next request is answered as usual.
+#[test]
+fn a_malformed_message_gets_a_parse_error_and_the_server_keeps_serving() {
+    let dir = project(&[("pipes/a.pipe", READER)]);
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    c.send_raw("{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": ");
+    let error = c.wait_for(|m| m["id"].is_null() && m.get("error").is_some());
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    let r = c.request("workspace/symbol", json!({"query": "a"}));
+    assert!(r["result"].is_array(), "{r}");
+    let r = c.request("shutdown", Value::Null);
+    assert_eq!(r["result"], Value::Null);
+}

@@ -120,6 +120,11 @@ impl Backend {
         panic!("injected panic in a request handler");
     }
 
+    /// What a malformed client message becomes (see `input`): the JSON-RPC parse error.
+    pub async fn parse_error(&self, _: Value) -> Result<Value> {
+        Err(Error::parse_error())
+    }
+
     /// `tinybird/debug/sleep`: answers after `{"ms": N}` milliseconds (to test cancellation).
     pub async fn debug_sleep(&self, params: Value) -> Result<Value> {
         if !self.debug {

@@ -1,5 +1,6 @@
 //! The language server (`tinybird-lsp serve`): LSP over stdio on tower-lsp-server and tokio.
-//! Thin glue over the core: [`ordered`] (transport guarantees: ordered text sync, panics
+//! Thin glue over the core: [`input`] (a malformed message gets a parse error instead of
+//! ending the session), [`ordered`] (transport guarantees: ordered text sync, panics
 //! contained, exit), [`engine`] (the one thread owning all state: documents, projects,
 //! analysis, publishing), [`backend`] (capabilities and requests), [`migrate`] (migration
 //! actions as code actions and commands), [`outbox`] (ordered
@@ -17,6 +18,7 @@ mod documents;
 mod engine;
 mod folding;
 mod formatting;
+mod input;
 mod links;
 mod logging;
 mod migrate;
@@ -68,9 +70,13 @@ pub fn run() -> i32 {
         .custom_method("tinybird/debug/document", backend::Backend::debug_document)
         .custom_method("tinybird/debug/stats", backend::Backend::debug_stats)
         .custom_method("tinybird/debug/sleep", backend::Backend::debug_sleep)
+        .custom_method(input::PARSE_ERROR_METHOD, backend::Backend::parse_error)
         .finish();
         let service = ordered::Ordered::new(service, engine, code);
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        // A malformed message is answered, not the end of the session (see `input`).
+        let (reader, writer) = tokio::io::duplex(1 << 20);
+        tokio::spawn(input::filter(tokio::io::stdin(), writer));
+        Server::new(reader, tokio::io::stdout(), socket)
             .serve(service)
             .await;
     });
