@@ -363,7 +363,13 @@ pub fn rename_boundaries(
     let mut memo = ColumnMemo::new(p, name);
     let mut owners: Vec<(ColumnOwner, bool)> = Vec::new();
     for &o in members {
-        if memo.origin(o).is_some_and(|src| !members.contains(&src)) {
+        // A member reading the column from outside the family, or computing it with an
+        // unaliased item that names something else (`SELECT x` where `WITH expr AS x`): the
+        // item keeps what it reads and gets the new name as an alias.
+        let unaliased_value = memo
+            .column(o)
+            .is_some_and(|c| c.origin.is_none() && !c.passthrough && c.detail.is_none());
+        if memo.origin(o).is_some_and(|src| !members.contains(&src)) || unaliased_value {
             owners.push((o, true));
         }
         for r in reading_owners(p, o) {
