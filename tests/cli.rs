@@ -73,6 +73,62 @@ fn fmt_check_lists_unformatted_files_and_fmt_fixes_them() {
     assert!(again.status.success(), "{again:?}");
 }
 
+/// `fmt` replaces a file through a temporary file and a rename: the file keeps its
+/// permissions, a symbolic link keeps pointing at the (formatted) file, and no temporary file
+/// is left behind.
+#[cfg(unix)]
+#[test]
+fn fmt_replaces_files_whole_and_keeps_permissions_and_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("datasources")).unwrap();
+    std::fs::create_dir_all(dir.path().join("shared")).unwrap();
+    let unformatted =
+        "schema >\n  `ts` DateTime\nengine \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";
+    let file = dir.path().join("datasources/events.datasource");
+    std::fs::write(&file, unformatted).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let real = dir.path().join("shared/visits.datasource");
+    std::fs::write(&real, unformatted).unwrap();
+    let link = dir.path().join("datasources/visits.datasource");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(&file).unwrap().ino();
+    let fmt = bin()
+        .arg("fmt")
+        .arg(dir.path().join("datasources"))
+        .output()
+        .unwrap();
+    assert!(fmt.status.success(), "{fmt:?}");
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.starts_with("SCHEMA >\n"), "{after}");
+    // A new file renamed into place, not the old one rewritten (a crash mid-write would
+    // have left it truncated).
+    assert_ne!(std::fs::metadata(&file).unwrap().ino(), inode);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "permissions kept");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    assert!(std::fs::read_to_string(&real)
+        .unwrap()
+        .starts_with("SCHEMA >\n"));
+    for folder in ["datasources", "shared"] {
+        let left: Vec<String> = std::fs::read_dir(dir.path().join(folder))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+}
+
 /// `tinybird-lsp graph | head -1`: the reader goes away; no panic, no error.
 #[test]
 fn output_into_a_closed_pipe_ends_quietly() {

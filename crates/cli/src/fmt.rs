@@ -1,6 +1,7 @@
 //! `tinybird-lsp fmt [--check] [--sql] [PATH]`: formats the datafiles of a project (or one
 //! file) in place with [`ide::format`] (`--sql`: SQL keywords upper-cased too), or with
-//! `--check` only lists those that would change.
+//! `--check` only lists those that would change. Files are replaced through a temporary file
+//! and a rename ([`disk::replace_file`]): never left half written.
 
 use super::check::{check_path, CheckError, CheckOptions};
 use ide::format::{format_with, FormatOptions};
@@ -32,7 +33,7 @@ pub fn fmt_path(
                 path.join(&f.path)
             };
             if !check {
-                std::fs::write(&target, formatted)
+                disk::replace_file(&target, &formatted)
                     .map_err(|e| CheckError(format!("cannot write `{}`: {e}", target.display())))?;
             }
             changed.push(if single_file {

@@ -235,6 +235,26 @@ pub fn load_project(
     Ok(db)
 }
 
+/// Replaces the text of an existing file without ever leaving it half written: the new text
+/// goes to a temporary file in the same folder, which takes the file's permissions and is then
+/// renamed over it (through a symbolic link, the file it points to is replaced). On an error
+/// the file is as it was and no temporary file is left.
+pub fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let target = std::fs::canonicalize(path)?;
+    let permissions = std::fs::metadata(&target)?.permissions();
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tinybird-lsp-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    std::fs::set_permissions(tmp.path(), permissions)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// One file of a change to write: its new text (`None`: delete it), whether it must not exist
 /// yet, and whether it is a script to make executable.
 pub struct PlannedWrite {
