@@ -88,41 +88,17 @@ fn copy_dir(from: &Path, to: &Path) {
 /// The official parser's verdicts for files (one per line of the batch), by path relative to
 /// `root`, with `root` taken out of every message.
 fn oracle(root: &Path, paths: &[&str], cli: &str) -> BTreeMap<String, Value> {
-    let list = root.join(format!("list-{cli}.txt"));
-    let text: String = paths
+    let abs: Vec<String> = paths
         .iter()
-        .map(|p| format!("{}\n", root.join(p).display()))
+        .map(|p| root.join(p).display().to_string())
         .collect();
-    std::fs::write(&list, text).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg(common::shared().join("tools/tb-oracle/tb_oracle.py"))
-        .args([
-            "--batch",
-            &list.to_string_lossy(),
-            "--cli",
-            cli,
-            "--compact",
-        ])
-        .output()
-        .expect("run tb-oracle (../shared/tools/tb-oracle; setup.sh once)");
     let prefix = format!("{}/", root.display());
     let mut verdicts = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
+    for v in common::tb_oracle(&abs, cli) {
         let file = v["file"].as_str().unwrap_or("").replace(&prefix, "");
         let verdict = v[cli].to_string().replace(&prefix, "");
         verdicts.insert(file, serde_json::from_str(&verdict).unwrap());
     }
-    assert_eq!(
-        verdicts.len(),
-        paths.len(),
-        "tb-oracle answered {} of {} files (is it set up? ../shared/tools/tb-oracle/setup.sh): {}",
-        verdicts.len(),
-        paths.len(),
-        String::from_utf8_lossy(&out.stderr)
-    );
     verdicts
 }
 

@@ -437,19 +437,43 @@ fn a_rename_larger_than_the_search_is_refused_not_partial() {
     assert!(message.contains("not renamed"), "{message}");
 }
 
-/// Every rename the fixtures make, applied: the official parser accepts every edited file
-/// that it accepted before, and the project has no error or warning it did not have.
-#[test]
-fn every_rename_applied_keeps_the_project_working() {
+/// Every fixture case (its name and project) with the renames its requests make that are not
+/// refused: (the request line, what was renamed, the change).
+/// A rename request of a fixture that was not refused: its line, what it renamed, the change.
+type FixtureRename = (String, Located, ide::rename::RenameChange);
+
+fn fixture_renames() -> Vec<(String, Fixture, Vec<FixtureRename>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ide");
-    let mut failures = Vec::new();
-    let mut applied = 0;
+    let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         if !entry.path().is_dir() {
             continue;
         }
         let case = entry.file_name().to_string_lossy().to_string();
         let fx = load(&entry.path());
+        let requests = std::fs::read_to_string(entry.path().with_extension("requests")).unwrap();
+        let mut renames = Vec::new();
+        for line in requests.lines().filter(|l| l.starts_with("rename ")) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (marker, new) = (words[1], words.get(2).copied().unwrap_or(""));
+            let (path, _, _) = fx.at(marker);
+            let Some(l) = fx.locate(marker) else { continue };
+            if let Ok(change) = ide::rename::rename(&fx.project, path, &l, new) {
+                renames.push((line.to_string(), l, change));
+            }
+        }
+        out.push((case, fx, renames));
+    }
+    out
+}
+
+/// Every rename the fixtures make, applied: the official parser accepts every edited file
+/// that it accepted before, and the project has no error or warning it did not have.
+#[test]
+fn every_rename_applied_keeps_the_project_working() {
+    let mut failures = Vec::new();
+    let mut applied = 0;
+    for (case, fx, renames) in fixture_renames() {
         let cli = match fx.project.dialect {
             syntax::Dialect::Forward => "forward",
             _ => "classic",
@@ -457,15 +481,7 @@ fn every_rename_applied_keeps_the_project_working() {
         let before = rename_check::write(&fx.texts);
         let before_counts = before.counts();
         let mut before_ok: Option<BTreeMap<String, bool>> = None;
-        let requests = std::fs::read_to_string(entry.path().with_extension("requests")).unwrap();
-        for line in requests.lines().filter(|l| l.starts_with("rename ")) {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let (marker, new) = (words[1], words.get(2).copied().unwrap_or(""));
-            let (path, _, _) = fx.at(marker);
-            let Some(l) = fx.locate(marker) else { continue };
-            let Ok(change) = ide::rename::rename(&fx.project, path, &l, new) else {
-                continue;
-            };
+        for (line, _, change) in renames {
             applied += 1;
             let root = fx._dir.path().to_string_lossy().to_string();
             let (texts, edited) = match rename_check::apply(&root, &fx.texts, &change) {
@@ -520,26 +536,12 @@ fn every_rename_applied_keeps_the_project_working() {
 /// table) changes a result.
 #[test]
 fn every_column_rename_gives_the_same_rows_on_clickhouse() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ide");
     let mut same = rename_check::SameRows::default();
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        if !entry.path().is_dir() {
-            continue;
-        }
-        let case = entry.file_name().to_string_lossy().to_string();
-        let fx = load(&entry.path());
-        let requests = std::fs::read_to_string(entry.path().with_extension("requests")).unwrap();
-        for line in requests.lines().filter(|l| l.starts_with("rename ")) {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let (marker, new) = (words[1], words.get(2).copied().unwrap_or(""));
-            let (path, _, _) = fx.at(marker);
-            let Some(l) = fx.locate(marker) else { continue };
+    for (case, fx, renames) in fixture_renames() {
+        for (line, l, change) in renames {
             if !matches!(l.symbol, ide::Symbol::Column(..) | ide::Symbol::Cte(..)) {
                 continue;
             }
-            let Ok(change) = ide::rename::rename(&fx.project, path, &l, new) else {
-                continue;
-            };
             let root = fx._dir.path().to_string_lossy().to_string();
             let Ok((texts, edited)) = rename_check::apply(&root, &fx.texts, &change) else {
                 continue; // reported by every_rename_applied_keeps_the_project_working

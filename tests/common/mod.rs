@@ -65,3 +65,40 @@ pub fn snapshot_difference(expected_path: &Path, actual: &str) -> Option<String>
         )
     })
 }
+
+/// The official parsers (../shared/tools/tb-oracle) on files given by absolute path, in one
+/// batch: each file's JSON line (`file`, and the verdict under `cli`). Fails when an answer
+/// is missing.
+pub fn tb_oracle(paths: &[String], cli: &str) -> Vec<serde_json::Value> {
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let list_dir = tempfile::tempdir().unwrap();
+    let list = list_dir.path().join("oracle-list.txt");
+    let text: String = paths.iter().map(|p| format!("{p}\n")).collect();
+    std::fs::write(&list, text).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(shared().join("tools/tb-oracle/tb_oracle.py"))
+        .args([
+            "--batch",
+            &list.to_string_lossy(),
+            "--cli",
+            cli,
+            "--compact",
+        ])
+        .output()
+        .expect("run tb-oracle (../shared/tools/tb-oracle; setup.sh once)");
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(
+        answers.len(),
+        paths.len(),
+        "tb-oracle answered {} of {} files (is it set up? ../shared/tools/tb-oracle/setup.sh): {}",
+        answers.len(),
+        paths.len(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    answers
+}

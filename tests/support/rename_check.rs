@@ -150,39 +150,15 @@ pub fn datafiles_to_parse(texts: &BTreeMap<String, String>, edited: &[String]) -
 
 /// The official parser's verdict (`ok`) for files (absolute paths), by the path as given.
 pub fn official_ok(paths: &[String], cli: &str) -> BTreeMap<String, bool> {
-    if paths.is_empty() {
-        return BTreeMap::new();
-    }
-    let list_dir = tempfile::tempdir().unwrap();
-    let list = list_dir.path().join("oracle-list.txt");
-    let text: String = paths.iter().map(|p| format!("{p}\n")).collect();
-    std::fs::write(&list, text).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg(crate::common::shared().join("tools/tb-oracle/tb_oracle.py"))
-        .args([
-            "--batch",
-            &list.to_string_lossy(),
-            "--cli",
-            cli,
-            "--compact",
-        ])
-        .output()
-        .expect("run tb-oracle (../shared/tools/tb-oracle; setup.sh once)");
-    let mut verdicts = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let file = v["file"].as_str().unwrap_or("").to_string();
-        verdicts.insert(file, v[cli]["ok"].as_bool().unwrap_or(false));
-    }
-    assert_eq!(
-        verdicts.len(),
-        paths.len(),
-        "tb-oracle: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    verdicts
+    crate::common::tb_oracle(paths, cli)
+        .into_iter()
+        .map(|v| {
+            (
+                v["file"].as_str().unwrap_or("").to_string(),
+                v[cli]["ok"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
 }
 
 /// [`official_ok`] of files relative to `root`, by relative path.

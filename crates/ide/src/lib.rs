@@ -65,10 +65,6 @@ pub struct ParamDeclaration {
     pub required: bool,
 }
 
-fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// A symbol found at a position: where its word is.
 #[derive(Clone, Debug)]
 pub struct Located {
@@ -285,7 +281,10 @@ impl<'a> NodeSql<'a> {
             for (k, a) in args.iter().enumerate() {
                 let arg = text.get(a.start..a.end).unwrap_or("").trim();
                 let unquote = |v: &str| v.trim().trim_matches(['"', '\'']).to_string();
-                match arg.split_once('=').filter(|(key, _)| is_name(key.trim())) {
+                match arg
+                    .split_once('=')
+                    .filter(|(key, _)| columns::is_identifier(key.trim()))
+                {
                     Some((key, v)) if key.trim() == "description" => {
                         d.description = Some(unquote(v))
                     }
@@ -418,12 +417,20 @@ pub fn keyword_uses(text: &str, tokens: &[Token], tags: &[TextRange]) -> Vec<usi
         (t.kind == TokenKind::Word).then(|| t.text(text))
     };
     let is = |i: usize, k: &str| word(i).is_some_and(|w| w.eq_ignore_ascii_case(k));
-    let tag_of = |i: usize| -> Option<TextRange> {
-        let t = tokens.get(i)?;
-        tags.iter()
-            .copied()
-            .find(|r| r.start <= t.range.start && t.range.end <= r.end)
-    };
+    // The tag holding each token, in one pass (tokens and tags are both in text order).
+    let mut holding: Vec<Option<TextRange>> = Vec::with_capacity(tokens.len());
+    let mut k = 0;
+    for t in tokens {
+        while tags.get(k).is_some_and(|r| r.end < t.range.end) {
+            k += 1;
+        }
+        holding.push(
+            tags.get(k)
+                .copied()
+                .filter(|r| r.start <= t.range.start && t.range.end <= r.end),
+        );
+    }
+    let tag_of = |i: usize| holding.get(i).copied().flatten();
     // Whether token `i` ends an operand (so a following END closes the CASE).
     let ends_operand = |i: usize| -> bool {
         let Some(t) = tokens.get(i) else {
@@ -465,8 +472,8 @@ pub fn keyword_uses(text: &str, tokens: &[Token], tags: &[TextRange]) -> Vec<usi
             let mut j = i + 1;
             match tokens.get(j).map(|t| t.kind) {
                 _ if tag_of(j).is_some() => {
-                    let tag = tag_of(j).unwrap_or_default();
-                    while tokens.get(j).is_some_and(|t| t.range.end <= tag.end) {
+                    let tag = tag_of(j);
+                    while j < tokens.len() && tag_of(j) == tag {
                         j += 1;
                     }
                 }

@@ -245,77 +245,39 @@ pub fn rename(
             ));
         }
     }
-    // A Forward test names its pipe by its file name, not in its text.
-    let implicit: Vec<Site> = match l.symbol {
-        Symbol::Resource(i) => p
-            .edges_into(i)
-            .filter(|e| super::navigation::names_pipe_by_file(p, e))
-            .map(|e| Site {
-                path: e.path.clone(),
-                range: e.range,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
     let sites = match &l.symbol {
         Symbol::Column(_, name) => columns::members_sites(p, &family, name)?,
         _ => references(p, path, l),
     };
+    // (A Forward test names its pipe by its file name: not among the references.)
     for (site, _) in sites {
-        if implicit.contains(&site) {
-            continue;
-        }
         let Site { path, range } = site;
         change.edits.push((path, range, new_name.to_string()));
     }
     // Names outside the renamed family stay: a read from a source keeps its name as
     // `old AS new`, an output passing the column on (an endpoint, another datasource's
     // writer) keeps the old one as `new AS old`.
-    if let Symbol::Column(_, name) = &l.symbol {
-        for b in columns::rename_boundaries(p, &family, name, new_name) {
-            let site = &b.site;
-            if let Some(edit) = change.edits.iter_mut().find(|(path, range, _)| {
-                *path == site.path
-                    && site.range.start <= range.start
-                    && (range.end == site.range.end || range.end + 1 == site.range.end)
-            }) {
-                edit.2 = b.text;
-                if let Some(comma) = b.trailing_comma {
-                    change.edits.push((comma.path, comma.range, String::new()));
-                }
-            }
-        }
-    }
-    // `WITH expr AS name` read as an output column (`SELECT name`): the output keeps its name.
-    if let Symbol::Cte(name, def) = &l.symbol {
-        if let Some((id, _)) =
-            super::navigation::find_cte(p, name, def).filter(|(_, c)| c.expr.is_some())
-        {
-            let r = &p.resources[id.pipe];
-            let n = &r.nodes[id.index];
-            let sql = crate::NodeSql::new(&n.sql_map);
-            let items = n.sql.as_deref().and_then(|a| a.main.as_ref());
-            for item in items
-                .into_iter()
-                .flat_map(|m| &m.items)
-                .filter(|i| i.alias.is_none() && i.functions.is_empty() && i.output_name == *name)
-            {
-                let Some(at) = n.written_at(&r.path, item.range) else {
-                    continue;
-                };
-                let Some(edit) = change
-                    .edits
-                    .iter_mut()
-                    .find(|(path, range, _)| *path == at.path && *range == at.range)
-                else {
-                    continue;
-                };
-                edit.2 = format!("{new_name} AS {name}");
-                let comma = columns::trailing_comma(&sql, item.range)
-                    .and_then(|c| n.written_at(&r.path, c));
-                if let Some(c) = comma {
-                    change.edits.push((c.path, c.range, String::new()));
-                }
+    let boundaries = match &l.symbol {
+        Symbol::Column(_, name) => columns::rename_boundaries(p, &family, name, new_name),
+        // `WITH expr AS name` read as an output column (`SELECT name`): it keeps its name.
+        Symbol::Cte(name, def) => super::navigation::find_cte(p, name, def)
+            .filter(|(_, c)| c.expr.is_some())
+            .map(|(id, _)| {
+                columns::output_boundaries(p, id, name, &format!("{new_name} AS {name}"))
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    for b in boundaries {
+        let site = &b.site;
+        if let Some(edit) = change.edits.iter_mut().find(|(path, range, _)| {
+            *path == site.path
+                && site.range.start <= range.start
+                && (range.end == site.range.end || range.end + 1 == site.range.end)
+        }) {
+            edit.2 = b.text;
+            if let Some(comma) = b.trailing_comma {
+                change.edits.push((comma.path, comma.range, String::new()));
             }
         }
     }

@@ -337,7 +337,7 @@ const AFTER_SELECT_LIST: &[&str] = &[
 
 /// The comma right after a SELECT item (SQL range `item`) when it is a trailing comma: the
 /// list ends after it.
-pub(crate) fn trailing_comma(sql: &NodeSql, item: TextRange) -> Option<TextRange> {
+fn trailing_comma(sql: &NodeSql, item: TextRange) -> Option<TextRange> {
     let i = sql.tokens.partition_point(|t| t.range.start < item.end);
     let comma = sql.tokens.get(i).filter(|t| t.kind == TokenKind::Comma)?;
     let ends = match sql.tokens.get(i + 1) {
@@ -380,45 +380,45 @@ pub fn rename_boundaries(
     }
     let mut out = Vec::new();
     for (o, member) in owners {
-        let ColumnOwner::Node(NodeId {
-            pipe: ri,
-            index: ni,
-        }) = o
-        else {
-            continue;
-        };
-        let r = &p.resources[ri];
-        let Some(node) = r.nodes.get(ni) else {
-            continue;
-        };
-        let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
-            continue;
-        };
-        let sql = NodeSql::new(&node.sql_map);
-        for item in main
-            .items
-            .iter()
-            .filter(|i| i.alias.is_none() && i.output_name == name && i.functions.is_empty())
-        {
-            let Some(at) = node.written_at(&r.path, item.range) else {
-                continue;
-            };
+        if let ColumnOwner::Node(id) = o {
             let text = if member {
                 format!("{name} AS {new}")
             } else {
                 format!("{new} AS {name}")
             };
-            let trailing_comma = trailing_comma(&sql, item.range)
-                .and_then(|c| node.written_at(&r.path, c))
-                .map(Site::from);
-            out.push(Boundary {
-                site: at.into(),
-                text,
-                trailing_comma,
-            });
+            out.extend(output_boundaries(p, id, name, &text));
         }
     }
     out
+}
+
+/// The unaliased plain items of node `id`'s SELECT whose output is `name`, each to be written
+/// `text` (an alias keeping or giving the name), with its trailing comma when there is one.
+pub fn output_boundaries(p: &Project, id: NodeId, name: &str, text: &str) -> Vec<Boundary> {
+    let Some(r) = p.resources.get(id.pipe) else {
+        return Vec::new();
+    };
+    let Some(node) = r.nodes.get(id.index) else {
+        return Vec::new();
+    };
+    let Some(main) = node.sql.as_ref().and_then(|s| s.main.as_ref()) else {
+        return Vec::new();
+    };
+    let sql = NodeSql::new(&node.sql_map);
+    main.items
+        .iter()
+        .filter(|i| i.alias.is_none() && i.output_name == name && i.functions.is_empty())
+        .filter_map(|item| {
+            let at = node.written_at(&r.path, item.range)?;
+            Some(Boundary {
+                site: at.into(),
+                text: text.to_string(),
+                trailing_comma: trailing_comma(&sql, item.range)
+                    .and_then(|c| node.written_at(&r.path, c))
+                    .map(Site::from),
+            })
+        })
+        .collect()
 }
 
 /// Every place the column is named: its definitions in the rename family
@@ -649,10 +649,7 @@ pub(super) fn datasource_expression_sites(p: &Project, ds: ResourceId, name: &st
     let node = if r.defined_by_file() {
         f.datafile.default_node()
     } else {
-        f.datafile
-            .nodes
-            .iter()
-            .find(|n| n.engine.is_some() && n.datasource.as_ref().is_some_and(|d| d.text == r.name))
+        creating_node(p, ds).and_then(|n| f.datafile.nodes.get(n.index))
     };
     let Some(node) = node else {
         return Vec::new();
