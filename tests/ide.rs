@@ -149,6 +149,10 @@ impl Fixture {
         let (path, text, offset) = self.at(marker);
         ide::locate::locate(&self.project, path, text, offset)
     }
+    fn locate_for_rename(&self, marker: &str) -> Option<Located> {
+        let (path, text, offset) = self.at(marker);
+        ide::locate::locate_for_rename(&self.project, path, text, offset)
+    }
 }
 
 fn run(fx: &Fixture, line: &str) -> String {
@@ -207,7 +211,10 @@ fn run(fx: &Fixture, line: &str) -> String {
             }
             None => out.push_str("(nothing)\n"),
         },
-        "prepare_rename" => match located().map(|l| ide::rename::prepare(p, &l)) {
+        "prepare_rename" => match fx
+            .locate_for_rename(arg)
+            .map(|l| ide::rename::prepare(p, &l))
+        {
             Some(Ok((r, name))) => {
                 let (path, _, _) = fx.at(arg);
                 let _ = writeln!(out, "{} (placeholder `{name}`)", fx.range(path, r));
@@ -220,7 +227,10 @@ fn run(fx: &Fixture, line: &str) -> String {
         "rename" => {
             let new = words.get(2).copied().unwrap_or("");
             let (path, _, _) = fx.at(arg);
-            match located().map(|l| ide::rename::rename(p, path, &l, new)) {
+            match fx
+                .locate_for_rename(arg)
+                .map(|l| ide::rename::rename(p, path, &l, new))
+            {
                 Some(Ok(change)) => {
                     for (k, (path, r, text)) in change.edits.iter().enumerate() {
                         let _ = writeln!(out, "{} -> `{text}`", fx.range(path, *r));
@@ -457,7 +467,9 @@ fn fixture_renames() -> Vec<(String, Fixture, Vec<FixtureRename>)> {
             let words: Vec<&str> = line.split_whitespace().collect();
             let (marker, new) = (words[1], words.get(2).copied().unwrap_or(""));
             let (path, _, _) = fx.at(marker);
-            let Some(l) = fx.locate(marker) else { continue };
+            let Some(l) = fx.locate_for_rename(marker) else {
+                continue;
+            };
             if let Ok(change) = ide::rename::rename(&fx.project, path, &l, new) {
                 renames.push((line.to_string(), l, change));
             }

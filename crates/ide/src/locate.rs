@@ -110,6 +110,25 @@ pub fn locate(p: &Project, path: &str, text: &str, offset: usize) -> Option<Loca
     keyword_at(df, text, offset)
 }
 
+/// What a rename at `offset` renames: [`locate`]'s symbol, or, on a top-level keyword of a
+/// datasource's, pipe's or connection's own file (`SCHEMA`, `NODE`, `TYPE`…), the resource the
+/// file defines. A resource takes its name from its file name, which no word of the file
+/// spells, so this is how one that nothing references is renamed from its own file.
+pub fn locate_for_rename(p: &Project, path: &str, text: &str, offset: usize) -> Option<Located> {
+    let l = locate(p, path, text, offset);
+    if l.as_ref()
+        .is_some_and(|l| !matches!(l.symbol, Symbol::DatafileKeyword(_)))
+    {
+        return l;
+    }
+    let keyword = l?;
+    let ri = resource_of_file(p, file_index(p, path)?)?;
+    Some(Located {
+        symbol: Symbol::Resource(ri),
+        range: keyword.range,
+    })
+}
+
 /// A symbol at `offset` of an included `.incl`, read in the context of the first pipe that
 /// includes it: a node it defines, or a word of a node's SQL (a table, a column, a function).
 fn in_included(p: &Project, path: &str, offset: usize) -> Option<Located> {

@@ -22,7 +22,8 @@ pub fn prepare(
     cx: &FileContext,
     pos: lsp::Position,
 ) -> Result<Option<lsp::PrepareRenameResponse>, Error> {
-    let Some(l) = ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos)) else {
+    let Some(l) = ide::locate::locate_for_rename(cx.project, &cx.rel, &cx.text, cx.offset(pos))
+    else {
         return Ok(None);
     };
     match ide::rename::prepare(cx.project, &l) {
@@ -41,7 +42,8 @@ pub fn rename(
     caps: EditCaps,
 ) -> Result<Option<lsp::WorkspaceEdit>, Error> {
     let resource_operations = caps.renames_files;
-    let Some(l) = ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos)) else {
+    let Some(l) = ide::locate::locate_for_rename(cx.project, &cx.rel, &cx.text, cx.offset(pos))
+    else {
         return Ok(None);
     };
     let change =
