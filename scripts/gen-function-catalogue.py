@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crates/ide/src/data/functions.tsv from ClickHouse itself (chdb's system.functions): every
+"""Writes crates/syntax/src/sql/data/functions.tsv from ClickHouse itself (chdb's system.functions): every
 function with its kind, aliasing, signature, first sentence of description, result and category,
 for hover and completion.
 
@@ -13,7 +13,7 @@ import re
 
 import chdb
 
-out = pathlib.Path(__file__).resolve().parent.parent / "crates/ide/src/data/functions.tsv"
+out = pathlib.Path(__file__).resolve().parent.parent / "crates/syntax/src/sql/data/functions.tsv"
 version = str(chdb.query("SELECT version()", "TSV")).strip()
 
 

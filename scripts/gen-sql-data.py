@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes crates/syntax/src/sql/data/*.txt from ClickHouse itself (chdb's system tables): the aggregate
-functions and the aggregate function combinators, one name per line.
+function combinators, one name per line.
 
 Run: ~/.cache/tinybird-lsp/venv/bin/python scripts/gen-sql-data.py   (needs `pip install chdb`)
 """
@@ -11,7 +11,6 @@ import chdb
 out = pathlib.Path(__file__).resolve().parent.parent / "crates/syntax/src/sql/data"
 version = str(chdb.query("SELECT version()", "TSV")).strip()
 queries = {
-    "aggregate_functions.txt": "SELECT name FROM system.functions WHERE is_aggregate ORDER BY name",
     "combinators.txt": "SELECT name FROM system.aggregate_function_combinators ORDER BY name",
 }
 for name, q in queries.items():

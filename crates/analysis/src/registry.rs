@@ -125,6 +125,7 @@ pub static RULES: &[Rule] = &[
     crate::rules::validate::RULE,
     crate::rules::files::RULE,
     crate::rules::unknown_table::RULE,
+    crate::rules::unknown_function::RULE,
     crate::rules::missing_target::RULE,
     crate::rules::reads_materialized_pipe::RULE,
     crate::rules::duplicate_resource::RULE,

@@ -1,5 +1,5 @@
 //! What hover and completion know about words that are not the project's own names: ClickHouse
-//! functions (data/functions.tsv, generated from ClickHouse's `system.functions` by
+//! functions (syntax's data/functions.tsv, generated from ClickHouse's `system.functions` by
 //! scripts/gen-function-catalogue.py), aggregate combinators, Tinybird template functions,
 //! datafile keywords and SQL keywords.
 
@@ -7,80 +7,7 @@ use std::sync::OnceLock;
 use syntax::keywords::{is_keyword, keyword_union};
 use syntax::{Dialect, FileKind};
 
-/// A ClickHouse function as `system.functions` describes it.
-#[derive(Debug)]
-pub struct FunctionDoc {
-    pub name: &'static str,
-    pub aggregate: bool,
-    /// A window function only (`row_number`, `lagInFrame`): ClickHouse lists it among the
-    /// aggregates but refuses it outside `OVER`.
-    pub window: bool,
-    pub case_insensitive: bool,
-    /// The function this name is an alias of (empty when none).
-    pub alias_to: &'static str,
-    pub syntax: &'static str,
-    pub summary: &'static str,
-    pub returns: &'static str,
-    pub category: &'static str,
-}
-
-/// Every ClickHouse function, sorted by name.
-pub fn functions() -> &'static [FunctionDoc] {
-    static CELL: OnceLock<Vec<FunctionDoc>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let mut out: Vec<FunctionDoc> = include_str!("data/functions.tsv")
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter_map(|l| {
-                let f: Vec<&'static str> = l.split('\t').collect();
-                (f.len() == 8).then(|| FunctionDoc {
-                    name: f[0],
-                    aggregate: f[1] == "a",
-                    window: f[1] == "w",
-                    case_insensitive: f[2] == "1",
-                    alias_to: f[3],
-                    syntax: f[4],
-                    summary: f[5],
-                    returns: f[6],
-                    category: f[7],
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| a.name.cmp(b.name));
-        out
-    })
-}
-
-/// The function named `name` (exactly, or ignoring case for case-insensitive functions).
-pub fn function(name: &str) -> Option<&'static FunctionDoc> {
-    let all = functions();
-    if let Ok(i) = all.binary_search_by(|f| f.name.cmp(name)) {
-        return Some(&all[i]);
-    }
-    all.iter()
-        .find(|f| f.case_insensitive && f.name.eq_ignore_ascii_case(name))
-}
-
-pub use syntax::sql::facts::combinators;
-
-/// A function name resolved: the function itself, or an aggregate plus combinators
-/// (`uniqIfState` → `uniq` + `If`, `State`).
-pub struct ResolvedFunction {
-    pub doc: &'static FunctionDoc,
-    pub combinators: Vec<String>,
-}
-
-pub fn resolve_function(name: &str) -> Option<ResolvedFunction> {
-    if let Some(doc) = function(name) {
-        return Some(ResolvedFunction {
-            doc,
-            combinators: Vec::new(),
-        });
-    }
-    let (base, combinators) = syntax::sql::facts::split_combinators(name);
-    let doc = function(&base?)?;
-    (doc.aggregate && !combinators.is_empty()).then_some(ResolvedFunction { doc, combinators })
-}
+pub use syntax::sql::functions::{combinators, functions, resolve_function, FunctionDoc};
 
 /// What a combinator does, in one line.
 pub fn combinator_summary(c: &str) -> &'static str {
@@ -293,6 +220,7 @@ pub const NODE_TYPES: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syntax::sql::functions::function;
 
     #[test]
     fn catalogue_is_loaded_and_resolves_combinators() {

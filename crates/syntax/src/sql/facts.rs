@@ -5,7 +5,6 @@ use super::ast::*;
 use super::parser::unquote;
 use crate::text::TextRange;
 use serde::Serialize;
-use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -259,6 +258,8 @@ pub struct QueryFacts {
     pub cte_reads: Vec<RawTableRef>,
     /// Subqueries other than CTE bodies, each before the subqueries inside it.
     pub subqueries: Vec<Subquery>,
+    /// Every function called (not table functions), with the name's range.
+    pub calls: Vec<Ident>,
 }
 
 /// Table references of queries, as ClickHouse's own AST walker resolves CTE names; `src` is
@@ -339,7 +340,9 @@ impl Walker<'_> {
                     TableSource::Subquery(sub) => {
                         self.subquery(sub, true, t.alias.as_ref().map(|a| a.name.clone()));
                     }
-                    TableSource::Function(f) => self.expr(f),
+                    // A table function: its arguments are expressions, its name is no
+                    // function of `system.functions`.
+                    TableSource::Function(f) => self.children(f),
                 }
                 for e in t.join.iter().flatten() {
                     self.expr(e);
@@ -397,6 +400,13 @@ impl Walker<'_> {
             }
             _ => {}
         }
+        if let ExprKind::Function(f) = &e.kind {
+            self.facts.calls.push(f.name.clone());
+        }
+        self.children(e);
+    }
+
+    fn children(&mut self, e: &Expr) {
         let (exprs, queries) = e.children();
         for c in exprs {
             self.expr(c);
@@ -493,59 +503,7 @@ fn collect_functions(e: &Expr, out: &mut Vec<FunctionCall>) {
     }
 }
 
-fn lines(data: &'static str) -> Vec<&'static str> {
-    data.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .collect()
-}
-
-fn aggregate_functions() -> &'static Vec<&'static str> {
-    static CELL: OnceLock<Vec<&'static str>> = OnceLock::new();
-    CELL.get_or_init(|| lines(include_str!("data/aggregate_functions.txt")))
-}
-
-/// The aggregate combinators (`If`, `State`, `Merge`, ...), from ClickHouse, in the generated
-/// list's (alphabetical) order.
-pub fn combinators() -> Vec<&'static str> {
-    lines(include_str!("data/combinators.txt"))
-}
-
-fn combinator_names() -> &'static Vec<&'static str> {
-    static CELL: OnceLock<Vec<&'static str>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let mut v = lines(include_str!("data/combinators.txt"));
-        // Longest first, so that `SimpleState` is not read as `State`.
-        v.sort_by_key(|c| std::cmp::Reverse(c.len()));
-        v
-    })
-}
-
-fn is_aggregate(name: &str) -> bool {
-    aggregate_functions()
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(name))
-}
-
-/// Splits `uniqExactIfState` into the aggregate `uniqExact` and the combinators `If`, `State`.
-pub fn split_combinators(name: &str) -> (Option<String>, Vec<String>) {
-    if is_aggregate(name) {
-        return (Some(name.to_string()), vec![]);
-    }
-    let mut rest = name;
-    let mut found = Vec::new();
-    while let Some(c) = combinator_names()
-        .iter()
-        .find(|c| rest.len() > c.len() && rest.ends_with(*c))
-    {
-        rest = &rest[..rest.len() - c.len()];
-        found.push(c.to_string());
-        if is_aggregate(rest) {
-            found.reverse();
-            return (Some(rest.to_string()), found);
-        }
-    }
-    (None, vec![])
-}
+pub use super::functions::{combinators, split_combinators};
 
 fn conjuncts(e: &Expr, src: &str) -> Vec<Conjunct> {
     let mut parts = Vec::new();

@@ -10,6 +10,7 @@
 
 pub mod ast;
 pub mod facts;
+pub mod functions;
 pub mod lexer;
 pub mod parser;
 pub mod template;
@@ -73,6 +74,18 @@ pub struct SqlAnalysis {
     pub main: Option<SelectFacts>,
     /// How many renderings of the template were analysed.
     pub variants: usize,
+    /// Calls of functions ClickHouse does not have, in every branch, where the name is
+    /// written in the text (not put there by a `{{ }}` expression).
+    pub unknown_calls: Vec<UnknownCall>,
+}
+
+/// A call of a function that ClickHouse does not have ([`functions::resolve_function`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnknownCall {
+    pub name: String,
+    /// The name's range.
+    pub range: TextRange,
+    pub branch: Option<BranchInfo>,
 }
 
 impl SqlAnalysis {
@@ -232,6 +245,20 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             s.map_ranges(|r| v.to_source(r));
         }
         out.subqueries.push(q);
+    }
+    for call in found.calls {
+        if v.from_expression(call.range) || functions::is_known_call(&call.name) {
+            continue;
+        }
+        let range = v.to_source(call.range);
+        if out.unknown_calls.iter().any(|c| c.range == range) {
+            continue;
+        }
+        out.unknown_calls.push(UnknownCall {
+            name: call.name,
+            range,
+            branch: branch(range),
+        });
     }
     if official {
         out.main = parsed
