@@ -31,6 +31,39 @@ fn check_exits_with_1_only_when_there_are_errors() {
     assert!(String::from_utf8_lossy(&bad.stdout).contains("broken.pipe"));
 }
 
+/// A file named relative to the current folder (`check x.pipe`, `check pipes/x.pipe` from a
+/// project root) is checked, not an empty project; and the search for a project marker above
+/// it ends.
+#[test]
+fn check_a_file_named_relative_to_the_current_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pipes")).unwrap();
+    std::fs::write(dir.path().join("tinyb.env"), "").unwrap();
+    std::fs::write(
+        dir.path().join("pipes/p.pipe"),
+        "NODE n\nSQL >\n    %\n    SELECT 1 WHERE {{ DateTme(x) }}\n",
+    )
+    .unwrap();
+    for (cwd, arg) in [("pipes", "p.pipe"), (".", "pipes/p.pipe")] {
+        let out = bin()
+            .current_dir(dir.path().join(cwd))
+            .args(["check", arg])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{arg} from {cwd}: {stdout}");
+        assert!(
+            stdout.contains("1 file checked"),
+            "{arg} from {cwd}: {stdout}"
+        );
+        assert!(stdout.contains("DateTme"), "{arg} from {cwd}: {stdout}");
+        assert!(
+            stdout.contains("pipes/p.pipe"),
+            "the project root is found: {stdout}"
+        );
+    }
+}
+
 #[test]
 fn fmt_check_lists_unformatted_files_and_fmt_fixes_them() {
     let dir = tempfile::tempdir().unwrap();

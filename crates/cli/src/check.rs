@@ -70,6 +70,10 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
                 path.display()
             )));
         }
+        // Absolute, so that the project marker is found above the current folder too
+        // (`check p.pipe` inside `pipes/`).
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let path = absolute.as_path();
         let root = disk::root_of_file(path);
         let rel = path
             .strip_prefix(&root)

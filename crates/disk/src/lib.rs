@@ -28,8 +28,8 @@ pub fn is_root(dir: &Path) -> bool {
 pub fn marked_root_of_file(file: &Path) -> Option<PathBuf> {
     let mut cur = file.parent();
     while let Some(d) = cur {
-        if is_root(d) {
-            return Some(d.to_path_buf());
+        if is_root(dot_if_empty(d)) {
+            return Some(dot_if_empty(d).to_path_buf());
         }
         cur = d.parent();
     }
@@ -39,7 +39,16 @@ pub fn marked_root_of_file(file: &Path) -> Option<PathBuf> {
 /// The project root of a file: its marked root, else its own folder.
 pub fn root_of_file(file: &Path) -> PathBuf {
     marked_root_of_file(file)
-        .unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).to_path_buf())
+        .unwrap_or_else(|| dot_if_empty(file.parent().unwrap_or(Path::new("."))).to_path_buf())
+}
+
+/// `.` for the empty parent of a relative name (`x.pipe`), which no file call accepts.
+fn dot_if_empty(d: &Path) -> &Path {
+    if d.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        d
+    }
 }
 
 /// Every file below `root` (relative paths, `/`-separated, sorted), skipping hidden and build
