@@ -789,7 +789,8 @@ impl<'a> Builder<'a> {
             if sql.is_template() {
                 let errors = super::template::block_errors(text)
                     .into_iter()
-                    .chain(super::template::keyword_names(text));
+                    .chain(super::template::keyword_names(text))
+                    .chain(super::template::expression_errors(text));
                 for e in errors {
                     diags.push(Diagnostic::error(
                         "template-syntax",

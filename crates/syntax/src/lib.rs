@@ -18,6 +18,7 @@ pub mod diagnostics;
 mod indexes;
 pub mod keywords;
 pub mod model;
+pub mod pyexpr;
 pub mod reader;
 mod schema;
 mod shlex;

@@ -162,6 +162,61 @@ pub fn keyword_names(sql: &str) -> Vec<TemplateError> {
     out
 }
 
+/// `{{ … }}` expressions the official parsers' allowlist rejects ([`crate::pyexpr`]): a call of a
+/// function that is no template function, a method other than `split`/`get`/`join`/`replace`,
+/// a comparison, `and`/`or`, `/`, an attribute... Each tag is checked, in every branch (the
+/// official parser compiles the whole template), and reported at the part it rejects.
+pub fn expression_errors(sql: &str) -> Vec<TemplateError> {
+    let mut out = Vec::new();
+    for (range, kind, inner) in tags(sql) {
+        if kind != '{' || inner.starts_with('!') || !sql[..range.end].ends_with("}}") {
+            continue;
+        }
+        let Some(r) = crate::pyexpr::rejection(inner) else {
+            continue;
+        };
+        let base = range.start + 2;
+        let at = TextRange::new(base + r.range.start, base + r.range.end);
+        let meaning = match &r.name {
+            Some(name) if r.message.starts_with("Invalid function name") => {
+                let mut m = format!("`{name}` is not a template function");
+                if let Some(s) = similar(name, crate::pyexpr::TEMPLATE_FUNCTIONS) {
+                    m.push_str(&format!(" (did you mean `{s}`?)"));
+                }
+                m
+            }
+            Some(name) => format!(
+                "`.{name}()` is not a method templates may call: only `split`, `get`, `join` and `replace`"
+            ),
+            None => format!(
+                "`{}` is not allowed in a `{{{{ }}}}` expression, which takes template function calls, names, constants, `+`, `-`, `*`, `not`, subscripts, lists, dicts and `x if c else y`",
+                &inner[r.range.start..r.range.end]
+            ),
+        };
+        out.push(TemplateError {
+            range: at,
+            message: format!(
+                "{meaning}: the official parsers reject the node (Template Syntax Error: {})",
+                r.message
+            ),
+        });
+    }
+    out
+}
+
+/// The candidate closest to `name`: the same ignoring case, else the most similar.
+fn similar<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+        return Some(c);
+    }
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), *c))
+        .filter(|(s, _)| *s >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 /// Blocks (`{% if %}`, `{% for %}`, ...) that are never closed, and `{% end %}` without a block.
 pub fn block_errors(sql: &str) -> Vec<TemplateError> {
     let mut stack: Vec<(TextRange, String)> = Vec::new();

@@ -523,6 +523,17 @@ const EXAMPLES: &[Example] = &[
     "#,
     ),
     Example::reported(
+        "template-syntax",
+        r#"
+        //- pipes/p.pipe
+        NODE n
+        SQL >
+            %
+            SELECT 1 WHERE ts > {{ ⟦DateTme⟧(start, '2024-01-01 00:00:00') }}
+                AND n < {{ ⟦Int(limit) / 2⟧ }} AND {{ columns(cols, 'a') }} != ''
+    "#,
+    ),
+    Example::reported(
         "template-without-percent",
         r#"
         //- pipes/p.pipe
