@@ -487,12 +487,9 @@ impl Parser<'_> {
         }
         let start = self.start();
         let mut left = self.binary(level + 1)?;
-        loop {
-            let Some(&(_, name)) = LEVELS[level].iter().find(|(op, _)| {
-                self.toks.get(self.pos).is_some_and(|t| t.kind == Tok::Op) && self.at(op)
-            }) else {
-                break;
-            };
+        while let Some(&(_, name)) = LEVELS[level].iter().find(|(op, _)| {
+            self.toks.get(self.pos).is_some_and(|t| t.kind == Tok::Op) && self.at(op)
+        }) {
             self.pos += 1;
             let right = self.binary(level + 1)?;
             left = self.node(
