@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand, ValueEnum};
-use cli::{check, render};
+use cli::{check, ci, render};
 use project::graph::Graph;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -77,6 +77,21 @@ enum Format {
     Json,
 }
 
+/// `check`'s output formats: for people, for programs, and for CI systems.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+enum CheckFormat {
+    Human,
+    Json,
+    /// GitHub Actions workflow commands (annotations); the default when GITHUB_ACTIONS=true.
+    Github,
+    /// SARIF 2.1.0 (GitHub code scanning and other viewers).
+    Sarif,
+    /// JUnit XML test report.
+    Junit,
+    /// GitLab Code Quality report.
+    Gitlab,
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum GraphFormat {
     Mermaid,
@@ -91,8 +106,9 @@ enum Command {
         /// A project folder or a single datafile.
         #[arg(default_value = ".")]
         path: PathBuf,
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        /// Output format [default: human, or github when GITHUB_ACTIONS=true].
+        #[arg(long, value_enum)]
+        format: Option<CheckFormat>,
         /// Override the detected dialect.
         #[arg(long, value_enum)]
         dialect: Option<DialectArg>,
@@ -100,6 +116,15 @@ enum Command {
         /// clock).
         #[arg(long, value_parser = parse_now)]
         now: Option<i64>,
+        /// Exit with 0 even when there are errors (2 still means the check could not run).
+        #[arg(long, conflicts_with = "error_on_warnings")]
+        exit_zero: bool,
+        /// Exit with 1 when there are warnings too.
+        #[arg(long)]
+        error_on_warnings: bool,
+        /// Where the rule pages are published (`<url><code>.md`), for SARIF's help links.
+        #[arg(long, value_name = "URL")]
+        docs_url: Option<String>,
     },
     /// Print the project's dependency graph: resources and tests, and what reads,
     /// materializes into, copies into or sinks to what.
@@ -303,6 +328,34 @@ fn clock() -> Option<i64> {
         .map(|d| d.as_secs() as i64)
 }
 
+/// What to put in front of the reported paths so that they are relative to the current
+/// folder (CI annotations and reports name files from the repository's root, where CI runs):
+/// the checked folder as given, or a checked file's project root.
+fn display_prefix(path: &std::path::Path, report: &check::CheckReport) -> String {
+    let base = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        match report.projects.first() {
+            Some(p) => p.root.clone(),
+            None => return String::new(),
+        }
+    };
+    let base = match std::env::current_dir() {
+        Ok(cwd) if base.is_absolute() => base
+            .strip_prefix(&cwd)
+            .map(|b| b.to_path_buf())
+            .unwrap_or(base),
+        _ => base,
+    };
+    let s = base.to_string_lossy().replace('\\', "/");
+    let s = s.trim_start_matches("./").trim_end_matches('/');
+    if s.is_empty() || s == "." {
+        String::new()
+    } else {
+        format!("{s}/")
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -318,6 +371,9 @@ fn main() -> ExitCode {
             format,
             dialect,
             now,
+            exit_zero,
+            error_on_warnings,
+            docs_url,
         }) => match check::check_path(
             &path,
             check::CheckOptions {
@@ -326,15 +382,41 @@ fn main() -> ExitCode {
             },
         ) {
             Ok(report) => {
-                if format == Format::Json {
-                    outln!("{}", render::json(&report));
-                } else {
-                    out!(
+                let format = format.unwrap_or(
+                    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                        CheckFormat::Github
+                    } else {
+                        CheckFormat::Human
+                    },
+                );
+                let prefix = display_prefix(&path, &report);
+                let docs_url = docs_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") });
+                match format {
+                    CheckFormat::Human => out!(
                         "{}",
                         render::human(&report, std::io::stdout().is_terminal())
-                    );
+                    ),
+                    CheckFormat::Json => outln!("{}", render::json(&report)),
+                    CheckFormat::Github => out!("{}", ci::github(&report, &prefix)),
+                    CheckFormat::Sarif => outln!(
+                        "{}",
+                        serde_json::to_string_pretty(&ci::sarif(
+                            &report,
+                            &prefix,
+                            docs_url.as_deref()
+                        ))
+                        .unwrap_or_default()
+                    ),
+                    CheckFormat::Junit => out!("{}", ci::junit(&report, &prefix)),
+                    CheckFormat::Gitlab => outln!(
+                        "{}",
+                        serde_json::to_string_pretty(&ci::gitlab(&report, &prefix))
+                            .unwrap_or_default()
+                    ),
                 }
-                fails_if(report.count(Severity::Error) > 0)
+                let errors = report.count(Severity::Error);
+                let warnings = report.count(Severity::Warning);
+                fails_if(!exit_zero && (errors > 0 || (error_on_warnings && warnings > 0)))
             }
             Err(e) => failed(e, 2),
         },

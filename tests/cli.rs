@@ -339,3 +339,158 @@ fn a_folder_of_projects_splits_into_its_projects() {
         "{stdout}"
     );
 }
+
+/// A project with one error (an unknown template function) and one warning (an unknown
+/// table), for the CI formats.
+fn ci_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pipes")).unwrap();
+    std::fs::write(dir.path().join("tinyb.env"), "").unwrap();
+    std::fs::write(
+        dir.path().join("pipes/p.pipe"),
+        "NODE n\nSQL >\n    %\n    SELECT 1 FROM evnts WHERE {{ DateTme(x) }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pipes/q.pipe"),
+        "NODE n\nSQL >\n    SELECT 1 FROM evnts\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn check_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = bin()
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn check_speaks_the_formats_of_ci_systems() {
+    let dir = ci_project();
+    let root = dir.path();
+
+    let (code, github) = check_in(root, &["--format", "github"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        github.contains("::error file=pipes/p.pipe,line=4,col=34,endLine=4,endColumn=41,title=template-syntax::`DateTme` is not a template function"),
+        "{github}"
+    );
+    assert!(
+        github.contains("::warning file=pipes/q.pipe,line=3,col=19,"),
+        "{github}"
+    );
+    // Run from the repository above the project: paths name the project folder.
+    let parent = root.parent().unwrap();
+    let name = root.file_name().unwrap().to_string_lossy().to_string();
+    let (_, from_above) = check_in(parent, &[&name, "--format", "github"]);
+    assert!(
+        from_above.contains(&format!("file={name}/pipes/p.pipe,")),
+        "{from_above}"
+    );
+
+    let out = bin()
+        .current_dir(root)
+        .env("GITHUB_ACTIONS", "true")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("::"),
+        "GitHub's own format by default there"
+    );
+
+    let (_, sarif) = check_in(
+        root,
+        &[
+            "--format",
+            "sarif",
+            "--docs-url",
+            "https://example.org/rules",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], r["ruleId"]);
+        assert!(rule["helpUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://example.org/rules/"));
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("pipes/"));
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 3);
+    }
+    assert!(results.iter().any(|r| r["level"] == "error"));
+    assert!(results.iter().any(|r| r["level"] == "warning"));
+
+    let (_, junit) = check_in(root, &["--format", "junit"]);
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(
+        junit.contains("<testsuites name=\"tinybird-lsp check\" tests=\"2\" failures=\"2\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("name=\"template-syntax at 4:34\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("&lt;") || !junit.contains("<failure type=\"error\" message=\"<"),
+        "{junit}"
+    );
+
+    let (_, gitlab) = check_in(root, &["--format", "gitlab"]);
+    let issues: serde_json::Value = serde_json::from_str(&gitlab).unwrap();
+    let issues = issues.as_array().unwrap();
+    assert_eq!(issues.len(), 2);
+    assert_eq!(issues[0]["location"]["path"], "pipes/p.pipe");
+    let fingerprints = |issues: &[serde_json::Value]| -> Vec<String> {
+        issues
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = fingerprints(issues);
+    assert_ne!(before[0], before[1]);
+    // Lines moving does not change a problem's fingerprint.
+    let pipe = root.join("pipes/p.pipe");
+    let text = std::fs::read_to_string(&pipe).unwrap();
+    std::fs::write(&pipe, format!("DESCRIPTION >\n    moved\n\n{text}")).unwrap();
+    let (_, moved) = check_in(root, &["--format", "gitlab"]);
+    let moved: serde_json::Value = serde_json::from_str(&moved).unwrap();
+    assert_eq!(moved[0]["location"]["positions"]["begin"]["line"], 7);
+    assert_eq!(fingerprints(moved.as_array().unwrap()), before);
+}
+
+#[test]
+fn check_exit_codes_follow_the_flags() {
+    let dir = ci_project();
+    let root = dir.path();
+    assert_eq!(check_in(root, &["--exit-zero"]).0, Some(0));
+    // Only the warning left: 0, or 1 with --error-on-warnings.
+    std::fs::remove_file(root.join("pipes/p.pipe")).unwrap();
+    assert_eq!(check_in(root, &[]).0, Some(0));
+    assert_eq!(check_in(root, &["--error-on-warnings"]).0, Some(1));
+    assert_eq!(
+        check_in(root, &["--error-on-warnings", "--exit-zero"]).0,
+        Some(2),
+        "conflicting flags"
+    );
+    assert_eq!(check_in(root, &["no-such-folder"]).0, Some(2));
+}

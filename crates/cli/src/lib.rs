@@ -2,6 +2,7 @@
 //! besides the (future) server.
 
 pub mod check;
+pub mod ci;
 pub mod fmt;
 pub mod migrate;
 pub mod render;
