@@ -415,21 +415,36 @@ impl ProjectDb {
         self.drop_unsound_fixes(&project, &mut found);
         let rule_paths: BTreeSet<String> = found.keys().cloned().collect();
         // A file's diagnostics: its datafile diagnostics, then the rules', by position.
+        // Then the inline ignores of its SQL (`-- tinybird-lsp: ignore[code]`) apply.
+        let datafiles = &self.datafiles;
         let mut of = |path: &str, parse: &BTreeMap<String, Vec<Diagnostic>>| {
             let mut list = parse.get(path).cloned().unwrap_or_default();
             if let Some(more) = found.remove(path) {
                 list.extend(more);
                 list.sort_by_key(|d| (d.range.start, d.range.end));
             }
-            list
+            match datafiles.get(path) {
+                Some(e) => crate::suppress::apply(&e.text, list),
+                None => list,
+            }
         };
         let mut touched = std::mem::take(&mut self.touched);
         touched.extend(stale.iter().cloned());
         let (diagnostics, changed) = match previous_diagnostics {
             // From scratch: every file with datafile or rule diagnostics.
             None => {
-                let paths: BTreeSet<&String> =
-                    self.parse_diagnostics.keys().chain(&rule_paths).collect();
+                // (and every file with an inline ignore: one may suppress nothing)
+                let with_ignores = self
+                    .datafiles
+                    .iter()
+                    .filter(|(_, e)| crate::suppress::has_ignores(&e.text))
+                    .map(|(p, _)| p);
+                let paths: BTreeSet<&String> = self
+                    .parse_diagnostics
+                    .keys()
+                    .chain(&rule_paths)
+                    .chain(with_ignores)
+                    .collect();
                 let diagnostics = paths
                     .into_iter()
                     .map(|path| (path.clone(), of(path, &self.parse_diagnostics)))

@@ -10,3 +10,4 @@ pub mod fixture;
 pub mod migration;
 pub mod registry;
 pub mod rules;
+pub mod suppress;

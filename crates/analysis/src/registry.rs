@@ -124,6 +124,7 @@ pub static RULES: &[Rule] = &[
     crate::rules::reader::RULE,
     crate::rules::validate::RULE,
     crate::rules::files::RULE,
+    crate::suppress::RULE,
     crate::rules::unknown_table::RULE,
     crate::rules::unknown_function::RULE,
     crate::rules::missing_target::RULE,
