@@ -125,6 +125,17 @@ enum Command {
         /// Where the rule pages are published (`<url><code>.md`), for SARIF's help links.
         #[arg(long, value_name = "URL")]
         docs_url: Option<String>,
+        /// The configuration file (default: `tinybird-lsp.toml` in the checked folder or the
+        /// nearest parent holding one).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Write a commented `tinybird-lsp.toml` (rule levels, ignores, dialect) in the project
+    /// folder; an existing one is never overwritten.
+    Init {
+        /// The project folder.
+        #[arg(default_value = ".")]
+        path: PathBuf,
     },
     /// Print the project's dependency graph: resources and tests, and what reads,
     /// materializes into, copies into or sinks to what.
@@ -320,6 +331,46 @@ fn parse_now(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("expected YYYY-MM-DD HH:MM:SS (UTC), not `{s}`"))
 }
 
+/// The configuration: `explicit`, else `tinybird-lsp.toml` in the checked folder (a file's
+/// folder) or the nearest parent holding one. Its problems are warnings on stderr; a file that
+/// cannot be read is an error.
+fn load_config(
+    checked: &std::path::Path,
+    explicit: Option<&std::path::Path>,
+) -> Result<Option<std::sync::Arc<analysis::config::Config>>, String> {
+    let file = match explicit {
+        Some(f) => Some(f.to_path_buf()),
+        None => {
+            let start = std::path::absolute(checked).unwrap_or_else(|_| checked.to_path_buf());
+            let start = if start.is_dir() {
+                Some(start.as_path())
+            } else {
+                start.parent()
+            };
+            start.and_then(|s| {
+                s.ancestors()
+                    .map(|d| d.join(analysis::config::FILE_NAME))
+                    .find(|f| f.is_file())
+            })
+        }
+    };
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let (config, problems) = analysis::config::Config::parse(&text);
+    for p in problems {
+        eprintln!("tinybird-lsp: warning: {}: {p}", file.display());
+    }
+    if let Some(n) = config.now.as_deref() {
+        if let Err(e) = parse_now(n) {
+            eprintln!("tinybird-lsp: warning: {}: `now`: {e}", file.display());
+        }
+    }
+    Ok(Some(std::sync::Arc::new(config)))
+}
+
 /// The clock, in seconds since the epoch.
 fn clock() -> Option<i64> {
     std::time::SystemTime::now()
@@ -374,52 +425,90 @@ fn main() -> ExitCode {
             exit_zero,
             error_on_warnings,
             docs_url,
-        }) => match check::check_path(
-            &path,
-            check::CheckOptions {
-                dialect: dialect.map(DialectArg::dialect),
-                now: now.or_else(clock),
-            },
-        ) {
-            Ok(report) => {
-                let format = format.unwrap_or(
-                    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-                        CheckFormat::Github
-                    } else {
-                        CheckFormat::Human
-                    },
-                );
-                let prefix = display_prefix(&path, &report);
-                let docs_url = docs_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") });
-                match format {
-                    CheckFormat::Human => out!(
-                        "{}",
-                        render::human(&report, std::io::stdout().is_terminal())
-                    ),
-                    CheckFormat::Json => outln!("{}", render::json(&report)),
-                    CheckFormat::Github => out!("{}", ci::github(&report, &prefix)),
-                    CheckFormat::Sarif => outln!(
-                        "{}",
-                        serde_json::to_string_pretty(&ci::sarif(
-                            &report,
-                            &prefix,
-                            docs_url.as_deref()
-                        ))
-                        .unwrap_or_default()
-                    ),
-                    CheckFormat::Junit => out!("{}", ci::junit(&report, &prefix)),
-                    CheckFormat::Gitlab => outln!(
-                        "{}",
-                        serde_json::to_string_pretty(&ci::gitlab(&report, &prefix))
+            config,
+        }) => {
+            let config = match load_config(&path, config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => return failed(e, 2),
+            };
+            let config_now = config
+                .as_ref()
+                .and_then(|c| c.now.as_deref())
+                .and_then(|n| parse_now(n).ok());
+            match check::check_path(
+                &path,
+                check::CheckOptions {
+                    dialect: dialect
+                        .map(DialectArg::dialect)
+                        .or(config.as_ref().and_then(|c| c.dialect)),
+                    now: now.or(config_now).or_else(clock),
+                    config,
+                },
+            ) {
+                Ok(report) => {
+                    let format = format.unwrap_or(
+                        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                            CheckFormat::Github
+                        } else {
+                            CheckFormat::Human
+                        },
+                    );
+                    let prefix = display_prefix(&path, &report);
+                    let docs_url =
+                        docs_url.map(|u| if u.ends_with('/') { u } else { format!("{u}/") });
+                    match format {
+                        CheckFormat::Human => out!(
+                            "{}",
+                            render::human(&report, std::io::stdout().is_terminal())
+                        ),
+                        CheckFormat::Json => outln!("{}", render::json(&report)),
+                        CheckFormat::Github => out!("{}", ci::github(&report, &prefix)),
+                        CheckFormat::Sarif => outln!(
+                            "{}",
+                            serde_json::to_string_pretty(&ci::sarif(
+                                &report,
+                                &prefix,
+                                docs_url.as_deref()
+                            ))
                             .unwrap_or_default()
-                    ),
+                        ),
+                        CheckFormat::Junit => out!("{}", ci::junit(&report, &prefix)),
+                        CheckFormat::Gitlab => outln!(
+                            "{}",
+                            serde_json::to_string_pretty(&ci::gitlab(&report, &prefix))
+                                .unwrap_or_default()
+                        ),
+                    }
+                    let errors = report.count(Severity::Error);
+                    let warnings = report.count(Severity::Warning);
+                    fails_if(!exit_zero && (errors > 0 || (error_on_warnings && warnings > 0)))
                 }
-                let errors = report.count(Severity::Error);
-                let warnings = report.count(Severity::Warning);
-                fails_if(!exit_zero && (errors > 0 || (error_on_warnings && warnings > 0)))
+                Err(e) => failed(e, 2),
             }
-            Err(e) => failed(e, 2),
-        },
+        }
+        Some(Command::Init { path }) => {
+            let file = path.join(analysis::config::FILE_NAME);
+            if file.exists() {
+                return failed(
+                    format!("{} already exists: nothing written", file.display()),
+                    2,
+                );
+            }
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+                .and_then(|mut f| {
+                    use std::io::Write;
+                    f.write_all(analysis::config::TEMPLATE.as_bytes())
+                }) {
+                Ok(()) => {
+                    outln!("wrote {}", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => failed(format!("cannot write {}: {e}", file.display()), 2),
+            }
+        }
         Some(Command::Graph {
             path,
             format,
@@ -428,7 +517,7 @@ fn main() -> ExitCode {
             &path,
             check::CheckOptions {
                 dialect: dialect.map(DialectArg::dialect),
-                now: None,
+                ..Default::default()
             },
         ) {
             Ok(report) => {

@@ -27,7 +27,14 @@ fn check_output_matches_snapshots() {
             .ok()
             .and_then(|t| parse_datetime(t.trim()))
             .map(|(secs, _, _)| secs);
-        let report = check_path(&entry.path(), CheckOptions { dialect: None, now }).unwrap();
+        let report = check_path(
+            &entry.path(),
+            CheckOptions {
+                now,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let graph = Graph::of(&report.projects[0].project).to_json() + "\n";
         let outputs = [
             (
@@ -65,7 +72,15 @@ fn every_reported_code_is_declared_with_its_severity() {
     for dir in dirs {
         for dialect in [None, Some(syntax::Dialect::Forward)] {
             let now = parse_datetime("2026-06-01 00:00:00").map(|(s, _, _)| s);
-            let report = check_path(&dir, CheckOptions { dialect, now }).unwrap();
+            let report = check_path(
+                &dir,
+                CheckOptions {
+                    dialect,
+                    now,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
             for f in report.files() {
                 for d in &f.diagnostics {
                     seen.insert(d.code);

@@ -494,3 +494,56 @@ fn check_exit_codes_follow_the_flags() {
     );
     assert_eq!(check_in(root, &["no-such-folder"]).0, Some(2));
 }
+
+/// `tinybird-lsp.toml`: rule levels and ignores apply, problems are warnings with a
+/// did-you-mean, the file is found from a parent folder, `init` writes one and never
+/// overwrites it.
+#[test]
+fn check_reads_the_project_configuration() {
+    let dir = ci_project();
+    let root = dir.path();
+    std::fs::remove_file(root.join("pipes/p.pipe")).unwrap();
+    // Without configuration: one warning, exit 0.
+    let (code, out) = check_in(root, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 warning"), "{out}");
+
+    std::fs::write(
+        root.join("tinybird-lsp.toml"),
+        "[rules]\nunknown-table = \"error\"\nunknwn-table = \"off\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(root.join("pipes"))
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", ".."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the warning is an error now: {out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did you mean `unknown-table`"), "{stderr}");
+
+    std::fs::write(
+        root.join("tinybird-lsp.toml"),
+        "[[ignore]]\npaths = [\"pipes/q.pipe\"]\ncodes = [\"unknown-table\"]\nreason = \"created by hand\"\n",
+    )
+    .unwrap();
+    let (code, out) = check_in(root, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("0 warnings"), "ignored: {out}");
+    // Found from the folder of a checked file too.
+    let (_, out) = check_in(root, &["pipes/q.pipe"]);
+    assert!(out.contains("0 warnings"), "{out}");
+
+    // init: refuses to overwrite, writes a quiet template elsewhere.
+    let init = bin().current_dir(root).arg("init").output().unwrap();
+    assert_eq!(init.status.code(), Some(2), "{init:?}");
+    assert!(std::fs::read_to_string(root.join("tinybird-lsp.toml"))
+        .unwrap()
+        .contains("created by hand"));
+    let other = tempfile::tempdir().unwrap();
+    let init = bin().arg("init").arg(other.path()).output().unwrap();
+    assert!(init.status.success(), "{init:?}");
+    let (code, out) = check_in(other.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+}

@@ -33,7 +33,7 @@ fn every_official_edge_is_ours_and_extra_edges_are_explained() {
             &root,
             CheckOptions {
                 dialect: Some(Dialect::Classic),
-                now: None,
+                ..Default::default()
             },
         )
         .unwrap();

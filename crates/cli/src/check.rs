@@ -51,13 +51,16 @@ impl std::fmt::Display for CheckError {
 }
 
 /// How to check.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
     /// Overrides the detected dialect.
     pub dialect: Option<Dialect>,
     /// "Now" for the time-dependent migration rules (seconds since the epoch, UTC); `None`
     /// leaves those rules out.
     pub now: Option<i64>,
+    /// The project configuration's rule levels and ignores, applied to every file's
+    /// diagnostics.
+    pub config: Option<std::sync::Arc<analysis::config::Config>>,
 }
 
 pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckError> {
@@ -80,7 +83,7 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|_| path.to_string_lossy().to_string());
         let all = disk::walk(&root);
-        let project = check_project(&root, &all, &[], Some(&rel), opts, "")?;
+        let project = check_project(&root, &all, &[], Some(&rel), &opts, "")?;
         return Ok(CheckReport {
             projects: vec![project],
         });
@@ -94,7 +97,7 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
     for r in &roots {
         let exclude = disk::nested_in(&roots, r);
         if r.is_empty() {
-            projects.push(check_project(path, &all, &exclude, None, opts, "")?);
+            projects.push(check_project(path, &all, &exclude, None, &opts, "")?);
         } else {
             let sub = path.join(r);
             let files = disk::below(&all, r);
@@ -103,7 +106,7 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
                 &files,
                 &exclude,
                 None,
-                opts,
+                &opts,
                 &format!("{r}/"),
             )?);
         }
@@ -118,7 +121,7 @@ fn check_project(
     all: &[String],
     exclude: &[String],
     only: Option<&str>,
-    opts: CheckOptions,
+    opts: &CheckOptions,
     prefix: &str,
 ) -> Result<ProjectReport, CheckError> {
     let mut db = disk::load_project(root, all, exclude, opts.dialect).map_err(CheckError)?;
@@ -140,7 +143,13 @@ fn check_project(
         .filter(|path| only.is_none_or(|o| o == path))
         .map(|path| FileReport {
             text: db.text(&path).map(|t| t.to_string()).unwrap_or_default(),
-            diagnostics: diagnostics.remove(&path).unwrap_or_default(),
+            diagnostics: {
+                let list = diagnostics.remove(&path).unwrap_or_default();
+                match &opts.config {
+                    Some(c) => c.apply(&path, list),
+                    None => list,
+                }
+            },
             path: format!("{prefix}{path}"),
         })
         .collect();

@@ -15,7 +15,13 @@ pub fn fmt_path(
     dialect: Option<Dialect>,
     opts: FormatOptions,
 ) -> Result<Vec<String>, CheckError> {
-    let report = check_path(path, CheckOptions { dialect, now: None })?;
+    let report = check_path(
+        path,
+        CheckOptions {
+            dialect,
+            ..Default::default()
+        },
+    )?;
     let single_file = !path.is_dir();
     let mut changed = Vec::new();
     for project in &report.projects {
