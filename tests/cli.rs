@@ -519,7 +519,11 @@ fn check_reads_the_project_configuration() {
         .args(["check", ".."])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "the warning is an error now: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the warning is an error now: {out:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("did you mean `unknown-table`"), "{stderr}");
 

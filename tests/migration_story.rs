@@ -141,7 +141,14 @@ fn every_step_of_the_story_gives_the_expected_diagnostics() {
         let (_tmp, dir) = story(name);
         let now_text = std::fs::read_to_string(steps.join(name).join("_now")).unwrap();
         let now = parse_datetime(now_text.trim()).map(|(s, _, _)| s);
-        let report = check_path(&dir, CheckOptions { dialect: None, now }).unwrap();
+        let report = check_path(
+            &dir,
+            CheckOptions {
+                now,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let actual = render::human(&report, false);
         let expected_path = steps.join(format!("{name}.expected"));
         if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
@@ -206,7 +213,14 @@ fn no_migration_diagnostics_on_corpus_projects_not_migrating() {
             continue;
         }
         projects += 1;
-        let report = check_path(&e.path(), CheckOptions { dialect: None, now }).unwrap();
+        let report = check_path(
+            &e.path(),
+            CheckOptions {
+                now,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         for f in report.files() {
             for d in &f.diagnostics {
                 if migration_code(d.code)
@@ -240,7 +254,14 @@ fn every_quick_fix_removes_its_diagnostic() {
         let now_text = std::fs::read_to_string(steps.join(name).join("_now")).unwrap();
         let now = parse_datetime(now_text.trim()).map(|(s, _, _)| s);
         let (_tmp, dir) = story(name);
-        let report = check_path(&dir, CheckOptions { dialect: None, now }).unwrap();
+        let report = check_path(
+            &dir,
+            CheckOptions {
+                now,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let before: Vec<(String, &'static str)> = report
             .files()
             .flat_map(|f| f.diagnostics.iter().map(move |d| (f.path.clone(), d.code)))
@@ -267,7 +288,14 @@ fn every_quick_fix_removes_its_diagnostic() {
                         let text = std::fs::read_to_string(&p).unwrap();
                         std::fs::write(&p, apply(&text, edits)).unwrap();
                     }
-                    let after = check_path(&dir2, CheckOptions { dialect: None, now }).unwrap();
+                    let after = check_path(
+                        &dir2,
+                        CheckOptions {
+                            now,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
                     let count = |r: &[(String, &'static str)]| {
                         r.iter()
                             .filter(|(p, c)| *p == f.path && *c == d.code)

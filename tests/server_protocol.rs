@@ -211,6 +211,62 @@ fn watched_file_changes_are_reindexed() {
     assert_eq!(codes(&d), vec!["unknown-table"]);
 }
 
+/// The project's `tinybird-lsp.toml` applies in the editor as in `check`: its rule levels and
+/// ignores, re-read when it changes on disk; its problems are shown; the editor's settings win.
+#[test]
+fn the_project_configuration_file_applies_and_is_reread() {
+    let dir = project(&[
+        ("pipes/totals.pipe", READER),
+        (
+            "tinybird-lsp.toml",
+            "[rules]\nunknown-table = \"error\"\nunknwn-function = \"off\"\n",
+        ),
+    ]);
+    let pipe = uri(&dir.path().join("pipes/totals.pipe"));
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    let warning = c.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(warning["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `unknown-function`"));
+    let d = c.next_diagnostics(&pipe);
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    assert_eq!(
+        d["diagnostics"][0]["severity"], 1,
+        "an error, as the file says"
+    );
+    // Changed on disk: an ignore for the pipe.
+    let toml = dir.path().join("tinybird-lsp.toml");
+    std::fs::write(
+        &toml,
+        "[[ignore]]\nresources = [\"totals\"]\nreason = \"reads a table made by hand\"\n",
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&toml), "type": 2}]}),
+    );
+    let d = c.next_diagnostics(&pipe);
+    assert!(codes(&d).is_empty(), "{d}");
+    // The file turns the rule off; the editor's setting turns it back on, as a hint.
+    std::fs::write(&toml, "[rules]\nunknown-table = \"off\"\n").unwrap();
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"tinybird": {"rules": {"unknown-table": "hint"}}}}),
+    );
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&toml), "type": 2}]}),
+    );
+    let d = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == pipe.as_str()
+            && m["params"]["diagnostics"][0]["severity"] == 4
+    });
+    assert_eq!(codes(&d["params"]), vec!["unknown-table"]);
+}
+
 #[test]
 fn configuration_changes_severity_disables_rules_and_warns_once() {
     let dir = project(&[("pipes/totals.pipe", READER)]);

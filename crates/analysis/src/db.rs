@@ -99,6 +99,8 @@ pub struct ProjectDb {
     /// Files that could not be read (a FIFO, a device, a file removed or too large meanwhile),
     /// with the reason: each gets one diagnostic and is otherwise empty.
     unreadable: HashMap<String, String>,
+    /// The project configuration's rule levels and ignores.
+    config: Option<Arc<crate::config::Config>>,
 }
 
 impl ProjectDb {
@@ -124,6 +126,7 @@ impl ProjectDb {
             rule_paths: BTreeSet::new(),
             detected: std::sync::OnceLock::new(),
             unparsed: BTreeSet::new(),
+            config: None,
         }
     }
 
@@ -261,6 +264,22 @@ impl ProjectDb {
     pub fn set_dialect_override(&mut self, dialect: Option<Dialect>) {
         if dialect != self.dialect_override {
             self.dialect_override = dialect;
+        }
+    }
+
+    /// The project configuration (`tinybird-lsp.toml`, with the editor's rule levels laid over
+    /// it by the server): its rule levels and ignores apply to every file's diagnostics.
+    pub fn set_config(&mut self, config: Option<Arc<crate::config::Config>>) {
+        let same = match (&self.config, &config) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !same {
+            self.config = config;
+            // Every file's diagnostics are composed again.
+            self.touched.extend(self.datafiles.keys().cloned());
+            self.touched.extend(self.tests.keys().cloned());
         }
     }
 
@@ -416,15 +435,20 @@ impl ProjectDb {
         let rule_paths: BTreeSet<String> = found.keys().cloned().collect();
         // A file's diagnostics: its datafile diagnostics, then the rules', by position.
         // Then the inline ignores of its SQL (`-- tinybird-lsp: ignore[code]`) apply.
+        // Then the configuration's levels and ignores.
         let datafiles = &self.datafiles;
+        let config = self.config.clone();
         let mut of = |path: &str, parse: &BTreeMap<String, Vec<Diagnostic>>| {
             let mut list = parse.get(path).cloned().unwrap_or_default();
             if let Some(more) = found.remove(path) {
                 list.extend(more);
                 list.sort_by_key(|d| (d.range.start, d.range.end));
             }
-            match datafiles.get(path) {
-                Some(e) => crate::suppress::apply(&e.text, list),
+            if let Some(e) = datafiles.get(path) {
+                list = crate::suppress::apply(&e.text, list);
+            }
+            match &config {
+                Some(c) => c.apply(path, list),
                 None => list,
             }
         };

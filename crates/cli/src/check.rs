@@ -126,6 +126,7 @@ fn check_project(
 ) -> Result<ProjectReport, CheckError> {
     let mut db = disk::load_project(root, all, exclude, opts.dialect).map_err(CheckError)?;
     db.set_now(opts.now);
+    db.set_config(opts.config.clone());
     db.analyze(&disk::disk_loader);
     let analysis = db.take_analysis().expect("just analysed");
     let mut diagnostics = analysis.diagnostics;
@@ -143,13 +144,7 @@ fn check_project(
         .filter(|path| only.is_none_or(|o| o == path))
         .map(|path| FileReport {
             text: db.text(&path).map(|t| t.to_string()).unwrap_or_default(),
-            diagnostics: {
-                let list = diagnostics.remove(&path).unwrap_or_default();
-                match &opts.config {
-                    Some(c) => c.apply(&path, list),
-                    None => list,
-                }
-            },
+            diagnostics: diagnostics.remove(&path).unwrap_or_default(),
             path: format!("{prefix}{path}"),
         })
         .collect();

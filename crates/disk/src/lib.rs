@@ -36,6 +36,15 @@ pub fn marked_root_of_file(file: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The project configuration file (`tinybird-lsp.toml`) of the project at `root`: in it or
+/// the nearest parent folder holding one.
+pub fn find_config(root: &Path) -> Option<PathBuf> {
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    root.ancestors()
+        .map(|d| d.join(analysis::config::FILE_NAME))
+        .find(|f| f.is_file())
+}
+
 /// The project root of a file: its marked root, else its own folder.
 pub fn root_of_file(file: &Path) -> PathBuf {
     marked_root_of_file(file)

@@ -86,7 +86,10 @@ impl Backend {
             glob("**/*.{datasource,pipe,incl,connection}", None),
             glob("**/tests/**/*.{yaml,yml}", None),
             glob("**/*.sh", None),
-            glob("**/{.tinyenv,tinybird.json,tinybird.config.json,.env.local}", None),
+            glob(
+                "**/{.tinyenv,tinybird.json,tinybird.config.json,.env.local,tinybird-lsp.toml}",
+                None,
+            ),
             // Folders deleted or created as a whole (a checkout).
             glob(
                 "**/{datasources,pipes,endpoints,materializations,copies,sinks,connections,tests,vendor}",

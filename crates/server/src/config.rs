@@ -8,12 +8,7 @@ use std::collections::BTreeMap;
 use syntax::diagnostics::Severity;
 use syntax::Dialect;
 
-/// What to do with one rule's diagnostics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleLevel {
-    Off,
-    Severity(Severity),
-}
+pub use analysis::config::RuleLevel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiagnosticsMode {
@@ -224,14 +219,7 @@ fn section(
 }
 
 fn parse_level(s: &str) -> Option<RuleLevel> {
-    Some(match s {
-        "off" => RuleLevel::Off,
-        "error" => RuleLevel::Severity(Severity::Error),
-        "warning" => RuleLevel::Severity(Severity::Warning),
-        "info" => RuleLevel::Severity(Severity::Info),
-        "hint" => RuleLevel::Severity(Severity::Hint),
-        _ => return None,
-    })
+    RuleLevel::parse(s)
 }
 
 fn valid_timestamp(t: &str) -> bool {

@@ -29,7 +29,12 @@ fn ignored(path: &Path) -> bool {
 /// What a change of `path` means to the engine: a relevant file, or a folder (a folder created
 /// or deleted as a whole, as a checkout does).
 fn relevant(path: &Path) -> bool {
-    !ignored(path) && (is_relevant_path(path) || path.extension().is_none())
+    !ignored(path)
+        && (is_relevant_path(path)
+            || path.extension().is_none()
+            || path
+                .file_name()
+                .is_some_and(|n| n == analysis::config::FILE_NAME))
 }
 
 /// The LSP file events of one notify event.

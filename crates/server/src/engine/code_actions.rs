@@ -133,7 +133,7 @@ impl Engine {
             }
             return out;
         }
-        let clock = self.clock();
+        let clock = self.clock(i);
         let results: Vec<(usize, Option<lsp::CodeAction>)> = self
             .with_action_files(i, |ws, files, caps, enc| {
                 offers
@@ -217,7 +217,7 @@ impl Engine {
             action.disabled = Some(lsp::CodeActionDisabled { reason });
             return action;
         };
-        let clock = self.clock();
+        let clock = self.clock(i);
         let resolved = self.with_action_files(i, |ws, files, caps, enc| {
             let result = actions::run(ws, &offer.request, clock).map_err(|e| e.to_string());
             let reason = result.as_ref().err().cloned();
@@ -293,10 +293,19 @@ impl Engine {
     }
 
     /// "Now" and the cutoff delay for the migration actions.
-    pub(super) fn clock(&self) -> actions::add_column::Clock {
+    /// (The configuration file's delay applies while the setting keeps its default.)
+    pub(super) fn clock(&self, i: usize) -> actions::add_column::Clock {
+        let file = self.projects[i]
+            .config
+            .as_ref()
+            .and_then(|c| c.cutoff_delay_minutes);
+        let setting = self.settings.cutoff_delay_minutes;
         actions::add_column::Clock {
-            now: self.now().unwrap_or(0),
-            cutoff_delay_minutes: self.settings.cutoff_delay_minutes,
+            now: self.now(i).unwrap_or(0),
+            cutoff_delay_minutes: match file {
+                Some(m) if setting == crate::config::Settings::default().cutoff_delay_minutes => m,
+                _ => setting,
+            },
         }
     }
 
@@ -357,7 +366,7 @@ impl Engine {
                 )
             })?;
         let root = self.projects[i].root.clone();
-        let clock = self.clock();
+        let clock = self.clock(i);
         let (edit, change) = self
             .with_action_files(i, |ws, files, caps, enc| {
                 let change =

@@ -180,6 +180,8 @@ struct ProjectSlot {
     /// The files (relative paths) analyses changed since the last publish; `None`: every file
     /// may have (publish looks at all of them).
     unpublished: Option<BTreeSet<String>>,
+    /// The project's `tinybird-lsp.toml` (in its folder or the nearest parent), as read.
+    config: Option<Arc<analysis::config::Config>>,
 }
 
 /// What the client was last told about a file.
@@ -284,10 +286,13 @@ impl Engine {
     }
 
     /// "Now" for the migration timing rules: the `migration.now` setting, else the clock.
-    fn now(&self) -> Option<i64> {
+    /// "Now" for project `i`: the `migration.now` setting, else its configuration file's, else
+    /// the clock.
+    fn now(&self, i: usize) -> Option<i64> {
         self.settings
             .now
             .as_deref()
+            .or_else(|| self.projects[i].config.as_ref()?.now.as_deref())
             .and_then(analysis::migration::instant::parse_datetime)
             .map(|(secs, _, _)| secs)
             .or_else(|| {

@@ -12,7 +12,7 @@ impl Engine {
                 continue;
             }
             let started = Instant::now();
-            let now = self.now();
+            let now = self.now(i);
             self.projects[i].db.set_now(now);
             {
                 let docs = &self.docs;

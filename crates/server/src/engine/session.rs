@@ -188,12 +188,57 @@ impl Engine {
             db.file_count(),
             db.dialect().reason
         );
+        let config = self.read_config(&root);
         self.projects.push(ProjectSlot {
             root,
             db,
             dirty: true,
             unpublished: None,
+            config,
         });
+        self.apply_config(self.projects.len() - 1);
+    }
+
+    /// The `tinybird-lsp.toml` of the project at `root` (its folder or the nearest parent),
+    /// read; its problems are shown once.
+    fn read_config(&self, root: &Path) -> Option<Arc<analysis::config::Config>> {
+        let file = disk::find_config(root)?;
+        let text = match disk::read_text(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                self.warn_settings(&[format!("{}: {e}", file.display())]);
+                return None;
+            }
+        };
+        let (config, problems) = analysis::config::Config::parse(&text);
+        if !problems.is_empty() {
+            let problems: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {p}", file.display()))
+                .collect();
+            self.warn_settings(&problems);
+        }
+        Some(Arc::new(config))
+    }
+
+    /// Gives project `i`'s database its configuration with the editor's settings laid over it:
+    /// the editor's rule levels and dialect win over the file's.
+    pub(super) fn apply_config(&mut self, i: usize) {
+        let slot = &mut self.projects[i];
+        let file = slot.config.as_deref();
+        slot.db
+            .set_dialect_override(self.settings.dialect.or(file.and_then(|c| c.dialect)));
+        let effective = match file {
+            None if self.settings.rules.is_empty() => None,
+            _ => {
+                let mut c = file.cloned().unwrap_or_default();
+                c.rules
+                    .extend(self.settings.rules.iter().map(|(k, v)| (k.clone(), *v)));
+                Some(Arc::new(c))
+            }
+        };
+        slot.db.set_config(effective);
+        slot.dirty = true;
     }
 
     pub(super) fn apply_open_docs(&mut self) {
@@ -220,6 +265,21 @@ impl Engine {
             };
             if change.typ != lsp::FileChangeType::DELETED {
                 self.make_executable_if_pending(&path);
+            }
+            if path
+                .file_name()
+                .is_some_and(|n| n == analysis::config::FILE_NAME)
+            {
+                // The configuration of every project at or below its folder.
+                let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+                for i in 0..self.projects.len() {
+                    if self.projects[i].root.starts_with(&dir) {
+                        self.projects[i].config = self.read_config(&self.projects[i].root.clone());
+                        self.apply_config(i);
+                    }
+                }
+                self.schedule();
+                continue;
             }
             if self.docs.contains_key(&path) {
                 continue; // the editor's buffer wins over the disk
@@ -255,15 +315,16 @@ impl Engine {
         if !problems.is_empty() {
             self.warn_settings(&problems);
         }
-        if settings.dialect != self.settings.dialect {
-            for s in &mut self.projects {
-                s.db.set_dialect_override(settings.dialect);
-                s.dirty = true;
-            }
-        }
+        let reconfigure =
+            settings.dialect != self.settings.dialect || settings.rules != self.settings.rules;
         let republish = settings.rules != self.settings.rules
             || settings.docs_base_url != self.settings.docs_base_url;
         self.settings = settings;
+        if reconfigure {
+            for i in 0..self.projects.len() {
+                self.apply_config(i);
+            }
+        }
         if republish {
             for s in &mut self.projects {
                 s.dirty = true;
