@@ -4,6 +4,7 @@
 //! at deploy time, not at parse time, so they are warnings. `reader` and `files` declare the
 //! codes the datafile reader and the project database report themselves.
 
+pub(crate) mod aggregation;
 pub(crate) mod dependency_cycle;
 pub(crate) mod duplicate_resource;
 pub(crate) mod files;

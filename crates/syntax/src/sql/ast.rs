@@ -136,8 +136,10 @@ pub struct Function {
     /// Parameters of a parametric aggregate: `quantile(0.9)(x)` has params `[0.9]`.
     pub params: Vec<Expr>,
     pub args: Vec<Expr>,
-    /// `OVER (…)` window.
+    /// `OVER (…)` window (and a `FILTER (WHERE …)` condition).
     pub over: Vec<Expr>,
+    /// Called with `OVER`: a window function call.
+    pub windowed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

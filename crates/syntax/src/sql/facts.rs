@@ -260,6 +260,9 @@ pub struct QueryFacts {
     pub subqueries: Vec<Subquery>,
     /// Every function called (not table functions), with the name's range.
     pub calls: Vec<Ident>,
+    /// Aggregate and window function calls ClickHouse refuses where they are: the name and
+    /// why (see [`misplaced_calls`]).
+    pub misplaced: Vec<(Ident, &'static str, String)>,
 }
 
 /// Table references of queries, as ClickHouse's own AST walker resolves CTE names; `src` is
@@ -351,6 +354,7 @@ impl Walker<'_> {
             for e in s.clause_exprs() {
                 self.expr(e);
             }
+            misplaced_calls(s, &mut self.facts.misplaced);
             self.scope.truncate(mark);
         }
     }
@@ -504,6 +508,108 @@ fn collect_functions(e: &Expr, out: &mut Vec<FunctionCall>) {
 }
 
 pub use super::functions::{combinators, split_combinators};
+
+/// The calls of one select that ClickHouse refuses (its subqueries are selects of their own):
+/// an aggregate inside another aggregate's arguments, an aggregate or window function in WHERE,
+/// PREWHERE or GROUP BY (ILLEGAL_AGGREGATION), a window-only function without OVER.
+pub fn misplaced_calls(s: &Select, out: &mut Vec<(Ident, &'static str, String)>) {
+    for e in s.items.iter().chain(&s.having).chain(&s.order_by) {
+        nested_aggregates(e, None, out);
+    }
+    for (clause, e) in s
+        .prewhere
+        .iter()
+        .map(|e| ("PREWHERE", e))
+        .chain(s.where_.iter().map(|e| ("WHERE", e)))
+        .chain(s.group_by.iter().map(|e| ("GROUP BY", e)))
+    {
+        aggregates_in_clause(e, clause, out);
+        nested_aggregates(e, None, out);
+    }
+    for e in s.array_join.iter().chain(&s.other) {
+        nested_aggregates(e, None, out);
+    }
+}
+
+/// What ClickHouse calls for `f`: an aggregate (with or without combinators), a window-only
+/// function, or neither.
+fn call_kind(f: &Function) -> (bool, bool) {
+    // `x = any(SELECT …)`, `all(SELECT …)`: the parser's comparison with a subquery.
+    if let [arg] = f.args.as_slice() {
+        if matches!(arg.kind, ExprKind::Subquery(_)) {
+            return (false, false);
+        }
+    }
+    match super::functions::resolve_function(&f.name.name) {
+        Some(r) => (r.doc.aggregate, r.doc.window && r.combinators.is_empty()),
+        None => (false, false),
+    }
+}
+
+fn nested_aggregates(e: &Expr, outer: Option<&str>, out: &mut Vec<(Ident, &'static str, String)>) {
+    let mut inner = outer;
+    if let ExprKind::Function(f) = &e.kind {
+        let (aggregate, window_only) = call_kind(f);
+        if window_only && !f.windowed {
+            out.push((
+                f.name.clone(),
+                "window-function-misuse",
+                format!(
+                    "`{}` is a window function: ClickHouse refuses it without `OVER (…)`",
+                    f.name.name
+                ),
+            ));
+        }
+        if f.windowed {
+            // A window function's arguments may hold aggregates (`sum(count()) OVER ()`).
+            inner = None;
+        } else if aggregate {
+            if let Some(o) = outer {
+                out.push((
+                    f.name.clone(),
+                    "illegal-aggregation",
+                    format!(
+                        "`{}` is an aggregate function inside the aggregate `{o}`: ClickHouse refuses aggregates inside aggregates (ILLEGAL_AGGREGATION); aggregate in a subquery first",
+                        f.name.name
+                    ),
+                ));
+            }
+            inner = Some(&f.name.name);
+        }
+    }
+    for c in e.children().0 {
+        nested_aggregates(c, inner, out);
+    }
+}
+
+fn aggregates_in_clause(e: &Expr, clause: &str, out: &mut Vec<(Ident, &'static str, String)>) {
+    if let ExprKind::Function(f) = &e.kind {
+        let (aggregate, window_only) = call_kind(f);
+        if f.windowed || window_only {
+            out.push((
+                f.name.clone(),
+                "window-function-misuse",
+                format!("`{}` is a window function in {clause}: ClickHouse refuses window functions there (ILLEGAL_AGGREGATION)", f.name.name),
+            ));
+            return;
+        }
+        if aggregate {
+            out.push((
+                f.name.clone(),
+                "illegal-aggregation",
+                format!(
+                    "`{}` is an aggregate function in {clause}: ClickHouse refuses aggregates there (ILLEGAL_AGGREGATION){}",
+                    f.name.name,
+                    if clause == "GROUP BY" { "" } else { "; filter aggregated values with HAVING" }
+                ),
+            ));
+            return;
+        }
+    }
+    for c in e.children().0 {
+        aggregates_in_clause(c, clause, out);
+    }
+}
 
 fn conjuncts(e: &Expr, src: &str) -> Vec<Conjunct> {
     let mut parts = Vec::new();

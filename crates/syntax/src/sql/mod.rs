@@ -77,6 +77,18 @@ pub struct SqlAnalysis {
     /// Calls of functions ClickHouse does not have, in every branch, where the name is
     /// written in the text (not put there by a `{{ }}` expression).
     pub unknown_calls: Vec<UnknownCall>,
+    /// Aggregate and window function calls ClickHouse refuses where they are written
+    /// ([`facts::misplaced_calls`]), in every branch: the call's name and why.
+    pub misplaced_calls: Vec<MisplacedCall>,
+}
+
+/// An aggregate or window function call ClickHouse refuses where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MisplacedCall {
+    pub call: UnknownCall,
+    /// The diagnostic code: `illegal-aggregation` or `window-function-misuse`.
+    pub code: &'static str,
+    pub message: String,
 }
 
 /// A call of a function that ClickHouse does not have ([`functions::resolve_function`]).
@@ -258,6 +270,24 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             name: call.name,
             range,
             branch: branch(range),
+        });
+    }
+    for (call, code, message) in found.misplaced {
+        if v.from_expression(call.range) {
+            continue;
+        }
+        let range = v.to_source(call.range);
+        if out.misplaced_calls.iter().any(|c| c.call.range == range) {
+            continue;
+        }
+        out.misplaced_calls.push(MisplacedCall {
+            call: UnknownCall {
+                name: call.name,
+                range,
+                branch: branch(range),
+            },
+            code,
+            message,
         });
     }
     if official {

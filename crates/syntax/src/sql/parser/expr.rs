@@ -478,6 +478,7 @@ impl Parser<'_> {
                             params: vec![],
                             args: vec![v],
                             over: vec![],
+                            windowed: false,
                         }),
                         self.range_from(start),
                     );
@@ -520,6 +521,7 @@ impl Parser<'_> {
                     params: vec![],
                     args,
                     over: vec![],
+                    windowed: false,
                 }),
                 self.range_from(start),
             );
@@ -567,6 +569,7 @@ impl Parser<'_> {
             args = self.call_args();
         }
         let mut over = Vec::new();
+        let mut windowed = false;
         if self.at_kw("FILTER") && self.nth(1).is_some_and(|t| t.kind == TokenKind::LParen) {
             self.bump();
             self.bump();
@@ -579,6 +582,7 @@ impl Parser<'_> {
             self.eat_kw("NULLS");
         }
         if self.eat_kw("OVER") {
+            windowed = true;
             self.window_spec(&mut over);
         }
         Expr::new(
@@ -587,6 +591,7 @@ impl Parser<'_> {
                 params,
                 args,
                 over,
+                windowed,
             }),
             self.range_from(start),
         )

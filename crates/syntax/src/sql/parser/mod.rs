@@ -558,6 +558,7 @@ impl<'a> Parser<'a> {
                         params: vec![],
                         args,
                         over: vec![],
+                        windowed: false,
                     }),
                     range,
                 ))

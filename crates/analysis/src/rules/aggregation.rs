@@ -1,0 +1,123 @@
+//! `illegal-aggregation` and `window-function-misuse`: aggregate and window function calls
+//! ClickHouse refuses where they are written, whatever the tables hold: an aggregate inside
+//! another aggregate's arguments, an aggregate or window function in WHERE, PREWHERE or GROUP
+//! BY, a window-only function (`row_number`, `lagInFrame`…) without `OVER`. Found by the SQL
+//! analysis in every template branch (`syntax::sql::facts::misplaced_calls`);
+//! `tests/aggregation_chdb.rs` checks each verdict on ClickHouse.
+
+use super::{push_at, FileDiagnostics, ProjectCtx};
+use crate::registry::{Check, Code, Example, Rule, Scope};
+use std::collections::HashSet;
+use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::Severity::Warning;
+
+pub const RULE: Rule = Rule {
+    name: "aggregation",
+    scope: Scope::Project,
+    check: Check::Project(check),
+    codes: &[
+        Code::new(
+            "illegal-aggregation",
+            Warning,
+            "An aggregate inside an aggregate, or in WHERE or GROUP BY",
+        ),
+        Code::new(
+            "window-function-misuse",
+            Warning,
+            "A window function without OVER, or in WHERE or GROUP BY",
+        ),
+    ],
+    examples: &[
+        Example::reported(
+            "illegal-aggregation",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `user_id` String
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                %
+                SELECT user_id, sum(⟦count⟧()) AS c FROM events
+                WHERE {% if defined(x) %} ⟦max⟧(ts) > now() {% else %} 1 {% end %}
+                GROUP BY user_id
+        "#,
+        ),
+        Example::not_reported(
+            "illegal-aggregation",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `user_id` String
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT user_id, count() AS c, sum(count()) OVER () AS total,
+                    sumIf(1, ts > (SELECT max(ts) FROM events)) AS recent
+                FROM events
+                WHERE ts > (SELECT max(ts) - 3600 FROM events) AND user_id = any(SELECT user_id FROM events)
+                GROUP BY user_id
+                HAVING count() > 1
+        "#,
+        ),
+        Example::reported(
+            "window-function-misuse",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT ts, ⟦row_number⟧() AS n FROM events
+        "#,
+        ),
+        Example::not_reported(
+            "window-function-misuse",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT ts, row_number() OVER (ORDER BY ts) AS n, lagInFrame(ts) OVER w AS previous
+                FROM events
+                WINDOW w AS (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        "#,
+        ),
+    ],
+};
+
+pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
+    let p = cx.p;
+    let mut seen: HashSet<(std::sync::Arc<str>, syntax::text::TextRange)> = HashSet::new();
+    for r in p.resources.iter() {
+        if !r.defined_by_file() || !r.seen_by_cli || p.files[r.file].rejected {
+            continue;
+        }
+        for n in r.nodes.iter() {
+            let Some(sql) = &n.sql else { continue };
+            for m in &sql.misplaced_calls {
+                let Some(site) = n.written_at(&r.path, m.call.range) else {
+                    continue;
+                };
+                if !seen.insert((site.path.clone(), site.range)) {
+                    continue;
+                }
+                let mut msg = m.message.clone();
+                if let Some(b) = m.call.branch.as_ref().filter(|b| !b.taken_by_official) {
+                    msg.push_str(&format!(
+                        "; in the template branch `{}`, when it renders",
+                        b.label
+                    ));
+                }
+                let d = Diagnostic::warning(m.code, n.file_range(m.call.range), msg);
+                let included = (*site.path != *r.path).then_some(&site);
+                push_at(out, &r.path, d, included);
+            }
+        }
+    }
+}
