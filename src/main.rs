@@ -130,6 +130,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Print a shell completion script: `tinybird-lsp completions bash > /etc/bash_completion.d/tinybird-lsp`,
+    /// `tinybird-lsp completions zsh > ~/.zfunc/_tinybird-lsp`, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Write a commented `tinybird-lsp.toml` (rule levels, ignores, dialect) in the project
     /// folder; an existing one is never overwritten.
     Init {
@@ -485,6 +491,13 @@ fn main() -> ExitCode {
                 }
                 Err(e) => failed(e, 2),
             }
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tinybird-lsp", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
         }
         Some(Command::Init { path }) => {
             let file = path.join(analysis::config::FILE_NAME);

@@ -551,3 +551,19 @@ fn check_reads_the_project_configuration() {
     let (code, out) = check_in(other.path(), &[]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[test]
+fn completions_and_version() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("tinybird-lsp"), "{shell}");
+        assert!(
+            script.contains("error-on-warnings"),
+            "{shell}: options are completed"
+        );
+    }
+    let out = bin().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("tinybird-lsp "));
+}
