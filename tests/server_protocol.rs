@@ -836,3 +836,53 @@ fn a_malformed_message_gets_a_parse_error_and_the_server_keeps_serving() {
     let r = c.request("shutdown", Value::Null);
     assert_eq!(r["result"], Value::Null);
 }
+
+/// A diagnostic of SQL offers a quick fix that ignores it inline; applied, the diagnostic goes
+/// and the ignore is not reported as unused.
+#[test]
+fn a_sql_diagnostic_can_be_ignored_inline_by_a_quick_fix() {
+    let dir = project(&[("pipes/totals.pipe", READER)]);
+    let path = dir.path().join("pipes/totals.pipe");
+    let u = uri(&path);
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), fast());
+    c.open(&path, READER, 1);
+    let d = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == u.as_str()
+            && m["params"]["version"] == 1
+    })["params"]
+        .clone();
+    assert_eq!(codes(&d), vec!["unknown-table"]);
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": d["diagnostics"][0]["range"], "context": {"diagnostics": []}}),
+    );
+    let action = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Ignore `unknown-table`")
+        })
+        .expect("the ignore quick fix")
+        .clone();
+    let edit = &action["edit"]["changes"][u.as_str()][0];
+    assert_eq!(edit["range"]["start"]["line"], 2);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [
+            {"range": edit["range"], "text": edit["newText"]}
+        ]}),
+    );
+    let d = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == u.as_str()
+            && m["params"]["version"] == 2
+    })["params"]
+        .clone();
+    assert!(codes(&d).is_empty(), "{d}");
+}

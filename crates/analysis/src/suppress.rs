@@ -209,9 +209,79 @@ pub fn apply(text: &str, list: Vec<Diagnostic>) -> Vec<Diagnostic> {
     kept
 }
 
+/// The quick fix that ignores `d` inline: a `-- tinybird-lsp: ignore[code]` line above the
+/// diagnostic's line, indented like it, when that line is SQL (`sql`: the ranges of the
+/// file's SQL blocks, keyword lines excluded). `None` elsewhere (datafile lines belong to the
+/// configuration file's ignores).
+pub fn ignore_fix(
+    text: &str,
+    sql: &[TextRange],
+    d: &Diagnostic,
+) -> Option<syntax::diagnostics::Fix> {
+    if d.code == "unused-ignore" || !sql.iter().any(|r| r.contains(d.range.start)) {
+        return None;
+    }
+    let line_start = text[..d.range.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent: String = text[line_start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    Some(syntax::diagnostics::Fix {
+        title: format!("Ignore `{}` on this line (-- tinybird-lsp: ignore)", d.code),
+        edits: vec![syntax::diagnostics::TextEdit {
+            path: None,
+            range: TextRange::new(line_start, line_start),
+            new_text: format!("{indent}-- {MARKER} ignore[{}] \n", d.code),
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_fix_ignores_the_line_it_is_offered_on() {
+        let text = "NODE n\nSQL >\n    SELECT 1\n    FROM evnts\n";
+        let at = text.find("evnts").unwrap();
+        let d = Diagnostic::new(
+            Severity::Warning,
+            "unknown-table",
+            TextRange::new(at, at + 5),
+            "x",
+        );
+        let sql = [TextRange::new(text.find("SELECT").unwrap(), text.len())];
+        let fix = ignore_fix(text, &sql, &d).unwrap();
+        let e = &fix.edits[0];
+        let fixed = format!(
+            "{}{}{}",
+            &text[..e.range.start],
+            e.new_text,
+            &text[e.range.end..]
+        );
+        assert!(
+            fixed.contains(
+                "    SELECT 1\n    -- tinybird-lsp: ignore[unknown-table] \n    FROM evnts"
+            ),
+            "{fixed}"
+        );
+        let shift = e.new_text.len();
+        let moved = Diagnostic::new(
+            Severity::Warning,
+            "unknown-table",
+            TextRange::new(at + shift, at + shift + 5),
+            "x",
+        );
+        assert!(
+            apply(&fixed, vec![moved]).is_empty(),
+            "suppressed, and no unused-ignore"
+        );
+        // Not on datafile lines.
+        let node = Diagnostic::new(Severity::Warning, "x", TextRange::new(0, 4), "x");
+        assert!(ignore_fix(text, &sql, &node).is_none());
+    }
 
     #[test]
     fn reads_own_line_and_trailing_ignores() {

@@ -88,6 +88,51 @@ impl Engine {
                 }));
             }
         }
+        // Ignoring a diagnostic of SQL inline, last among its fixes.
+        let sql_blocks: Vec<syntax::text::TextRange> = analysis
+            .project
+            .file_id(&rel)
+            .map(|fid| {
+                let df = &analysis.project.files[fid].datafile;
+                df.nodes
+                    .iter()
+                    .filter_map(|n| n.sql.as_ref())
+                    .chain(df.forward_query.as_ref())
+                    .map(|s| syntax::text::TextRange::new(s.keyword_range.end, s.range.end))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for d in found {
+            if d.range.end < start || d.range.start > end {
+                continue;
+            }
+            let Some(fix) = analysis::suppress::ignore_fix(&text, &sql_blocks, d) else {
+                continue;
+            };
+            let converted = convert_one(d);
+            if converted.is_empty() {
+                continue;
+            }
+            let edits = fix
+                .edits
+                .iter()
+                .map(|e| lsp::TextEdit {
+                    range: map.range(e.range, enc),
+                    new_text: e.new_text.clone(),
+                })
+                .collect();
+            out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                title: fix.title,
+                kind: Some(lsp::CodeActionKind::QUICKFIX),
+                diagnostics: Some(converted),
+                edit: Some(lsp::WorkspaceEdit {
+                    changes: Some(HashMap::from([(uri.clone(), edits)])),
+                    ..Default::default()
+                }),
+                is_preferred: Some(false),
+                ..Default::default()
+            }));
+        }
         // The migration actions.
         let here: Vec<syntax::diagnostics::Diagnostic> = found
             .iter()
