@@ -4,6 +4,7 @@
 //! from when the checked path is below it.
 
 use super::check::{CheckReport, FileReport};
+use super::render::severity_name;
 use serde_json::{json, Value};
 use syntax::diagnostics::{Diagnostic, Severity};
 use syntax::text::{Encoding, LineIndex};
@@ -248,15 +249,6 @@ pub fn junit(report: &CheckReport, prefix: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tinybird-lsp check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{suites}</testsuites>\n"
     )
-}
-
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-        Severity::Hint => "hint",
-    }
 }
 
 fn xml(s: &str) -> String {

@@ -5,7 +5,7 @@ use serde_json::json;
 use syntax::diagnostics::Severity;
 use syntax::text::{Encoding, LineIndex};
 
-fn severity_name(s: Severity) -> &'static str {
+pub(crate) fn severity_name(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",

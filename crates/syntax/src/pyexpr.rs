@@ -88,11 +88,15 @@ pub struct Rejection {
 /// tell.
 pub fn rejection(expr: &str) -> Option<Rejection> {
     let tokens = tokenize(expr)?;
+    if tokens.len() > MAX_TOKENS {
+        return None; // no verdict on a huge expression (and no deep recursion)
+    }
     let mut p = Parser {
         src: expr,
         toks: tokens,
         pos: 0,
         unsure: false,
+        depth: 0,
     };
     let e = p.expr_list()?;
     if p.pos != p.toks.len() || p.unsure {
@@ -285,7 +289,13 @@ struct Parser<'s> {
     pos: usize,
     /// Something was read that this reader does not model exactly: no verdict.
     unsure: bool,
+    /// Nesting of `expr` calls, bounded.
+    depth: usize,
 }
+
+/// Expressions longer than this get no verdict: every tree the reader builds then stays small
+/// enough for the recursive parse and check.
+const MAX_TOKENS: usize = 400;
 
 const KEYWORDS: &[&str] = &[
     "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
@@ -360,6 +370,17 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self) -> Option<Py> {
+        if self.depth >= 40 {
+            self.unsure = true;
+            return None;
+        }
+        self.depth += 1;
+        let e = self.expr_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self) -> Option<Py> {
         let start = self.start();
         if self.eat("lambda") {
             while !self.at(":") {
@@ -905,5 +926,13 @@ mod tests {
             Some("Invalid expression type: Attribute @a.b")
         );
         assert_eq!(verdict("from"), None, "keywords: another check");
+        // Deep or long input: no verdict, and no deep recursion.
+        let deep = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(verdict(&deep), None);
+        assert_eq!(verdict(&format!("x{}", " + x".repeat(100_000))), None);
+        assert_eq!(
+            verdict(&format!("{}x{}", "Int(".repeat(30), ")".repeat(30))),
+            None
+        );
     }
 }

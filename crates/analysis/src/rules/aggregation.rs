@@ -5,10 +5,8 @@
 //! analysis in every template branch (`syntax::sql::facts::misplaced_calls`);
 //! `tests/aggregation_chdb.rs` checks each verdict on ClickHouse.
 
-use super::{push_at, FileDiagnostics, ProjectCtx};
+use super::{push_node_calls, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
-use std::collections::HashSet;
-use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 
 pub const RULE: Rule = Rule {
@@ -92,32 +90,10 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
-    let p = cx.p;
-    let mut seen: HashSet<(std::sync::Arc<str>, syntax::text::TextRange)> = HashSet::new();
-    for r in p.resources.iter() {
-        if !r.defined_by_file() || !r.seen_by_cli || p.files[r.file].rejected {
-            continue;
-        }
-        for n in r.nodes.iter() {
-            let Some(sql) = &n.sql else { continue };
-            for m in &sql.misplaced_calls {
-                let Some(site) = n.written_at(&r.path, m.call.range) else {
-                    continue;
-                };
-                if !seen.insert((site.path.clone(), site.range)) {
-                    continue;
-                }
-                let mut msg = m.message.clone();
-                if let Some(b) = m.call.branch.as_ref().filter(|b| !b.taken_by_official) {
-                    msg.push_str(&format!(
-                        "; in the template branch `{}`, when it renders",
-                        b.label
-                    ));
-                }
-                let d = Diagnostic::warning(m.code, n.file_range(m.call.range), msg);
-                let included = (*site.path != *r.path).then_some(&site);
-                push_at(out, &r.path, d, included);
-            }
-        }
-    }
+    push_node_calls(cx, out, |sql| {
+        sql.misplaced_calls
+            .iter()
+            .map(|m| (&m.call, m.code, m.message.clone()))
+            .collect()
+    });
 }

@@ -143,6 +143,45 @@ fn push_edge(out: &mut FileDiagnostics, e: &project::model::Edge, d: Diagnostic)
     push_at(out, &e.path, d, site);
 }
 
+/// Reports calls found in nodes' SQL: for every node of every resource the CLI reads (whose
+/// file the parser accepts), `found` gives the calls to report with their code and message;
+/// each is pushed where it is written (a call written in an `.incl` once, whichever pipes
+/// include it), with the template branch named when the official rendering skips it.
+pub(crate) fn push_node_calls(
+    cx: &ProjectCtx,
+    out: &mut FileDiagnostics,
+    found: impl Fn(&syntax::sql::SqlAnalysis) -> Vec<(&syntax::sql::UnknownCall, &'static str, String)>,
+) {
+    let p = cx.p;
+    let mut seen: std::collections::HashSet<(std::sync::Arc<str>, syntax::text::TextRange)> =
+        std::collections::HashSet::new();
+    for r in p.resources.iter() {
+        if !r.defined_by_file() || !r.seen_by_cli || p.files[r.file].rejected {
+            continue;
+        }
+        for n in r.nodes.iter() {
+            let Some(sql) = &n.sql else { continue };
+            for (call, code, mut msg) in found(sql) {
+                let Some(site) = n.written_at(&r.path, call.range) else {
+                    continue;
+                };
+                if !seen.insert((site.path.clone(), site.range)) {
+                    continue;
+                }
+                if let Some(b) = call.branch.as_ref().filter(|b| !b.taken_by_official) {
+                    msg.push_str(&format!(
+                        "; in the template branch `{}`, when it renders",
+                        b.label
+                    ));
+                }
+                let d = Diagnostic::warning(code, n.file_range(call.range), msg);
+                let included = (*site.path != *r.path).then_some(&site);
+                push_at(out, &r.path, d, included);
+            }
+        }
+    }
+}
+
 /// Memoised "did you mean" over every resource name of a project: comparing one unknown name
 /// with thousands of resources is the costliest step of the rules, and the answers stay valid
 /// until the set of names changes.

@@ -4,10 +4,8 @@
 //! own `system.functions` (`syntax::sql::functions`); `tests/functions_chdb.rs` checks the
 //! verdicts against ClickHouse.
 
-use super::{push_at, FileDiagnostics, ProjectCtx};
+use super::{push_node_calls, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
-use std::collections::HashSet;
-use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 use syntax::sql::functions::function_like;
 
@@ -59,22 +57,10 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
-    let p = cx.p;
-    // A call written in an `.incl` that several pipes include is reported there once.
-    let mut seen: HashSet<(std::sync::Arc<str>, syntax::text::TextRange)> = HashSet::new();
-    for r in p.resources.iter() {
-        if !r.defined_by_file() || !r.seen_by_cli || p.files[r.file].rejected {
-            continue;
-        }
-        for n in r.nodes.iter() {
-            let Some(sql) = &n.sql else { continue };
-            for c in &sql.unknown_calls {
-                let Some(site) = n.written_at(&r.path, c.range) else {
-                    continue;
-                };
-                if !seen.insert((site.path.clone(), site.range)) {
-                    continue;
-                }
+    push_node_calls(cx, out, |sql| {
+        sql.unknown_calls
+            .iter()
+            .map(|c| {
                 let mut msg = format!(
                     "`{}` is not a ClickHouse function: Tinybird rejects the query",
                     c.name
@@ -82,17 +68,8 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
                 if let Some(s) = function_like(&c.name) {
                     msg.push_str(&format!(" (did you mean `{s}`?)"));
                 }
-                if let Some(b) = c.branch.as_ref().filter(|b| !b.taken_by_official) {
-                    msg.push_str(&format!(
-                        "; called in the template branch `{}`, when it renders",
-                        b.label
-                    ));
-                }
-                let file_range = n.file_range(c.range);
-                let d = Diagnostic::warning("unknown-function", file_range, msg);
-                let included = (*site.path != *r.path).then_some(&site);
-                push_at(out, &r.path, d, included);
-            }
-        }
-    }
+                (c, "unknown-function", msg)
+            })
+            .collect()
+    });
 }

@@ -168,6 +168,9 @@ pub fn spawn(out: Outbox) -> EngineHandle {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("tinybird-engine".into())
+        // Room for the recursive SQL walkers on pathological input (the parser bounds the
+        // nesting; tests prove 1 MiB is enough, this leaves a wide margin).
+        .stack_size(16 << 20)
         .spawn(move || Engine::new(out).run(rx))
         .expect("cannot start the engine thread");
     EngineHandle { tx }

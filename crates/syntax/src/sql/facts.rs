@@ -407,7 +407,14 @@ impl Walker<'_> {
         if let ExprKind::Function(f) = &e.kind {
             self.facts.calls.push(f.name.clone());
         }
-        self.children(e);
+        // (Inline, not through `children`: one frame per level of nesting.)
+        let (exprs, queries) = e.children();
+        for c in exprs {
+            self.expr(c);
+        }
+        for q in queries {
+            self.subquery(q, false, None);
+        }
     }
 
     fn children(&mut self, e: &Expr) {
@@ -546,68 +553,73 @@ fn call_kind(f: &Function) -> (bool, bool) {
     }
 }
 
+/// (An explicit stack, not recursion: expressions nest as deep as the input does.)
 fn nested_aggregates(e: &Expr, outer: Option<&str>, out: &mut Vec<(Ident, &'static str, String)>) {
-    let mut inner = outer;
-    if let ExprKind::Function(f) = &e.kind {
-        let (aggregate, window_only) = call_kind(f);
-        if window_only && !f.windowed {
-            out.push((
-                f.name.clone(),
-                "window-function-misuse",
-                format!(
-                    "`{}` is a window function: ClickHouse refuses it without `OVER (…)`",
-                    f.name.name
-                ),
-            ));
-        }
-        if f.windowed {
-            // A window function's arguments may hold aggregates (`sum(count()) OVER ()`).
-            inner = None;
-        } else if aggregate {
-            if let Some(o) = outer {
+    let mut stack: Vec<(&Expr, Option<&str>)> = vec![(e, outer)];
+    while let Some((e, outer)) = stack.pop() {
+        let mut inner = outer;
+        if let ExprKind::Function(f) = &e.kind {
+            let (aggregate, window_only) = call_kind(f);
+            if window_only && !f.windowed {
                 out.push((
                     f.name.clone(),
-                    "illegal-aggregation",
+                    "window-function-misuse",
                     format!(
-                        "`{}` is an aggregate function inside the aggregate `{o}`: ClickHouse refuses aggregates inside aggregates (ILLEGAL_AGGREGATION); aggregate in a subquery first",
+                        "`{}` is a window function: ClickHouse refuses it without `OVER (…)`",
                         f.name.name
                     ),
                 ));
             }
-            inner = Some(&f.name.name);
+            if f.windowed {
+                // A window function's arguments may hold aggregates (`sum(count()) OVER ()`).
+                inner = None;
+            } else if aggregate {
+                if let Some(o) = outer {
+                    out.push((
+                        f.name.clone(),
+                        "illegal-aggregation",
+                        format!(
+                            "`{}` is an aggregate function inside the aggregate `{o}`: ClickHouse refuses aggregates inside aggregates (ILLEGAL_AGGREGATION); aggregate in a subquery first",
+                            f.name.name
+                        ),
+                    ));
+                }
+                inner = Some(&f.name.name);
+            }
         }
-    }
-    for c in e.children().0 {
-        nested_aggregates(c, inner, out);
+        for c in e.children().0.into_iter().rev() {
+            stack.push((c, inner));
+        }
     }
 }
 
 fn aggregates_in_clause(e: &Expr, clause: &str, out: &mut Vec<(Ident, &'static str, String)>) {
-    if let ExprKind::Function(f) = &e.kind {
-        let (aggregate, window_only) = call_kind(f);
-        if f.windowed || window_only {
-            out.push((
-                f.name.clone(),
-                "window-function-misuse",
-                format!("`{}` is a window function in {clause}: ClickHouse refuses window functions there (ILLEGAL_AGGREGATION)", f.name.name),
-            ));
-            return;
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Function(f) = &e.kind {
+            let (aggregate, window_only) = call_kind(f);
+            if f.windowed || window_only {
+                out.push((
+                    f.name.clone(),
+                    "window-function-misuse",
+                    format!("`{}` is a window function in {clause}: ClickHouse refuses window functions there (ILLEGAL_AGGREGATION)", f.name.name),
+                ));
+                continue;
+            }
+            if aggregate {
+                out.push((
+                    f.name.clone(),
+                    "illegal-aggregation",
+                    format!(
+                        "`{}` is an aggregate function in {clause}: ClickHouse refuses aggregates there (ILLEGAL_AGGREGATION){}",
+                        f.name.name,
+                        if clause == "GROUP BY" { "" } else { "; filter aggregated values with HAVING" }
+                    ),
+                ));
+                continue;
+            }
         }
-        if aggregate {
-            out.push((
-                f.name.clone(),
-                "illegal-aggregation",
-                format!(
-                    "`{}` is an aggregate function in {clause}: ClickHouse refuses aggregates there (ILLEGAL_AGGREGATION){}",
-                    f.name.name,
-                    if clause == "GROUP BY" { "" } else { "; filter aggregated values with HAVING" }
-                ),
-            ));
-            return;
-        }
-    }
-    for c in e.children().0 {
-        aggregates_in_clause(c, clause, out);
+        stack.extend(e.children().0.into_iter().rev());
     }
 }
 

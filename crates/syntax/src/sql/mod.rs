@@ -510,6 +510,16 @@ mod deep_input_tests {
                     let text = format!("SELECT {}", piece.repeat(20_000));
                     let _ = analyze(&text);
                     let _ = analyze(&format!("%\n{text}"));
+                    // Inside aggregates, WHERE and GROUP BY, and template expressions.
+                    let _ = analyze(&format!(
+                        "SELECT sum({text}) FROM t WHERE {}",
+                        piece.repeat(20_000)
+                    ));
+                    let _ = analyze(&format!("SELECT 1 GROUP BY {}", piece.repeat(20_000)));
+                    let _ = crate::template::expression_errors(&format!(
+                        "%\n{{{{ {} }}}}",
+                        piece.repeat(20_000)
+                    ));
                 }
             })
             .unwrap()

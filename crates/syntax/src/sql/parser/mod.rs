@@ -119,7 +119,9 @@ const JOIN_WORDS: &[&str] = &[
     "CROSS", "OUTER", "PASTE", "JOIN",
 ];
 
-const MAX_DEPTH: usize = 200;
+/// Deeper nesting is read as an error node: no real query nests 128 levels, and the walkers
+/// over the tree must fit in a small thread stack (tests: `deep_nesting_does_not_overflow`).
+const MAX_DEPTH: usize = 128;
 
 struct Parser<'a> {
     src: &'a str,
