@@ -166,9 +166,10 @@ enum Command {
         /// "Now", `YYYY-MM-DD HH:MM:SS` in UTC (default: the clock).
         #[arg(long, global = true, value_parser = parse_now)]
         now: Option<i64>,
-        /// Minutes between now and a generated cutoff (rounded up).
-        #[arg(long, global = true, default_value_t = 60)]
-        delay_minutes: u64,
+        /// Minutes between now and a generated cutoff (rounded up) [default: the
+        /// configuration file's `migration.cutoff_delay_minutes`, else 60].
+        #[arg(long, global = true)]
+        delay_minutes: Option<u64>,
         /// Print what would change without writing anything.
         #[arg(long, global = true)]
         dry_run: bool,
@@ -572,11 +573,24 @@ fn main() -> ExitCode {
         }) => {
             use actions::add_column::Clock;
             use cli::migrate::{migrate, MigrateOptions};
+            // The project's tinybird-lsp.toml gives the defaults the flags do not.
+            let config = match load_config(&project, None) {
+                Ok(c) => c,
+                Err(e) => return failed(e, 2),
+            };
+            let config_now = config
+                .as_ref()
+                .and_then(|c| c.now.as_deref())
+                .and_then(|n| parse_now(n).ok());
             let opts = MigrateOptions {
-                dialect: dialect.map(DialectArg::dialect),
+                dialect: dialect
+                    .map(DialectArg::dialect)
+                    .or(config.as_ref().and_then(|c| c.dialect)),
                 clock: Clock {
-                    now: now.or_else(clock).unwrap_or(0),
-                    cutoff_delay_minutes: delay_minutes,
+                    now: now.or(config_now).or_else(clock).unwrap_or(0),
+                    cutoff_delay_minutes: delay_minutes
+                        .or(config.as_ref().and_then(|c| c.cutoff_delay_minutes))
+                        .unwrap_or(60),
                 },
                 dry_run,
             };

@@ -567,3 +567,48 @@ fn completions_and_version() {
     let out = bin().arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("tinybird-lsp "));
 }
+
+/// `migrate` takes `now` and the cutoff delay from tinybird-lsp.toml when no flag gives them.
+#[test]
+fn migrate_reads_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration/base");
+    for sub in ["datasources", "pipes"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for e in std::fs::read_dir(base.join(sub)).unwrap().flatten() {
+            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
+        }
+    }
+    std::fs::write(dir.path().join(".tinyenv"), "export VERSION=0.0.1\n").unwrap();
+    std::fs::write(
+        dir.path().join("tinybird-lsp.toml"),
+        "now = \"2023-11-07 10:00:00\"\n[migration]\ncutoff_delay_minutes = 180\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "migrate",
+            "add-column",
+            "--datasource",
+            "analytics_sessions_mv",
+            "--name",
+            "environment",
+            "--type",
+            "SimpleAggregateFunction(any, String)",
+            "--expression",
+            "anySimpleState(environment)",
+            "--dry-run",
+            "--format",
+            "json",
+        ])
+        .arg("--project")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text.contains("2023-11-07 13:00:00"),
+        "now + 180 minutes: {text}"
+    );
+}
