@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         db.set_file(path, Arc::from(text.as_str()));
-        texts.insert(format!("{path}"), text);
+        texts.insert(path.to_string(), text);
     }
     let loader = |p: &str| {
         let rel = p.trim_start_matches("/fuzz/");
