@@ -209,8 +209,8 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-#[test]
-fn migrate_writes_all_or_nothing() {
+/// A copy of the migration fixture (a Classic project at VERSION 0.0.1).
+fn migration_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration/base");
     for sub in ["datasources", "pipes"] {
@@ -220,6 +220,12 @@ fn migrate_writes_all_or_nothing() {
         }
     }
     std::fs::write(dir.path().join(".tinyenv"), "export VERSION=0.0.1\n").unwrap();
+    dir
+}
+
+#[test]
+fn migrate_writes_all_or_nothing() {
+    let dir = migration_project();
     let step = |args: &[&str]| {
         bin()
             .arg("migrate")
@@ -571,15 +577,7 @@ fn completions_and_version() {
 /// `migrate` takes `now` and the cutoff delay from tinybird-lsp.toml when no flag gives them.
 #[test]
 fn migrate_reads_the_configuration_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migration/base");
-    for sub in ["datasources", "pipes"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        for e in std::fs::read_dir(base.join(sub)).unwrap().flatten() {
-            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
-        }
-    }
-    std::fs::write(dir.path().join(".tinyenv"), "export VERSION=0.0.1\n").unwrap();
+    let dir = migration_project();
     std::fs::write(
         dir.path().join("tinybird-lsp.toml"),
         "now = \"2023-11-07 10:00:00\"\n[migration]\ncutoff_delay_minutes = 180\n",
