@@ -610,3 +610,69 @@ fn migrate_reads_the_configuration_file() {
         "now + 180 minutes: {text}"
     );
 }
+
+/// A folder of the project that is a symbolic link to elsewhere (`deploy -> ../outside`) does
+/// not take a migration's writes out of the project: the step is refused, nothing is written
+/// anywhere, and names with `/` or `..` are refused as names.
+#[cfg(unix)]
+#[test]
+fn migrate_never_writes_through_a_link_out_of_the_project() {
+    let dir = migration_project();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("deploy")).unwrap();
+    let step = |args: &[&str]| {
+        bin()
+            .arg("migrate")
+            .args(args)
+            .arg("--project")
+            .arg(dir.path())
+            .args(["--now", "2023-11-07 10:00:00"])
+            .output()
+            .unwrap()
+    };
+    let added = step(&[
+        "add-column",
+        "--datasource",
+        "analytics_sessions_mv",
+        "--name",
+        "environment",
+        "--type",
+        "SimpleAggregateFunction(any, String)",
+        "--expression",
+        "anySimpleState(environment)",
+    ]);
+    assert!(added.status.success(), "{added:?}");
+    let before = snapshot(dir.path());
+    let backfill = step(&["backfill", "--datasource", "analytics_sessions_mv_1"]);
+    assert!(!backfill.status.success(), "{backfill:?}");
+    assert!(
+        String::from_utf8_lossy(&backfill.stderr).contains("symbolic link"),
+        "{backfill:?}"
+    );
+    assert!(
+        snapshot(outside.path()).is_empty(),
+        "written outside the project"
+    );
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "nothing written inside either"
+    );
+    for bad in ["../evil", "/tmp/evil", "a/b", ".."] {
+        let out = step(&["backfill", "--datasource", bad]);
+        assert!(!out.status.success(), "{bad}: {out:?}");
+        let out = step(&[
+            "add-column",
+            "--datasource",
+            "analytics_sessions_mv",
+            "--name",
+            bad,
+            "--type",
+            "String",
+            "--expression",
+            "'x'",
+        ]);
+        assert!(!out.status.success(), "{bad} as a column name: {out:?}");
+    }
+    assert!(snapshot(outside.path()).is_empty());
+}

@@ -295,6 +295,12 @@ pub fn write_all_or_nothing(root: &Path, plan: &[PlannedWrite]) -> Result<(), St
                 w.path
             ));
         }
+        if !stays_inside(root, &w.path) {
+            return Err(format!(
+                "refusing to write `{}`: a symbolic link leads it out of the project folder",
+                w.path
+            ));
+        }
     }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -307,6 +313,26 @@ pub fn write_all_or_nothing(root: &Path, plan: &[PlannedWrite]) -> Result<(), St
     let result = stage_and_commit(root, &staging, plan);
     let _ = fs::remove_dir_all(&staging);
     result
+}
+
+/// Whether writing `rel` under `root` stays inside `root` on disk: the file is no symbolic link
+/// and its deepest existing folder, links resolved, is inside the root (a `deploy` folder that
+/// is a link to elsewhere would take the write out of the project).
+pub fn stays_inside(root: &Path, rel: &str) -> bool {
+    let Ok(real_root) = root.canonicalize() else {
+        // A root that is not on disk has no link to follow out of it.
+        return !root.exists();
+    };
+    let mut p = root.join(rel);
+    if fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+        return false;
+    }
+    while fs::symlink_metadata(&p).is_err() {
+        if !p.pop() {
+            return false;
+        }
+    }
+    p.canonicalize().is_ok_and(|c| c.starts_with(&real_root))
 }
 
 /// What was done, to undo it.
@@ -405,4 +431,33 @@ fn stage_and_commit(root: &Path, staging: &Path, plan: &[PlannedWrite]) -> Resul
         }
     }
     result
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::stays_inside;
+
+    #[test]
+    fn links_out_of_the_root_are_outside() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("pipes")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("deploy")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("x.pipe"),
+            root.path().join("pipes/link.pipe"),
+        )
+        .unwrap();
+        assert!(stays_inside(root.path(), "pipes/new.pipe"));
+        assert!(stays_inside(root.path(), "new/folder/file.pipe"));
+        assert!(!stays_inside(root.path(), "deploy/0.0.2/cd-deploy.sh"));
+        assert!(
+            !stays_inside(root.path(), "pipes/link.pipe"),
+            "a link as the file itself"
+        );
+        assert!(stays_inside(
+            std::path::Path::new("/no/such/root"),
+            "a.pipe"
+        ));
+    }
 }

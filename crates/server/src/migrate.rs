@@ -85,6 +85,21 @@ pub fn workspace_edit(
     // Check the whole change against the current texts first (creates over existing files,
     // paths outside the project).
     change.apply(files.read).map_err(|e| e.message)?;
+    // The editor follows symbolic links: a created or edited file must stay in the project
+    // on disk too.
+    let paths = change
+        .create
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(change.edit.iter().map(|e| e.path.as_str()))
+        .chain(change.delete.iter().map(String::as_str));
+    for path in paths {
+        if !disk::stays_inside(files.root, path) {
+            return Err(format!(
+                "refusing to write `{path}`: a symbolic link leads it out of the project folder"
+            ));
+        }
+    }
     let uri_of = |rel: &str| -> Result<Uri, String> {
         (files.uri)(&files.root.join(rel)).ok_or_else(|| format!("no URI for `{rel}`"))
     };
