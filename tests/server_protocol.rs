@@ -736,6 +736,19 @@ fn editor_features_over_the_protocol() {
         .as_str()
         .unwrap()
         .contains("already exists"));
+    // Names that would take a file out of its folder are refused, for every kind of symbol
+    // (a datasource, a node, a column), with nothing to apply.
+    for target in ["visits_mv\n", "aggregate_visits", "visit_id,"] {
+        for bad in ["../evil", "/tmp/evil", "a/b", "..", "x\\y"] {
+            let mut p = at(target);
+            p["newName"] = json!(bad);
+            let r = c.request("textDocument/rename", p);
+            assert!(
+                r["result"].is_null() && r["error"]["message"].is_string(),
+                "{target} -> {bad}: {r}"
+            );
+        }
+    }
 
     let symbols = c.request(
         "textDocument/documentSymbol",
