@@ -223,30 +223,36 @@ fn migration_project() -> tempfile::TempDir {
     dir
 }
 
+/// Step 1 on the migration fixture: a column `environment` added to `analytics_sessions_mv`.
+const ADD_ENVIRONMENT: &[&str] = &[
+    "add-column",
+    "--datasource",
+    "analytics_sessions_mv",
+    "--name",
+    "environment",
+    "--type",
+    "SimpleAggregateFunction(any, String)",
+    "--expression",
+    "anySimpleState(environment)",
+];
+
+/// `migrate <args> --project <dir>` at a fixed "now".
+fn migrate_step(dir: &Path, args: &[&str]) -> std::process::Output {
+    bin()
+        .arg("migrate")
+        .args(args)
+        .arg("--project")
+        .arg(dir)
+        .args(["--now", "2023-11-07 10:00:00"])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn migrate_writes_all_or_nothing() {
     let dir = migration_project();
-    let step = |args: &[&str]| {
-        bin()
-            .arg("migrate")
-            .args(args)
-            .arg("--project")
-            .arg(dir.path())
-            .args(["--now", "2023-11-07 10:00:00"])
-            .output()
-            .unwrap()
-    };
-    let added = step(&[
-        "add-column",
-        "--datasource",
-        "analytics_sessions_mv",
-        "--name",
-        "environment",
-        "--type",
-        "SimpleAggregateFunction(any, String)",
-        "--expression",
-        "anySimpleState(environment)",
-    ]);
+    let step = |args: &[&str]| migrate_step(dir.path(), args);
+    let added = step(ADD_ENVIRONMENT);
     assert!(added.status.success(), "{added:?}");
     // The backfill edits .tinyenv, then creates deploy/0.0.2/…, a pipe and a test: a regular
     // file named `deploy` makes the folder impossible to create half way through.
@@ -584,21 +590,9 @@ fn migrate_reads_the_configuration_file() {
     )
     .unwrap();
     let out = bin()
-        .args([
-            "migrate",
-            "add-column",
-            "--datasource",
-            "analytics_sessions_mv",
-            "--name",
-            "environment",
-            "--type",
-            "SimpleAggregateFunction(any, String)",
-            "--expression",
-            "anySimpleState(environment)",
-            "--dry-run",
-            "--format",
-            "json",
-        ])
+        .arg("migrate")
+        .args(ADD_ENVIRONMENT)
+        .args(["--dry-run", "--format", "json"])
         .arg("--project")
         .arg(dir.path())
         .output()
@@ -620,27 +614,8 @@ fn migrate_never_writes_through_a_link_out_of_the_project() {
     let dir = migration_project();
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join("deploy")).unwrap();
-    let step = |args: &[&str]| {
-        bin()
-            .arg("migrate")
-            .args(args)
-            .arg("--project")
-            .arg(dir.path())
-            .args(["--now", "2023-11-07 10:00:00"])
-            .output()
-            .unwrap()
-    };
-    let added = step(&[
-        "add-column",
-        "--datasource",
-        "analytics_sessions_mv",
-        "--name",
-        "environment",
-        "--type",
-        "SimpleAggregateFunction(any, String)",
-        "--expression",
-        "anySimpleState(environment)",
-    ]);
+    let step = |args: &[&str]| migrate_step(dir.path(), args);
+    let added = step(ADD_ENVIRONMENT);
     assert!(added.status.success(), "{added:?}");
     let before = snapshot(dir.path());
     let backfill = step(&["backfill", "--datasource", "analytics_sessions_mv_1"]);

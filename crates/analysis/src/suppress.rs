@@ -118,28 +118,14 @@ fn ignores(text: &str) -> Vec<Ignore> {
     out
 }
 
-/// Where a `--` comment starts in a line of SQL, outside string literals and quoted names.
+/// Where a `--` comment starts in a line of SQL, outside string literals and quoted names:
+/// after the last token ClickHouse's lexical rules read on the line (the lexer drops comments,
+/// and a line comment runs to the end of the line).
 fn comment_start(line: &str) -> Option<usize> {
-    let b = line.as_bytes();
-    let mut quote: Option<u8> = None;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match quote {
-            Some(q) => {
-                if c == b'\\' {
-                    i += 1;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == b'\'' || c == b'"' || c == b'`' => quote = Some(c),
-            None if c == b'-' && b.get(i + 1) == Some(&b'-') => return Some(i),
-            None => {}
-        }
-        i += 1;
-    }
-    None
+    let end = syntax::sql::lexer::tokenize(line)
+        .last()
+        .map_or(0, |t| t.range.end);
+    line[end..].find("--").map(|i| end + i)
 }
 
 /// Whether `text` may hold an ignore comment (a cheap test before [`apply`]).
