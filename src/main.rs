@@ -99,6 +99,12 @@ enum GraphFormat {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum PlanFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse every datafile of a project (or one file) and report problems.
@@ -127,6 +133,30 @@ enum Command {
         docs_url: Option<String>,
         /// The configuration file (default: `tinybird-lsp.toml` in the checked folder or the
         /// nearest parent holding one).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Compare with the deployed version at this git revision (a branch, tag or commit):
+        /// adds the rules about what the deploy changes (FORWARD_QUERY, destructive changes...).
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+    },
+    /// Print what deploying the files does to the deployed version read from git: for every
+    /// resource added, changed or removed, what changed and how Tinybird applies it (ALTER,
+    /// rewrite and backfill, create, delete, refused). Exits with 1 when a change is refused.
+    Plan {
+        /// A project folder (or a folder holding several projects).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The deployed version: a git revision [default: the merge-base of HEAD with its
+        /// upstream branch, else HEAD].
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: PlanFormat,
+        /// Override the detected dialect.
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+        /// The configuration file.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
@@ -414,6 +444,15 @@ fn display_prefix(path: &std::path::Path, report: &check::CheckReport) -> String
     }
 }
 
+/// What a check has to say once, on standard error (no base, a shallow clone).
+fn say_notes(report: &check::CheckReport) {
+    for p in &report.projects {
+        for n in &p.notes {
+            eprintln!("tinybird-lsp: {n}");
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -433,6 +472,7 @@ fn main() -> ExitCode {
             error_on_warnings,
             docs_url,
             config,
+            base,
         }) => {
             let config = match load_config(&path, config.as_deref()) {
                 Ok(c) => c,
@@ -450,9 +490,11 @@ fn main() -> ExitCode {
                         .or(config.as_ref().and_then(|c| c.dialect)),
                     now: now.or(config_now).or_else(clock),
                     config,
+                    base: base.map(Some),
                 },
             ) {
                 Ok(report) => {
+                    say_notes(&report);
                     let format = format.unwrap_or(
                         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
                             CheckFormat::Github
@@ -492,6 +534,50 @@ fn main() -> ExitCode {
                 }
                 Err(e) => failed(e, 2),
             }
+        }
+        Some(Command::Plan {
+            path,
+            base,
+            format,
+            dialect,
+            config,
+        }) => {
+            let config = match load_config(&path, config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => return failed(e, 2),
+            };
+            let report = match check::check_path(
+                &path,
+                check::CheckOptions {
+                    dialect: dialect
+                        .map(DialectArg::dialect)
+                        .or(config.as_ref().and_then(|c| c.dialect)),
+                    now: None,
+                    config,
+                    base: Some(base),
+                },
+            ) {
+                Ok(r) => r,
+                Err(e) => return failed(e, 2),
+            };
+            say_notes(&report);
+            if report.projects.iter().all(|p| p.plan.is_none()) {
+                return failed("no deploy plan: no base version could be read", 2);
+            }
+            match format {
+                PlanFormat::Text => out!("{}", cli::plan::text(&report)),
+                PlanFormat::Json => outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&cli::plan::json(&report)).unwrap_or_default()
+                ),
+            }
+            let refused = report
+                .projects
+                .iter()
+                .filter_map(|p| p.plan.as_ref())
+                .flat_map(|p| &p.changes)
+                .any(|c| c.method == analysis::deploy::Method::Refused);
+            fails_if(refused)
         }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;

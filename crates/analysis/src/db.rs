@@ -57,6 +57,9 @@ pub struct Analysis {
     /// database (`None`: any file may; the first analysis, or after a rebuild). What a
     /// publisher needs to look at again.
     pub changed: Option<BTreeSet<String>>,
+    /// What deploying the files does to the base version, when the database has one
+    /// ([`ProjectDb::set_base`]).
+    pub plan: Option<Arc<crate::deploy::Plan>>,
 }
 
 pub struct ProjectDb {
@@ -101,6 +104,8 @@ pub struct ProjectDb {
     unreadable: HashMap<String, String>,
     /// The project configuration's rule levels and ignores.
     config: Option<Arc<crate::config::Config>>,
+    /// The deployed version the deploy rules and the plan compare with.
+    base: Option<Arc<crate::deploy::Base>>,
 }
 
 impl ProjectDb {
@@ -127,7 +132,29 @@ impl ProjectDb {
             detected: std::sync::OnceLock::new(),
             unparsed: BTreeSet::new(),
             config: None,
+            base: None,
         }
+    }
+
+    /// The deployed version to compare with (a git base): the next analysis has a plan and
+    /// runs the deploy rules; `None` leaves them out.
+    pub fn set_base(&mut self, base: Option<Arc<crate::deploy::Base>>) {
+        let same = match (&self.base, &base) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.base = base;
+            // Every file may have other deploy diagnostics: recompute them all.
+            self.last = None;
+            self.structure_changed = true;
+        }
+    }
+
+    /// The base set by [`ProjectDb::set_base`].
+    pub fn base(&self) -> Option<&Arc<crate::deploy::Base>> {
+        self.base.as_ref()
     }
 
     /// A file of the project that could not be read: it is kept, empty, with a diagnostic
@@ -431,6 +458,23 @@ impl ProjectDb {
             .collect();
         self.structure_changed = false;
         let (mut found, migrations) = rules::check_with(&project, &self.caches, self.now);
+        let plan = self.base.as_ref().map(|base| {
+            let plan = crate::deploy::plan(base, &project, &migrations);
+            let datafiles = &self.datafiles;
+            let text = |p: &str| datafiles.get(p).map(|e| e.text.clone());
+            let cx = crate::deploy::rules::Ctx {
+                base,
+                head: &project,
+                migrations: &migrations,
+                plan: &plan,
+                text: &text,
+            };
+            crate::deploy::rules::check(&cx, &mut found);
+            for d in found.values_mut() {
+                d.sort_by_key(|d| (d.range.start, d.range.end, d.code));
+            }
+            Arc::new(plan)
+        });
         self.drop_unsound_fixes(&project, &mut found);
         let rule_paths: BTreeSet<String> = found.keys().cloned().collect();
         // A file's diagnostics: its datafile diagnostics, then the rules', by position.
@@ -511,6 +555,7 @@ impl ProjectDb {
             diagnostics,
             migrations,
             changed,
+            plan,
         })
     }
 

@@ -19,8 +19,13 @@
 //! fixtures can be built from shared pieces and override one file). The text is dedented by its smallest indentation, so a fixture
 //! can be indented like the code around it. `⟦…⟧` marks ranges (removed from the text):
 //! where a diagnostic is expected, or where a cursor is.
+//!
+//! `//- base: <path>` starts the deployed version's text of a file: the base the deploy rules
+//! compare with is the project's files but for those, and but for the files named by
+//! `//- added: <path>` (files the base does not have).
 
 use crate::db::{Analysis, ProjectDb};
+use crate::deploy::Base;
 use crate::registry::{self, Example};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -39,6 +44,10 @@ pub struct Fixture {
     pub marks: Vec<(String, TextRange)>,
     /// Files that cannot be read (`//- unreadable: <path>`): a FIFO, a device, a file gone.
     pub unreadable: Vec<String>,
+    /// The deployed version's texts of the files that differ (`//- base: <path>`).
+    pub base_files: Vec<(String, String)>,
+    /// Files the deployed version does not have (`//- added: <path>`).
+    pub added: Vec<String>,
 }
 
 /// Removes the smallest indentation of the non-blank lines from every line (`//-` header
@@ -66,6 +75,8 @@ impl Fixture {
     pub fn parse(text: &str) -> Fixture {
         let mut f = Fixture::default();
         let mut current: Option<(String, String)> = None;
+        // The file being read is a base file.
+        let mut in_base = false;
         for line in trim_indent(text).split_inclusive('\n') {
             if let Some(header) = line.trim_start().strip_prefix("//- ") {
                 let header = header.trim();
@@ -87,9 +98,18 @@ impl Fixture {
                     let line = "# a comment line to make the file large\n";
                     let n = crate::db::MAX_FILE_BYTES / line.len() + 1;
                     f.files.push((path.trim().to_string(), line.repeat(n)));
+                } else if let Some(path) = header.strip_prefix("added:") {
+                    f.added.push(path.trim().to_string());
                 } else {
-                    f.files.extend(current.take());
-                    current = Some((header.to_string(), String::new()));
+                    let done = current.take();
+                    if in_base {
+                        f.base_files.extend(done);
+                    } else {
+                        f.files.extend(done);
+                    }
+                    in_base = header.starts_with("base:");
+                    let path = header.strip_prefix("base:").unwrap_or(header).trim();
+                    current = Some((path.to_string(), String::new()));
                 }
                 continue;
             }
@@ -99,7 +119,11 @@ impl Fixture {
                 None => panic!("fixture: text before the first `//- path` line: {line:?}"),
             }
         }
-        f.files.extend(current);
+        if in_base {
+            f.base_files.extend(current);
+        } else {
+            f.files.extend(current);
+        }
         // A later file of the same path replaces an earlier one (fixtures built from pieces).
         let mut seen = std::collections::HashSet::new();
         let mut files: Vec<(String, String)> = f
@@ -118,15 +142,44 @@ impl Fixture {
         f
     }
 
-    /// The project analysed as `check` would (INCLUDE paths resolve among the fixture's files).
+    /// The project analysed as `check` would (INCLUDE paths resolve among the fixture's files),
+    /// against its base when it has one.
     pub fn analyze(&self) -> Analysis {
         let mut db = self.db();
+        db.set_base(self.base());
         let files = self.files.clone();
         db.analyze(&move |p: &str| {
             let p = p.trim_start_matches("/fixture/");
             files.iter().find(|(f, _)| f == p).map(|(_, t)| t.clone())
         });
         db.take_analysis().expect("an analysis was just made")
+    }
+
+    /// The deployed version, analysed, when the fixture gives one (`//- base:`, `//- added:`).
+    pub fn base(&self) -> Option<Arc<Base>> {
+        if self.base_files.is_empty() && self.added.is_empty() {
+            return None;
+        }
+        let mut files: Vec<(String, String)> = self
+            .files
+            .iter()
+            .filter(|(p, _)| {
+                !self.added.contains(p) && !self.base_files.iter().any(|(b, _)| b == p)
+            })
+            .cloned()
+            .collect();
+        files.extend(
+            self.base_files
+                .iter()
+                .map(|(p, t)| (p.clone(), take_marks(t).0)),
+        );
+        let base = Fixture {
+            files,
+            dialect: self.dialect,
+            now: self.now,
+            ..Fixture::default()
+        };
+        Some(Arc::new(Base::from_analysis("base", base.analyze())))
     }
 
     /// A database holding the fixture's files (root `/fixture`), not analysed yet.

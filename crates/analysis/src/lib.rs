@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod fixture;
 pub mod migration;
 pub mod registry;

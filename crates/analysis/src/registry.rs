@@ -36,6 +36,9 @@ pub enum Check {
     Pipe(fn(&Ctx, &mut FileDiagnostics)),
     /// A migration rule over the whole migration model.
     Migration(fn(&Ctx, &mut FileDiagnostics)),
+    /// A rule about what deploying the files does to the deployed version (a git base):
+    /// run only when the analysis has one.
+    Deploy(fn(&crate::deploy::rules::Ctx, &mut FileDiagnostics)),
 }
 
 /// One diagnostic code.
@@ -155,6 +158,12 @@ pub static RULES: &[Rule] = &[
     crate::migration::rules::script_data_derived_cutoff::RULE,
     crate::migration::rules::script_rerun_after_delete::RULE,
     crate::migration::rules::event_time_cutoff::RULE,
+    crate::rules::forward_query_columns::RULE,
+    crate::deploy::rules::needs_forward_query::RULE,
+    crate::deploy::rules::forward_query_rewrite::RULE,
+    crate::deploy::rules::materialized_source_changed::RULE,
+    crate::deploy::rules::destructive_change::RULE,
+    crate::deploy::rules::cutoff_on_deployed_pipe::RULE,
 ];
 
 /// Every code, in rule order.
@@ -199,11 +208,13 @@ pub fn generated_docs() -> Vec<(String, String)> {
         Check::Reader | Check::Files => 0,
         Check::Project(_) => 1,
         Check::Pipe(_) | Check::Migration(_) => 2,
+        Check::Deploy(_) => 3,
     };
     let sections = [
         "Datafiles and project files",
         "The project",
         "Migrations and deployment scripts",
+        "Against the deployed version (`--base`)",
     ];
     for (i, title) in sections.iter().enumerate() {
         index.push_str(&format!(

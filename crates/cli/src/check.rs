@@ -23,6 +23,14 @@ pub struct ProjectReport {
     pub files: Vec<FileReport>,
     /// The project model (all of the project's files, even when one file was checked).
     pub project: Project,
+    /// What deploying it does to the base version (with a base).
+    pub plan: Option<std::sync::Arc<analysis::deploy::Plan>>,
+    /// How the base was chosen (`main`, `merge-base of HEAD and origin/main`), with a base.
+    pub base_label: Option<String>,
+    /// Said once to the user, on standard error: why there is no base, a shallow clone.
+    pub notes: Vec<String>,
+    /// Put in front of its paths: the project's folder below the checked one.
+    pub prefix: String,
 }
 
 pub struct CheckReport {
@@ -61,6 +69,9 @@ pub struct CheckOptions {
     /// The project configuration's rule levels and ignores, applied to every file's
     /// diagnostics.
     pub config: Option<std::sync::Arc<analysis::config::Config>>,
+    /// Compare with the deployed version read from git: `Some(Some(rev))` at a revision,
+    /// `Some(None)` at the default base (the merge-base of HEAD with its upstream, else HEAD).
+    pub base: Option<Option<String>>,
 }
 
 pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckError> {
@@ -127,6 +138,30 @@ fn check_project(
     let mut db = disk::load_project(root, all, exclude, opts.dialect).map_err(CheckError)?;
     db.set_now(opts.now);
     db.set_config(opts.config.clone());
+    let mut notes = vec![];
+    let mut base_label = None;
+    if let Some(rev) = &opts.base {
+        match disk::git::read_base(root, rev.as_deref()) {
+            Ok(base) => {
+                if base.shallow {
+                    notes.push(format!(
+                        "the repository is a shallow clone: the base {} ({}) was read, but an older one may not be",
+                        &base.commit[..7.min(base.commit.len())],
+                        base.label
+                    ));
+                }
+                base_label = Some(base.label.clone());
+                let dialect = db.dialect().dialect;
+                db.set_base(Some(std::sync::Arc::new(disk::git::analyse_base(
+                    &base,
+                    Some(dialect),
+                ))));
+            }
+            Err(e) => notes.push(format!(
+                "no base to compare with ({e}): the rules about what a deploy changes are left out"
+            )),
+        }
+    }
     db.analyze(&disk::disk_loader);
     let analysis = db.take_analysis().expect("just analysed");
     let mut diagnostics = analysis.diagnostics;
@@ -154,5 +189,9 @@ fn check_project(
         dialect: analysis.dialect,
         files,
         project: analysis.project,
+        plan: analysis.plan,
+        base_label,
+        notes,
+        prefix: prefix.to_string(),
     })
 }

@@ -5,4 +5,5 @@ pub mod check;
 pub mod ci;
 pub mod fmt;
 pub mod migrate;
+pub mod plan;
 pub mod render;

@@ -1,6 +1,8 @@
 //! Reading projects from disk: finding project roots, listing their files, loading them into a
 //! [`ProjectDb`]. Shared by the command line and the language server (the core does no I/O).
 
+pub mod git;
+
 use analysis::db::ProjectDb;
 use project::{self, is_datafile};
 use std::collections::HashSet;

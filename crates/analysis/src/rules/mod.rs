@@ -8,6 +8,7 @@ pub(crate) mod aggregation;
 pub(crate) mod dependency_cycle;
 pub(crate) mod duplicate_resource;
 pub(crate) mod files;
+pub(crate) mod forward_query_columns;
 pub(crate) mod missing_target;
 pub(crate) mod reader;
 pub(crate) mod reads_materialized_pipe;

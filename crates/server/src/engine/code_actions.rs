@@ -417,8 +417,8 @@ impl Engine {
                 let change =
                     actions::run(ws, &request, clock).map_err(|e| (e.message, e.choices))?;
                 let edit = crate::migrate::workspace_edit(&change, files, enc, caps)
-                    .map_err(|e| (e, Vec::new()))?;
-                Ok((edit, change))
+                    .map_err(|e| (e, Vec::<String>::new()))?;
+                Ok::<_, (String, Vec<String>)>((edit, change))
             })
             .ok_or_else(|| ("the project is not analysed yet".to_string(), Vec::new()))??;
         let executables: Vec<PathBuf> = change

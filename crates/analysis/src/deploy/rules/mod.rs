@@ -1,0 +1,89 @@
+//! The rules about a change against the deployed version: one file per rule, each declared in
+//! the [registry](crate::registry) with `Check::Deploy`. They run only when the analysis has a
+//! base ([`crate::db::ProjectDb::set_base`]); their examples give the base's files with
+//! `//- base: <path>` ([`crate::fixture`]).
+
+pub(crate) mod cutoff_on_deployed_pipe;
+pub(crate) mod destructive_change;
+pub(crate) mod forward_query_rewrite;
+pub(crate) mod materialized_source_changed;
+pub(crate) mod needs_forward_query;
+
+use super::{Base, Plan, ResourceChange};
+use crate::migration::Migrations;
+use crate::registry::{Check, RULES};
+use crate::rules::FileDiagnostics;
+use project::model::Project;
+use std::sync::Arc;
+use syntax::diagnostics::{Diagnostic, TextEdit};
+use syntax::text::TextRange;
+
+/// What the deploy rules read.
+pub struct Ctx<'a> {
+    pub base: &'a Base,
+    pub head: &'a Project,
+    pub migrations: &'a Migrations,
+    pub plan: &'a Plan,
+    /// The text of a file of the project (for the fixes).
+    pub text: &'a dyn Fn(&str) -> Option<Arc<str>>,
+}
+
+impl Ctx<'_> {
+    /// The short commit of the base, for messages.
+    pub fn base_label(&self) -> String {
+        let rev = &self.base.rev;
+        if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            rev[..7].to_string()
+        } else {
+            rev.clone()
+        }
+    }
+
+    /// The changed datasource's file, parsed.
+    pub fn datafile(&self, c: &ResourceChange) -> Option<&syntax::model::Datafile> {
+        let fi = self.head.file_id(&c.path)?;
+        Some(&self.head.files[fi].datafile)
+    }
+
+    /// The base's version of a changed resource's file.
+    pub fn base_datafile(&self, c: &ResourceChange) -> Option<&syntax::model::Datafile> {
+        let (_, r) = self
+            .base
+            .project
+            .named(&c.resource)
+            .find(|(_, r)| r.kind == c.kind && r.defined_by_file())?;
+        Some(&self.base.project.files[r.file].datafile)
+    }
+}
+
+/// Runs every deploy rule.
+pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    for rule in RULES {
+        if let Check::Deploy(check) = rule.check {
+            check(cx, out);
+        }
+    }
+}
+
+pub(crate) fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
+    out.entry(path.to_string()).or_default().push(d);
+}
+
+/// The edit removing a datafile's FORWARD_QUERY block, with the blank line before it.
+pub(crate) fn remove_forward_query(df: &syntax::model::Datafile, text: &str) -> Option<TextEdit> {
+    let r = super::forward_query::block_range(df, text)?;
+    let (start, new_text) = if r.end >= text.len() {
+        // The last block: the file ends where the text before it ends, with one newline.
+        let kept = text[..r.start].trim_end_matches(['\n', '\r']).len();
+        (kept, if kept > 0 { "\n" } else { "" })
+    } else if text[..r.start].ends_with("\n\n") {
+        (r.start - 1, "")
+    } else {
+        (r.start, "")
+    };
+    Some(TextEdit {
+        path: None,
+        range: TextRange::new(start, r.end),
+        new_text: new_text.into(),
+    })
+}

@@ -1,0 +1,671 @@
+//! The deploy plan and the rules about a change against the deployed version, on git
+//! repositories built here (a base commit, then the change in the working tree or in a second
+//! commit): `plan` and `check --base` snapshots per scenario (tests/fixtures/deploy/), and
+//! ClickHouse (chdb) running every generated FORWARD_QUERY and every ALTER the plan promises.
+
+#[path = "support/chdb_project.rs"]
+mod chdb_project;
+mod common;
+
+use analysis::deploy::forward_query;
+use analysis::deploy::table::What;
+use analysis::fixture::Fixture;
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// A repository whose first commit holds `base`, on branch `main`.
+fn repo(base: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    write(dir.path(), base);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    dir
+}
+
+fn tb(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tinybird-lsp"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// The first commit's short hash, replaced in outputs so snapshots stay stable.
+fn short_head(dir: &Path, rev: &str) -> String {
+    let out = Command::new("git")
+        .args(["rev-parse", "--short=7", rev])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+const EVENTS: &str = "SCHEMA >\n    `ts` DateTime `json:$.ts`,\n    `country` String `json:$.country`\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";
+const DAILY: &str = "SCHEMA >\n    `d` Date,\n    `country` String,\n    `n` UInt64\n\nENGINE \"SummingMergeTree\"\nENGINE_SORTING_KEY \"d, country\"\n";
+const DAILY_MV: &str = "NODE n\nSQL >\n    SELECT toDate(ts) AS d, country, count() AS n FROM events GROUP BY d, country\n\nTYPE materialized\nDATASOURCE daily\n";
+const MONTHLY: &str = "SCHEMA >\n    `m` Date,\n    `n` UInt64\n\nENGINE \"SummingMergeTree\"\nENGINE_SORTING_KEY \"m\"\n";
+const MONTHLY_MV: &str = "NODE n\nSQL >\n    SELECT toStartOfMonth(d) AS m, sum(n) AS n FROM daily GROUP BY m\n\nTYPE materialized\nDATASOURCE monthly\n";
+
+fn forward_base() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("datasources/events.datasource", EVENTS),
+        ("datasources/daily.datasource", DAILY),
+        ("pipes/daily_mv.pipe", DAILY_MV),
+        ("datasources/monthly.datasource", MONTHLY),
+        ("pipes/monthly_mv.pipe", MONTHLY_MV),
+    ]
+}
+
+struct Scenario {
+    name: &'static str,
+    dialect: &'static str,
+    base: Vec<(&'static str, &'static str)>,
+    change: Vec<(&'static str, String)>,
+    remove: Vec<&'static str>,
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let retyped = EVENTS.replace(
+        "`country` String `json:$.country`",
+        "`country` LowCardinality(String) `json:$.country`",
+    );
+    let added = EVENTS.replace(
+        "`country` String `json:$.country`",
+        "`country` String `json:$.country`,\n    `city` String `json:$.city`",
+    );
+    let classic_live = "NODE n\nSQL >\n    SELECT toDate(ts) AS d, country, count() AS n FROM events\n    WHERE ts > '2026-01-01 00:00:00'\n    GROUP BY d, country\n\nTYPE materialized\nDATASOURCE daily\n";
+    vec![
+        Scenario {
+            name: "forward_retype_without_forward_query",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![("datasources/events.datasource", retyped.clone())],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_retype_with_forward_query",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![(
+                "datasources/events.datasource",
+                format!(
+                    "{retyped}\nFORWARD_QUERY >\n    SELECT ts, CAST(accurateCastOrDefault(country, 'String') AS LowCardinality(String)) AS country\n"
+                ),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_column_added_with_forward_query",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![(
+                "datasources/events.datasource",
+                format!("{added}\nFORWARD_QUERY >\n    SELECT ts, country, '' AS city\n"),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_column_added_in_place",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![("datasources/events.datasource", added.clone())],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_query_left_in_place",
+            dialect: "forward",
+            base: vec![
+                (
+                    "datasources/events.datasource",
+                    "SCHEMA >\n    `ts` DateTime `json:$.ts`,\n    `country` LowCardinality(String) `json:$.country`\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n\nFORWARD_QUERY >\n    SELECT ts, CAST(accurateCastOrDefault(country, 'String') AS LowCardinality(String)) AS country\n",
+                ),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
+            change: vec![(
+                "pipes/top.pipe",
+                "NODE n\nSQL >\n    SELECT country, sum(n) AS n FROM daily GROUP BY country\n\nTYPE endpoint\n".into(),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_sorting_key_cascades",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![(
+                "datasources/daily.datasource",
+                DAILY.replace("\"d, country\"", "\"country, d\""),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_materialized_source_changed",
+            dialect: "forward",
+            base: {
+                let mut b = forward_base();
+                b.push(("datasources/events_v2.datasource", EVENTS));
+                b
+            },
+            change: vec![(
+                "pipes/daily_mv.pipe",
+                DAILY_MV.replace("FROM events", "FROM events_v2"),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            name: "forward_column_and_pipe_removed",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![(
+                "datasources/daily.datasource",
+                DAILY.replace("    `country` String,\n", ""),
+            ), (
+                "pipes/daily_mv.pipe",
+                DAILY_MV.replace(", country", ""),
+            )],
+            remove: vec!["pipes/monthly_mv.pipe", "datasources/monthly.datasource"],
+        },
+        Scenario {
+            name: "classic_cutoff_on_deployed_pipe",
+            dialect: "classic",
+            base: vec![
+                ("datasources/events.datasource", EVENTS),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
+            change: vec![("pipes/daily_mv.pipe", classic_live.into())],
+            remove: vec![],
+        },
+        Scenario {
+            name: "classic_new_live_pipe",
+            dialect: "classic",
+            base: vec![
+                ("datasources/events.datasource", EVENTS),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
+            change: vec![
+                ("pipes/daily_mv_live.pipe", classic_live.into()),
+                ("datasources/daily.datasource", DAILY.replace("\"d, country\"", "\"country, d\"")),
+            ],
+            remove: vec![],
+        },
+    ]
+}
+
+/// Every scenario: `plan` (text and JSON) and `check --base main` on the change, in the
+/// working tree and committed (the same plan against the first commit), snapshotted.
+#[test]
+fn plan_and_check_against_a_git_base() {
+    let mut failures = vec![];
+    for s in scenarios() {
+        let dir = repo(&s.base);
+        let root = dir.path();
+        let changed: Vec<(&str, &str)> = s.change.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        write(root, &changed);
+        for r in &s.remove {
+            std::fs::remove_file(root.join(r)).unwrap();
+        }
+        let base = short_head(root, "main");
+        let stable = |t: &str| t.replace(&base, "BASE");
+        let (plan, plan_err, plan_code) =
+            tb(root, &["plan", "--base", "main", "--dialect", s.dialect]);
+        let (json, _, _) = tb(
+            root,
+            &[
+                "plan",
+                "--base",
+                "main",
+                "--dialect",
+                s.dialect,
+                "--format",
+                "json",
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).expect("plan JSON");
+        assert_eq!(v["dialect"], s.dialect, "{}", s.name);
+        assert_eq!(v["base"].as_str().map(|b| b.len()), Some(40), "{}", s.name);
+        for c in v["changes"].as_array().unwrap() {
+            for key in [
+                "resource",
+                "kind",
+                "path",
+                "change",
+                "method",
+                "downstream",
+                "reasons",
+                "inferred",
+            ] {
+                assert!(
+                    c.get(key).is_some(),
+                    "{}: a change without `{key}`: {c}",
+                    s.name
+                );
+            }
+        }
+        let (check, _, check_code) = tb(
+            root,
+            &[
+                "check",
+                "--base",
+                "main",
+                "--dialect",
+                s.dialect,
+                "--now",
+                "2025-06-01 00:00:00",
+            ],
+        );
+        // The default base, with the change committed: the same plan against HEAD~1.
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "change"]);
+        let (committed, _, _) = tb(root, &["plan", "--base", "HEAD~1", "--dialect", s.dialect]);
+        assert_eq!(
+            stable(&committed).replace("(HEAD~1)", "(main)"),
+            stable(&plan),
+            "{}: the committed change plans otherwise",
+            s.name
+        );
+        let (nothing, _, code) = tb(root, &["plan", "--dialect", s.dialect]);
+        assert_eq!(code, 0, "{}", s.name);
+        assert!(
+            nothing.contains("Nothing to deploy") || nothing.contains("unchanged"),
+            "{}: HEAD against itself: {nothing}",
+            s.name
+        );
+        let snapshot = format!(
+            "## plan (exit {plan_code}){}\n{}\n## check --base main (exit {check_code})\n{}",
+            if plan_err.is_empty() {
+                String::new()
+            } else {
+                format!("\n{plan_err}")
+            },
+            stable(&plan),
+            stable(&check)
+        );
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/deploy")
+            .join(format!("{}.txt", s.name));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if let Some(d) = common::snapshot_difference(&path, &snapshot) {
+            failures.push(d);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Without a repository, `plan` says so and fails with 2; `check --base` says so once and
+/// runs the other rules.
+#[test]
+fn no_repository_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("datasources/events.datasource", EVENTS)]);
+    let (_, err, code) = tb(dir.path(), &["plan", "--dialect", "forward"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not in a git repository"), "{err}");
+    let (out, err, code) = tb(
+        dir.path(),
+        &["check", "--base", "main", "--dialect", "forward"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(err.matches("no base to compare with").count(), 1, "{err}");
+    let dir = repo(&[("datasources/events.datasource", EVENTS)]);
+    let (_, err, code) = tb(
+        dir.path(),
+        &["plan", "--base", "nope", "--dialect", "forward"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("`nope` is not a revision"), "{err}");
+}
+
+/// The quick fix of `needs-forward-query` makes the change deployable: applied, the plan is a
+/// rewrite through the FORWARD_QUERY, no rule fires, and the official Forward parser accepts
+/// the file.
+#[test]
+fn the_generated_forward_query_makes_the_change_deployable() {
+    let fixture = r#"
+        //- dialect: forward
+        //- datasources/events.datasource
+        SCHEMA >
+            `ts` DateTime `json:$.ts`,
+            `country` LowCardinality(String) `json:$.country`,
+            `n` UInt32 `json:$.n`,
+            `city` String `json:$.city` DEFAULT 'unknown',
+            `score` Float64 `json:$.score`
+
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- base: datasources/events.datasource
+        SCHEMA >
+            `ts` DateTime `json:$.ts`,
+            `country` String `json:$.country`,
+            `n` UInt16 `json:$.n`
+
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+    "#;
+    let f = Fixture::parse(fixture);
+    let a = f.analyze();
+    let d = &a.diagnostics["datasources/events.datasource"];
+    let needs: Vec<_> = d
+        .iter()
+        .filter(|d| d.code == "needs-forward-query")
+        .collect();
+    assert_eq!(needs.len(), 2, "{d:?}");
+    let fix = &needs[0].fixes[0];
+    assert_eq!(
+        needs[1].fixes[0], *fix,
+        "one FORWARD_QUERY for every retyped column"
+    );
+    let mut text = f.text("datasources/events.datasource").unwrap().to_string();
+    let e = &fix.edits[0];
+    text.replace_range(e.range.start..e.range.end, &e.new_text);
+    let mut fixed = f.clone();
+    fixed.files[0].1 = text.clone();
+    let after = fixed.analyze();
+    let plan = after.plan.as_ref().unwrap();
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].method, analysis::deploy::Method::Rewrite);
+    assert_eq!(
+        plan.changes[0].backfill,
+        Some(analysis::deploy::Backfill::ForwardQuery)
+    );
+    assert!(after.diagnostics.is_empty(), "{:?}", after.diagnostics);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.datasource");
+    std::fs::write(&path, &text).unwrap();
+    let verdict = &common::tb_oracle(&[path.to_string_lossy().into_owned()], "forward")[0];
+    assert_eq!(verdict["forward"]["ok"], true, "{text}\n{verdict}");
+}
+
+/// Columns of a SCHEMA written inline.
+fn columns(schema: &str) -> Vec<syntax::model::Column> {
+    let f = Fixture::parse(&format!(
+        "//- dialect: forward\n//- datasources/t.datasource\nSCHEMA >\n{schema}\n"
+    ));
+    let a = f.analyze();
+    let fi = a.project.file_id("datasources/t.datasource").unwrap();
+    a.project.files[fi]
+        .datafile
+        .schema()
+        .unwrap()
+        .columns
+        .clone()
+}
+
+fn create(name: &str, cols: &[syntax::model::Column]) -> String {
+    let list: Vec<String> = cols
+        .iter()
+        .map(|c| {
+            let mut s = format!("`{}` {}", c.name, forward_query::full_type(c));
+            if let Some(d) = &c.default {
+                s.push_str(&format!(" DEFAULT {}", d.text));
+            }
+            s
+        })
+        .collect();
+    format!(
+        "CREATE TABLE {name} ({}) ENGINE = MergeTree ORDER BY tuple()",
+        list.join(", ")
+    )
+}
+
+/// Every generated FORWARD_QUERY, run over a table of the base schema holding rows (random
+/// ones, and values that do not fit the new type), yields exactly the new schema's types
+/// (`toTypeName` per column) and every row, inserted into a table of the new schema.
+#[test]
+fn generated_forward_queries_run_on_clickhouse() {
+    let pairs = [
+        (
+            "    `a` String,\n    `b` UInt16",
+            "    `a` LowCardinality(String),\n    `b` UInt32,\n    `c` String,\n    `d` UInt8 DEFAULT 7",
+        ),
+        (
+            "    `a` String,\n    `t` DateTime",
+            "    `a` UInt64,\n    `t` DateTime64(3)",
+        ),
+        (
+            "    `a` Nullable(String),\n    `x` Int64",
+            "    `a` String,\n    `x` Decimal(18, 2)",
+        ),
+        (
+            "    `tags` Array(String),\n    `m` Map(String, UInt8)",
+            "    `tags` Array(LowCardinality(String)),\n    `m` Map(String, UInt64),\n    `z` Nullable(Float64),\n    `e` Enum8('a' = 1, 'b' = 2)",
+        ),
+        (
+            "    `u` String,\n    `d` String",
+            "    `u` UUID,\n    `d` Date",
+        ),
+    ];
+    let mut statements = vec![];
+    let mut expect = vec![];
+    for (i, (base, head)) in pairs.iter().enumerate() {
+        let (b, h) = (columns(base), columns(head));
+        let items = forward_query::select_items(&b, &h).join(", ");
+        let (bt, ht) = (format!("b{i}"), format!("h{i}"));
+        statements.push((create(&bt, &b), false));
+        statements.push((
+            format!("INSERT INTO {bt} SELECT * FROM generateRandom() LIMIT 50"),
+            false,
+        ));
+        // Values that do not fit: text in a column that becomes a number, a UUID, a date.
+        let strings: Vec<String> = b
+            .iter()
+            .map(|c| match forward_query::full_type(c).as_str() {
+                "String" | "Nullable(String)" => "'not a value'".to_string(),
+                _ => "DEFAULT".to_string(),
+            })
+            .collect();
+        if strings.iter().any(|s| s != "DEFAULT") {
+            let names: Vec<String> = b.iter().map(|c| format!("`{}`", c.name)).collect();
+            let values: Vec<String> = b
+                .iter()
+                .zip(&strings)
+                .map(|(c, s)| {
+                    if s == "DEFAULT" {
+                        format!("defaultValueOfTypeName('{}')", forward_query::full_type(c))
+                    } else {
+                        s.clone()
+                    }
+                })
+                .collect();
+            statements.push((
+                format!(
+                    "INSERT INTO {bt} ({}) SELECT {}",
+                    names.join(", "),
+                    values.join(", ")
+                ),
+                false,
+            ));
+        }
+        statements.push((create(&ht, &h), false));
+        statements.push((format!("INSERT INTO {ht} SELECT {items} FROM {bt}"), false));
+        let types: Vec<String> = h
+            .iter()
+            .map(|c| format!("toTypeName(`{}`)", c.name))
+            .collect();
+        statements.push((
+            format!(
+                "SELECT {} FROM (SELECT {items} FROM {bt}) LIMIT 1",
+                types.join(", ")
+            ),
+            true,
+        ));
+        statements.push((
+            format!("SELECT (SELECT count() FROM {bt}), (SELECT count() FROM {ht})"),
+            true,
+        ));
+        expect.push((
+            i,
+            h.iter().map(forward_query::full_type).collect::<Vec<_>>(),
+            items,
+        ));
+    }
+    let outcomes = chdb_project::run(&statements);
+    for (o, (sql, _)) in outcomes.iter().zip(&statements) {
+        assert!(o.ok, "{sql}\n{}", o.error);
+    }
+    let fetched: Vec<_> = outcomes
+        .iter()
+        .zip(&statements)
+        .filter(|(_, (_, fetch))| *fetch)
+        .map(|(o, _)| o.rows.clone())
+        .collect();
+    for (i, types, items) in expect {
+        let got: Vec<String> = fetched[2 * i][0]
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect();
+        let got: Vec<String> = got
+            .iter()
+            .map(|t| syntax::chtype::Type::parse(t).map_or(t.clone(), |t| t.to_string()))
+            .collect();
+        assert_eq!(got, types, "pair {i}: {items}");
+        let counts = &fetched[2 * i + 1][0];
+        assert_eq!(
+            counts[0].to_string(),
+            counts[1].to_string(),
+            "pair {i}: rows lost"
+        );
+    }
+}
+
+/// Every change the table classifies as an ALTER in place is an `ALTER TABLE` ClickHouse
+/// applies to a table of the base schema holding rows.
+/// (And a TTL added deletes the rows already older than it, as `destructive-change` says.)
+#[test]
+fn a_ttl_added_deletes_the_rows_older_than_it() {
+    let outcomes = chdb_project::run(&[
+        (
+            "CREATE TABLE t (`ts` DateTime) ENGINE = MergeTree ORDER BY ts".into(),
+            false,
+        ),
+        (
+            "INSERT INTO t SELECT now() - toIntervalDay(number) FROM numbers(60)".into(),
+            false,
+        ),
+        (
+            "ALTER TABLE t MODIFY TTL ts + toIntervalDay(30)".into(),
+            false,
+        ),
+        ("SELECT count() <= 31 FROM t".into(), true),
+    ]);
+    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+    assert_eq!(
+        outcomes[3].rows[0][0].to_string(),
+        "1",
+        "rows older than the TTL remain"
+    );
+}
+
+#[test]
+fn every_alter_in_the_table_is_applied_by_clickhouse() {
+    let base = "SCHEMA >\n    `ts` DateTime,\n    `a` String,\n    `b` UInt32\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\nINDEXES >\n    idx_a a TYPE bloom_filter GRANULARITY 4\n";
+    let heads = [
+        // a column added, one removed, one made Nullable
+        "SCHEMA >\n    `ts` DateTime,\n    `a` Nullable(String),\n    `c` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\nINDEXES >\n    idx_a a TYPE bloom_filter GRANULARITY 4\n",
+        // a TTL added, an index dropped and another added
+        "SCHEMA >\n    `ts` DateTime,\n    `a` String,\n    `b` UInt32\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\nENGINE_TTL \"ts + toIntervalDay(30)\"\nINDEXES >\n    idx_b b TYPE minmax GRANULARITY 1\n",
+    ];
+    let mut statements = vec![];
+    for (i, head) in heads.iter().enumerate() {
+        let fixture = format!(
+            "//- dialect: forward\n//- datasources/t.datasource\n{head}//- base: datasources/t.datasource\n{base}"
+        );
+        let f = Fixture::parse(&fixture);
+        let a = f.analyze();
+        let plan = a.plan.as_ref().unwrap();
+        assert_eq!(plan.changes.len(), 1);
+        let c = &plan.changes[0];
+        assert_eq!(c.method, analysis::deploy::Method::Alter, "{:?}", c.details);
+        let fi = a.project.file_id("datasources/t.datasource").unwrap();
+        let h = &a.project.files[fi].datafile;
+        let table = format!("t{i}");
+        statements.push((
+            format!(
+                "CREATE TABLE {table} (`ts` DateTime, `a` String, `b` UInt32, INDEX idx_a a TYPE bloom_filter GRANULARITY 4) ENGINE = MergeTree ORDER BY ts"
+            ),
+            false,
+        ));
+        // Recent rows: a TTL deletes the rows older than it (the destructive-change rule).
+        statements.push((
+            format!("INSERT INTO {table} SELECT now() - number, toString(number), number FROM numbers(100)"),
+            false,
+        ));
+        for d in &c.details {
+            let name = d.text.split('`').nth(1).unwrap_or_default();
+            let col = h
+                .schema()
+                .and_then(|s| s.columns.iter().find(|c| c.name == name));
+            let alter = match d.what {
+                What::ColumnAdded => format!(
+                    "ADD COLUMN `{name}` {}",
+                    forward_query::full_type(col.unwrap())
+                ),
+                What::ColumnRemoved => format!("DROP COLUMN `{name}`"),
+                What::ColumnMadeNullable => format!(
+                    "MODIFY COLUMN `{name}` {}",
+                    forward_query::full_type(col.unwrap())
+                ),
+                What::TtlChanged => format!(
+                    "MODIFY TTL {}",
+                    h.engine().and_then(|e| e.param("ttl")).unwrap().text
+                ),
+                What::IndexChanged if d.text.ends_with("dropped") => format!("DROP INDEX `{name}`"),
+                What::IndexChanged => {
+                    let idx = h
+                        .default_node()
+                        .unwrap()
+                        .indexes
+                        .iter()
+                        .find(|x| x.name.text == name)
+                        .unwrap();
+                    format!(
+                        "ADD INDEX `{name}` {} TYPE {} GRANULARITY {}",
+                        idx.expr.text,
+                        idx.type_full.text,
+                        idx.granularity.as_ref().map_or("1", |g| g.text.as_str())
+                    )
+                }
+                other => panic!("{other:?} is not an ALTER in the table"),
+            };
+            statements.push((format!("ALTER TABLE {table} {alter}"), false));
+        }
+        statements.push((format!("SELECT count() FROM {table}"), true));
+    }
+    let outcomes = chdb_project::run(&statements);
+    for (o, (sql, _)) in outcomes.iter().zip(&statements) {
+        assert!(o.ok, "{sql}\n{}", o.error);
+    }
+    for o in outcomes.iter().zip(&statements).filter(|(_, (_, f))| *f) {
+        assert_eq!(o.0.rows[0][0].to_string().trim_matches('"'), "100");
+    }
+}
