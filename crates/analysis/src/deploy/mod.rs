@@ -767,6 +767,13 @@ fn classify(
                 ));
             }
         }
+        if d.what == What::MaterializedQueryChanged && !forward {
+            let reason = "Classic replaces the view: the rows already in its target stay as the old query wrote them, only new rows get the new query (inferred)".to_string();
+            if !c.reasons.contains(&reason) {
+                c.reasons.push(reason);
+            }
+            c.inferred = true;
+        }
         if effect > Effect::Update || !e.documented {
             let reason = if !forward && effect == Effect::Refused {
                 table::CLASSIC_BY_HAND.to_string()
