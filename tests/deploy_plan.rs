@@ -621,7 +621,7 @@ fn every_alter_in_the_table_is_applied_by_clickhouse() {
             false,
         ));
         for d in &c.details {
-            let name = d.text.split('`').nth(1).unwrap_or_default();
+            let name = d.subject();
             let col = h
                 .schema()
                 .and_then(|s| s.columns.iter().find(|c| c.name == name));

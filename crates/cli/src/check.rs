@@ -146,7 +146,7 @@ fn check_project(
                 if base.shallow {
                     notes.push(format!(
                         "the repository is a shallow clone: the base {} ({}) was read, but an older one may not be",
-                        &base.commit[..7.min(base.commit.len())],
+                        analysis::deploy::short_rev(&base.commit),
                         base.label
                     ));
                 }

@@ -6,17 +6,6 @@ use analysis::deploy::{Backfill, ChangeKind, Method, Plan, ResourceChange};
 use serde_json::{json, Value};
 use syntax::Dialect;
 
-fn dialect_name(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Classic => "classic",
-        Dialect::Forward => "forward",
-    }
-}
-
-fn short(rev: &str) -> &str {
-    &rev[..7.min(rev.len())]
-}
-
 /// How a change deploys, in a few words ("rewrite, replayed from daily_mv").
 pub fn method_text(c: &ResourceChange) -> String {
     let method = match c.method {
@@ -57,7 +46,7 @@ fn change_word(c: ChangeKind) -> &'static str {
 fn project_text(p: &ProjectReport, plan: &Plan, prefix: &str) -> String {
     let mut out = format!(
         "Deploy plan against {} ({}), {}\n",
-        short(&plan.base),
+        analysis::deploy::short_rev(&plan.base),
         p.base_label.as_deref().unwrap_or("base"),
         match plan.dialect {
             Dialect::Classic => "Classic",
@@ -138,7 +127,7 @@ fn project_json(p: &ProjectReport, plan: &Plan, prefix: &str) -> Value {
     json!({
         "base": plan.base,
         "base_label": p.base_label,
-        "dialect": dialect_name(plan.dialect),
+        "dialect": plan.dialect.name(),
         "changes": changes,
     })
 }

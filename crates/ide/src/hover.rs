@@ -186,7 +186,7 @@ fn resource(p: &Project, i: ResourceId) -> String {
                 .map(|e| format!("{} `{}`", e.kind.write_verb(), e.to))
                 .collect();
             if !writes.is_empty() {
-                let _ = write!(out, "\n\n{}", capitalise(&writes.join(", ")));
+                let _ = write!(out, "\n\n{}", syntax::text::capitalise(&writes.join(", ")));
             }
         }
         ResourceKind::Connection => {}
@@ -213,14 +213,6 @@ fn dedup_push(mut v: Vec<String>, s: String) -> Vec<String> {
         v.push(s);
     }
     v
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }
 
 fn node_type_name(t: NodeType) -> &'static str {

@@ -150,6 +150,15 @@ impl LineIndex {
     }
 }
 
+/// `s` with its first letter upper-cased (a message that starts with a fact's text).
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,6 +104,23 @@ pub struct Detail {
     pub range: Option<TextRange>,
 }
 
+impl Detail {
+    /// The column, node, index or token it is about: every detail's text names it first, in
+    /// backquotes (empty for a detail about the whole resource, e.g. its engine).
+    pub fn subject(&self) -> &str {
+        self.text.split('`').nth(1).unwrap_or_default()
+    }
+}
+
+/// A commit shortened as git shows it; any other label as it is.
+pub fn short_rev(rev: &str) -> &str {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &rev[..7]
+    } else {
+        rev
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ResourceChange {
     pub resource: String,
@@ -155,14 +172,6 @@ fn val(v: &Option<Value>) -> Option<String> {
     v.as_ref().map(|v| norm(&v.text))
 }
 
-fn column_type(c: &Column) -> String {
-    match &c.parsed {
-        Some(t) => t.to_string(),
-        None if c.nullable => format!("Nullable({})", c.ty),
-        None => c.ty.clone(),
-    }
-}
-
 fn detail(what: What, text: String, range: Option<TextRange>) -> Detail {
     Detail { what, text, range }
 }
@@ -177,12 +186,12 @@ pub fn datasource_details(b: &Datafile, h: &Datafile) -> Vec<Detail> {
         let Some(old) = bcols.iter().find(|o| o.name == c.name) else {
             out.push(detail(
                 What::ColumnAdded,
-                format!("column `{}` {} added", c.name, column_type(c)),
+                format!("column `{}` {} added", c.name, forward_query::full_type(c)),
                 Some(c.range),
             ));
             continue;
         };
-        let (bt, ht) = (column_type(old), column_type(c));
+        let (bt, ht) = (forward_query::full_type(old), forward_query::full_type(c));
         if bt != ht {
             let nullable = format!("Nullable({bt})") == ht;
             out.push(detail(
@@ -221,7 +230,11 @@ pub fn datasource_details(b: &Datafile, h: &Datafile) -> Vec<Detail> {
         if !hcols.iter().any(|n| n.name == c.name) {
             out.push(detail(
                 What::ColumnRemoved,
-                format!("column `{}` {} removed", c.name, column_type(c)),
+                format!(
+                    "column `{}` {} removed",
+                    c.name,
+                    forward_query::full_type(c)
+                ),
                 None,
             ));
         }
@@ -759,7 +772,7 @@ fn classify(
         let e = entry(d.what);
         let mut effect = if forward { e.forward } else { e.classic };
         if d.what == What::MaterializedQueryChanged && forward {
-            let node = d.text.split('`').nth(1).unwrap_or_default();
+            let node = d.subject();
             if deploys_by_alter(hd, node) {
                 effect = Effect::Alter;
                 c.reasons.push(format!(

@@ -113,7 +113,7 @@ pub fn check_with(
     (out, migrations)
 }
 
-fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
+pub(crate) fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
     out.entry(path.to_string()).or_default().push(d);
 }
 

@@ -12,10 +12,11 @@ pub(crate) mod needs_forward_query;
 use super::{Base, Plan, ResourceChange};
 use crate::migration::Migrations;
 use crate::registry::{Check, RULES};
+pub(crate) use crate::rules::push;
 use crate::rules::FileDiagnostics;
 use project::model::Project;
 use std::sync::Arc;
-use syntax::diagnostics::{Diagnostic, TextEdit};
+use syntax::diagnostics::TextEdit;
 use syntax::text::TextRange;
 
 /// What the deploy rules read.
@@ -31,12 +32,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The short commit of the base, for messages.
     pub fn base_label(&self) -> String {
-        let rev = &self.base.rev;
-        if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
-            rev[..7].to_string()
-        } else {
-            rev.clone()
-        }
+        super::short_rev(&self.base.rev).to_string()
     }
 
     /// The changed datasource's file, parsed.
@@ -63,10 +59,6 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             check(cx, out);
         }
     }
-}
-
-pub(crate) fn push(out: &mut FileDiagnostics, path: &str, d: Diagnostic) {
-    out.entry(path.to_string()).or_default().push(d);
 }
 
 /// The edit removing a datafile's FORWARD_QUERY block, with the blank line before it.

@@ -110,7 +110,7 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 range,
                 format!(
                     "{} against the deployed version ({}): Tinybird cannot change this type in place, and without a FORWARD_QUERY the deployment fails with a schema mismatch",
-                    capitalised(&d.text),
+                    syntax::text::capitalise(&d.text),
                     cx.base_label()
                 ),
             );
@@ -122,13 +122,5 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             }
             push(out, &c.path, diag);
         }
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }
