@@ -139,6 +139,14 @@ enum Command {
         /// adds the rules about what the deploy changes (FORWARD_QUERY, destructive changes...).
         #[arg(long, value_name = "REF")]
         base: Option<String>,
+        /// Report only the files changed (committed or not, and new ones) against the
+        /// merge-base of HEAD with its upstream branch, else HEAD; the whole project is still
+        /// analysed.
+        #[arg(long, conflicts_with = "since")]
+        changed: bool,
+        /// Report only the files changed against this git revision.
+        #[arg(long, value_name = "REF")]
+        since: Option<String>,
     },
     /// Print what deploying the files does to the deployed version read from git: for every
     /// resource added, changed or removed, what changed and how Tinybird applies it (ALTER,
@@ -473,6 +481,8 @@ fn main() -> ExitCode {
             docs_url,
             config,
             base,
+            changed,
+            since,
         }) => {
             let config = match load_config(&path, config.as_deref()) {
                 Ok(c) => c,
@@ -491,6 +501,10 @@ fn main() -> ExitCode {
                     now: now.or(config_now).or_else(clock),
                     config,
                     base: base.map(Some),
+                    changed: match since {
+                        Some(rev) => Some(Some(rev)),
+                        None => changed.then_some(None),
+                    },
                 },
             ) {
                 Ok(report) => {
@@ -555,6 +569,7 @@ fn main() -> ExitCode {
                     now: None,
                     config,
                     base: Some(base),
+                    changed: None,
                 },
             ) {
                 Ok(r) => r,

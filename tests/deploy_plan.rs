@@ -219,6 +219,45 @@ fn scenarios() -> Vec<Scenario> {
             ],
             remove: vec![],
         },
+        Scenario {
+            // The whole migration in one change: the legacy target goes with its replacement.
+            name: "classic_legacy_removed_with_replacement",
+            dialect: "classic",
+            base: vec![
+                ("datasources/events.datasource", EVENTS),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
+            change: vec![
+                ("datasources/daily_1.datasource", DAILY.into()),
+                (
+                    "pipes/daily_mv_1.pipe",
+                    classic_live.replace("DATASOURCE daily", "DATASOURCE daily_1"),
+                ),
+            ],
+            remove: vec!["datasources/daily.datasource", "pipes/daily_mv.pipe"],
+        },
+        Scenario {
+            // A new live pipe cut at an instant before `--now`: not deployed yet, so the rows
+            // between the cutoff and its deploy are lost.
+            name: "classic_cutoff_passed_before_deploy",
+            dialect: "classic",
+            base: vec![
+                ("datasources/events.datasource", EVENTS),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
+            change: vec![
+                ("datasources/daily_1.datasource", DAILY.into()),
+                (
+                    "pipes/daily_mv_1.pipe",
+                    classic_live
+                        .replace("DATASOURCE daily", "DATASOURCE daily_1")
+                        .replace("2026-01-01 00:00:00", "2025-05-01 00:00:00"),
+                ),
+            ],
+            remove: vec![],
+        },
     ]
 }
 
@@ -668,4 +707,114 @@ fn every_alter_in_the_table_is_applied_by_clickhouse() {
     for o in outcomes.iter().zip(&statements).filter(|(_, (_, f))| *f) {
         assert_eq!(o.0.rows[0][0].to_string().trim_matches('"'), "100");
     }
+}
+
+/// `check --since REF` / `--changed` report only the files changed against the revision
+/// (edited, committed after it, or new), from an analysis of the whole project: a reader of a
+/// changed datasource that broke is not reported unless it changed too.
+#[test]
+fn check_reports_only_the_files_changed() {
+    let reader = "NODE n\nSQL >\n    SELECT nope FROM events\n";
+    let dir = repo(&[
+        ("datasources/events.datasource", EVENTS),
+        (
+            "pipes/old.pipe",
+            "NODE n\nSQL >\n    SELECT * FROM missing_a\n",
+        ),
+        ("pipes/reader.pipe", reader),
+    ]);
+    let root = dir.path();
+    let all = |args: &[&str]| {
+        let mut a = vec![
+            "check",
+            "--format",
+            "json",
+            "--dialect",
+            "classic",
+            "--error-on-warnings",
+        ];
+        a.extend_from_slice(args);
+        let (out, err, code) = tb(root, &a);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("check JSON");
+        let mut files: Vec<String> = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["path"].as_str().unwrap().to_string())
+            .collect();
+        files.dedup();
+        (files, err, code)
+    };
+    // Nothing changed: nothing reported, and it says so.
+    let (files, err, code) = all(&["--since", "main"]);
+    assert!(files.is_empty(), "{files:?}");
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("only the files changed against main ("),
+        "{err}"
+    );
+    assert!(err.contains("none changed"), "{err}");
+    // A new file with a problem, one edited in the working tree, one committed after main.
+    write(
+        root,
+        &[(
+            "pipes/new.pipe",
+            "NODE n\nSQL >\n    SELECT * FROM missing_b\n",
+        )],
+    );
+    git(root, &["checkout", "-q", "-b", "feature"]);
+    write(
+        root,
+        &[(
+            "pipes/committed.pipe",
+            "NODE n\nSQL >\n    SELECT * FROM missing_c\n",
+        )],
+    );
+    git(root, &["add", "pipes/committed.pipe"]);
+    git(root, &["commit", "-q", "-m", "c"]);
+    write(
+        root,
+        &[(
+            "pipes/old.pipe",
+            "NODE n\nSQL >\n    SELECT * FROM missing_d\n",
+        )],
+    );
+    // The datasource the reader reads is deleted: the reader now reads an unknown table.
+    std::fs::remove_file(root.join("datasources/events.datasource")).unwrap();
+    let (everything, _, _) = all(&[]);
+    assert!(
+        everything.contains(&"pipes/reader.pipe".to_string()),
+        "{everything:?}"
+    );
+    let (files, err, code) = all(&["--since", "main"]);
+    assert_eq!(
+        files,
+        vec!["pipes/committed.pipe", "pipes/new.pipe", "pipes/old.pipe"],
+        "{err}"
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("3 files"), "{err}");
+    // `--changed`: the default base. The branch has no upstream, so HEAD: the committed file
+    // is not new against it.
+    let (files, _, _) = all(&["--changed"]);
+    assert_eq!(files, vec!["pipes/new.pipe", "pipes/old.pipe"]);
+    // Outside git: every file, with a note.
+    let plain = tempfile::tempdir().unwrap();
+    write(
+        plain.path(),
+        &[("pipes/x.pipe", "NODE n\nSQL >\n    SELECT * FROM missing\n")],
+    );
+    let (out, err, code) = tb(
+        plain.path(),
+        &[
+            "check",
+            "--changed",
+            "--format",
+            "json",
+            "--error-on-warnings",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("missing"), "{out}");
+    assert!(err.contains("cannot tell which files changed"), "{err}");
 }

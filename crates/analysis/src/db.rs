@@ -468,6 +468,7 @@ impl ProjectDb {
                 migrations: &migrations,
                 plan: &plan,
                 text: &text,
+                now: self.now,
             };
             crate::deploy::rules::check(&cx, &mut found);
             for d in found.values_mut() {

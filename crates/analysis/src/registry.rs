@@ -164,6 +164,8 @@ pub static RULES: &[Rule] = &[
     crate::deploy::rules::materialized_source_changed::RULE,
     crate::deploy::rules::destructive_change::RULE,
     crate::deploy::rules::cutoff_on_deployed_pipe::RULE,
+    crate::deploy::rules::cutoff_passed_before_deploy::RULE,
+    crate::deploy::rules::legacy_removed_with_replacement::RULE,
 ];
 
 /// Every code, in rule order.

@@ -72,6 +72,9 @@ pub struct CheckOptions {
     /// Compare with the deployed version read from git: `Some(Some(rev))` at a revision,
     /// `Some(None)` at the default base (the merge-base of HEAD with its upstream, else HEAD).
     pub base: Option<Option<String>>,
+    /// Report only the files changed against a git revision (`Some(None)`: the default base),
+    /// committed or not, and new files; the whole project is still analysed.
+    pub changed: Option<Option<String>>,
 }
 
 pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckError> {
@@ -162,6 +165,18 @@ fn check_project(
             )),
         }
     }
+    let changed = opts
+        .changed
+        .as_ref()
+        .and_then(|rev| match changed_files(root, rev.as_deref()) {
+            Ok(set) => Some(set),
+            Err(e) => {
+                notes.push(format!(
+                    "cannot tell which files changed ({e}): every file is reported"
+                ));
+                None
+            }
+        });
     db.analyze(&disk::disk_loader);
     let analysis = db.take_analysis().expect("just analysed");
     let mut diagnostics = analysis.diagnostics;
@@ -177,6 +192,7 @@ fn check_project(
     let mut files: Vec<FileReport> = paths
         .into_iter()
         .filter(|path| only.is_none_or(|o| o == path))
+        .filter(|path| changed.as_ref().is_none_or(|(set, _)| set.contains(path)))
         .map(|path| FileReport {
             text: db.text(&path).map(|t| t.to_string()).unwrap_or_default(),
             diagnostics: diagnostics.remove(&path).unwrap_or_default(),
@@ -184,6 +200,16 @@ fn check_project(
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some((_, label)) = &changed {
+        notes.push(format!(
+            "only the files changed against {label} are reported: {}",
+            match files.len() {
+                0 => "none changed".to_string(),
+                1 => "1 file".to_string(),
+                n => format!("{n} files"),
+            }
+        ));
+    }
     Ok(ProjectReport {
         root: root.to_path_buf(),
         dialect: analysis.dialect,
@@ -194,4 +220,41 @@ fn check_project(
         notes,
         prefix: prefix.to_string(),
     })
+}
+
+/// The project's files (relative to `root`) that differ from the revision `rev` (the default
+/// base when `None`): changed, committed or not, and new; and how the revision was chosen.
+/// Deleted files have nothing left to report.
+fn changed_files(
+    root: &Path,
+    rev: Option<&str>,
+) -> Result<(std::collections::BTreeSet<String>, String), String> {
+    let base = disk::git::read_base(root, rev)?;
+    let before: std::collections::HashMap<&str, &str> = base
+        .files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let mut out = std::collections::BTreeSet::new();
+    for rel in disk::walk(root) {
+        if !analysis::db::ProjectDb::is_relevant(&rel) {
+            continue;
+        }
+        let differs = match before.get(rel.as_str()) {
+            None => true,
+            Some(old) if analysis::db::ProjectDb::needs_text(&rel) => {
+                disk::read_text(&root.join(&rel)).map_or(true, |now| now != *old)
+            }
+            Some(_) => false,
+        };
+        if differs {
+            out.insert(rel);
+        }
+    }
+    let label = format!(
+        "{} ({})",
+        base.label,
+        analysis::deploy::short_rev(&base.commit)
+    );
+    Ok((out, label))
 }

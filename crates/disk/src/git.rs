@@ -43,12 +43,31 @@ fn default_base(repo: &gix::Repository) -> Result<(gix::ObjectId, String), Strin
     Ok((head, "HEAD".to_string()))
 }
 
-/// Reads the files of the project at `project_root` as they are at `rev` (any revision git
-/// understands: a branch, a tag, `HEAD~2`, a hash), or at the default base when `rev` is
-/// `None`. Errors say what is missing: no repository, an unknown revision (in a shallow clone:
-/// one outside its history), the project folder absent at that revision (then the base is
-/// empty, not an error: the project is new).
-pub fn read_base(project_root: &Path, rev: Option<&str>) -> Result<BaseFiles, String> {
+/// The base a revision names, without reading its files: cheap enough to ask again whenever
+/// HEAD may have moved, and re-read the files only when the commit differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The commit, full hex.
+    pub commit: String,
+    pub label: String,
+    pub shallow: bool,
+}
+
+/// The repository holding `project_root`, the project's folder inside its working tree, the
+/// commit `rev` names (the default base when `None`) and how it was chosen.
+fn locate(
+    project_root: &Path,
+    rev: Option<&str>,
+) -> Result<
+    (
+        gix::Repository,
+        std::path::PathBuf,
+        gix::ObjectId,
+        String,
+        bool,
+    ),
+    String,
+> {
     let root = std::path::absolute(project_root).unwrap_or_else(|_| project_root.to_path_buf());
     let repo = gix::discover(&root)
         .map_err(|_| format!("`{}` is not in a git repository", project_root.display()))?;
@@ -74,6 +93,31 @@ pub fn read_base(project_root: &Path, rev: Option<&str>) -> Result<BaseFiles, St
         }
         None => default_base(&repo)?,
     };
+    Ok((repo, prefix, commit_id, label, shallow))
+}
+
+/// The commit `rev` (or the default base) names for the project at `project_root`.
+pub fn resolve(project_root: &Path, rev: Option<&str>) -> Result<Resolved, String> {
+    let (repo, _, id, label, shallow) = locate(project_root, rev)?;
+    let commit = repo
+        .find_object(id)
+        .map_err(|e| err("cannot read the base commit", e))?
+        .peel_to_commit()
+        .map_err(|e| err("the base revision is not a commit", e))?;
+    Ok(Resolved {
+        commit: commit.id.to_string(),
+        label,
+        shallow,
+    })
+}
+
+/// Reads the files of the project at `project_root` as they are at `rev` (any revision git
+/// understands: a branch, a tag, `HEAD~2`, a hash), or at the default base when `rev` is
+/// `None`. Errors say what is missing: no repository, an unknown revision (in a shallow clone:
+/// one outside its history), the project folder absent at that revision (then the base is
+/// empty, not an error: the project is new).
+pub fn read_base(project_root: &Path, rev: Option<&str>) -> Result<BaseFiles, String> {
+    let (repo, prefix, commit_id, label, shallow) = locate(project_root, rev)?;
     let commit = repo
         .find_object(commit_id)
         .map_err(|e| err("cannot read the base commit", e))?

@@ -12,6 +12,7 @@ mod catalogue;
 pub mod code_lens;
 mod columns;
 pub mod completion;
+pub mod deploy;
 pub mod folding;
 pub mod format;
 pub mod hover;

@@ -90,6 +90,9 @@ impl Backend {
                 "**/{.tinyenv,tinybird.json,tinybird.config.json,.env.local,tinybird-lsp.toml}",
                 None,
             ),
+            // Where HEAD and the branches are: the deploy plan's base may move.
+            glob("**/.git/{HEAD,index,packed-refs}", None),
+            glob("**/.git/refs/**", None),
             // Folders deleted or created as a whole (a checkout).
             glob(
                 "**/{datasources,pipes,endpoints,materializations,copies,sinks,connections,tests,vendor}",
@@ -180,6 +183,16 @@ impl Backend {
         let uri = uri_param(&params)?;
         self.engine
             .query(move |e| e.materialized_views_request(uri))
+            .await
+            .ok_or_else(engine_gone)
+    }
+
+    /// `tinybird/plan` `{"uri"?}`: the deploy plan against the base version (see
+    /// [`Engine::plan_request`](super::engine::Engine::plan_request)).
+    pub async fn plan(&self, params: Value) -> Result<Value> {
+        let uri = uri_param(&params)?;
+        self.engine
+            .query(move |e| e.plan_request(uri))
             .await
             .ok_or_else(engine_gone)
     }

@@ -18,6 +18,28 @@ pub enum DiagnosticsMode {
     Pull,
 }
 
+/// Which version of the project the deploy plan compares the files with.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum DeployBase {
+    /// The merge-base of HEAD with its upstream branch, else HEAD.
+    #[default]
+    Auto,
+    /// No deploy plan and no change-aware diagnostics.
+    Off,
+    /// A revision git understands (`main`, `origin/main`, a tag, a hash).
+    Rev(String),
+}
+
+impl DeployBase {
+    /// The revision to read (`None`: the default base).
+    pub fn rev(&self) -> Option<&str> {
+        match self {
+            DeployBase::Rev(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     /// `None`: detect per project.
@@ -35,6 +57,8 @@ pub struct Settings {
     pub docs_base_url: Option<String>,
     /// Formatting also upper-cases ClickHouse keywords of plain SQL.
     pub format_sql_keywords: bool,
+    /// The deployed version the deploy plan compares with.
+    pub deploy_base: DeployBase,
 }
 
 impl Default for Settings {
@@ -48,6 +72,7 @@ impl Default for Settings {
             now: None,
             docs_base_url: default_docs_base_url(),
             format_sql_keywords: false,
+            deploy_base: DeployBase::Auto,
         }
     }
 }
@@ -158,6 +183,23 @@ impl Settings {
                             Some(b) => s.format_sql_keywords = b,
                             None => problems.push(format!(
                                 "`format.sqlKeywords` must be true or false, not {v}"
+                            )),
+                        },
+                        _ => return false,
+                    }
+                    true
+                }),
+                "deploy" => section(v, "deploy", &mut problems, |k, v, problems| {
+                    match k {
+                        "base" => match v {
+                            Value::Null => s.deploy_base = DeployBase::Auto,
+                            Value::String(r) if r == "auto" => s.deploy_base = DeployBase::Auto,
+                            Value::String(r) if r == "off" => s.deploy_base = DeployBase::Off,
+                            Value::String(r) if !r.trim().is_empty() => {
+                                s.deploy_base = DeployBase::Rev(r.trim().to_string())
+                            }
+                            _ => problems.push(format!(
+                                "`deploy.base` must be \"auto\", \"off\" or a git revision such as \"origin/main\", not {v}"
                             )),
                         },
                         _ => return false,
@@ -290,9 +332,21 @@ mod tests {
             "diagnostics": {"debounceMs": 0, "colour": 1},
             "migration": {"cutoffDelayMinutes": 30, "now": "2026-01-02 03:04:05"},
             "format": {"sqlKeywords": true},
+            "deploy": {"base": "origin/main"},
             "typo": true
         }}));
         assert!(s.format_sql_keywords);
+        assert_eq!(s.deploy_base, DeployBase::Rev("origin/main".into()));
+        assert_eq!(
+            Settings::from_json(&json!({"deploy": {"base": "off"}}))
+                .0
+                .deploy_base,
+            DeployBase::Off
+        );
+        assert_eq!(
+            Settings::from_json(&json!({"deploy": {"base": 3}})).1,
+            vec!["`deploy.base` must be \"auto\", \"off\" or a git revision such as \"origin/main\", not 3"]
+        );
         assert_eq!(s.dialect, Some(Dialect::Forward));
         assert_eq!(s.level("unknown-table", Severity::Warning), RuleLevel::Off);
         assert_eq!(

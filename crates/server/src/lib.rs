@@ -66,6 +66,7 @@ pub fn run() -> i32 {
             "tinybird/materializedViews",
             backend::Backend::materialized_views,
         )
+        .custom_method("tinybird/plan", backend::Backend::plan)
         .custom_method("tinybird/debug/panic", backend::Backend::debug_panic)
         .custom_method("tinybird/debug/document", backend::Backend::debug_document)
         .custom_method("tinybird/debug/stats", backend::Backend::debug_stats)

@@ -9,6 +9,10 @@ use tower_lsp_server::ls_types as lsp;
 /// locations it carries (uri, position, locations).
 pub const SHOW_REFERENCES_COMMAND: &str = "tinybird.showReferences";
 
+/// The client command the deploy lens runs: the VS Code extension and the Neovim plugin show
+/// the plan of the project holding the file (its uri), from `tinybird/plan`.
+pub const SHOW_DEPLOY_PLAN_COMMAND: &str = "tinybird.showDeployPlan";
+
 pub fn document_links(cx: &FileContext) -> Option<Vec<lsp::DocumentLink>> {
     Some(
         ide::links::document_links(cx.project, &cx.rel)
@@ -26,17 +30,33 @@ pub fn document_links(cx: &FileContext) -> Option<Vec<lsp::DocumentLink>> {
     )
 }
 
+/// The lenses at the top of a file: its readers and targets, and, when the deploy plan changes
+/// the resource, how it deploys.
 pub fn code_lenses(cx: &FileContext, uri: &lsp::Uri) -> Option<Vec<lsp::CodeLens>> {
-    let lens = ide::code_lens::code_lens(cx.project, &cx.rel)?;
     let start = lsp::Position::new(0, 0);
-    let locations = cx.locations(&lens.sites);
-    Some(vec![lsp::CodeLens {
-        range: lsp::Range::new(start, start),
-        command: Some(lsp::Command {
-            title: lens.title,
-            command: SHOW_REFERENCES_COMMAND.into(),
-            arguments: Some(vec![json!(uri), json!(start), json!(locations)]),
-        }),
-        data: None,
-    }])
+    let mut out = vec![];
+    if let Some(lens) = ide::code_lens::code_lens(cx.project, &cx.rel) {
+        let locations = cx.locations(&lens.sites);
+        out.push(lsp::CodeLens {
+            range: lsp::Range::new(start, start),
+            command: Some(lsp::Command {
+                title: lens.title,
+                command: SHOW_REFERENCES_COMMAND.into(),
+                arguments: Some(vec![json!(uri), json!(start), json!(locations)]),
+            }),
+            data: None,
+        });
+    }
+    if let Some(title) = cx.plan.and_then(|p| ide::deploy::lens(p, &cx.rel)) {
+        out.push(lsp::CodeLens {
+            range: lsp::Range::new(start, start),
+            command: Some(lsp::Command {
+                title,
+                command: SHOW_DEPLOY_PLAN_COMMAND.into(),
+                arguments: Some(vec![json!(uri)]),
+            }),
+            data: None,
+        });
+    }
+    (!out.is_empty()).then_some(out)
 }

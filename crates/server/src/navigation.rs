@@ -9,15 +9,27 @@ fn locate(cx: &FileContext, pos: lsp::Position) -> Option<Located> {
     ide::locate::locate(cx.project, &cx.rel, &cx.text, cx.offset(pos))
 }
 
+/// The hover of what is at `pos`, and below it, on a change the deploy plan lists, how the
+/// resource deploys and why.
 pub fn hover(cx: &FileContext, pos: lsp::Position) -> Option<lsp::Hover> {
-    let l = locate(cx, pos)?;
-    let markdown = ide::hover::hover(cx.project, &cx.rel, &l)?;
+    let offset = cx.offset(pos);
+    let symbol =
+        locate(cx, pos).and_then(|l| Some((l.range, ide::hover::hover(cx.project, &cx.rel, &l)?)));
+    let deploy = cx
+        .plan
+        .and_then(|plan| ide::deploy::hover(plan, &cx.rel, offset));
+    let (range, markdown) = match (symbol, deploy) {
+        (Some((r, md)), Some((_, deploy))) => (r, format!("{md}\n\n---\n\n{deploy}")),
+        (Some(s), None) => s,
+        (None, Some(d)) => d,
+        (None, None) => return None,
+    };
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
             value: markdown,
         }),
-        range: Some(cx.range(l.range)),
+        range: Some(cx.range(range)),
     })
 }
 

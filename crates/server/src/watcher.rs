@@ -26,15 +26,31 @@ fn ignored(path: &Path) -> bool {
     })
 }
 
-/// What a change of `path` means to the engine: a relevant file, or a folder (a folder created
-/// or deleted as a whole, as a checkout does).
+/// Git's files that say where HEAD and the branches are: a change may move the deploy base.
+fn moves_git_base(path: &Path) -> bool {
+    let mut parts = path
+        .components()
+        .map(|c| c.as_os_str().to_str().unwrap_or(""));
+    if !parts.any(|c| c == ".git") {
+        return false;
+    }
+    let rest: Vec<&str> = parts.collect();
+    matches!(
+        rest.as_slice(),
+        ["HEAD" | "index" | "packed-refs"] | ["refs", ..]
+    )
+}
+
+/// What a change of `path` means to the engine: a relevant file, a folder (a folder created
+/// or deleted as a whole, as a checkout does), or git's HEAD, refs and index.
 fn relevant(path: &Path) -> bool {
-    !ignored(path)
-        && (is_relevant_path(path)
-            || path.extension().is_none()
-            || path
-                .file_name()
-                .is_some_and(|n| n == analysis::config::FILE_NAME))
+    moves_git_base(path)
+        || !ignored(path)
+            && (is_relevant_path(path)
+                || path.extension().is_none()
+                || path
+                    .file_name()
+                    .is_some_and(|n| n == analysis::config::FILE_NAME))
 }
 
 /// The LSP file events of one notify event.
@@ -152,11 +168,24 @@ mod tests {
     fn relevant_changes_become_file_events() {
         let created = event(
             EventKind::Create(CreateKind::File),
-            &["/p/tests/a.yaml", "/p/notes.txt", "/p/.git/index"],
+            &[
+                "/p/tests/a.yaml",
+                "/p/notes.txt",
+                "/p/.git/index",
+                "/p/.git/objects/ab/cdef",
+                "/p/.git/refs/heads/main",
+            ],
         );
         assert_eq!(
             kinds(file_events(&created)),
-            vec![("/p/tests/a.yaml".into(), lsp::FileChangeType::CREATED)]
+            vec![
+                ("/p/tests/a.yaml".into(), lsp::FileChangeType::CREATED),
+                ("/p/.git/index".into(), lsp::FileChangeType::CREATED),
+                (
+                    "/p/.git/refs/heads/main".into(),
+                    lsp::FileChangeType::CREATED
+                ),
+            ]
         );
         let changed = event(
             EventKind::Modify(ModifyKind::Data(DataChange::Content)),

@@ -12,3 +12,6 @@ end, {
 vim.api.nvim_create_user_command("TinybirdGraph", function()
   require("tinybird").graph()
 end, { desc = "Show the Tinybird project's dependency graph" })
+vim.api.nvim_create_user_command("TinybirdPlan", function()
+  require("tinybird").plan()
+end, { desc = "Show what deploying the files does to the deployed version (git)" })

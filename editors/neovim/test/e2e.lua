@@ -3,7 +3,8 @@
 -- materializing pipe computes a column its target lacks. Applies the whole safe migration
 -- through code actions (add column, backfill, repoint, finish), writes the buffers and checks
 -- the files on disk after each step; then :TinybirdAddColumn (answers fed to vim.ui) and
--- :TinybirdGraph; and the tree-sitter parser with the queries from grammar/.
+-- :TinybirdGraph; the deploy lens and :TinybirdPlan against the committed example (the copy is
+-- a git repository); and the tree-sitter parser with the queries from grammar/.
 --
 --   nvim --headless --clean -l editors/neovim/test/e2e.lua SERVER EXAMPLE_DIR
 local server, example = arg[1], arg[2]
@@ -48,6 +49,13 @@ end
 -- A copy of the example; the user adds `country` to the materializing SELECT.
 local project = vim.fn.tempname() .. "-project"
 vim.fn.system({ "cp", "-r", example, project })
+-- The example as deployed: committed, so that the deploy plan compares the edits with it.
+for _, git_args in ipairs({ { "init", "-q" }, { "add", "-A" }, { "commit", "-q", "-m", "deployed" } }) do
+  local cmd = { "git", "-C", project, "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false" }
+  vim.list_extend(cmd, git_args)
+  local r = vim.system(cmd, { text = true }):wait()
+  assert(r.code == 0, "git " .. table.concat(git_args, " ") .. ": " .. (r.stderr or ""))
+end
 local pipe = project .. "/pipes/visits.pipe"
 local original = read(pipe)
 local edited = original:gsub(
@@ -271,6 +279,35 @@ local graph_text = graph_buf > 0 and table.concat(vim.api.nvim_buf_get_lines(gra
 check(graph_text:find("visits_mv_1 (datasource)", 1, true) ~= nil
   and graph_text:find("materialized by visits_1", 1, true) ~= nil,
   ":TinybirdGraph lists the resources and who materializes into them")
+
+-- The deploy lens on the new target, then :TinybirdPlan.
+vim.cmd.edit(new_target)
+local lens_title
+vim.wait(10000, function()
+  local answers = vim.lsp.buf_request_sync(0, "textDocument/codeLens",
+    { textDocument = vim.lsp.util.make_text_document_params() }, 2000) or {}
+  for _, a in pairs(answers) do
+    for _, l in ipairs(a.result or {}) do
+      if l.command and l.command.command == "tinybird.showDeployPlan" then
+        lens_title = l.command.title
+      end
+    end
+  end
+  return lens_title ~= nil
+end, 100)
+check(lens_title ~= nil and lens_title:find("deploys as: create", 1, true) == 1,
+  "the new target's lens says how it deploys (" .. tostring(lens_title) .. ")")
+vim.cmd("TinybirdPlan")
+local plan_buf
+vim.wait(5000, function()
+  plan_buf = vim.fn.bufnr("tinybird://plan")
+  return plan_buf > 0
+end, 20)
+local plan_text = plan_buf > 0 and table.concat(vim.api.nvim_buf_get_lines(plan_buf, 0, -1, false), "\n") or ""
+check(plan_text:match("^Deploy plan against %x%x%x%x%x%x%x %(HEAD%)") ~= nil
+  and plan_text:find("added datasource `visits_mv_1`", 1, true) ~= nil
+  and plan_text:find("added pipe `visits_1`", 1, true) ~= nil,
+  ":TinybirdPlan shows the plan against the committed example")
 
 -- The tree-sitter parser and the queries from grammar/.
 local lib, err = require("tinybird").build_parser()

@@ -1,6 +1,6 @@
 // The Tinybird extension: starts `tinybird-lsp serve` for the Tinybird languages, passes the
 // `tinybird.*` settings to it, and adds commands (restart, add a column to a materialized view
-// through the server's safe-migration command, show the project graph).
+// through the server's safe-migration command, show the project graph and the deploy plan).
 import * as vscode from "vscode";
 import {
   ExecuteCommandRequest,
@@ -15,6 +15,7 @@ import { findServer, INSTALL_COMMAND } from "./server";
 import { serverSettings } from "./settings";
 import { addColumn } from "./addColumn";
 import { showGraph } from "./graph";
+import { registerPlanDocuments, showPlan } from "./plan";
 
 export const LANGUAGES = [
   "tinybird-datasource",
@@ -44,6 +45,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("tinybird.showGraph", async () => {
       const c = await running(context);
       if (c) await showGraph(c, context);
+    }),
+    registerPlanDocuments(),
+    // From the palette, or from the deploy lens of a changed datafile (with its URI).
+    vscode.commands.registerCommand("tinybird.showDeployPlan", async (uri?: string) => {
+      const c = await running(context);
+      if (c) await showPlan(c, typeof uri === "string" ? uri : undefined);
     }),
     // The server's code lenses ("3 readers · materializes into x") carry LSP locations.
     vscode.commands.registerCommand(

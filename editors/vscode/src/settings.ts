@@ -11,6 +11,8 @@ const KEYS = [
   "diagnostics.debounceMs",
   "diagnostics.mode",
   "docs.baseUrl",
+  "deploy.base",
+  "format.sqlKeywords",
   "migration.cutoffDelayMinutes",
   "migration.now",
 ];

@@ -11,6 +11,7 @@ const require = createRequire(import.meta.url);
 const { findServer } = require("../out/lib/server.js");
 const { serverSettings } = require("../out/lib/settings.js");
 const { layout, flow } = require("../out/lib/layout.js");
+const { planText } = require("../out/lib/planText.js");
 
 test("findServer: the setting first, then PATH, else a message with the install command", () => {
   const dir = mkdtempSync(join(tmpdir(), "tb-find-"));
@@ -45,6 +46,8 @@ test("serverSettings: nested keys, without nulls and editor-side keys", () => {
     "docs.baseUrl": null,
     "migration.cutoffDelayMinutes": 60,
     "migration.now": null,
+    "deploy.base": "origin/main",
+    "format.sqlKeywords": false,
     "server.path": "/x/tinybird-lsp",
     "trace.server": "verbose",
   };
@@ -54,7 +57,20 @@ test("serverSettings: nested keys, without nulls and editor-side keys", () => {
     rules: { "unknown-table": "error" },
     diagnostics: { debounceMs: 100, mode: "auto" },
     migration: { cutoffDelayMinutes: 60 },
+    deploy: { base: "origin/main" },
+    format: { sqlKeywords: false },
   });
+});
+
+test("planText: the server's plan text, or why there is none, per project", () => {
+  assert.equal(planText([]), "No Tinybird project in this workspace yet.\n");
+  const plan = { root: "file:///w/a", base: "abc", baseLabel: "HEAD", note: null, text: "Deploy plan against abc\n" };
+  assert.equal(planText([plan]), "Deploy plan against abc\n");
+  const none = { root: "file:///w/b%20c", base: null, baseLabel: null, note: "`/w/b c` is not in a git repository", text: null };
+  assert.equal(
+    planText([plan, none]),
+    "# /w/a\n\nDeploy plan against abc\n\n# /w/b c\n\nNo deploy plan for /w/b c: `/w/b c` is not in a git repository.\n",
+  );
 });
 
 test("layout: data flows left to right, cycles do not hang", () => {

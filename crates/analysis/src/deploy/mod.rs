@@ -11,6 +11,7 @@
 pub mod forward_query;
 pub mod rules;
 pub mod table;
+pub mod text;
 
 use crate::migration::Migrations;
 use project::model::{EdgeKind, Project, Resource, ResourceId, ResourceKind};

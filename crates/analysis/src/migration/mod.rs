@@ -706,7 +706,7 @@ fn fed_from(writers: &IndexVec<WriterId, Arc<Writer>>) -> HashMap<&str, Vec<Reso
 }
 
 /// Whether `new` is named as a new version of `old`: `old_2`, `old_v2`, `new_old`, `old_new`.
-fn named_after(new: &str, old: &str) -> bool {
+pub(crate) fn named_after(new: &str, old: &str) -> bool {
     if new == format!("new_{old}") || new == format!("{old}_new") {
         return true;
     }

@@ -9,6 +9,8 @@ pub struct FileContext<'a> {
     engine: &'a Engine,
     slot: usize,
     pub project: &'a project::model::Project,
+    /// The deploy plan, when the project has a base.
+    pub plan: Option<&'a analysis::deploy::Plan>,
     /// Relative to the project root.
     pub rel: String,
     pub text: Arc<str>,
@@ -121,6 +123,7 @@ impl Engine {
             engine: this,
             slot,
             project: &analysis.project,
+            plan: analysis.plan.as_deref(),
             rel,
             text,
             enc: this.encoding(),
@@ -138,6 +141,7 @@ impl Engine {
                     engine: this,
                     slot,
                     project: &analysis.project,
+                    plan: analysis.plan.as_deref(),
                     rel: String::new(),
                     text: Arc::from(""),
                     enc: this.encoding(),

@@ -11,6 +11,7 @@
 
 mod code_actions;
 mod context;
+mod deploy;
 mod indexing;
 mod publish;
 mod requests;
@@ -185,6 +186,8 @@ struct ProjectSlot {
     unpublished: Option<BTreeSet<String>>,
     /// The project's `tinybird-lsp.toml` (in its folder or the nearest parent), as read.
     config: Option<Arc<analysis::config::Config>>,
+    /// The deployed version the plan compares with.
+    base: deploy::BaseState,
 }
 
 /// What the client was last told about a file.
@@ -330,7 +333,8 @@ impl Engine {
             Msg::Open(p) => self.open(p),
             Msg::Change(p) => self.change(p),
             Msg::Close(p) => self.close(p),
-            Msg::Save => {}
+            // A save often follows a commit or a checkout made outside git's watched files.
+            Msg::Save => self.refresh_bases(),
             Msg::Watched(p) => self.watched(p),
             Msg::Configuration(v) => self.configure(&v),
             Msg::Folders(change) => self.change_folders(change),
@@ -357,6 +361,12 @@ fn relative(root: &Path, path: &Path) -> Option<String> {
 pub(crate) fn is_relevant_path(path: &Path) -> bool {
     let file = path.file_name().map_or("", |n| n.to_str().unwrap_or(""));
     ProjectDb::is_relevant(&path.to_string_lossy().replace('\\', "/")) || file == ".env.local"
+}
+
+/// Whether `path` is inside a `.git` folder: HEAD, a ref, the index (what moves the deploy
+/// base), never a project file.
+pub(crate) fn is_git_state(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == ".git")
 }
 
 pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {

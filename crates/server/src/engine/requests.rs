@@ -29,11 +29,11 @@ impl Engine {
 
     /// The answer to an editor request about the project holding `uri` (every analysed project
     /// when none): `{"projects": [...]}`, each made by `one` from the project, a function
-    /// turning a project-relative path into a URI string, and the root's URI.
+    /// turning a project-relative path into a URI string, and the root's URI (and its slot).
     pub(super) fn per_project(
         &mut self,
         uri: Option<Uri>,
-        one: impl Fn(&analysis::db::Analysis, &dyn Fn(&str) -> Value, Value) -> Value,
+        one: impl Fn(&ProjectSlot, &analysis::db::Analysis, &dyn Fn(&str) -> Value, Value) -> Value,
     ) -> Value {
         self.flush();
         let picked = match uri
@@ -53,7 +53,7 @@ impl Engine {
             let root = slot.root.clone();
             let uri_of = |rel: &str| json!(self.uri_of(&root.join(rel)).map(|u| u.to_string()));
             let root_uri = json!(self.uri_of(&root).map(|u| u.to_string()));
-            projects.push(one(analysis, &uri_of, root_uri));
+            projects.push(one(slot, analysis, &uri_of, root_uri));
         }
         json!({ "projects": projects })
     }
@@ -61,7 +61,7 @@ impl Engine {
     /// `tinybird/graph`: the dependency graph, with each node's file as a URI and the Mermaid
     /// text.
     pub fn graph_request(&mut self, uri: Option<Uri>) -> Value {
-        self.per_project(uri, |analysis, uri_of, root| {
+        self.per_project(uri, |_, analysis, uri_of, root| {
             let project = &analysis.project;
             let graph = project::graph::Graph::of(project);
             let nodes: Vec<Value> = graph
@@ -82,7 +82,7 @@ impl Engine {
     /// `tinybird/materializedViews`: what the add-column command offers (see
     /// [`actions::catalog`]).
     pub fn materialized_views_request(&mut self, uri: Option<Uri>) -> Value {
-        self.per_project(uri, |analysis, uri_of, root| {
+        self.per_project(uri, |_, analysis, uri_of, root| {
             let catalog =
                 actions::catalog::materialized_views(&analysis.project, &analysis.migrations);
             let mut value = serde_json::to_value(&catalog).unwrap_or(Value::Null);

@@ -195,8 +195,10 @@ impl Engine {
             dirty: true,
             unpublished: None,
             config,
+            base: Default::default(),
         });
         self.apply_config(self.projects.len() - 1);
+        self.refresh_base(self.projects.len() - 1);
     }
 
     /// The `tinybird-lsp.toml` of the project at `root` (its folder or the nearest parent),
@@ -259,10 +261,16 @@ impl Engine {
     }
 
     pub(super) fn watched(&mut self, p: lsp::DidChangeWatchedFilesParams) {
+        let mut git_moved = false;
         for change in p.changes {
             let Some(path) = file_path(&change.uri) else {
                 continue;
             };
+            if is_git_state(&path) {
+                // HEAD, a ref or the index: the deploy base may have moved.
+                git_moved = true;
+                continue;
+            }
             if change.typ != lsp::FileChangeType::DELETED {
                 self.make_executable_if_pending(&path);
             }
@@ -308,6 +316,9 @@ impl Engine {
                 Err(_) => self.remove_path(&path),
             }
         }
+        if git_moved {
+            self.refresh_bases();
+        }
     }
 
     pub(super) fn configure(&mut self, v: &Value) {
@@ -317,6 +328,8 @@ impl Engine {
         }
         let reconfigure =
             settings.dialect != self.settings.dialect || settings.rules != self.settings.rules;
+        let rebase = settings.dialect != self.settings.dialect
+            || settings.deploy_base != self.settings.deploy_base;
         let republish = settings.rules != self.settings.rules
             || settings.docs_base_url != self.settings.docs_base_url;
         self.settings = settings;
@@ -324,6 +337,15 @@ impl Engine {
             for i in 0..self.projects.len() {
                 self.apply_config(i);
             }
+        }
+        if rebase {
+            for s in &mut self.projects {
+                // Read again: another revision, or the same files in another dialect.
+                s.base.resolved = None;
+                s.db.set_base(None);
+                s.dirty = true;
+            }
+            self.refresh_bases();
         }
         if republish {
             for s in &mut self.projects {

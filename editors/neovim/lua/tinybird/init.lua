@@ -78,6 +78,13 @@ vim.lsp.commands["tinybird.showReferences"] = function(command, ctx)
   end
 end
 
+-- The deploy lens of a changed datafile ("deploys as: rewrite ...") runs this client command
+-- with the file's uri: the plan of its project in a scratch buffer.
+vim.lsp.commands["tinybird.showDeployPlan"] = function(command)
+  local uri = (command.arguments or {})[1]
+  require("tinybird").plan(uri and vim.uri_to_bufnr(uri) or nil)
+end
+
 function M.setup(opts)
   M.options = vim.tbl_deep_extend("force", M.options, opts or {})
   M.register_parser()
@@ -316,6 +323,59 @@ function M.graph()
         vim.cmd.edit(vim.fn.fnameescape(vim.uri_to_fname(target)))
       end
     end, { buffer = buf, desc = "Open the resource's file" })
+  end, bufnr)
+end
+
+--- The lines of the plan buffer: each project's plan as the server words it, or why it has none.
+function M.plan_lines(result)
+  local lines = {}
+  local projects = result.projects or {}
+  if #projects == 0 then
+    return { "No Tinybird project in this workspace yet." }
+  end
+  for _, p in ipairs(projects) do
+    local root = p.root and p.root ~= vim.NIL and vim.uri_to_fname(p.root) or "this project"
+    if #projects > 1 then
+      table.insert(lines, "# " .. root)
+      table.insert(lines, "")
+    end
+    if type(p.text) == "string" then
+      vim.list_extend(lines, vim.split(p.text, "\n", { plain = true, trimempty = true }))
+    else
+      local note = type(p.note) == "string" and p.note or "no base version"
+      table.insert(lines, "No deploy plan for " .. root .. ": " .. note .. ".")
+    end
+    table.insert(lines, "")
+  end
+  return lines
+end
+
+--- :TinybirdPlan: what deploying the files does to the deployed version (the git base the
+--- server reads), in a scratch buffer.
+function M.plan(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr) or client_for(vim.api.nvim_get_current_buf())
+  if not client then
+    return notify("the language server is not running", vim.log.levels.ERROR)
+  end
+  request(client, "tinybird/plan", { uri = vim.uri_from_bufnr(bufnr) }, function(err, result)
+    if err then
+      return notify(err.message, vim.log.levels.ERROR)
+    end
+    local lines = M.plan_lines(result)
+    local existing = vim.fn.bufnr("tinybird://plan")
+    if existing > 0 then
+      vim.api.nvim_buf_delete(existing, { force = true })
+    end
+    vim.cmd("botright new")
+    local buf = vim.api.nvim_get_current_buf()
+    vim.bo[buf].buftype = "nofile"
+    vim.bo[buf].bufhidden = "wipe"
+    vim.bo[buf].swapfile = false
+    pcall(vim.api.nvim_buf_set_name, buf, "tinybird://plan")
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].filetype = "markdown"
   end, bufnr)
 end
 

@@ -2,7 +2,8 @@
 // Chromium through Playwright. Installs the .vsix, opens a copy of the example project in which
 // the materializing pipe computes a column its target lacks, sees the diagnostic in the editor
 // and in the Problems panel, applies the safe-migration quick fix through Ctrl+., saves, checks
-// the files on disk, and opens the project graph. A screenshot of each step goes to SHOTS.
+// the files on disk, opens the project graph and the deploy plan against the committed
+// example (the copy is a git repository). A screenshot of each step goes to SHOTS.
 //
 //   node vscode-e2e.mjs --cache DIR --server BIN --vsix FILE --example DIR --shots DIR
 import { spawn, spawnSync } from "node:child_process";
@@ -29,6 +30,15 @@ mkdirSync(shots, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "tb-vscode-e2e-"));
 const project = join(work, "project");
 cpSync(resolve(args.example), project, { recursive: true });
+// The example as deployed: committed, so that the deploy plan compares the edits with it.
+for (const gitArgs of [["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "deployed"]]) {
+  const g = spawnSync(
+    "git",
+    ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false", ...gitArgs],
+    { cwd: project, encoding: "utf8" },
+  );
+  if (g.status !== 0) throw new Error(`git ${gitArgs.join(" ")}: ${g.stderr}`);
+}
 // The user adds a column to the materializing SELECT that the target does not have.
 const pipePath = join(project, "pipes", "visits.pipe");
 const original = readFileSync(pipePath, "utf8");
@@ -262,6 +272,23 @@ try {
     `the graph draws the project with the new target and live pipe (${boxes.length} boxes)`,
   );
   await shot(page, "06-project-graph");
+
+  step("Tinybird: Show Deploy Plan");
+  await page.keyboard.press("F1");
+  await page.keyboard.type("Tinybird: Show Deploy Plan");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "Show Deploy Plan" }).first().waitFor();
+  await page.keyboard.press("Enter");
+  const planTab = page.locator(".tab", { hasText: "Tinybird deploy plan" });
+  await planTab.first().waitFor();
+  check((await planTab.count()) > 0, "the deploy plan opens in a document");
+  const planEditor = page.locator(".editor-group-container.active .monaco-editor .view-lines");
+  await planEditor.locator(".view-line", { hasText: "Deploy plan against" }).first().waitFor();
+  // Word wrap splits a line over several view lines: compare the words.
+  const planLines = (await planEditor.locator(".view-line").allInnerTexts()).join(" ").replace(/\s+/g, " ");
+  check(/Deploy plan against [0-9a-f]{7} \(HEAD\)/.test(planLines), "against the committed example (HEAD)");
+  check(/added datasource `visits_mv_1`/.test(planLines), "listing the new target as added");
+  check(/added pipe `visits_1`/.test(planLines), "and the new live pipe");
+  await shot(page, "07-deploy-plan");
 } catch (e) {
   failed = true;
   console.error(`vscode-e2e: FAIL ${e && e.stack ? e.stack : e}`);

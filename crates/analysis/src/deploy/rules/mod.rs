@@ -4,8 +4,10 @@
 //! `//- base: <path>` ([`crate::fixture`]).
 
 pub(crate) mod cutoff_on_deployed_pipe;
+pub(crate) mod cutoff_passed_before_deploy;
 pub(crate) mod destructive_change;
 pub(crate) mod forward_query_rewrite;
+pub(crate) mod legacy_removed_with_replacement;
 pub(crate) mod materialized_source_changed;
 pub(crate) mod needs_forward_query;
 
@@ -27,6 +29,8 @@ pub struct Ctx<'a> {
     pub plan: &'a Plan,
     /// The text of a file of the project (for the fixes).
     pub text: &'a dyn Fn(&str) -> Option<Arc<str>>,
+    /// "Now" (seconds since the epoch, UTC) for the rules about cutoffs, when known.
+    pub now: Option<i64>,
 }
 
 impl Ctx<'_> {
