@@ -14,17 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::git(dir, args);
 }
 
 fn write(dir: &Path, files: &[(&str, &str)]) {
@@ -440,6 +430,87 @@ fn the_generated_forward_query_makes_the_change_deployable() {
     assert!(after.diagnostics.is_empty(), "{:?}", after.diagnostics);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.datasource");
+    std::fs::write(&path, &text).unwrap();
+    let verdict = &common::tb_oracle(&[path.to_string_lossy().into_owned()], "forward")[0];
+    assert_eq!(verdict["forward"]["ok"], true, "{text}\n{verdict}");
+}
+
+/// `rewrite-source-ttl`: a rewrite replayed from a source with a 30-day TTL; its fix (a
+/// FORWARD_QUERY) turns the backfill into a copy of the live table, the warning goes, and the
+/// official Forward parser accepts the file.
+#[test]
+fn a_forward_query_keeps_the_history_a_replay_would_lose() {
+    let fixture = r#"
+        //- dialect: forward
+        //- datasources/events.datasource
+        SCHEMA >
+            `ts` DateTime `json:$.ts`,
+            `country` String `json:$.country`
+
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        ENGINE_TTL "ts + toIntervalDay(30)"
+        //- datasources/daily.datasource
+        SCHEMA >
+            `d` Date,
+            `country` String,
+            `n` UInt64
+
+        ENGINE "SummingMergeTree"
+        ENGINE_SORTING_KEY "country, d"
+        //- pipes/daily_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS d, country, count() AS n FROM events GROUP BY d, country
+
+        TYPE materialized
+        DATASOURCE daily
+        //- base: datasources/daily.datasource
+        SCHEMA >
+            `d` Date,
+            `country` String,
+            `n` UInt64
+
+        ENGINE "SummingMergeTree"
+        ENGINE_SORTING_KEY "d, country"
+    "#;
+    let f = Fixture::parse(fixture);
+    let a = f.analyze();
+    let d = &a.diagnostics["datasources/daily.datasource"];
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].code, "rewrite-source-ttl");
+    assert!(
+        d[0].message.contains("`events` keeps only 30 days"),
+        "{}",
+        d[0].message
+    );
+    let e = &d[0].fixes[0].edits[0];
+    let mut text = f.text("datasources/daily.datasource").unwrap().to_string();
+    text.replace_range(e.range.start..e.range.end, &e.new_text);
+    assert!(
+        text.ends_with(
+            "\n\nFORWARD_QUERY >\n    SELECT\n        `d`,\n        `country`,\n        `n`\n"
+        ),
+        "{text}"
+    );
+    let mut fixed = f.clone();
+    let at = fixed
+        .files
+        .iter()
+        .position(|(p, _)| p == "datasources/daily.datasource")
+        .unwrap();
+    fixed.files[at].1 = text.clone();
+    let after = fixed.analyze();
+    assert!(after.diagnostics.is_empty(), "{:?}", after.diagnostics);
+    let plan = after.plan.as_ref().unwrap();
+    assert_eq!(
+        plan.of_path("datasources/daily.datasource")
+            .unwrap()
+            .backfill,
+        Some(analysis::deploy::Backfill::ForwardQuery)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("daily.datasource");
     std::fs::write(&path, &text).unwrap();
     let verdict = &common::tb_oracle(&[path.to_string_lossy().into_owned()], "forward")[0];
     assert_eq!(verdict["forward"]["ok"], true, "{text}\n{verdict}");

@@ -3,6 +3,7 @@
 //! diagnostics in `steps/<name>.expected` through `check`, and the same ones through the
 //! language server. Set UPDATE_SNAPSHOTS=1 to rewrite the expected files.
 
+mod common;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
 
@@ -420,4 +421,88 @@ fn migration_rules_survive_broken_files() {
         }
     }
     assert!(runs > 500, "{runs}");
+}
+
+/// The story as a sequence of commits, each step planned and checked against the one before
+/// (`plan --base HEAD`, `check --base HEAD` at the step's "now"), then committed: in order, the
+/// deploy plan shows one safe deployment per step; the whole migration in one change, or a live
+/// side whose cutoff passed before it was deployed, get the deploy rules' warnings. Snapshot in
+/// tests/fixtures/deploy/story.txt.
+#[test]
+fn the_story_walked_as_commits() {
+    let walks: [(&str, &[&str]); 3] = [
+        (
+            "one step per deployment",
+            &[
+                "1-live",
+                "2-backfill",
+                "3-repointed",
+                "4-finished-with-sibling",
+            ],
+        ),
+        (
+            "the whole migration in one change",
+            &["4-finished-with-sibling"],
+        ),
+        (
+            "a live side deployed after its cutoff",
+            &["1-wrong-cutoff-in-past"],
+        ),
+    ];
+    let tb = |dir: &Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tinybird-lsp"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap();
+        format!(
+            "{}{}(exit {})\n",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            out.status.code().unwrap_or(-1)
+        )
+    };
+    let mut snapshot = String::new();
+    for (title, steps) in walks {
+        snapshot.push_str(&format!("# {title}\n"));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("story");
+        std::fs::create_dir(&dir).unwrap();
+        assemble("base", &dir);
+        common::git(&dir, &["init", "-q"]);
+        common::git(&dir, &["add", "-A"]);
+        common::git(&dir, &["commit", "-q", "-m", "base"]);
+        for (i, step) in steps.iter().enumerate() {
+            // The working tree becomes the step's state.
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                if e.file_name() == ".git" {
+                    continue;
+                }
+                if e.path().is_dir() {
+                    std::fs::remove_dir_all(e.path()).unwrap();
+                } else {
+                    std::fs::remove_file(e.path()).unwrap();
+                }
+            }
+            assemble(step, &dir);
+            let now =
+                std::fs::read_to_string(fixtures().join("steps").join(step).join("_now")).unwrap();
+            let head = common::git(&dir, &["rev-parse", "--short=7", "HEAD"]);
+            let stable = |t: String| t.replace(&head, &format!("STEP{i}"));
+            snapshot.push_str(&format!(
+                "\n## {step} (now {})\n\n$ tinybird-lsp plan --base HEAD\n{}\n$ tinybird-lsp check --base HEAD\n{}",
+                now.trim(),
+                stable(tb(&dir, &["plan", "--base", "HEAD"])),
+                stable(tb(&dir, &["check", "--base", "HEAD", "--now", now.trim()]))
+            ));
+            common::git(&dir, &["add", "-A"]);
+            common::git(&dir, &["commit", "-q", "-m", step]);
+        }
+        snapshot.push('\n');
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deploy/story.txt");
+    if let Some(d) = common::snapshot_difference(&path, &snapshot) {
+        panic!("{d}");
+    }
 }

@@ -3,34 +3,14 @@
 //! and hover, the `tinybird/plan` request, and a re-plan when HEAD moves. The repositories are
 //! built by the tests.
 
+mod common;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
 
 use lsp_client::{client_caps, codes, project, uri, LspClient};
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use common::git;
 
 const BASE: &str = "SCHEMA >\n    `ts` DateTime,\n    `country` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";
 const RETYPED: &str = "SCHEMA >\n    `ts` DateTime,\n    `country` LowCardinality(String)\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n";

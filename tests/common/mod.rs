@@ -102,3 +102,26 @@ pub fn tb_oracle(paths: &[String], cli: &str) -> Vec<serde_json::Value> {
     );
     answers
 }
+
+/// Runs git in `dir` as a throwaway identity (no signing, branch `main` for `init`), failing
+/// the test when git fails; its standard output, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

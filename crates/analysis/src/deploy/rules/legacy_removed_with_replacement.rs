@@ -7,11 +7,15 @@
 //!
 //! The pair is recognised as the migration rules recognise it: the new target's
 //! `# tinybird-lsp: replaces` marker, a name made from the legacy's (`L_1`, `L_v2`, `new_L`),
-//! or a live side materialized from the same source the deployed legacy target was.
+//! or a live side materialized from the same source the deployed legacy target was, with
+//! (nearly) all its columns; of several new datasources, the strongest and closest. A legacy
+//! target whose replacement the deployed version already has (a migration in the base) is
+//! removed at the right time: nothing is reported, whatever else the change adds.
 
 use super::{push, Ctx};
 use crate::deploy::ChangeKind;
-use crate::migration::named_after;
+use crate::deploy::ResourceChange;
+use crate::migration::{columns, named_after};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, ResourceKind};
@@ -109,6 +113,57 @@ pub const RULE: Rule = Rule {
             //- added: pipes/daily_mv_1.pipe
         "#,
         ),
+        // The replacement was deployed before (the base has the migration): removing the
+        // legacy target now is the last step, even beside a new sibling from the same source.
+        Example::not_reported(
+            "legacy-removed-with-replacement",
+            r#"
+            //- dialect: classic
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime
+            //- datasources/daily_1.datasource
+            SCHEMA >
+                `d` Date,
+                `n` UInt64
+            ENGINE "SummingMergeTree"
+            ENGINE_SORTING_KEY "d"
+            //- pipes/daily_mv_1.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d, count() AS n FROM events
+                WHERE ts > '2026-01-01 00:00:00'
+                GROUP BY d
+            TYPE materialized
+            DATASOURCE daily_1
+            //- datasources/daily_eu.datasource
+            SCHEMA >
+                `d` Date,
+                `n` UInt64
+            ENGINE "SummingMergeTree"
+            ENGINE_SORTING_KEY "d"
+            //- pipes/daily_eu_mv.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d, count() AS n FROM events GROUP BY d
+            TYPE materialized
+            DATASOURCE daily_eu
+            //- added: datasources/daily_eu.datasource
+            //- added: pipes/daily_eu_mv.pipe
+            //- base: datasources/daily.datasource
+            SCHEMA >
+                `d` Date,
+                `n` UInt64
+            ENGINE "SummingMergeTree"
+            ENGINE_SORTING_KEY "d"
+            //- base: pipes/daily_mv.pipe
+            NODE n
+            SQL >
+                SELECT toDate(ts) AS d, count() AS n FROM events GROUP BY d
+            TYPE materialized
+            DATASOURCE daily
+        "#,
+        ),
         // An unrelated datasource removed beside a new one: not a replacement.
         Example::not_reported(
             "legacy-removed-with-replacement",
@@ -140,62 +195,93 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             .filter(move |c| c.kind == ResourceKind::Datasource && c.change == kind)
     };
     let (bp, bm) = (&cx.base.project, &cx.base.migrations);
-    for new in datasources(ChangeKind::Added) {
-        let Some((ni, nr)) = cx
-            .head
-            .named(&new.resource)
+    let unstarted = bm.unstarted(bp);
+    for legacy in datasources(ChangeKind::Removed) {
+        let Some((li, _)) = bp
+            .named(&legacy.resource)
             .find(|(_, r)| r.kind == ResourceKind::Datasource && r.defined_by_file())
         else {
             continue;
         };
-        let marker = cx.head.files[nr.file].replaces.as_ref().map(|(n, _)| n);
-        // The sources the new target's live sides read.
-        let live_sources: Vec<&str> = cx
-            .migrations
-            .writers_into(ni)
-            .filter(|w| w.kind == EdgeKind::MaterializesInto && !w.is_bounded_backfill())
+        // Its replacement was deployed before this change: removing it is the last step.
+        if bm.migrations.iter().any(|m| m.legacy == Some(li))
+            || unstarted.iter().any(|&(_, l)| l == li)
+        {
+            continue;
+        }
+        let legacy_cols: Vec<&str> = columns(bp, li).iter().map(|c| c.name.as_str()).collect();
+        let legacy_sources: Vec<&str> = bm
+            .writers_into(li)
+            .filter(|w| w.kind == EdgeKind::MaterializesInto)
             .filter_map(|w| w.source.as_deref())
             .collect();
-        for legacy in datasources(ChangeKind::Removed) {
-            let by_source = || {
-                bp.named(&legacy.resource)
-                    .filter(|(_, r)| r.kind == ResourceKind::Datasource)
-                    .any(|(li, _)| {
-                        bm.writers_into(li).any(|w| {
-                            w.kind == EdgeKind::MaterializesInto
-                                && w.source
-                                    .as_deref()
-                                    .is_some_and(|s| live_sources.contains(&s))
-                        })
-                    })
-            };
-            let paired = marker == Some(&legacy.resource)
-                || named_after(&new.resource, &legacy.resource)
-                || by_source();
-            if !paired {
+        // The new datasources that replace it, the strongest sign first: the marker naming it,
+        // a name made from its name, or a live side from its source with (nearly) all its
+        // columns, the closest name winning.
+        let mut best: Option<(&ResourceChange, f64)> = None;
+        for new in datasources(ChangeKind::Added) {
+            let Some((ni, nr)) = cx
+                .head
+                .named(&new.resource)
+                .find(|(_, r)| r.kind == ResourceKind::Datasource && r.defined_by_file())
+            else {
                 continue;
+            };
+            let marked = cx.head.files[nr.file]
+                .replaces
+                .as_ref()
+                .is_some_and(|(n, _)| *n == legacy.resource);
+            let score = if marked {
+                4.0
+            } else if named_after(&new.resource, &legacy.resource) {
+                3.0
+            } else {
+                let same_source = cx.migrations.writers_into(ni).any(|w| {
+                    w.kind == EdgeKind::MaterializesInto
+                        && !w.is_bounded_backfill()
+                        && w.source
+                            .as_deref()
+                            .is_some_and(|s| legacy_sources.contains(&s))
+                });
+                let new_cols: Vec<&str> = columns(cx.head, ni)
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                let kept = legacy_cols.iter().filter(|c| new_cols.contains(c)).count();
+                if !same_source
+                    || legacy_cols.is_empty()
+                    || (kept as f64) < 0.8 * legacy_cols.len() as f64
+                {
+                    continue;
+                }
+                strsim::jaro_winkler(&new.resource, &legacy.resource)
+                    + kept as f64 / legacy_cols.len() as f64
+            };
+            if best.is_none_or(|(_, s)| score > s) {
+                best = Some((new, score));
             }
-            let at = cx
-                .datafile(new)
-                .and_then(|df| df.schema())
-                .map(|s| TextRange::new(s.range.start, s.range.start + "SCHEMA".len()))
-                .unwrap_or_default();
-            push(
-                out,
-                &new.path,
-                Diagnostic::warning(
-                    "legacy-removed-with-replacement",
-                    at,
-                    format!(
-                        "This change creates `{}` and deletes `{}` ({}), the datasource it replaces: its rows before the cutoff are deleted before a backfill has copied them and a test has compared the two. Keep `{}` until `{}` is backfilled and checked, and delete it in a later change",
-                        new.resource,
-                        legacy.resource,
-                        legacy.path,
-                        legacy.resource,
-                        new.resource
-                    ),
-                ),
-            );
         }
+        let Some((new, _)) = best else { continue };
+        let at = cx
+            .datafile(new)
+            .and_then(|df| df.schema())
+            .map(|s| TextRange::new(s.range.start, s.range.start + "SCHEMA".len()))
+            .unwrap_or_default();
+        push(
+            out,
+            &new.path,
+            Diagnostic::warning(
+                "legacy-removed-with-replacement",
+                at,
+                format!(
+                    "This change creates `{}` and deletes `{}` ({}), the datasource it replaces: its rows before the cutoff are deleted before a backfill has copied them and a test has compared the two. Keep `{}` until `{}` is backfilled and checked, and delete it in a later change",
+                    new.resource,
+                    legacy.resource,
+                    legacy.path,
+                    legacy.resource,
+                    new.resource
+                ),
+            ),
+        );
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod forward_query_rewrite;
 pub(crate) mod legacy_removed_with_replacement;
 pub(crate) mod materialized_source_changed;
 pub(crate) mod needs_forward_query;
+pub(crate) mod rewrite_source_ttl;
 
 use super::{Base, Plan, ResourceChange};
 use crate::migration::Migrations;
@@ -63,6 +64,31 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             check(cx, out);
         }
     }
+}
+
+/// The edit appending to a changed datasource's file the FORWARD_QUERY that carries the
+/// deployed rows (`base`'s columns) into the new SCHEMA (`head`'s).
+pub(crate) fn append_forward_query(
+    cx: &Ctx,
+    c: &ResourceChange,
+    base: &syntax::model::Datafile,
+    head: &syntax::model::Datafile,
+) -> Option<TextEdit> {
+    let text = (cx.text)(&c.path)?;
+    let (bcols, hcols) = (&base.schema()?.columns, &head.schema()?.columns);
+    let at = text.len();
+    let sep = if text.ends_with("\n\n") {
+        ""
+    } else if text.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    };
+    Some(TextEdit {
+        path: None,
+        range: TextRange::new(at, at),
+        new_text: format!("{sep}{}", super::forward_query::block(bcols, hcols)),
+    })
 }
 
 /// The edit removing a datafile's FORWARD_QUERY block, with the blank line before it.

@@ -6,13 +6,12 @@
 
 use super::{push, Ctx};
 use crate::deploy::table::What;
-use crate::deploy::{forward_query, ChangeKind};
+use crate::deploy::ChangeKind;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::ResourceKind;
+use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
-use syntax::diagnostics::{Diagnostic, TextEdit};
-use syntax::text::TextRange;
 use syntax::Dialect;
 
 pub const RULE: Rule = Rule {
@@ -87,22 +86,7 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
         if df.forward_query.is_some() {
             continue;
         }
-        let fix = (cx.text)(&c.path).and_then(|text| {
-            let (bcols, hcols) = (&base.schema()?.columns, &df.schema()?.columns);
-            let at = text.len();
-            let sep = if text.ends_with("\n\n") {
-                ""
-            } else if text.ends_with('\n') {
-                "\n"
-            } else {
-                "\n\n"
-            };
-            Some(TextEdit {
-                path: None,
-                range: TextRange::new(at, at),
-                new_text: format!("{sep}{}", forward_query::block(bcols, hcols)),
-            })
-        });
+        let fix = super::append_forward_query(cx, c, base, df);
         for d in c.details.iter().filter(|d| d.what == What::ColumnRetyped) {
             let Some(range) = d.range else { continue };
             let mut diag = Diagnostic::warning(

@@ -95,7 +95,7 @@ fn clause_seconds(ttl: &str) -> Option<i64> {
     None
 }
 
-fn human(seconds: i64) -> String {
+pub(crate) fn human(seconds: i64) -> String {
     if seconds % 86_400 == 0 {
         format!("{} days", seconds / 86_400)
     } else {
