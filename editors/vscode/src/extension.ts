@@ -103,7 +103,11 @@ export async function deactivate(): Promise<void> {
 
 async function start(context: vscode.ExtensionContext): Promise<LanguageClient | undefined> {
   const config = vscode.workspace.getConfiguration("tinybird");
-  const found = findServer(config.get<string>("server.path") ?? "", process.env);
+  const found = findServer(
+    config.get<string>("server.path") ?? "",
+    process.env,
+    context.asAbsolutePath("server"),
+  );
   if (!found.ok) {
     output.appendLine(found.message);
     const actions = ["Open Settings", "Copy Install Command"];

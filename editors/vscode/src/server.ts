@@ -1,4 +1,5 @@
-// Finding the `tinybird-lsp` executable: the `tinybird.server.path` setting, then PATH, then
+// Finding the `tinybird-lsp` executable: the `tinybird.server.path` setting, then the server
+// bundled in a platform-specific .vsix (`server/` inside the extension), then PATH, then
 // Cargo's bin folder. No VS Code API here, so that it can be tested with plain Node.
 import * as fs from "fs";
 import * as os from "os";
@@ -27,7 +28,8 @@ function expandHome(p: string): string {
   return p;
 }
 
-export function findServer(configured: string, env: NodeJS.ProcessEnv): Found {
+/** `bundledDir`: the extension's `server/` folder (present in a platform-specific .vsix). */
+export function findServer(configured: string, env: NodeJS.ProcessEnv, bundledDir?: string): Found {
   const exe = process.platform === "win32" ? "tinybird-lsp.exe" : "tinybird-lsp";
   const setting = configured.trim();
   if (setting !== "") {
@@ -39,6 +41,10 @@ export function findServer(configured: string, env: NodeJS.ProcessEnv): Found {
         `Tinybird: the language server was not found at "${setting}" (setting tinybird.server.path). ` +
         `Fix the path, or clear it to use tinybird-lsp from PATH (install it by running "${INSTALL_COMMAND}" in a checkout of tinybird-lsp).`,
     };
+  }
+  if (bundledDir) {
+    const p = path.join(bundledDir, exe);
+    if (isExecutable(p)) return { ok: true, path: p };
   }
   const dirs = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
   dirs.push(path.join(env.CARGO_HOME ?? path.join(os.homedir(), ".cargo"), "bin"));

@@ -35,6 +35,16 @@ test("findServer: the setting first, then PATH, else a message with the install 
   assert.equal(findServer(plain, env).ok, false);
   // Cargo's bin folder is searched after PATH.
   assert.deepEqual(findServer("", { PATH: "", CARGO_HOME: dir }), { ok: true, path: exe });
+  // The server bundled in a platform .vsix comes before PATH; the setting before both.
+  const bundled = join(dir, "ext", "server");
+  mkdirSync(bundled, { recursive: true });
+  const inside = join(bundled, "tinybird-lsp");
+  writeFileSync(inside, "#!/bin/sh\n");
+  chmodSync(inside, 0o755);
+  assert.deepEqual(findServer("", env, bundled), { ok: true, path: inside });
+  assert.deepEqual(findServer(exe, env, bundled), { ok: true, path: exe });
+  // No bundled server (the universal .vsix): PATH as before.
+  assert.deepEqual(findServer("", env, join(dir, "none")), { ok: true, path: exe });
 });
 
 test("serverSettings: nested keys, without nulls and editor-side keys", () => {

@@ -5,9 +5,24 @@
 // the files on disk, opens the project graph and the deploy plan against the committed
 // example (the copy is a git repository). A screenshot of each step goes to SHOTS.
 //
-//   node vscode-e2e.mjs --cache DIR --server BIN --vsix FILE --example DIR --shots DIR
+//   node vscode-e2e.mjs --cache DIR --server BIN --vsix FILE --example DIR --shots DIR [--bundled yes]
+//
+// With --bundled, the .vsix is a platform one with the server inside: no tinybird.server.path,
+// no tinybird-lsp on PATH or in Cargo's bin folder, so the diagnostics prove the bundled server
+// runs.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +31,7 @@ import { join, resolve } from "node:path";
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
+const bundled = args.bundled === "yes";
 for (const k of ["cache", "server", "vsix", "example", "shots"]) {
   if (!args[k]) throw new Error(`missing --${k}`);
 }
@@ -57,7 +73,7 @@ writeFileSync(
   join(data, "User", "settings.json"),
   JSON.stringify(
     {
-      "tinybird.server.path": resolve(args.server),
+      ...(bundled ? {} : { "tinybird.server.path": resolve(args.server) }),
       "tinybird.migration.now": "2026-03-01 10:17:00",
       "workbench.startupEditor": "none",
       "workbench.tips.enabled": false,
@@ -84,7 +100,14 @@ const env = {
   XDG_CONFIG_HOME: join(home, ".config"),
   XDG_DATA_HOME: join(home, ".local", "share"),
   XDG_CACHE_HOME: join(home, ".cache"),
+  // Nothing to find but the bundled server (the PATH holds node and the system's tools).
+  ...(bundled ? { CARGO_HOME: join(work, "no-cargo") } : {}),
 };
+if (bundled) {
+  for (const dir of (env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, "tinybird-lsp"))) throw new Error(`tinybird-lsp is on PATH (${dir}): the bundled test proves nothing`);
+  }
+}
 const dirs = ["--user-data-dir", data, "--extensions-dir", ext];
 
 let failed = false;
@@ -108,6 +131,18 @@ if (install.status !== 0) {
   throw new Error("code-server --install-extension failed");
 }
 check(/successfully installed/i.test(install.stdout + install.stderr), "the .vsix installs");
+if (bundled) {
+  const installed = readdirSync(ext).find((d) => d.startsWith("tinybird-lsp."));
+  const exe = installed ? join(ext, installed, "server", "tinybird-lsp") : "";
+  let executable = false;
+  try {
+    accessSync(exe, constants.X_OK);
+    executable = true;
+  } catch {
+    /* missing or not executable */
+  }
+  check(executable, `the installed extension holds an executable server (${exe})`);
+}
 
 const port = await new Promise((res) => {
   const s = createServer();
