@@ -651,3 +651,45 @@ fn migrate_never_writes_through_a_link_out_of_the_project() {
     }
     assert!(snapshot(outside.path()).is_empty());
 }
+
+/// The README's first command: the example in the middle of a migration shows the mistakes it
+/// was made with (docs in its README.md), each where it is written, with the fixes offered;
+/// its "now" comes from its tinybird-lsp.toml, so the output is the same on any day.
+#[test]
+fn the_migrating_example_shows_its_mistakes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/web-sessions-migrating");
+    let out = bin()
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found: Vec<(String, String, usize)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["code"].as_str().unwrap().to_string(),
+                d["fixes"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    found.sort();
+    let want = [
+        ("pipes/daily_visits.pipe", "migration-unrepointed-dependent", 1),
+        ("pipes/visit_length.pipe", "migration-unrepointed-dependent", 1),
+        ("pipes/visits_mv_1_backfill.pipe", "copy-replace-live-target", 1),
+        ("pipes/visits_mv_1_backfill.pipe", "migration-any-default-masks", 0),
+        ("pipes/visits_mv_1_backfill.pipe", "migration-boundary-mismatch", 0),
+        ("tests/visits.yaml", "migration-unrepointed-dependent", 1),
+    ];
+    let want: Vec<(String, String, usize)> = want
+        .iter()
+        .map(|(p, c, n)| (p.to_string(), c.to_string(), *n))
+        .collect();
+    assert_eq!(found, want, "{}", String::from_utf8_lossy(&out.stdout));
+    // Warnings only: the files are valid, as the official parser says.
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -298,6 +298,62 @@ pub fn check_example(e: &Example) -> Result<(), String> {
         }
     }
     let code = registry::code(e.code).ok_or("the code is not in the registry")?;
+    // Every fix, applied alone, takes its diagnostic away (and breaks no file: the fixed project
+    // has no error the example did not have).
+    for (path, ds) in &a.diagnostics {
+        for d in ds.iter().filter(|d| d.code == e.code) {
+            for fix in &d.fixes {
+                let mut fixed = f.clone();
+                for edit in &fix.edits {
+                    let target = edit.path.as_deref().unwrap_or(path);
+                    let Some(slot) = fixed.files.iter_mut().find(|(p, _)| p == target) else {
+                        fixed.files.push((target.to_string(), edit.new_text.clone()));
+                        continue;
+                    };
+                    if edit.range.end > slot.1.len() {
+                        return Err(format!("the fix `{}` edits past the end of {target}", fix.title));
+                    }
+                    slot.1.replace_range(edit.range.start..edit.range.end, &edit.new_text);
+                }
+                let after = fixed.analyze();
+                let left: Vec<String> = after
+                    .diagnostics
+                    .get(path)
+                    .into_iter()
+                    .flatten()
+                    .filter(|o| o.code == e.code && o.range.start == d.range.start)
+                    .map(|o| o.message.clone())
+                    .collect();
+                if !left.is_empty() {
+                    return Err(format!(
+                        "the fix `{}` leaves its diagnostic: {}",
+                        fix.title,
+                        left.join("; ")
+                    ));
+                }
+                let errors = |a: &Analysis| {
+                    a.diagnostics
+                        .values()
+                        .flatten()
+                        .filter(|d| d.severity == syntax::diagnostics::Severity::Error)
+                        .count()
+                };
+                if errors(&after) > errors(&a) {
+                    return Err(format!(
+                        "the fix `{}` makes an error: {:?}",
+                        fix.title,
+                        after
+                            .diagnostics
+                            .values()
+                            .flatten()
+                            .filter(|d| d.severity == syntax::diagnostics::Severity::Error)
+                            .map(|d| &d.message)
+                            .collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+    }
     if code.varies.is_none() {
         if let Some((p, r, s, _)) = found.iter().find(|(_, _, s, _)| *s != code.severity) {
             return Err(format!(

@@ -6,7 +6,7 @@ use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
-use syntax::diagnostics::Diagnostic;
+use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::diagnostics::Severity::Warning;
 
 pub const RULE: Rule = Rule {
@@ -88,7 +88,15 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 cx.name(view)
             ),
         )
-        .with_related(Some(view.path.to_string()), view.target_range, "the materialized view writing there");
+        .with_related(Some(view.path.to_string()), view.target_range, "the materialized view writing there")
+        .with_fix(
+            "Use `COPY_MODE append`",
+            vec![TextEdit {
+                path: None,
+                range: *range,
+                new_text: "append".into(),
+            }],
+        );
         push(out, &w.path, d);
     }
 }
