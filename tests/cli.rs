@@ -678,11 +678,31 @@ fn the_migrating_example_shows_its_mistakes() {
         .collect();
     found.sort();
     let want = [
-        ("pipes/daily_visits.pipe", "migration-unrepointed-dependent", 1),
-        ("pipes/visit_length.pipe", "migration-unrepointed-dependent", 1),
-        ("pipes/visits_mv_1_backfill.pipe", "copy-replace-live-target", 1),
-        ("pipes/visits_mv_1_backfill.pipe", "migration-any-default-masks", 0),
-        ("pipes/visits_mv_1_backfill.pipe", "migration-boundary-mismatch", 0),
+        (
+            "pipes/daily_visits.pipe",
+            "migration-unrepointed-dependent",
+            1,
+        ),
+        (
+            "pipes/visit_length.pipe",
+            "migration-unrepointed-dependent",
+            1,
+        ),
+        (
+            "pipes/visits_mv_1_backfill.pipe",
+            "copy-replace-live-target",
+            1,
+        ),
+        (
+            "pipes/visits_mv_1_backfill.pipe",
+            "migration-any-default-masks",
+            0,
+        ),
+        (
+            "pipes/visits_mv_1_backfill.pipe",
+            "migration-boundary-mismatch",
+            0,
+        ),
         ("tests/visits.yaml", "migration-unrepointed-dependent", 1),
     ];
     let want: Vec<(String, String, usize)> = want

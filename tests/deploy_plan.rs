@@ -65,6 +65,9 @@ const DAILY_MV: &str = "NODE n\nSQL >\n    SELECT toDate(ts) AS d, country, coun
 const MONTHLY: &str = "SCHEMA >\n    `m` Date,\n    `n` UInt64\n\nENGINE \"SummingMergeTree\"\nENGINE_SORTING_KEY \"m\"\n";
 const MONTHLY_MV: &str = "NODE n\nSQL >\n    SELECT toStartOfMonth(d) AS m, sum(n) AS n FROM daily GROUP BY m\n\nTYPE materialized\nDATASOURCE monthly\n";
 
+const DAILY_BACKFILL: &str = "NODE n\nSQL >\n    SELECT toDate(ts) AS d, country, count() AS n FROM events\n    WHERE ts < '2026-01-01 00:00:00'\n    GROUP BY d, country\n\nTYPE copy\nTARGET_DATASOURCE daily\n";
+const CD_DEPLOY: &str = "#!/usr/bin/env bash\nset -euxo pipefail\n\ntb deploy\ntb pipe copy run daily_backfill --node n --wait --yes\n";
+
 fn forward_base() -> Vec<(&'static str, &'static str)> {
     vec![
         ("datasources/events.datasource", EVENTS),
@@ -226,6 +229,23 @@ fn scenarios() -> Vec<Scenario> {
                 ),
             ],
             remove: vec!["datasources/daily.datasource", "pipes/daily_mv.pipe"],
+        },
+        Scenario {
+            // The deployment folder copied to the next version, backfill included.
+            name: "classic_backfill_run_again",
+            dialect: "classic",
+            base: vec![
+                (".tinyenv", "VERSION=0.0.1\n"),
+                ("datasources/events.datasource", EVENTS),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_backfill.pipe", DAILY_BACKFILL),
+                ("deploy/0.0.1/cd-deploy.sh", CD_DEPLOY),
+            ],
+            change: vec![
+                (".tinyenv", "VERSION=0.0.2\n".into()),
+                ("deploy/0.0.2/cd-deploy.sh", CD_DEPLOY.into()),
+            ],
+            remove: vec![],
         },
         Scenario {
             // A new live pipe cut at an instant before `--now`: not deployed yet, so the rows

@@ -307,13 +307,19 @@ pub fn check_example(e: &Example) -> Result<(), String> {
                 for edit in &fix.edits {
                     let target = edit.path.as_deref().unwrap_or(path);
                     let Some(slot) = fixed.files.iter_mut().find(|(p, _)| p == target) else {
-                        fixed.files.push((target.to_string(), edit.new_text.clone()));
+                        fixed
+                            .files
+                            .push((target.to_string(), edit.new_text.clone()));
                         continue;
                     };
                     if edit.range.end > slot.1.len() {
-                        return Err(format!("the fix `{}` edits past the end of {target}", fix.title));
+                        return Err(format!(
+                            "the fix `{}` edits past the end of {target}",
+                            fix.title
+                        ));
                     }
-                    slot.1.replace_range(edit.range.start..edit.range.end, &edit.new_text);
+                    slot.1
+                        .replace_range(edit.range.start..edit.range.end, &edit.new_text);
                 }
                 let after = fixed.analyze();
                 let left: Vec<String> = after

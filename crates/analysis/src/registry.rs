@@ -167,6 +167,7 @@ pub static RULES: &[Rule] = &[
     crate::deploy::rules::cutoff_passed_before_deploy::RULE,
     crate::deploy::rules::legacy_removed_with_replacement::RULE,
     crate::deploy::rules::rewrite_source_ttl::RULE,
+    crate::deploy::rules::backfill_run_again::RULE,
 ];
 
 /// Every code, in rule order.

@@ -3,6 +3,7 @@
 //! base ([`crate::db::ProjectDb::set_base`]); their examples give the base's files with
 //! `//- base: <path>` ([`crate::fixture`]).
 
+pub(crate) mod backfill_run_again;
 pub(crate) mod cutoff_on_deployed_pipe;
 pub(crate) mod cutoff_passed_before_deploy;
 pub(crate) mod destructive_change;

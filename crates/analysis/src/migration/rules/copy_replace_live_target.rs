@@ -6,8 +6,8 @@ use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::EdgeKind;
-use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::diagnostics::Severity::Warning;
+use syntax::diagnostics::{Diagnostic, TextEdit};
 
 pub const RULE: Rule = Rule {
     name: "copy_replace_live_target",
