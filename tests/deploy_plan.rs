@@ -909,3 +909,75 @@ fn check_reports_only_the_files_changed() {
     assert!(out.contains("missing"), "{out}");
     assert!(err.contains("cannot tell which files changed"), "{err}");
 }
+
+/// The README's `plan` walk-through on examples/forward-events, in a repository holding a copy:
+/// the retype is refused, `check --base` offers the FORWARD_QUERY, and with it applied the
+/// plan rewrites `events` through it and `daily_countries` downstream. The official Forward
+/// parser accepts the fixed file.
+#[test]
+fn the_forward_example_plans_as_the_readme_says() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/forward-events");
+    let files: Vec<(String, String)> = disk::walk(&example)
+        .into_iter()
+        .map(|rel| {
+            let text = std::fs::read_to_string(example.join(&rel)).unwrap();
+            (rel, text)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = repo(&refs);
+    let root = dir.path();
+    let events = root.join("datasources/events.datasource");
+    let text = std::fs::read_to_string(&events).unwrap();
+    let retyped = text.replace("`country` String", "`country` LowCardinality(String)");
+    assert_ne!(
+        retyped, text,
+        "the example's events.datasource changed: update the README"
+    );
+    std::fs::write(&events, &retyped).unwrap();
+    let (plan, _, code) = tb(root, &["plan", "--base", "HEAD"]);
+    assert_eq!(code, 1, "{plan}");
+    assert!(
+        plan.contains("changed datasource `events` (datasources/events.datasource): REFUSED"),
+        "{plan}"
+    );
+    let report = cli::check::check_path(
+        root,
+        cli::check::CheckOptions {
+            base: Some(Some("HEAD".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let d: Vec<_> = report
+        .files()
+        .flat_map(|f| f.diagnostics.iter().map(move |d| (f, d)))
+        .collect();
+    assert_eq!(
+        d.len(),
+        1,
+        "{:?}",
+        d.iter().map(|(_, d)| &d.message).collect::<Vec<_>>()
+    );
+    let (file, diag) = d[0];
+    assert_eq!(diag.code, "needs-forward-query");
+    let mut fixed = retyped.clone();
+    let e = &diag.fixes[0].edits[0];
+    fixed.replace_range(e.range.start..e.range.end, &e.new_text);
+    std::fs::write(root.join(&file.path), &fixed).unwrap();
+    let (plan, _, code) = tb(root, &["plan", "--base", "HEAD"]);
+    assert_eq!(code, 0, "{plan}");
+    assert!(
+        plan.contains("changed datasource `events` (datasources/events.datasource): rewrite through FORWARD_QUERY · 1 downstream"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("unchanged datasource `daily_countries` (datasources/daily_countries.datasource): rewrite, replayed from daily_countries_mv"),
+        "{plan}"
+    );
+    let verdict = &common::tb_oracle(&[events.to_string_lossy().into_owned()], "forward")[0];
+    assert_eq!(verdict["forward"]["ok"], true, "{fixed}\n{verdict}");
+}

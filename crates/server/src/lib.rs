@@ -33,6 +33,13 @@ mod semantic_tokens;
 mod symbols;
 mod watcher;
 
+/// An in-process editing session over the engine, for the session fuzz target and tests
+/// ([`engine::harness`]).
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::engine::harness::{Broken, Session, Step, ROOT};
+}
+
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use tower_lsp_server::{LspService, Server};

@@ -12,6 +12,7 @@
 mod code_actions;
 mod context;
 mod deploy;
+pub mod harness;
 mod indexing;
 mod publish;
 mod requests;
