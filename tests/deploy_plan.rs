@@ -65,6 +65,7 @@ const DAILY_MV: &str = "NODE n\nSQL >\n    SELECT toDate(ts) AS d, country, coun
 const MONTHLY: &str = "SCHEMA >\n    `m` Date,\n    `n` UInt64\n\nENGINE \"SummingMergeTree\"\nENGINE_SORTING_KEY \"m\"\n";
 const MONTHLY_MV: &str = "NODE n\nSQL >\n    SELECT toStartOfMonth(d) AS m, sum(n) AS n FROM daily GROUP BY m\n\nTYPE materialized\nDATASOURCE monthly\n";
 
+const EVENTS_TTL: &str = "SCHEMA >\n    `ts` DateTime `json:$.ts`,\n    `country` String `json:$.country`\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\nENGINE_TTL \"ts + toIntervalDay(30)\"\n";
 const DAILY_BACKFILL: &str = "NODE n\nSQL >\n    SELECT toDate(ts) AS d, country, count() AS n FROM events\n    WHERE ts < '2026-01-01 00:00:00'\n    GROUP BY d, country\n\nTYPE copy\nTARGET_DATASOURCE daily\n";
 const CD_DEPLOY: &str = "#!/usr/bin/env bash\nset -euxo pipefail\n\ntb deploy\ntb pipe copy run daily_backfill --node n --wait --yes\n";
 
@@ -154,6 +155,22 @@ fn scenarios() -> Vec<Scenario> {
             name: "forward_sorting_key_cascades",
             dialect: "forward",
             base: forward_base(),
+            change: vec![(
+                "datasources/daily.datasource",
+                DAILY.replace("\"d, country\"", "\"country, d\""),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            // The landing source keeps 30 days; the daily target everything: the replay of a
+            // new sorting key loses the older days.
+            name: "forward_rewrite_source_ttl",
+            dialect: "forward",
+            base: vec![
+                ("datasources/events.datasource", EVENTS_TTL),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
             change: vec![(
                 "datasources/daily.datasource",
                 DAILY.replace("\"d, country\"", "\"country, d\""),

@@ -3,7 +3,9 @@
 //! query makes Tinybird rewrite every row instead (pollinations#10763: ~30 GiB copied on every
 //! deploy). `forward-query-deployed`: the FORWARD_QUERY is the one the deployed version already
 //! has: its migration is done, and left in place it rewrites the table on every deploy and goes
-//! stale at the next column (notra#1142). Both fixes remove it.
+//! stale at the next column (notra#1142); reported when it is the only reason this deploy
+//! rewrites (the rest of the change is an ALTER in place, or nothing): with a change that needs
+//! a rewrite anyway, it is what carries the live rows over. Both fixes remove it.
 
 use super::{push, remove_forward_query, Ctx};
 use crate::deploy::table::{entry, Effect};
@@ -103,6 +105,34 @@ pub const RULE: Rule = Rule {
                 SELECT ts, accurateCastOrDefault(n, 'UInt32') AS n
         "#,
         ),
+        // The deployed query kept for a new sorting key: this deploy rewrites anyway, and the
+        // query is what carries the live rows over.
+        Example::not_reported(
+            "forward-query-deployed",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` UInt32
+
+            ENGINE "MergeTree"
+            ENGINE_SORTING_KEY "n, ts"
+
+            FORWARD_QUERY >
+                SELECT ts, accurateCastOrDefault(n, 'UInt32') AS n
+            //- base: datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` UInt32
+
+            ENGINE "MergeTree"
+            ENGINE_SORTING_KEY "ts"
+
+            FORWARD_QUERY >
+                SELECT ts, accurateCastOrDefault(n, 'UInt32') AS n
+        "#,
+        ),
     ],
 };
 
@@ -124,6 +154,11 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             .details
             .iter()
             .all(|d| entry(d.what).forward <= Effect::Alter);
+        // A deployed FORWARD_QUERY kept for a change that needs a rewrite anyway (a new sorting
+        // key, a retype) carries the live rows for it: removing it now is not the advice.
+        if deployed && !alter_only {
+            continue;
+        }
         let diag = if deployed {
             Diagnostic::warning(
                 "forward-query-deployed",
