@@ -212,3 +212,47 @@ fn conformance_files_agree_with_the_official_parsers() {
         failures.join("\n")
     );
 }
+
+/// Forward sink settings, each shape the official parser decides on (a Kafka sink with an
+/// S3-only setting or without its schedule, an S3 sink without its file template, no
+/// destination, an unknown kind, both kinds, a correct one): our verdict is the official one.
+#[test]
+fn forward_sink_settings_agree_with_the_official_parser() {
+    let base = "NODE n\nSQL >\n    SELECT 1 AS x\n\nTYPE sink\nEXPORT_CONNECTION_NAME k\n";
+    let shapes = [
+        "EXPORT_KAFKA_TOPIC t\nEXPORT_SCHEDULE @on-demand\nEXPORT_FORMAT json\n",
+        "EXPORT_KAFKA_TOPIC t\n",
+        "EXPORT_BUCKET_URI s3://b/p\nEXPORT_SCHEDULE @on-demand\n",
+        "EXPORT_SCHEDULE @on-demand\n",
+        "EXPORT_FORMAT csv\nEXPORT_SCHEDULE @on-demand\n",
+        "EXPORT_KAFKA_TOPIC t\nEXPORT_SCHEDULE @on-demand\n",
+        "EXPORT_KAFKA_TOPIC t\nEXPORT_BUCKET_URI s3://b/p\nEXPORT_SCHEDULE @on-demand\n",
+        "EXPORT_SERVICE kafka\nEXPORT_KAFKA_TOPIC t\nEXPORT_SCHEDULE @on-demand\n",
+        "EXPORT_BUCKET_URI s3://b/p\nEXPORT_FILE_TEMPLATE f\nEXPORT_SCHEDULE @on-demand\nEXPORT_COMPRESSION gzip\nEXPORT_WRITE_STRATEGY new\n",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<String> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let p = dir.path().join(format!("s{i}.pipe"));
+            std::fs::write(&p, format!("{base}{s}")).unwrap();
+            p.to_string_lossy().into_owned()
+        })
+        .collect();
+    let verdicts = tb_oracle(&paths, "forward");
+    let mut rejected = 0;
+    for (path, v) in paths.iter().zip(&verdicts) {
+        let official_ok = v["forward"]["ok"].as_bool().unwrap();
+        rejected += usize::from(!official_ok);
+        let ours = parse_file(std::path::Path::new(path), syntax::Dialect::Forward).unwrap();
+        let errs = errors(&ours.diagnostics);
+        assert_eq!(
+            official_ok,
+            errs.is_empty(),
+            "{}: official {v}, ours {errs:?}",
+            std::fs::read_to_string(path).unwrap()
+        );
+    }
+    assert!(rejected >= 5, "the shapes must include rejected ones");
+}

@@ -175,3 +175,58 @@ fn agree_with_the_official_parsers(corpus_name: &str, at_least: usize) {
         failures.join("\n")
     );
 }
+
+/// Every datafile also in the dialect we do not detect for its project (a project moving from
+/// Classic to Forward, or a file written for the other CLI): the same verdict as the official
+/// parser of that dialect, so that forcing `--dialect` is as exact as detecting it.
+#[test]
+fn corpus_files_agree_in_the_other_dialect_too() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for corpus_name in ["corpus", "corpus-extra"] {
+        let corpus = shared().join(corpus_name);
+        let verdicts = std::fs::read_to_string(corpus.join("VERDICTS.jsonl")).unwrap();
+        let mut dialects: BTreeMap<PathBuf, Dialect> = BTreeMap::new();
+        for line in verdicts.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let file = v["file"].as_str().unwrap();
+            let path = corpus.join(file);
+            let root = project_root(&corpus, &path);
+            let detected = *dialects
+                .entry(root.clone())
+                .or_insert_with(|| dialect_of(&root));
+            let dialect = match detected {
+                Dialect::Classic => Dialect::Forward,
+                Dialect::Forward => Dialect::Classic,
+            };
+            let official = &v[dialect.name()];
+            let Some(official_ok) = official["ok"].as_bool() else {
+                continue;
+            };
+            let parsed = parse_file(&path, dialect).unwrap();
+            let errs = errors(&parsed.diagnostics);
+            checked += 1;
+            if official_ok != errs.is_empty() {
+                failures.push(format!(
+                    "{corpus_name}/{file} [{}]: official {}, ours {:?}",
+                    dialect.name(),
+                    if official_ok {
+                        "accepts".into()
+                    } else {
+                        format!("rejects: {}", official["error"]["message"])
+                    },
+                    errs.iter()
+                        .map(|d| (d.code, &d.message))
+                        .collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

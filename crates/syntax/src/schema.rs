@@ -291,6 +291,20 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
                     failed = true;
                     break;
                 }
+                // Forward reads a backticked token up to white space: a path with a space
+                // (`json:$.['a b']`) is "Expected closing backtick" there.
+                if !classic {
+                    if let Some(ws) = p.s[part_start..end].find([' ', '\t', '\r', '\n']) {
+                        p.error(
+                            "schema-syntax",
+                            part_start + ws,
+                            end,
+                            "Tinybird Forward does not accept white space inside a `json:` path (its parser expects the closing backtick there)",
+                        );
+                        failed = true;
+                        break;
+                    }
+                }
                 jsonpath = Some(p.value(part_start + 6, end - 1));
                 p.pos = end;
                 continue;

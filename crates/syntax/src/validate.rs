@@ -249,8 +249,138 @@ fn forward_pipe(doc: &Datafile, out: &mut Vec<Diagnostic>) {
                     ),
                 ))
             }
+            NodeType::Sink => forward_sink(n, out),
             _ => {}
         }
+    }
+}
+
+/// A Forward sink's EXPORT_ settings, as the official parser checks them: a Kafka sink
+/// (EXPORT_KAFKA_TOPIC) takes only the topic, the schedule and the connection; an S3/GCS sink
+/// (EXPORT_BUCKET_URI, EXPORT_FILE_TEMPLATE) needs both, the schedule and the connection, and
+/// takes the format, compression and write strategy too. Only the `EXPORT_*` settings the
+/// official parser keeps are judged here (its check covers every key of the node; the others
+/// are the reader's).
+fn forward_sink(n: &Node, out: &mut Vec<Diagnostic>) {
+    // The EXPORT_ settings the official parser keeps on the node (EXPORT_SERVICE is read,
+    // warned about as deprecated and dropped).
+    const STORED: &[&str] = &[
+        "export_connection_name",
+        "export_schedule",
+        "export_bucket_uri",
+        "export_file_template",
+        "export_format",
+        "export_strategy",
+        "export_compression",
+        "export_write_strategy",
+        "export_kafka_topic",
+    ];
+    let exports: Vec<&crate::model::Setting> = n
+        .settings
+        .iter()
+        .filter(|s| STORED.contains(&s.key.as_str()))
+        .collect();
+    let has = |k: &str| exports.iter().any(|s| s.key == k);
+    let kafka = has("export_kafka_topic");
+    let blob = has("export_bucket_uri") || has("export_file_template");
+    let at = type_range(n);
+    let (kind, required, allowed): (&str, &[&str], &[&str]) = if kafka && blob {
+        out.push(Diagnostic::error(
+            "sink-parameters",
+            at,
+            format!(
+                "Sink node `{}` mixes Kafka (EXPORT_KAFKA_TOPIC) and S3/GCS (EXPORT_BUCKET_URI, EXPORT_FILE_TEMPLATE) settings: use one kind",
+                n.name
+            ),
+        ));
+        return;
+    } else if kafka {
+        (
+            "Kafka",
+            &[
+                "export_connection_name",
+                "export_kafka_topic",
+                "export_schedule",
+            ],
+            &[
+                "export_connection_name",
+                "export_kafka_topic",
+                "export_schedule",
+            ],
+        )
+    } else if blob {
+        (
+            "S3/GCS",
+            &[
+                "export_connection_name",
+                "export_schedule",
+                "export_bucket_uri",
+                "export_file_template",
+            ],
+            &[
+                "export_connection_name",
+                "export_schedule",
+                "export_bucket_uri",
+                "export_file_template",
+                "export_format",
+                "export_compression",
+                "export_write_strategy",
+                "export_strategy",
+            ],
+        )
+    } else {
+        let other: Vec<&str> = exports
+            .iter()
+            .map(|s| s.key.as_str())
+            .filter(|k| !matches!(*k, "export_connection_name" | "export_schedule"))
+            .collect();
+        out.push(Diagnostic::error(
+            "sink-parameters",
+            at,
+            if other.is_empty() {
+                format!(
+                    "Sink node `{}` says where to export nothing: a Kafka sink needs EXPORT_KAFKA_TOPIC, an S3/GCS sink EXPORT_BUCKET_URI and EXPORT_FILE_TEMPLATE",
+                    n.name
+                )
+            } else {
+                format!(
+                    "Sink node `{}` has export settings of no known sink ({}): a Kafka sink needs EXPORT_KAFKA_TOPIC, an S3/GCS sink EXPORT_BUCKET_URI and EXPORT_FILE_TEMPLATE",
+                    n.name,
+                    other.join(", ").to_uppercase()
+                )
+            },
+        ));
+        return;
+    };
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|k| !has(k))
+        .map(|k| k.to_uppercase())
+        .collect();
+    if !missing.is_empty() {
+        out.push(Diagnostic::error(
+            "sink-parameters",
+            at,
+            format!("{kind} sink node `{}` needs {}", n.name, missing.join(", ")),
+        ));
+    }
+    for s in exports
+        .iter()
+        .filter(|s| !allowed.contains(&s.key.as_str()))
+    {
+        out.push(Diagnostic::error(
+            "sink-parameters",
+            s.key_range,
+            format!(
+                "{} is not a setting of a {kind} sink: {kind} sinks take {}",
+                s.key.to_uppercase(),
+                allowed
+                    .iter()
+                    .map(|k| k.to_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
 }
 
@@ -291,7 +421,10 @@ fn forward_datasource(doc: &Datafile, out: &mut Vec<Diagnostic>) {
             for item in inner.split(',').map(str::trim) {
                 let name = item.trim_matches('`');
                 if let Some(c) = schema.columns.iter().find(|c| c.name == name) {
-                    if c.nullable {
+                    // `LowCardinality(Nullable(String))` too: the official check looks for
+                    // `Nullable(` anywhere in the type, and so does ClickHouse's (it refuses
+                    // nullable sorting keys unless allow_nullable_key is set).
+                    if c.nullable || c.ty.contains("Nullable(") {
                         out.push(Diagnostic::error(
                             "sorting-key-nullable",
                             sk.range,

@@ -98,6 +98,11 @@ pub const RULE: Rule = Rule {
             "A sink node without EXPORT_CONNECTION_NAME",
         ),
         code(
+            "sink-parameters",
+            Error,
+            "A sink node whose EXPORT_ settings are not one kind of sink's",
+        ),
+        code(
             "kafka-incomplete",
             Error,
             "A Kafka datasource missing its connection or topic",
@@ -572,6 +577,41 @@ const EXAMPLES: &[Example] = &[
         EXPORT_FILE_TEMPLATE out
         EXPORT_SCHEDULE @on-demand
         EXPORT_FORMAT csv
+    "#,
+    ),
+    Example::reported(
+        "sink-parameters",
+        r#"
+        //- dialect: forward
+        //- connections/k.connection
+        TYPE kafka
+        KAFKA_BOOTSTRAP_SERVERS localhost:9092
+        //- pipes/p.pipe
+        NODE n
+        SQL >
+            SELECT 1 AS x
+        TYPE sink
+        EXPORT_CONNECTION_NAME k
+        EXPORT_KAFKA_TOPIC events
+        EXPORT_SCHEDULE @on-demand
+        ⟦EXPORT_FORMAT⟧ json
+    "#,
+    ),
+    Example::not_reported(
+        "sink-parameters",
+        r#"
+        //- dialect: forward
+        //- connections/k.connection
+        TYPE kafka
+        KAFKA_BOOTSTRAP_SERVERS localhost:9092
+        //- pipes/p.pipe
+        NODE n
+        SQL >
+            SELECT 1 AS x
+        TYPE sink
+        EXPORT_CONNECTION_NAME k
+        EXPORT_KAFKA_TOPIC events
+        EXPORT_SCHEDULE @on-demand
     "#,
     ),
     Example::reported(
