@@ -547,6 +547,25 @@ fn check_reads_the_project_configuration() {
     let (code, out) = check_in(root, &[]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("0 warnings"), "ignored: {out}");
+    // An ignore that ignores nothing is said once, on standard error.
+    std::fs::write(
+        root.join("tinybird-lsp.toml"),
+        "[[ignore]]\npaths = [\"pipes/q.pipe\"]\ncodes = [\"unknown-table\"]\nreason = \"created by hand\"\n\n[[ignore]]\nresources = [\"gone\"]\nreason = \"an old pipe\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(root)
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`ignore[1]` (an old pipe) ignored nothing in the files checked"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("`ignore[0]`"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 warnings"));
     // Found from the folder of a checked file too.
     let (_, out) = check_in(root, &["pipes/q.pipe"]);
     assert!(out.contains("0 warnings"), "{out}");

@@ -6,7 +6,7 @@
 //! Every problem in the file is reported once, with a did-you-mean for misspelt keys and codes,
 //! and leaves the rest of the file in force.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use syntax::diagnostics::{Diagnostic, Severity};
 use syntax::Dialect;
 
@@ -171,6 +171,17 @@ impl Config {
     /// `list` (the diagnostics of the file at `path`, relative to the project root) with the
     /// rule levels and the ignores applied.
     pub fn apply(&self, path: &str, list: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        self.apply_noting(path, list, &mut BTreeSet::new())
+    }
+
+    /// [`Config::apply`], adding to `used` the index of every ignore that took a diagnostic
+    /// away.
+    pub fn apply_noting(
+        &self,
+        path: &str,
+        list: Vec<Diagnostic>,
+        used: &mut BTreeSet<usize>,
+    ) -> Vec<Diagnostic> {
         if self.rules.is_empty() && self.ignores.is_empty() {
             return list;
         }
@@ -179,19 +190,25 @@ impl Config {
             .next()
             .and_then(|f| f.split('.').next())
             .unwrap_or("");
-        let ignores: Vec<&Ignore> = self
+        let ignores: Vec<(usize, &Ignore)> = self
             .ignores
             .iter()
-            .filter(|ig| {
+            .enumerate()
+            .filter(|(_, ig)| {
                 ig.paths.as_ref().is_some_and(|g| g.is_match(path))
                     || ig.resources.iter().any(|r| r == stem)
             })
             .collect();
         list.into_iter()
             .filter(|d| {
-                !ignores
-                    .iter()
-                    .any(|ig| ig.codes.is_empty() || ig.codes.iter().any(|c| c == d.code))
+                let mut kept = true;
+                for (i, ig) in &ignores {
+                    if ig.codes.is_empty() || ig.codes.iter().any(|c| c == d.code) {
+                        used.insert(*i);
+                        kept = false;
+                    }
+                }
+                kept
             })
             .filter_map(|mut d| match self.level(d.code, d.severity) {
                 RuleLevel::Off => None,

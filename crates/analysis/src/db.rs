@@ -60,6 +60,10 @@ pub struct Analysis {
     /// What deploying the files does to the base version, when the database has one
     /// ([`ProjectDb::set_base`]).
     pub plan: Option<Arc<crate::deploy::Plan>>,
+    /// The configuration's ignores (indexes into `Config::ignores`) that took a diagnostic
+    /// away, when this analysis looked at every file (the first one of a database): what
+    /// `check` needs to say which ignores are stale.
+    pub ignores_used: Option<BTreeSet<usize>>,
 }
 
 pub struct ProjectDb {
@@ -483,6 +487,8 @@ impl ProjectDb {
         // Then the configuration's levels and ignores.
         let datafiles = &self.datafiles;
         let config = self.config.clone();
+        let mut used = BTreeSet::new();
+        let from_scratch = previous_diagnostics.is_none();
         let mut of = |path: &str, parse: &BTreeMap<String, Vec<Diagnostic>>| {
             let mut list = parse.get(path).cloned().unwrap_or_default();
             if let Some(more) = found.remove(path) {
@@ -493,7 +499,7 @@ impl ProjectDb {
                 list = crate::suppress::apply(&e.text, list);
             }
             match &config {
-                Some(c) => c.apply(path, list),
+                Some(c) => c.apply_noting(path, list, &mut used),
                 None => list,
             }
         };
@@ -557,6 +563,7 @@ impl ProjectDb {
             migrations,
             changed,
             plan,
+            ignores_used: from_scratch.then_some(used),
         })
     }
 

@@ -31,6 +31,8 @@ pub struct ProjectReport {
     pub notes: Vec<String>,
     /// Put in front of its paths: the project's folder below the checked one.
     pub prefix: String,
+    /// The configuration's ignores that took a diagnostic away in this project.
+    pub ignores_used: std::collections::BTreeSet<usize>,
 }
 
 pub struct CheckReport {
@@ -124,6 +126,26 @@ pub fn check_path(path: &Path, opts: CheckOptions) -> Result<CheckReport, CheckE
                 &format!("{r}/"),
             )?);
         }
+    }
+    // The configuration's ignores that ignored nothing in any project checked: said once, so
+    // that stale ones do not pile up.
+    let unused: Vec<String> = match &opts.config {
+        Some(config) if opts.changed.is_none() => config
+            .ignores
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !projects.iter().any(|p| p.ignores_used.contains(i)))
+            .map(|(i, ig)| {
+                format!(
+                    "the configuration's `ignore[{i}]` ({}) ignored nothing in the files checked: remove it if it is stale",
+                    ig.reason
+                )
+            })
+            .collect(),
+        _ => vec![],
+    };
+    if let Some(first) = projects.first_mut() {
+        first.notes.extend(unused);
     }
     Ok(CheckReport { projects })
 }
@@ -219,6 +241,7 @@ fn check_project(
         base_label,
         notes,
         prefix: prefix.to_string(),
+        ignores_used: analysis.ignores_used.unwrap_or_default(),
     })
 }
 
