@@ -194,3 +194,49 @@ fn no_repository_no_plan() {
         .last_diagnostics(&ds_uri)
         .is_none_or(|d| codes(&d).is_empty()));
 }
+
+/// Two projects in one repository (a monorepo): each is planned against its own folder at the
+/// shared base commit, and a commit re-plans both.
+#[test]
+fn projects_of_one_repository_share_the_base() {
+    let dir = project(&[
+        ("one/datasources/events.datasource", BASE),
+        ("two/datasources/events.datasource", BASE),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    for p in ["one", "two"] {
+        std::fs::write(
+            dir.path().join(p).join("datasources/events.datasource"),
+            RETYPED,
+        )
+        .unwrap();
+    }
+    let uris: Vec<String> = ["one", "two"]
+        .iter()
+        .map(|p| uri(&dir.path().join(p).join("datasources/events.datasource")))
+        .collect();
+    let mut c = LspClient::spawn(&[]);
+    c.initialize(dir.path(), client_caps(true), options(json!("auto")));
+    for u in &uris {
+        let d = c.diagnostics_eventually(u);
+        assert_eq!(codes(&d), vec!["needs-forward-query"], "{u}");
+    }
+    git(dir.path(), &["commit", "-q", "-am", "retype"]);
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&dir.path().join(".git/refs/heads/main")), "type": 2}]}),
+    );
+    for u in &uris {
+        let d = c.next_diagnostics(u);
+        assert!(codes(&d).is_empty(), "{u}: {d}");
+    }
+    let plan = c.request("tinybird/plan", json!({}));
+    let projects = plan["result"]["projects"].as_array().unwrap();
+    assert_eq!(projects.len(), 2, "{plan}");
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    for p in projects {
+        assert_eq!(p["base"], head.as_str(), "{plan}");
+    }
+}

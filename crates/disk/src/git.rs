@@ -51,6 +51,9 @@ pub struct Resolved {
     pub commit: String,
     pub label: String,
     pub shallow: bool,
+    /// The repository's working tree: every project in it resolves a revision to the same
+    /// commit, so a caller with several projects resolves once per working tree.
+    pub workdir: std::path::PathBuf,
 }
 
 /// The repository holding `project_root`, the project's folder inside its working tree, the
@@ -99,6 +102,10 @@ fn locate(
 /// The commit `rev` (or the default base) names for the project at `project_root`.
 pub fn resolve(project_root: &Path, rev: Option<&str>) -> Result<Resolved, String> {
     let (repo, _, id, label, shallow) = locate(project_root, rev)?;
+    let workdir = repo
+        .workdir()
+        .map(|w| w.canonicalize().unwrap_or_else(|_| w.to_path_buf()))
+        .unwrap_or_default();
     let commit = repo
         .find_object(id)
         .map_err(|e| err("cannot read the base commit", e))?
@@ -108,6 +115,7 @@ pub fn resolve(project_root: &Path, rev: Option<&str>) -> Result<Resolved, Strin
         commit: commit.id.to_string(),
         label,
         shallow,
+        workdir,
     })
 }
 

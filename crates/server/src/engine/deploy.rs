@@ -16,26 +16,59 @@ pub(super) struct BaseState {
 }
 
 impl Engine {
-    /// Resolves every project's base again (see the module doc).
+    /// Resolves every project's base again (see the module doc): once per repository for the
+    /// projects already known to be in one (a monorepo's projects share their base commit).
     pub(super) fn refresh_bases(&mut self) {
+        let mut by_repo: HashMap<PathBuf, Result<disk::git::Resolved, String>> = HashMap::new();
         for i in 0..self.projects.len() {
-            self.refresh_base(i);
+            let known = self.projects[i]
+                .base
+                .resolved
+                .as_ref()
+                .map(|r| r.workdir.clone());
+            let shared = known.and_then(|w| by_repo.get(&w).cloned());
+            let r = self.refresh_base_with(i, shared);
+            if let Some(r) = r {
+                by_repo.entry(r.workdir.clone()).or_insert(Ok(r));
+            }
         }
     }
 
     pub(super) fn refresh_base(&mut self, i: usize) {
+        self.refresh_base_with(i, None);
+    }
+
+    /// Resolves project `i`'s base (or takes `shared`, the resolution of its repository this
+    /// round) and reads it again when its commit changed; returns the resolution.
+    fn refresh_base_with(
+        &mut self,
+        i: usize,
+        shared: Option<Result<disk::git::Resolved, String>>,
+    ) -> Option<disk::git::Resolved> {
         let setting = self.settings.deploy_base.clone();
-        let resolved = match &setting {
-            DeployBase::Off => Err("`deploy.base` is \"off\"".to_string()),
+        let resolved = match (&setting, shared) {
+            (DeployBase::Off, _) => Err("`deploy.base` is \"off\"".to_string()),
+            (_, Some(r)) => r,
             _ => disk::git::resolve(&self.projects[i].root, setting.rev()),
         };
+        let out = resolved.as_ref().ok().cloned();
+        self.apply_resolution(i, resolved, &setting);
+        out
+    }
+
+    fn apply_resolution(
+        &mut self,
+        i: usize,
+        resolved: Result<disk::git::Resolved, String>,
+        setting: &DeployBase,
+    ) {
         let slot = &mut self.projects[i];
         match resolved {
             Ok(r) if slot.base.resolved.as_ref() == Some(&r) => {}
             Ok(r) => {
                 let files = match disk::git::read_base(&slot.root, Some(&r.commit)) {
                     Ok(f) => f,
-                    Err(e) => return self.no_base(i, e, &setting),
+                    Err(e) => return self.no_base(i, e, setting),
                 };
                 let dialect = slot.db.dialect().dialect;
                 let base = disk::git::analyse_base(&files, Some(dialect));
@@ -58,7 +91,7 @@ impl Engine {
                 slot.dirty = true;
                 self.schedule();
             }
-            Err(e) => self.no_base(i, e, &setting),
+            Err(e) => self.no_base(i, e, setting),
         }
     }
 
