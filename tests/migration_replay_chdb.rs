@@ -379,3 +379,37 @@ fn an_aggregate_beside_plain_columns_without_group_by_is_code_215() {
     );
     assert!(out[2].ok, "{}", out[2].error);
 }
+
+/// Why add-column refuses an expression reading a column the source lacks
+/// (actions::add_column's `check_reads_known_columns`): ClickHouse rejects the live pipe's
+/// SELECT with code 47; the near name, a lambda's parameter and the node's own alias are read.
+#[test]
+fn an_unknown_column_in_the_new_expression_is_code_47() {
+    let live = |expr: &str| {
+        format!(
+            "SELECT toDate(ts) AS day, session_id, countState() AS hits, {expr} AS referrer FROM (SELECT * FROM hits) GROUP BY day, session_id"
+        )
+    };
+    let out = chdb_project::run(&[
+        (
+            "CREATE TABLE hits (ts DateTime, session_id String, referer String, tags Array(String)) ENGINE = MergeTree ORDER BY ts".into(),
+            false,
+        ),
+        (live("anySimpleState(referrer)"), true),
+        (live("anySimpleState(referer)"), true),
+        (
+            live("anySimpleState(arrayStringConcat(arrayMap(t -> upper(t), tags)))"),
+            true,
+        ),
+        (live("anySimpleState(toString(day))"), true),
+    ]);
+    assert!(out[0].ok, "{}", out[0].error);
+    assert!(
+        !out[1].ok && out[1].error.contains("Code: 47"),
+        "{:?}",
+        out[1]
+    );
+    for o in &out[2..] {
+        assert!(o.ok, "{}", o.error);
+    }
+}

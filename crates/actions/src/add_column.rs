@@ -299,6 +299,7 @@ pub fn add_column(ws: &Workspace, req: &AddColumn, clock: Clock) -> ActionResult
     }
     check_not_shadowing(&mv, &column)?;
     check_aggregation(&mv, &column)?;
+    check_reads_known_columns(&mv, &column)?;
     let column = NewColumn {
         expression: mv.qualify_shadowed(&column.expression),
         ..column
@@ -515,6 +516,96 @@ fn check_aggregation(mv: &MaterializedView, c: &NewColumn) -> Result<(), ActionE
         c.expression,
         mv.pipe_name(),
         mv.node_name()
+    )))
+}
+
+/// The names an expression reads as columns: its unqualified identifiers, outside lambdas
+/// (whose parameters are identifiers too). `None` when that cannot be told for certain: not one
+/// expression, a subquery, a qualified name, text the parser could not read.
+fn column_reads(expression: &str) -> Option<Vec<String>> {
+    use syntax::sql::ast::ExprKind;
+    let probe = format!("SELECT {expression}");
+    let parsed = syntax::sql::parser::parse(&probe);
+    let [query] = parsed.queries.as_slice() else {
+        return None;
+    };
+    let [select] = query.selects.as_slice() else {
+        return None;
+    };
+    let [item] = select.items.as_slice() else {
+        return None;
+    };
+    if !select.from.is_empty() || !parsed.stray.is_empty() {
+        return None;
+    }
+    fn walk(e: &syntax::sql::ast::Expr, out: &mut Vec<String>) -> Option<()> {
+        match &e.kind {
+            ExprKind::Ident(parts) => match parts.as_slice() {
+                [one] => out.push(one.name.clone()),
+                _ => return None,
+            },
+            ExprKind::Lambda { .. } => {}
+            ExprKind::Subquery(_) | ExprKind::Error => return None,
+            _ => {
+                let (children, queries) = e.children();
+                if !queries.is_empty() {
+                    return None;
+                }
+                for c in children {
+                    walk(c, out)?;
+                }
+            }
+        }
+        Some(())
+    }
+    let mut out = vec![];
+    walk(item, &mut out)?;
+    Some(out)
+}
+
+/// A column whose expression reads a name the materializing node's source does not have (nor
+/// one of the node's own aliases): ClickHouse would reject the live pipe (UNKNOWN_IDENTIFIER,
+/// code 47). Checked only where every column of the source is known.
+fn check_reads_known_columns(mv: &MaterializedView, c: &NewColumn) -> Result<(), ActionError> {
+    let p = mv.project;
+    let Some(reads) = column_reads(&c.expression) else {
+        return Ok(());
+    };
+    let Some(mut known) = crate::context::complete_columns(
+        p,
+        &mv.source,
+        Some(mv.writer.pipe),
+        Some(mv.writer.node),
+        0,
+    ) else {
+        return Ok(());
+    };
+    // The node's own outputs and WITH names are names an expression of its SELECT may read.
+    if let Some(sql) = p.resources[mv.writer.pipe].nodes[mv.writer.node]
+        .sql
+        .as_ref()
+    {
+        if let Some(main) = &sql.main {
+            known.extend(main.items.iter().map(|i| i.output_name.clone()));
+        }
+        known.extend(sql.ctes.iter().map(|c| c.name.clone()));
+    }
+    let Some(unknown) = reads.iter().find(|r| !known.contains(r)) else {
+        return Ok(());
+    };
+    let closest = known
+        .iter()
+        .filter(|k| !k.contains(['(', ' ', '*']))
+        .map(|k| (strsim::jaro_winkler(unknown, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    Err(ActionError::new(format!(
+        "`{}` reads `{unknown}`, which `{}` does not have{closest}: ClickHouse would reject the live pipe (UNKNOWN_IDENTIFIER, code 47). Give an expression over the columns `{}` reads",
+        c.expression,
+        mv.source,
+        mv.pipe_name(),
     )))
 }
 
@@ -754,5 +845,83 @@ pub(crate) mod step_tests {
         assert!(e.message.contains("code 215"), "{}", e.message);
         let ok = add("String", "upper(env)").unwrap();
         assert!(created(&ok, "pipes/hits_copy_mv_1.pipe").contains("upper(env) AS envs"));
+    }
+
+    /// An expression reading a column the source does not have is refused with the closest
+    /// name (ClickHouse rejects it: tests/migration_replay_chdb.rs); the node's own aliases,
+    /// lambda parameters and a source whose columns are not all known are not refused.
+    #[test]
+    fn refuses_an_expression_reading_an_unknown_column() {
+        let project = |source_sql: &str| {
+            format!(
+                r#"
+        //- now: 2026-01-01 10:20:00
+        //- datasources/hits.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `session_id` String,
+            `referer` String,
+            `tags` Array(String)
+        ENGINE "MergeTree"
+        ENGINE_SORTING_KEY "ts"
+        //- datasources/sessions.datasource
+        SCHEMA >
+            `day` Date,
+            `session_id` String,
+            `hits` AggregateFunction(count)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "day, session_id"
+        //- pipes/sessions_mv.pipe
+        NODE parsed
+        SQL >
+            {source_sql}
+
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS day, session_id, countState() AS hits FROM parsed
+            GROUP BY day, session_id
+        TYPE materialized
+        DATASOURCE sessions
+        "#
+            )
+        };
+        let add = |project: &str, expression: &str| {
+            run_on(
+                project,
+                &Request::AddColumn(AddColumn {
+                    datasource: "sessions".into(),
+                    column: Some(NewColumn {
+                        name: "referrer".into(),
+                        ty: "SimpleAggregateFunction(any, String)".into(),
+                        expression: expression.into(),
+                    }),
+                    ..AddColumn::default()
+                }),
+            )
+        };
+        let plain = project("SELECT * FROM hits");
+        let e = add(&plain, "anySimpleState(referrer)").unwrap_err();
+        assert!(
+            e.message.contains(
+                "reads `referrer`, which `parsed` does not have (did you mean `referer`?)"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("code 47"), "{}", e.message);
+        add(&plain, "anySimpleState(referer)").unwrap();
+        // A lambda's parameter is no column; the node's own alias is one.
+        add(
+            &plain,
+            "anySimpleState(arrayStringConcat(arrayMap(t -> upper(t), tags)))",
+        )
+        .unwrap();
+        add(&plain, "anySimpleState(toString(day))").unwrap();
+        // A source whose columns are not all known (a template): nothing is refused.
+        let templated = project("%\n            SELECT * FROM hits WHERE ts > {{DateTime(since, '2020-01-01 00:00:00')}}");
+        add(&templated, "anySimpleState(referrer)").unwrap();
+        // Nor through a JOIN.
+        let joined = project("SELECT * FROM hits AS h LEFT JOIN sessions AS s USING session_id");
+        add(&joined, "anySimpleState(referrer)").unwrap();
     }
 }

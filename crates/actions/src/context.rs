@@ -514,3 +514,81 @@ fn item_column(item: &SelectItem) -> Option<&str> {
     (item.alias.is_none() && !item.output_name.contains(['(', ' ', '\'']))
         .then_some(item.output_name.as_str())
 }
+
+/// Every column `name` offers, when all of them are known for certain: a datasource's SCHEMA
+/// (and its connector's columns), or a node (of `pipe`, before `before_node`, or a pipe's last)
+/// whose one SELECT reads one table (no JOIN, ARRAY JOIN or UNION, no template) whose columns are
+/// known in turn. `None` for anything else: a check built on it then says nothing.
+pub fn complete_columns(
+    p: &Project,
+    name: &str,
+    pipe: Option<ResourceId>,
+    before_node: Option<usize>,
+    depth: usize,
+) -> Option<Vec<String>> {
+    if depth > 16 {
+        return None;
+    }
+    let of_node = |pi: ResourceId, ni: usize| -> Option<Vec<String>> {
+        let node = &p.resources[pi].nodes[ni];
+        let sql = node.sql.as_ref()?;
+        let main = sql.main.as_ref()?;
+        let text = &node.sql_map.text;
+        if text.contains("{{") || text.contains("{%") || text.trim_start().starts_with('%') {
+            return None;
+        }
+        let parsed = syntax::sql::parser::parse(text);
+        let [query] = parsed.queries.as_slice() else {
+            return None;
+        };
+        let [select] = query.selects.as_slice() else {
+            return None;
+        };
+        if select.from.len() != 1 || !select.array_join.is_empty() || !parsed.stray.is_empty() {
+            return None;
+        }
+        let syntax::sql::ast::TableSource::Table {
+            database: None,
+            name: from,
+        } = &select.from[0].source
+        else {
+            return None;
+        };
+        let inner = || complete_columns(p, &from.name, Some(pi), Some(ni), depth + 1);
+        let mut out = Vec::new();
+        for item in &main.items {
+            if item.output_name == "*" {
+                out.extend(inner()?.into_iter().filter(|c| !item.except.contains(c)));
+            } else if item.output_name.ends_with('*') || item.output_name.is_empty() {
+                return None;
+            } else {
+                out.push(item.output_name.clone());
+            }
+        }
+        Some(out)
+    };
+    match p.resolve(name, pipe) {
+        Target::Node(ni) if before_node.is_none_or(|b| ni < b) => of_node(pipe?, ni),
+        Target::Resource(i) => {
+            let r = &p.resources[i];
+            match r.kind {
+                ResourceKind::Datasource if r.defined_by_file() => {
+                    let cols = columns(p, i);
+                    if cols.is_empty() {
+                        return None;
+                    }
+                    let df = &p.files[r.file].datafile;
+                    Some(
+                        cols.iter()
+                            .map(|c| c.name.clone())
+                            .chain(df.connector_columns().iter().map(|c| c.to_string()))
+                            .collect(),
+                    )
+                }
+                ResourceKind::Pipe if !r.nodes.is_empty() => of_node(i, r.nodes.len() - 1),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
