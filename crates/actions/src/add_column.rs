@@ -571,7 +571,7 @@ fn check_reads_known_columns(mv: &MaterializedView, c: &NewColumn) -> Result<(),
     let Some(reads) = column_reads(&c.expression) else {
         return Ok(());
     };
-    let Some(mut known) = crate::context::complete_columns(
+    let Some(mut known) = analysis::columns::complete_columns(
         p,
         &mv.source,
         Some(mv.writer.pipe),

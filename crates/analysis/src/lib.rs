@@ -5,6 +5,7 @@
 //! Architecture invariant: pure. No I/O (the caller gives texts and a loader for INCLUDE
 //! files), no LSP types; analysis never fails as a whole and never panics on any input.
 
+pub mod columns;
 pub mod config;
 pub mod db;
 pub mod deploy;

@@ -12,6 +12,7 @@ pub(crate) mod forward_query_columns;
 pub(crate) mod missing_target;
 pub(crate) mod reader;
 pub(crate) mod reads_materialized_pipe;
+pub(crate) mod unknown_column;
 pub(crate) mod unknown_function;
 pub(crate) mod unknown_table;
 pub(crate) mod validate;

@@ -9,6 +9,7 @@
 //! are merged, each table reference tagged with the template branch it came from.
 
 pub mod ast;
+pub mod column_reads;
 pub mod facts;
 pub mod functions;
 pub mod lexer;
@@ -80,6 +81,9 @@ pub struct SqlAnalysis {
     /// Aggregate and window function calls ClickHouse refuses where they are written
     /// ([`facts::misplaced_calls`]), in every branch: the call's name and why.
     pub misplaced_calls: Vec<MisplacedCall>,
+    /// The names the query reads as columns, when its scope is certain (not a template: one
+    /// SELECT over one table, [`column_reads`]).
+    pub column_reads: Option<column_reads::ColumnReads>,
 }
 
 /// An aggregate or window function call ClickHouse refuses where it is written.
@@ -288,6 +292,14 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             },
             code,
             message,
+        });
+    }
+    if template.is_none() {
+        out.column_reads = column_reads::column_reads(&v.text, &parsed).map(|mut c| {
+            for (_, r) in &mut c.reads {
+                *r = v.to_source(*r);
+            }
+            c
         });
     }
     if official {
