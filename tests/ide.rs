@@ -579,3 +579,43 @@ fn every_column_rename_gives_the_same_rows_on_clickhouse() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Renaming a datasource read by `joinGet('name', …)` rewrites the name inside the quotes:
+/// the string stays a string (the reference's range was the whole literal, and the rename
+/// wrote an unquoted name over it; the corpus rename test found it through `unknown-column`).
+#[test]
+fn a_rename_read_by_join_get_keeps_the_quotes() {
+    use analysis::db::ProjectDb;
+    use std::sync::Arc;
+    let mut db = ProjectDb::new("/nonexistent-root", None);
+    db.set_file(
+        "datasources/skus.datasource",
+        Arc::from("SCHEMA >\n    `sku` String,\n    `color` String\n\nENGINE Join\nENGINE_JOIN_STRICTNESS ANY\nENGINE_JOIN_TYPE LEFT\nENGINE_KEY_COLUMNS sku\n"),
+    );
+    db.set_file(
+        "datasources/events.datasource",
+        Arc::from(
+            "SCHEMA >\n    `sku` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"sku\"\n",
+        ),
+    );
+    let text = "NODE n\nSQL >\n    SELECT sku, joinGet('skus', 'color', sku) AS c FROM events\n";
+    db.set_file("pipes/p.pipe", Arc::from(text));
+    let p = &db.analyze(&|_: &str| None).project;
+    let at = text.find("'skus'").unwrap() + 2;
+    let l = ide::locate::locate_for_rename(p, "pipes/p.pipe", text, at).expect("the datasource");
+    let change = ide::rename::rename(p, "pipes/p.pipe", &l, "products").expect("renamed");
+    let mut renamed = text.to_string();
+    let mut edits: Vec<_> = change
+        .edits
+        .iter()
+        .filter(|(path, _, _)| &**path == "pipes/p.pipe")
+        .collect();
+    edits.sort_by_key(|(_, r, _)| std::cmp::Reverse(r.start));
+    for (_, r, new) in edits {
+        renamed.replace_range(r.start..r.end, new);
+    }
+    assert!(
+        renamed.contains("joinGet('products', 'color', sku)"),
+        "{renamed}"
+    );
+}

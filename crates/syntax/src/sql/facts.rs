@@ -393,10 +393,22 @@ impl Walker<'_> {
                         Some((d, n)) => (Some(d.to_string()), n.to_string()),
                         None => (None, s.clone()),
                     };
+                    // The name inside the quotes (after `db.`), where it is written as it
+                    // reads (no escapes): what a rename rewrites, keeping the quotes.
+                    let written = self.src.get(range.start..range.end).unwrap_or("");
+                    let plain = written.len() == s.len() + 2
+                        && written.starts_with(['\'', '"'])
+                        && written[1..written.len() - 1] == *s;
+                    let range = if plain {
+                        let start = range.end - 1 - name.len();
+                        TextRange::new(start, range.end - 1)
+                    } else {
+                        *range
+                    };
                     self.facts.tables.push(RawTableRef {
                         database,
                         name,
-                        range: *range,
+                        range,
                         context: RefContext::JoinGet,
                         alias: None,
                     });
