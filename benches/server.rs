@@ -37,6 +37,21 @@ fn bench(n: usize) {
         };
         std::fs::write(p, text).unwrap();
     }
+    // The group whose code actions are timed: its copy pipe writes a datasource of its own, so
+    // `sessions_2` has one writer and the migration steps are offered (add-column refuses a
+    // target two pipes write).
+    if n > 14 {
+        std::fs::write(
+            dir.path().join("pipes/copy_2.pipe"),
+            "NODE snapshot\nSQL >\n    SELECT toDate(timestamp) AS date, session_id, countState() AS hits FROM events_2 GROUP BY date, session_id\n\nTYPE copy\nTARGET_DATASOURCE snapshots_2\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("datasources/snapshots_2.datasource"),
+            "SCHEMA >\n    `date` Date,\n    `session_id` String,\n    `hits` AggregateFunction(count)\n\nENGINE \"AggregatingMergeTree\"\nENGINE_SORTING_KEY \"date, session_id\"\n",
+        )
+        .unwrap();
+    }
     let log = std::env::var("TINYBIRD_LSP_LOG").unwrap_or_else(|_| "warn".into());
     let mut c = LspClient::spawn(&[("TINYBIRD_LSP_LOG", &log)]);
     let t = Instant::now();
