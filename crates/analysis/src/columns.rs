@@ -42,6 +42,11 @@ pub fn complete_columns(
         Target::Node(ni) if before_node.is_none_or(|b| ni < b) => of_node(pipe?, ni),
         Target::Resource(i) => {
             let r = &p.resources[i];
+            // A file the official parser rejects (an INCLUDE that did not load, ...) may
+            // define fewer columns than meant.
+            if r.defined_by_file() && p.files[r.file].rejected {
+                return None;
+            }
             match r.kind {
                 ResourceKind::Datasource if r.defined_by_file() => {
                     let cols = columns(p, i);

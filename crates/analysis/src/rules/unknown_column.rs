@@ -60,6 +60,20 @@ pub const RULE: Rule = Rule {
                 GROUP BY ALL
         "#,
         ),
+        // A datasource file with an error may define fewer columns than meant: nothing said.
+        Example::not_reported(
+            "unknown-column",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `user_id` Strng
+            //- pipes/p.pipe
+            NODE n
+            SQL >
+                SELECT referrer FROM events
+        "#,
+        ),
         // Templates and joins: what is in scope is not certain: nothing is said.
         Example::not_reported(
             "unknown-column",
