@@ -593,13 +593,8 @@ fn check_reads_known_columns(mv: &MaterializedView, c: &NewColumn) -> Result<(),
     let Some(unknown) = reads.iter().find(|r| !known.contains(r)) else {
         return Ok(());
     };
-    let closest = known
-        .iter()
-        .filter(|k| !k.contains(['(', ' ', '*']))
-        .map(|k| (strsim::jaro_winkler(unknown, k), k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+    let closest = analysis::columns::closest(unknown, known.iter().map(String::as_str))
+        .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default();
     Err(ActionError::new(format!(
         "`{}` reads `{unknown}`, which `{}` does not have{closest}: ClickHouse would reject the live pipe (UNKNOWN_IDENTIFIER, code 47). Give an expression over the columns `{}` reads",

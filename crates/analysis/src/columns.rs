@@ -4,6 +4,17 @@
 //! this: where anything is uncertain it answers `None`, and they say nothing.
 
 use crate::migration::columns;
+
+/// The known column closest to `name` (for "did you mean"), when one is close enough.
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .filter(|k| !k.contains(['(', ' ', '*']))
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
 use project::model::{Project, ResourceId, ResourceKind, Target};
 /// Every column `name` offers, when all of them are known for certain: a datasource's SCHEMA
 /// (and its connector's columns), or a node (of `pipe`, before `before_node`, or a pipe's last)

@@ -187,18 +187,18 @@ fn check_project(
             )),
         }
     }
-    let changed = opts
-        .changed
-        .as_ref()
-        .and_then(|rev| match changed_files(root, rev.as_deref()) {
-            Ok(set) => Some(set),
-            Err(e) => {
-                notes.push(format!(
-                    "cannot tell which files changed ({e}): every file is reported"
-                ));
-                None
-            }
-        });
+    let changed =
+        opts.changed
+            .as_ref()
+            .and_then(|rev| match changed_files(root, rev.as_deref(), &db) {
+                Ok(set) => Some(set),
+                Err(e) => {
+                    notes.push(format!(
+                        "cannot tell which files changed ({e}): every file is reported"
+                    ));
+                    None
+                }
+            });
     db.analyze(&disk::disk_loader);
     let analysis = db.take_analysis().expect("just analysed");
     let mut diagnostics = analysis.diagnostics;
@@ -245,12 +245,13 @@ fn check_project(
     })
 }
 
-/// The project's files (relative to `root`) that differ from the revision `rev` (the default
-/// base when `None`): changed, committed or not, and new; and how the revision was chosen.
-/// Deleted files have nothing left to report.
+/// The project's files (relative to `root`, as loaded in `db`) that differ from the revision
+/// `rev` (the default base when `None`): changed, committed or not, and new; and how the
+/// revision was chosen. Deleted files have nothing left to report.
 fn changed_files(
     root: &Path,
     rev: Option<&str>,
+    db: &analysis::db::ProjectDb,
 ) -> Result<(std::collections::BTreeSet<String>, String), String> {
     let base = disk::git::read_base(root, rev)?;
     let before: std::collections::HashMap<&str, &str> = base
@@ -259,19 +260,16 @@ fn changed_files(
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
     let mut out = std::collections::BTreeSet::new();
-    for rel in disk::walk(root) {
-        if !analysis::db::ProjectDb::is_relevant(&rel) {
-            continue;
-        }
-        let differs = match before.get(rel.as_str()) {
+    for rel in db.paths() {
+        let differs = match before.get(rel) {
             None => true,
-            Some(old) if analysis::db::ProjectDb::needs_text(&rel) => {
-                disk::read_text(&root.join(&rel)).map_or(true, |now| now != *old)
+            Some(old) if analysis::db::ProjectDb::needs_text(rel) => {
+                db.text(rel).is_none_or(|now| *now != **old)
             }
             Some(_) => false,
         };
         if differs {
-            out.insert(rel);
+            out.insert(rel.to_string());
         }
     }
     let label = format!(

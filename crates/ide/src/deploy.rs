@@ -35,14 +35,9 @@ pub fn hover(plan: &Plan, path: &str, offset: usize) -> Option<(TextRange, Strin
     if !lines.is_empty() {
         md.push_str(&format!("\n{} `{}`:\n", c.kind.as_str(), c.resource));
         for l in lines {
-            let l = match l.strip_prefix("why: ") {
-                Some(r) => format!("- why: {r}"),
-                None => match l.strip_prefix("also rewrites: ") {
-                    Some(r) => format!("- also rewrites: {r}"),
-                    None => l,
-                },
-            };
-            md.push_str(&format!("{l}\n"));
+            // Every line a list item (the details are already).
+            let bullet = if l.starts_with("- ") { "" } else { "- " };
+            md.push_str(&format!("{bullet}{l}\n"));
         }
     }
     Some((here.range?, md))

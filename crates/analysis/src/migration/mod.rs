@@ -717,6 +717,25 @@ pub(crate) fn named_after(new: &str, old: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// How well a new datasource `new` (columns `new_cols`) replaces `old` (`old_cols`), by structure:
+/// `None` unless (nearly) every old column is in the new one; more for a closer name and more
+/// columns kept.
+pub(crate) fn replacement_score(
+    new: &str,
+    new_cols: &[&str],
+    old: &str,
+    old_cols: &[&str],
+) -> Option<f64> {
+    if old_cols.is_empty() {
+        return None;
+    }
+    let kept = old_cols.iter().filter(|c| new_cols.contains(c)).count();
+    if (kept as f64) < 0.8 * old_cols.len() as f64 {
+        return None;
+    }
+    Some(strsim::jaro_winkler(new, old) + kept as f64 / old_cols.len() as f64)
+}
+
 /// The legacy target N replaces: another datasource materialized from the same source as N's
 /// live side, whose columns are (nearly) all in N. The closest by name wins a tie.
 fn legacy_of(
@@ -780,15 +799,11 @@ fn legacy_of(
     let mut best: Option<(ResourceId, f64)> = None;
     for other in candidates {
         let old_cols: Vec<&str> = columns(p, other).iter().map(|c| c.name.as_str()).collect();
-        if old_cols.is_empty() {
+        let Some(score) =
+            replacement_score(new_name, &new_cols, &p.resources[other].name, &old_cols)
+        else {
             continue;
-        }
-        let kept = old_cols.iter().filter(|c| new_cols.contains(c)).count();
-        if (kept as f64) < 0.8 * old_cols.len() as f64 {
-            continue;
-        }
-        let score = strsim::jaro_winkler(new_name, &p.resources[other].name)
-            + kept as f64 / old_cols.len() as f64;
+        };
         if best.is_none_or(|(_, s)| score > s) {
             best = Some((other, score));
         }

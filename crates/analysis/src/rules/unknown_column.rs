@@ -148,13 +148,8 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
                 if known.contains(&name_read.as_str()) || not_a_column(name_read) {
                     continue;
                 }
-                let hint = known
-                    .iter()
-                    .filter(|k| !k.contains(['(', ' ', '*']))
-                    .map(|k| (strsim::jaro_winkler(name_read, k), k))
-                    .filter(|(s, _)| *s > 0.8)
-                    .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+                let hint = crate::columns::closest(name_read, known.iter().copied())
+                    .map(|k| format!(" (did you mean `{k}`?)"))
                     .unwrap_or_default();
                 let Some(site) = n.written_at(&r.path, *range) else {
                     continue;

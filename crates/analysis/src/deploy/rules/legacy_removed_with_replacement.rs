@@ -15,7 +15,7 @@
 use super::{push, Ctx};
 use crate::deploy::ChangeKind;
 use crate::deploy::ResourceChange;
-use crate::migration::{columns, named_after};
+use crate::migration::{columns, named_after, replacement_score};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::{EdgeKind, ResourceKind};
@@ -247,15 +247,12 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     .iter()
                     .map(|c| c.name.as_str())
                     .collect();
-                let kept = legacy_cols.iter().filter(|c| new_cols.contains(c)).count();
-                if !same_source
-                    || legacy_cols.is_empty()
-                    || (kept as f64) < 0.8 * legacy_cols.len() as f64
-                {
-                    continue;
+                let score =
+                    replacement_score(&new.resource, &new_cols, &legacy.resource, &legacy_cols);
+                match score {
+                    Some(s) if same_source => s,
+                    _ => continue,
                 }
-                strsim::jaro_winkler(&new.resource, &legacy.resource)
-                    + kept as f64 / legacy_cols.len() as f64
             };
             if best.is_none_or(|(_, s)| score > s) {
                 best = Some((new, score));
