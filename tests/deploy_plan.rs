@@ -205,6 +205,31 @@ fn scenarios() -> Vec<Scenario> {
             remove: vec!["pipes/monthly_mv.pipe", "datasources/monthly.datasource"],
         },
         Scenario {
+            // A column removed while the materialized pipe still reads it.
+            name: "forward_removed_column_read",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![(
+                "datasources/events.datasource",
+                EVENTS.replace(",\n    `country` String `json:$.country`", ""),
+            )],
+            remove: vec![],
+        },
+        Scenario {
+            name: "classic_removed_column_read",
+            dialect: "classic",
+            base: vec![
+                ("datasources/events.datasource", EVENTS),
+                ("datasources/daily.datasource", DAILY),
+                ("pipes/daily_mv.pipe", DAILY_MV),
+            ],
+            change: vec![(
+                "datasources/events.datasource",
+                EVENTS.replace(",\n    `country` String `json:$.country`", ""),
+            )],
+            remove: vec![],
+        },
+        Scenario {
             name: "classic_cutoff_on_deployed_pipe",
             dialect: "classic",
             base: vec![

@@ -619,3 +619,103 @@ fn a_rename_read_by_join_get_keeps_the_quotes() {
         "{renamed}"
     );
 }
+
+/// Applies a rename at the first `needle` of `path` (offset `skip` into it) and returns the
+/// project's texts after it, or the refusal.
+fn rename_in(
+    files: &[(&str, &str)],
+    path: &str,
+    needle: &str,
+    new: &str,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    use analysis::db::ProjectDb;
+    use std::sync::Arc;
+    let mut db = ProjectDb::new("/nonexistent-root", None);
+    for (p, t) in files {
+        db.set_file(p, Arc::from(*t));
+    }
+    let p = &db.analyze(&|_: &str| None).project;
+    let text = files.iter().find(|(p, _)| *p == path).unwrap().1;
+    let at = text.find(needle).unwrap();
+    let l = ide::locate::locate_for_rename(p, path, text, at).expect("a symbol");
+    let change = ide::rename::rename(p, path, &l, new)?;
+    let mut out: std::collections::BTreeMap<String, String> = files
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+    let mut edits: Vec<_> = change.edits.iter().collect();
+    edits.sort_by_key(|(_, r, _)| std::cmp::Reverse(r.start));
+    for (p, r, t) in edits {
+        out.get_mut(&**p).unwrap().replace_range(r.start..r.end, t);
+    }
+    Ok(out)
+}
+
+fn diagnostics_of(files: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    use analysis::db::ProjectDb;
+    use std::sync::Arc;
+    let mut db = ProjectDb::new("/nonexistent-root", None);
+    for (p, t) in files {
+        db.set_file(p, Arc::from(t.as_str()));
+    }
+    db.analyze(&|_: &str| None)
+        .diagnostics
+        .iter()
+        .flat_map(|(f, ds)| {
+            ds.iter()
+                .map(move |d| format!("{f}: {}: {}", d.code, d.message))
+        })
+        .collect()
+}
+
+const TWO_TABLES: [(&str, &str); 2] = [
+    (
+        "datasources/a.datasource",
+        "SCHEMA >\n    `x` String,\n    `k` Int32\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"k\"\n",
+    ),
+    (
+        "datasources/b.datasource",
+        "SCHEMA >\n    `x` String,\n    `k` Int32\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"k\"\n",
+    ),
+];
+
+/// A column renamed in a node read by the first branch of a UNION: the other branch reads
+/// another table and keeps its name; a branch reading the renamed node follows it (found by
+/// the corpus rename test through `unknown-column`).
+#[test]
+fn a_column_rename_follows_union_branches_by_their_tables() {
+    let pipe = "NODE from_a\nSQL >\n    SELECT x, k FROM a\n\nNODE from_b\nSQL >\n    SELECT x, k FROM b\n\nNODE from_a_again\nSQL >\n    SELECT x, k FROM from_a\n\nNODE out\nSQL >\n    SELECT x FROM from_a\n    UNION ALL\n    SELECT x FROM from_b\n    UNION ALL\n    SELECT x FROM from_a_again\n\nTYPE endpoint\n";
+    let mut files = TWO_TABLES.to_vec();
+    files.push(("pipes/p.pipe", pipe));
+    let after = rename_in(&files, "pipes/p.pipe", "x, k FROM a", "x2").expect("renamed");
+    let text = &after["pipes/p.pipe"];
+    assert!(text.contains("SELECT x, k FROM b"), "{text}");
+    assert!(
+        text.contains("SELECT x2 AS x FROM from_a\n"),
+        "the endpoint keeps its output name: {text}"
+    );
+    assert!(text.contains("SELECT x2 FROM from_a_again"), "{text}");
+    assert!(text.contains("SELECT x FROM from_b"), "{text}");
+    let ds = diagnostics_of(&after);
+    assert!(
+        !ds.iter().any(|d| d.contains("unknown-column")),
+        "{ds:?}\n{text}"
+    );
+}
+
+/// A column that reaches the renamed node through `SELECT *` of a public output has no item to
+/// keep its name on: the rename is refused rather than leaving a read of a column no table has.
+#[test]
+fn a_column_rename_through_a_public_star_is_refused() {
+    let mut files = TWO_TABLES.to_vec();
+    files.push((
+        "pipes/all_a.pipe",
+        "NODE all\nSQL >\n    SELECT * FROM a\n\nTYPE endpoint\n",
+    ));
+    files.push((
+        "pipes/reader.pipe",
+        "NODE m\nSQL >\n    SELECT x FROM all_a\n\nNODE e\nSQL >\n    SELECT x, length(x) AS n FROM m\n\nTYPE endpoint\n",
+    ));
+    let e = rename_in(&files, "pipes/reader.pipe", "x FROM all_a", "x2").unwrap_err();
+    assert!(e.contains("SELECT *"), "{e}");
+}

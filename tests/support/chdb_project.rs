@@ -163,6 +163,48 @@ pub fn expand(p: &Project, pipe: ResourceId, node: usize, depth: usize) -> Optio
     Some(text)
 }
 
+/// Like [`expand`], for rendering `rendering` of the node's template
+/// ([`syntax::sql::renderings`]; the official one is 0); upstream nodes in their official
+/// rendering. Plain SQL has one rendering.
+pub fn expand_rendering(
+    p: &Project,
+    pipe: ResourceId,
+    node: usize,
+    rendering: usize,
+    depth: usize,
+) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    let n = &p.resources[pipe].nodes[node];
+    let rendered = syntax::sql::renderings(&n.sql_map.text)
+        .into_iter()
+        .nth(rendering)?;
+    let mut text = rendered.text;
+    let analysis = syntax::sql::analyze(&text);
+    let mut refs: Vec<_> = analysis.tables.iter().collect();
+    refs.sort_by_key(|t| std::cmp::Reverse(t.range.start));
+    for t in refs {
+        let inner = match p.resolve(&t.full_name(), Some(pipe)) {
+            Target::Node(j) if j < node => expand_rendering(p, pipe, j, 0, depth + 1)?,
+            Target::Resource(r) if p.resources[r].kind == ResourceKind::Pipe => {
+                let last = p.resources[r].nodes.len().checked_sub(1)?;
+                expand_rendering(p, r, last, 0, depth + 1)?
+            }
+            _ => continue,
+        };
+        text.replace_range(
+            t.range.start..t.range.end,
+            &if t.alias.is_some() {
+                format!("({inner})")
+            } else {
+                format!("({inner}) AS `{}`", t.name)
+            },
+        );
+    }
+    Some(text)
+}
+
 /// The output column names of a node's SELECT.
 fn output_names(p: &Project, pipe: ResourceId, node: usize) -> Vec<String> {
     p.resources[pipe].nodes[node]

@@ -164,6 +164,7 @@ pub static RULES: &[Rule] = &[
     crate::deploy::rules::forward_query_rewrite::RULE,
     crate::deploy::rules::materialized_source_changed::RULE,
     crate::deploy::rules::destructive_change::RULE,
+    crate::deploy::rules::removed_column_read::RULE,
     crate::deploy::rules::cutoff_on_deployed_pipe::RULE,
     crate::deploy::rules::cutoff_passed_before_deploy::RULE,
     crate::deploy::rules::legacy_removed_with_replacement::RULE,

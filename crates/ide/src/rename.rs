@@ -258,7 +258,7 @@ pub fn rename(
     // `old AS new`, an output passing the column on (an endpoint, another datasource's
     // writer) keeps the old one as `new AS old`.
     let boundaries = match &l.symbol {
-        Symbol::Column(_, name) => columns::rename_boundaries(p, &family, name, new_name),
+        Symbol::Column(_, name) => columns::rename_boundaries(p, &family, name, new_name)?,
         // `WITH expr AS name` read as an output column (`SELECT name`): it keeps its name.
         Symbol::Cte(name, def) => super::navigation::find_cte(p, name, def)
             .filter(|(_, c)| c.expr.is_some())

@@ -1,14 +1,14 @@
-//! `unknown-column`: a node's SQL reads a name that is no column of the one table it reads, nor
-//! an alias of the query: ClickHouse rejects it (UNKNOWN_IDENTIFIER, code 47), and Tinybird
-//! with it. Reported only where every name in scope is known for certain: a node without
-//! templates whose one SELECT reads one table (no JOIN, ARRAY JOIN, UNION, WITH or subquery)
-//! whose columns are all known ([`crate::columns::complete_columns`]). Lambda parameters,
-//! virtual columns (`_part`, Kafka's `__timestamp`...) and the words ClickHouse reads as
-//! something else (interval units in `EXTRACT`, `inf`, `nan`, `ALL`) are never reported.
+//! `unknown-column`: a node's SQL reads a name that no table in scope has and no alias or
+//! `WITH` name of the query defines: ClickHouse rejects it (UNKNOWN_IDENTIFIER, code 47), and
+//! Tinybird with it. Scopes come from [`syntax::sql::scopes`] (JOINs, CTEs, FROM and expression
+//! subqueries, UNION branches, ARRAY JOIN, lambdas), in every rendering of a template; a read is
+//! judged only where every table in its scope has columns known for certain
+//! ([`crate::columns::complete_columns`]). Lambda parameters, virtual columns (`_part`, Kafka's
+//! `__timestamp`...) and the words ClickHouse reads as something else (interval units in
+//! `EXTRACT`, `inf`, `nan`, `ALL`) are never reported.
 //! `tests/unknown_column_chdb.rs` holds every verdict against ClickHouse on the corpora.
 
 use super::{FileDiagnostics, ProjectCtx};
-use crate::columns::complete_columns;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::push_at;
 use project::model::ResourceKind;
@@ -74,7 +74,35 @@ pub const RULE: Rule = Rule {
                 SELECT referrer FROM events
         "#,
         ),
-        // Templates and joins: what is in scope is not certain: nothing is said.
+        // JOINs, CTEs, subqueries and every template branch: each scope judged.
+        Example::reported(
+            "unknown-column",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `user_id` String
+            //- datasources/users.datasource
+            SCHEMA >
+                `id` String,
+                `country` String
+            //- pipes/p.pipe
+            NODE joined
+            SQL >
+                WITH recent AS (SELECT user_id, max(ts) AS last FROM events GROUP BY user_id)
+                SELECT r.user_id, u.country, r.⟦lst⟧
+                FROM recent AS r JOIN users AS u ON u.id = r.user_id
+                WHERE u.⟦contry⟧ != ''
+            NODE templated
+            SQL >
+                %
+                SELECT user_id, count() AS hits FROM joined
+                {% if defined(country) %} WHERE ⟦countr⟧ = {{ String(country) }} {% end %}
+                GROUP BY user_id
+        "#,
+        ),
+        // Where a table's columns are not known (a table function, a table of another
+        // workspace, a name a template writes), or a template branch defines the name: nothing.
         Example::not_reported(
             "unknown-column",
             r#"
@@ -85,41 +113,26 @@ pub const RULE: Rule = Rule {
             //- pipes/p.pipe
             NODE a
             SQL >
-                %
-                SELECT {{ column(c, 'user_id') }}, nope FROM events
+                SELECT nope FROM events JOIN numbers(10) AS n ON n.number = 1
             NODE b
             SQL >
-                SELECT nope FROM events AS x JOIN events AS y USING user_id
+                SELECT nope FROM other_workspace.events
+            NODE c
+            SQL >
+                %
+                SELECT {% if defined(d) %} toDate(ts) AS day, {% end %} user_id
+                FROM {{ TABLE(t, 'events') }}
+                WHERE nope = 1
+            NODE d
+            SQL >
+                %
+                SELECT {% if defined(g) %} toDate(ts) AS day {% else %} ts {% end %}
+                FROM events
+                {% if defined(g) %} GROUP BY day {% end %}
         "#,
         ),
     ],
 };
-
-/// Words ClickHouse reads as no column where a name stands: interval units (`EXTRACT(DAY
-/// FROM ts)`), the float literals, `ALL` (`GROUP BY ALL`).
-fn not_a_column(name: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "nanosecond",
-        "microsecond",
-        "millisecond",
-        "second",
-        "minute",
-        "hour",
-        "day",
-        "week",
-        "month",
-        "quarter",
-        "year",
-        "inf",
-        "nan",
-        "infinity",
-        "all",
-    ];
-    let lower = name.to_ascii_lowercase();
-    name.starts_with('_')
-        || WORDS.contains(&lower.as_str())
-        || WORDS.contains(&lower.trim_end_matches('s'))
-}
 
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
     let p = cx.p;
@@ -132,36 +145,32 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
             continue;
         }
         for (ni, n) in r.nodes.iter().enumerate() {
-            let Some(cr) = n.sql.as_ref().and_then(|s| s.column_reads.as_ref()) else {
-                continue;
-            };
-            let Some(columns) = complete_columns(p, &cr.table, Some(ri), Some(ni), 0) else {
-                continue;
-            };
-            let known: Vec<&str> = columns
-                .iter()
-                .map(String::as_str)
-                .chain(cr.aliases.iter().map(String::as_str))
-                .collect();
-            let name = &cr.table;
-            for (name_read, range) in &cr.reads {
-                if known.contains(&name_read.as_str()) || not_a_column(name_read) {
-                    continue;
-                }
-                let hint = crate::columns::closest(name_read, known.iter().copied())
+            for u in crate::columns::unknown_reads(p, ri, ni) {
+                let (read, range) = (&u.read.name, u.read.range);
+                let hint = crate::columns::closest(read, u.known.iter().map(String::as_str))
                     .map(|k| format!(" (did you mean `{k}`?)"))
                     .unwrap_or_default();
-                let Some(site) = n.written_at(&r.path, *range) else {
+                let Some(site) = n.written_at(&r.path, range) else {
                     continue;
                 };
+                let of = match &u.table {
+                    Some(t) => format!("no column of `{t}`"),
+                    None => "no column of the tables the query reads".to_string(),
+                };
+                let branch = u
+                    .read
+                    .branch
+                    .as_ref()
+                    .filter(|b| !b.taken_by_official)
+                    .map(|b| format!(", in the template branch `{}`", b.label))
+                    .unwrap_or_default();
                 let d = Diagnostic::warning(
-                    "unknown-column",
-                    n.file_range(*range),
-                    format!(
-                        "`{name_read}` is no column of `{}`{hint}: ClickHouse rejects the query (UNKNOWN_IDENTIFIER)",
-                        name,
-                    ),
-                );
+                        "unknown-column",
+                        n.file_range(range),
+                        format!(
+                            "`{read}` is {of}{hint}: ClickHouse rejects the query (UNKNOWN_IDENTIFIER){branch}"
+                        ),
+                    );
                 let included = (*site.path != *r.path).then_some(&site);
                 push_at(out, &r.path, d, included);
             }

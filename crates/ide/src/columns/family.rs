@@ -354,12 +354,16 @@ fn trailing_comma(sql: &NodeSql, item: TextRange) -> Option<TextRange> {
 /// For a rename of the family `members`: the output items that must keep a name. A member
 /// reading the column from outside the family writes `old AS new`; a reader outside it
 /// passing a member's column on writes `new AS old`.
+///
+/// Refused when an owner that must keep a name has no item to write it on (`SELECT *` passing
+/// the column on, or a member whose `*` reads it from outside the family): the rename would
+/// change that output's name, or leave the family reading a column no table has.
 pub fn rename_boundaries(
     p: &Project,
     members: &[ColumnOwner],
     name: &str,
     new: &str,
-) -> Vec<Boundary> {
+) -> Result<Vec<Boundary>, String> {
     let mut memo = ColumnMemo::new(p, name);
     let mut owners: Vec<(ColumnOwner, bool)> = Vec::new();
     for &o in members {
@@ -380,16 +384,39 @@ pub fn rename_boundaries(
     }
     let mut out = Vec::new();
     for (o, member) in owners {
-        if let ColumnOwner::Node(id) = o {
-            let text = if member {
-                format!("{name} AS {new}")
-            } else {
-                format!("{new} AS {name}")
-            };
-            out.extend(output_boundaries(p, id, name, &text));
+        let ColumnOwner::Node(id) = o else {
+            continue;
+        };
+        let text = if member {
+            format!("{name} AS {new}")
+        } else {
+            format!("{new} AS {name}")
+        };
+        let found = output_boundaries(p, id, name, &text);
+        if found.is_empty() && !names_in_select(p, id, name) {
+            return Err(format!(
+                "`{name}` passes through {} without an item naming it (`SELECT *`): renaming it here would {}, so it is not renamed; rename it where it is defined, or name it in that SELECT first",
+                owner_label(p, o, None),
+                if member {
+                    "leave that node reading a column its table does not have"
+                } else {
+                    "change the name that node outputs"
+                }
+            ));
         }
+        out.extend(found);
     }
-    out
+    Ok(out)
+}
+
+/// Whether an item of node `id`'s SELECT (not a star) outputs `name`.
+fn names_in_select(p: &Project, id: NodeId, name: &str) -> bool {
+    p.resources
+        .get(id.pipe)
+        .and_then(|r| r.nodes.get(id.index))
+        .and_then(|n| n.sql.as_ref())
+        .and_then(|s| s.main.as_ref())
+        .is_some_and(|m| m.items.iter().any(|i| i.output_name == name))
 }
 
 /// The unaliased plain items of node `id`'s SELECT whose output is `name`, each to be written
@@ -527,10 +554,28 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Sites
                 .into_iter()
                 .map(|s| (s, false)),
         );
+        let member = members
+            .iter()
+            .any(|o| owner_node(*o) == Some(NodeId::new(ri, ni)));
         for range in sql.column_words(name, node.sql.as_deref()) {
+            // In a node reading the family, where the SQL scopes decide: a word whose SELECT
+            // reads only tables outside it (another UNION branch, a JOIN's other side named by
+            // its qualifier) is not the column; one reading only members is.
+            let scoped = if member {
+                None
+            } else {
+                reads_family(p, NodeId::new(ri, ni), range, &members)
+            };
+            if scoped == Some(false) {
+                continue;
+            }
             // A word naming a column of the same name of a table outside the family.
             let i = sql.tokens.partition_point(|t| t.range.end <= range.start);
-            let owners = column_owners_at(memo, ri, ni, &sql, i);
+            let owners = if scoped == Some(true) {
+                vec![]
+            } else {
+                column_owners_at(memo, ri, ni, &sql, i)
+            };
             if !owners.is_empty() && !owners.iter().any(|o| members.contains(o)) {
                 continue;
             }
@@ -551,6 +596,64 @@ fn sites_of(memo: &mut ColumnMemo, members: &[ColumnOwner], name: &str) -> Sites
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.0 == b.0);
     (out, conflicts)
+}
+
+/// Whether the word at `range` (node text) of node `id` reads the family's column, where the
+/// SQL scopes ([`syntax::sql::scopes`]) decide it in every rendering where it is a column read:
+/// `Some(false)` when its SELECT's tables (the one its qualifier names, else all) are named
+/// tables none of which is in `members`, `Some(true)` when all of them are. `None` otherwise
+/// (a correlated subquery, a CTE or subquery source, a table not resolved, a mix).
+fn reads_family(
+    p: &Project,
+    id: NodeId,
+    range: TextRange,
+    members: &[ColumnOwner],
+) -> Option<bool> {
+    use syntax::sql::scopes::SourceKind;
+    let sql = p.resources[id.pipe].nodes[id.index].sql.as_ref()?;
+    let mut verdict = None;
+    for scopes in sql.column_scopes.iter().flatten() {
+        for s in &scopes.selects {
+            let Some(read) = s.reads.iter().find(|r| r.range == range) else {
+                continue;
+            };
+            // An alias of the same name (here or in an enclosing SELECT) is what the word
+            // reads: ClickHouse prefers it to a column.
+            let mut aliased = false;
+            let mut up = Some(s);
+            while let Some(x) = up {
+                aliased |= x.names.contains(&read.name);
+                up = x.parent.and_then(|i| scopes.selects.get(i));
+            }
+            if s.correlated || !s.certain || (read.qualifier.is_none() && aliased) {
+                return None;
+            }
+            let owners: Vec<ColumnOwner> = s
+                .sources
+                .iter()
+                .filter(|src| read.qualifier.is_none() || src.name == read.qualifier)
+                .map(|src| match &src.kind {
+                    SourceKind::Table {
+                        database: None,
+                        name,
+                    } => table_owner(p, name, Some(id.pipe), Some(id.index)),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            let inside = owners.iter().filter(|o| members.contains(o)).count();
+            let here = match inside {
+                _ if owners.is_empty() => return None,
+                0 => false,
+                n if n == owners.len() => true,
+                _ => return None,
+            };
+            if verdict.is_some_and(|v| v != here) {
+                return None;
+            }
+            verdict = Some(here);
+        }
+    }
+    verdict
 }
 
 /// `{{ column(p, 'name') }}` / `{{ columns(p, 'a,name') }}` in node `id` reading a member of

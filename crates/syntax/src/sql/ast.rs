@@ -116,7 +116,9 @@ pub enum ExprKind {
     /// `(a, b)`, `[a, b]`, `CASE …`, `x ? a : b`, `a BETWEEN b AND c`: a node whose children
     /// are expressions.
     Group(Vec<Expr>),
+    /// `x -> body`, `(x, y) -> body`: `params` is empty when they are not plain names.
     Lambda {
+        params: Vec<Ident>,
         body: Box<Expr>,
     },
     /// `expr AS alias` (ClickHouse allows an alias on any expression).
@@ -183,7 +185,7 @@ impl Expr {
                 e.push(right);
             }
             ExprKind::Unary { expr, .. } | ExprKind::Alias { expr, .. } => e.push(expr),
-            ExprKind::Lambda { body } => e.push(body),
+            ExprKind::Lambda { body, .. } => e.push(body),
             ExprKind::Group(items) => e.extend(items.iter()),
             ExprKind::Subquery(query) => q.push(&**query),
             _ => {}

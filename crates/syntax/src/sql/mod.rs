@@ -9,11 +9,11 @@
 //! are merged, each table reference tagged with the template branch it came from.
 
 pub mod ast;
-pub mod column_reads;
 pub mod facts;
 pub mod functions;
 pub mod lexer;
 pub mod parser;
+pub mod scopes;
 pub mod template;
 
 use crate::text::TextRange;
@@ -75,15 +75,18 @@ pub struct SqlAnalysis {
     pub main: Option<SelectFacts>,
     /// How many renderings of the template were analysed.
     pub variants: usize,
+    /// Whether a template has more branches than renderings analysed: what is known of every
+    /// rendering (the columns a node outputs, the names it defines) is then not known.
+    pub renderings_truncated: bool,
     /// Calls of functions ClickHouse does not have, in every branch, where the name is
     /// written in the text (not put there by a `{{ }}` expression).
     pub unknown_calls: Vec<UnknownCall>,
     /// Aggregate and window function calls ClickHouse refuses where they are written
     /// ([`facts::misplaced_calls`]), in every branch: the call's name and why.
     pub misplaced_calls: Vec<MisplacedCall>,
-    /// The names the query reads as columns, when its scope is certain (not a template: one
-    /// SELECT over one table, [`column_reads`]).
-    pub column_reads: Option<column_reads::ColumnReads>,
+    /// The column scopes of each rendering (the official one first; one for plain SQL), reads
+    /// mapped to the node's text; `None` for a rendering that is not one query.
+    pub column_scopes: Vec<Option<scopes::ColumnScopes>>,
 }
 
 /// An aggregate or window function call ClickHouse refuses where it is written.
@@ -163,6 +166,16 @@ pub fn qualifiers(text: &str, analysis: &SqlAnalysis, table: &str) -> Vec<TextRa
         .collect()
 }
 
+/// The renderings [`analyze`] reads, in its order: the text itself when it is no template;
+/// else the official rendering, then one per branch it does not take. Each fact indexed by
+/// rendering (`column_scopes`) is of the rendering at the same index.
+pub fn renderings(text: &str) -> Vec<Rendered> {
+    match Template::of_sql(text) {
+        Some(t) => t.variants(text, MAX_VARIANTS),
+        None => vec![Rendered::plain(text, 0)],
+    }
+}
+
 /// Analyses node SQL (the text after `SQL >`, as stored by the datafile parser).
 pub fn analyze(text: &str) -> SqlAnalysis {
     let templated = text.trim_start().starts_with('%');
@@ -179,6 +192,7 @@ pub fn analyze(text: &str) -> SqlAnalysis {
     let start = text.find('%').map_or(0, |i| i + 1);
     let template = Template::parse(text, start);
     let variants = template.variants(text, MAX_VARIANTS);
+    out.renderings_truncated = template.variant_count() > variants.len();
     out.variants = variants.len();
     for (i, v) in variants.iter().enumerate() {
         add_variant(&mut out, v, Some(&template), i == 0);
@@ -294,14 +308,15 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             message,
         });
     }
-    if template.is_none() {
-        out.column_reads = column_reads::column_reads(&v.text, &parsed).map(|mut c| {
-            for (_, r) in &mut c.reads {
-                *r = v.to_source(*r);
-            }
-            c
+    let from_template = |r: TextRange| template.is_some() && v.from_expression(r);
+    let mut scopes = scopes::column_scopes(&v.text, &parsed, &from_template);
+    if let Some(scopes) = &mut scopes {
+        scopes.map_reads(&|r| {
+            let r = v.to_source(r);
+            (r, branch(r))
         });
     }
+    out.column_scopes.push(scopes);
     if official {
         out.main = parsed
             .queries

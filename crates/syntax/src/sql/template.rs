@@ -346,6 +346,18 @@ impl Template {
         self.chains.iter().map(|c| c.official).collect()
     }
 
+    /// How many renderings [`Template::variants`] makes with no limit: the official one, and
+    /// one per branch it does not take.
+    pub fn variant_count(&self) -> usize {
+        let official = self.official_choices();
+        1 + self
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(id, c)| c.branches.len() - usize::from(official[id].is_some()))
+            .sum::<usize>()
+    }
+
     /// The official rendering, then one variant per branch it does not take (at most `limit`
     /// variants in all).
     pub fn variants(&self, text: &str, limit: usize) -> Vec<Rendered> {

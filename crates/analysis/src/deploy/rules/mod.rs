@@ -11,6 +11,7 @@ pub(crate) mod forward_query_rewrite;
 pub(crate) mod legacy_removed_with_replacement;
 pub(crate) mod materialized_source_changed;
 pub(crate) mod needs_forward_query;
+pub(crate) mod removed_column_read;
 pub(crate) mod rewrite_source_ttl;
 
 use super::{Base, Plan, ResourceChange};

@@ -16,8 +16,20 @@ impl Parser<'_> {
         let e = if self.at_op("->") {
             self.bump();
             let body = self.expr();
+            let name = |x: &Expr| match &x.kind {
+                ExprKind::Ident(parts) if parts.len() == 1 => Some(parts[0].clone()),
+                _ => None,
+            };
+            let params = match &e.kind {
+                ExprKind::Group(items) => items.iter().map(name).collect::<Option<Vec<_>>>(),
+                ExprKind::Function(f) if f.name.name == "tuple" && f.params.is_empty() => {
+                    f.args.iter().map(name).collect::<Option<Vec<_>>>()
+                }
+                _ => name(&e).map(|i| vec![i]),
+            };
             Expr::new(
                 ExprKind::Lambda {
+                    params: params.unwrap_or_default(),
                     body: Box::new(body),
                 },
                 self.range_from(start),

@@ -114,6 +114,13 @@ const RESERVED: &[&str] = &[
     "REGEXP",
 ];
 
+/// Whether `word` is one of the words that end an expression (`AND`, `FROM`, `WHERE`, ...),
+/// or `SELECT`: written unquoted where a name stands, the text is no query ClickHouse reads
+/// (a template rendering pairing branches no request pairs), not a column read.
+pub(crate) fn is_reserved(word: &str) -> bool {
+    word.eq_ignore_ascii_case("SELECT") || RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
+}
+
 const JOIN_WORDS: &[&str] = &[
     "GLOBAL", "LOCAL", "ANY", "ALL", "ASOF", "SEMI", "ANTI", "INNER", "LEFT", "RIGHT", "FULL",
     "CROSS", "OUTER", "PASTE", "JOIN",
