@@ -28,10 +28,11 @@ fn ours(sql: &str) -> Option<Vec<String>> {
         if db.is_some() {
             return None;
         }
-        TABLES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, cols)| cols.iter().map(|(c, _)| c.to_string()).collect())
+        TABLES.iter().find(|(n, _)| *n == name).map(|(_, cols)| {
+            std::sync::Arc::new(syntax::sql::scopes::Known::new(
+                cols.iter().map(|(c, _)| c.to_string()).collect(),
+            ))
+        })
     };
     Some(
         scopes
@@ -148,6 +149,136 @@ fn column_scopes_agree_with_clickhouse() {
         if !agree && !(not_judged && ours.is_empty()) {
             wrong.push(format!(
                 "`{sql}`: ours {ours:?}, ClickHouse {}",
+                if o.ok {
+                    "accepts".to_string()
+                } else {
+                    o.error.clone()
+                }
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn ours_ungrouped(sql: &str) -> Vec<String> {
+    let parsed = syntax::sql::parser::parse(sql);
+    let Some(scopes) = syntax::sql::scopes::column_scopes(sql, &parsed, &|_| false) else {
+        return vec![];
+    };
+    let lookup = |db: Option<&str>, name: &str| {
+        if db.is_some() {
+            return None;
+        }
+        TABLES.iter().find(|(n, _)| *n == name).map(|(_, cols)| {
+            std::sync::Arc::new(syntax::sql::scopes::Known::new(
+                cols.iter().map(|(c, _)| c.to_string()).collect(),
+            ))
+        })
+    };
+    scopes
+        .ungrouped_columns(&lookup)
+        .iter()
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// NOT_AN_AGGREGATE (code 215): the columns we call ungrouped must be exactly those of a query
+/// ClickHouse refuses with 215, and a query it accepts must have none.
+#[test]
+fn ungrouped_columns_agree_with_clickhouse() {
+    let cases: &[(&str, &[&str])] = &[
+        ("SELECT a, count() FROM t GROUP BY a", &[]),
+        ("SELECT t.a, count() FROM t GROUP BY a", &[]),
+        ("SELECT x.a, count() FROM t AS x GROUP BY x.a", &[]),
+        ("SELECT a + 1, count() FROM t GROUP BY a", &[]),
+        ("SELECT toDate(ts) AS d, count() FROM t GROUP BY d", &[]),
+        ("SELECT toDate(ts), count() FROM t GROUP BY toDate(ts)", &[]),
+        (
+            "SELECT toDate(ts) AS d, count() AS n FROM t GROUP BY d HAVING n > 1 ORDER BY d",
+            &[],
+        ),
+        (
+            "SELECT a, sum(length(b)) FROM t GROUP BY a ORDER BY sum(length(b)) DESC",
+            &[],
+        ),
+        ("SELECT count(), max(ts) FROM t", &[]),
+        ("SELECT 'x' AS label, count() FROM t", &[]),
+        (
+            "SELECT a, arrayMap(x -> x + 1, groupArray(a)) FROM t GROUP BY a",
+            &[],
+        ),
+        ("SELECT a, b, count() FROM t GROUP BY a, b", &[]),
+        (
+            "SELECT a, row_number() OVER (ORDER BY count()) FROM t GROUP BY a",
+            &[],
+        ),
+        ("SELECT a, quantile(0.5)(length(b)) FROM t GROUP BY a", &[]),
+        ("SELECT a, countIf(b = '') AS e FROM t GROUP BY a", &[]),
+        ("SELECT a, (SELECT max(id) FROM u) FROM t GROUP BY a", &[]),
+        ("SELECT a, b FROM t", &[]),
+        ("SELECT a, sum(a) OVER () FROM t", &[]),
+        (
+            "SELECT s.k, count() FROM (SELECT a AS k, b FROM t) AS s GROUP BY s.k",
+            &[],
+        ),
+        ("SELECT a AS b, count() FROM t GROUP BY a", &[]),
+        ("SELECT a, b, count() FROM t GROUP BY ALL", &[]),
+        (
+            "SELECT toDate(ts) AS window, count() FROM t GROUP BY window",
+            &[],
+        ),
+        (
+            "SELECT a, b, count() FROM t GROUP BY GROUPING SETS ((a), (b))",
+            &[],
+        ),
+        ("SELECT a, count() FROM t GROUP BY ROLLUP(a)", &[]),
+        ("SELECT a, b, count() FROM t GROUP BY a WITH ROLLUP", &["b"]),
+        ("SELECT a, b, count() FROM t GROUP BY a", &["b"]),
+        ("SELECT ts, count() FROM t GROUP BY toDate(ts)", &["ts"]),
+        ("SELECT b, count() FROM t", &["b"]),
+        (
+            "SELECT a, count() FROM t GROUP BY a HAVING length(b) > 1",
+            &["b"],
+        ),
+        ("SELECT a, count() FROM t GROUP BY a ORDER BY ts", &["ts"]),
+        (
+            "SELECT u.c, count() FROM t JOIN u ON u.id = t.a GROUP BY t.a",
+            &["c"],
+        ),
+        (
+            "SELECT k, v FROM (SELECT a AS k, max(b) AS v, ts FROM t GROUP BY k)",
+            &["ts"],
+        ),
+        (
+            "SELECT a, upper(b) AS ub, count() FROM t GROUP BY a",
+            &["b"],
+        ),
+    ];
+    let mut statements: Vec<(String, bool)> = vec![("CREATE DATABASE g".into(), false)];
+    statements.push(("USE g".into(), false));
+    for (name, cols) in TABLES {
+        let defs: Vec<String> = cols.iter().map(|(c, ty)| format!("`{c}` {ty}")).collect();
+        statements.push((
+            format!("CREATE TABLE {name} ({}) ENGINE = Memory", defs.join(", ")),
+            false,
+        ));
+    }
+    let setup = statements.len();
+    for (sql, _) in cases {
+        statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
+    }
+    let out = chdb_project::run(&statements);
+    let mut wrong = vec![];
+    for (i, (sql, expected)) in cases.iter().enumerate() {
+        let o = &out[setup + i];
+        let ours = ours_ungrouped(sql);
+        if ours != *expected {
+            wrong.push(format!("`{sql}`: ours {ours:?}, expected {expected:?}"));
+        }
+        let refused = !o.ok && o.error.contains("Code: 215");
+        if refused != !expected.is_empty() || (!o.ok && !refused) {
+            wrong.push(format!(
+                "`{sql}`: ClickHouse {}",
                 if o.ok {
                     "accepts".to_string()
                 } else {

@@ -113,3 +113,47 @@ fn incremental_analysis_equals_a_fresh_one() {
     assert!(checked > 100, "only {checked} edits checked");
     eprintln!("{checked} edits: incremental == fresh");
 }
+
+/// The column rules' per-pipe results are kept across edits while what they were read from
+/// stays: a column removed two tables upstream (through a `SELECT *` pipe) is reported in the
+/// pipe reading it, and reported no more once it is back.
+#[test]
+fn column_results_follow_upstream_edits() {
+    let ds = |cols: &str| format!("SCHEMA >\n{cols}\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"a\"\n");
+    let mut db = ProjectDb::new("/nonexistent-root", None);
+    db.set_file(
+        "datasources/ds.datasource",
+        Arc::from(ds("    `a` String,\n    `b` String").as_str()),
+    );
+    db.set_file(
+        "pipes/all.pipe",
+        Arc::from("NODE n\nSQL >\n    SELECT * FROM ds\n\nTYPE endpoint\n"),
+    );
+    db.set_file(
+        "pipes/reader.pipe",
+        Arc::from("NODE n\nSQL >\n    SELECT b FROM all\n\nTYPE endpoint\n"),
+    );
+    let unknown = |db: &mut ProjectDb| -> Vec<String> {
+        db.analyze(&|_: &str| None)
+            .diagnostics
+            .iter()
+            .flat_map(|(f, ds)| {
+                ds.iter()
+                    .filter(|d| d.code == "unknown-column")
+                    .map(move |d| format!("{f}: {}", d.message))
+            })
+            .collect()
+    };
+    assert!(unknown(&mut db).is_empty());
+    db.set_file("datasources/ds.datasource", Arc::from(ds("    `a` String").as_str()));
+    let after = unknown(&mut db);
+    assert!(
+        after.len() == 1 && after[0].starts_with("pipes/reader.pipe: `b`"),
+        "{after:?}"
+    );
+    db.set_file(
+        "datasources/ds.datasource",
+        Arc::from(ds("    `a` String,\n    `b` String").as_str()),
+    );
+    assert!(unknown(&mut db).is_empty());
+}

@@ -132,6 +132,10 @@ fn unknown_columns_agree_with_clickhouse() {
         Original {
             key: usize,
         },
+        /// A rendering with `ungrouped-column` reports (and no unknown read).
+        Ungrouped {
+            place: String,
+        },
         Mutated {
             key: usize,
             place: String,
@@ -183,6 +187,12 @@ fn unknown_columns_agree_with_clickhouse() {
                 .flat_map(|(f, ds)| ds.iter().map(move |d| (f.clone(), d.clone())))
                 .filter(|(_, d)| d.code == "unknown-column")
                 .collect();
+            let reported_ungrouped: Vec<(String, syntax::diagnostics::Diagnostic)> = a
+                .diagnostics
+                .iter()
+                .flat_map(|(f, ds)| ds.iter().map(move |d| (f.clone(), d.clone())))
+                .filter(|(_, d)| d.code == "ungrouped-column")
+                .collect();
             let mut nodes: Vec<Node> = vec![];
             for pi in p.resources.ids() {
                 if p.resources[pi].kind != ResourceKind::Pipe || !p.resources[pi].defined_by_file()
@@ -214,6 +224,41 @@ fn unknown_columns_agree_with_clickhouse() {
                             d.message
                         );
                     }
+                }
+                // `ungrouped-column` on renderings with no unknown read: ClickHouse must refuse
+                // them with NOT_AN_AGGREGATE.
+                let ungrouped = if checked {
+                    analysis::columns::ungrouped_reads(p, n.pipe, n.node)
+                } else {
+                    vec![]
+                };
+                for (f, d) in &reported_ungrouped {
+                    if **f == *r.path && d.range.start >= fr.start && d.range.end <= fr.end {
+                        assert!(
+                            ungrouped
+                                .iter()
+                                .any(|(_, u)| node.file_range(u.range) == d.range),
+                            "{place}: {} is not one of ungrouped_reads",
+                            d.message
+                        );
+                    }
+                }
+                let renderings: std::collections::BTreeSet<usize> =
+                    ungrouped.iter().map(|(k, _)| *k).collect();
+                for k in renderings {
+                    if ours.iter().any(|u| u.rendering == k) {
+                        continue;
+                    }
+                    let Some(sql) = chdb_project::expand_rendering(p, n.pipe, n.node, k, 0) else {
+                        panic!("{place}: rendering {k} cannot be expanded");
+                    };
+                    statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
+                    probes.push((
+                        statements.len() - 1,
+                        Probe::Ungrouped {
+                            place: format!("{place} rendering {k} `{sql}`"),
+                        },
+                    ));
                 }
                 if !ours.is_empty() {
                     let renderings: std::collections::BTreeSet<usize> =
@@ -323,6 +368,7 @@ fn unknown_columns_agree_with_clickhouse() {
     let (mut templated_rejected, mut templated_found) = (0, 0);
     let mut missed = vec![];
     let mut confirmed = 0;
+    let mut ungrouped_confirmed = 0;
     for (i, probe) in &probes {
         let o = &out[*i];
         match probe {
@@ -345,6 +391,20 @@ fn unknown_columns_agree_with_clickhouse() {
                     ));
                 } else {
                     confirmed += 1;
+                }
+            }
+            Probe::Ungrouped { place } => {
+                if o.ok || !o.error.contains("Code: 215") {
+                    false_reports.push(format!(
+                        "{place}: ungrouped-column, but ClickHouse says {}",
+                        if o.ok {
+                            "ok".to_string()
+                        } else {
+                            o.error.clone()
+                        }
+                    ));
+                } else {
+                    ungrouped_confirmed += 1;
                 }
             }
             Probe::Original { key } => {
@@ -393,6 +453,9 @@ fn unknown_columns_agree_with_clickhouse() {
     println!(
         "unknown-column: {confirmed} corpus renderings reported, all confirmed by ClickHouse; mutations ClickHouse rejects with code 47: {rejected} ({templated_rejected} in templates), reported by us: {found} ({:.1}%; {templated_found} in templates); {ours_elsewhere} reported on nodes ClickHouse cannot run as they are",
         if rejected == 0 { 0.0 } else { 100.0 * found as f64 / rejected as f64 }
+    );
+    println!(
+        "ungrouped-column: {ungrouped_confirmed} corpus renderings reported, all refused by ClickHouse with code 215"
     );
     if std::env::var_os("SHOW_MISSES").is_some() {
         println!("missed:\n{}", missed.join("\n"));

@@ -576,7 +576,6 @@ fn check_reads_known_columns(mv: &MaterializedView, c: &NewColumn) -> Result<(),
         &mv.source,
         Some(mv.writer.pipe),
         Some(mv.writer.node),
-        0,
     ) else {
         return Ok(());
     };

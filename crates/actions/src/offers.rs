@@ -252,6 +252,15 @@ fn schema_mismatch_offer(p: &Project, m: &Migrations, path: &str, d: &Diagnostic
             {
                 continue;
             }
+            // An item reading a name no table has: adding it would only move the error.
+            let reads_unknown = analysis::columns::unknown_reads(p, w.pipe, w.node)
+                .iter()
+                .any(|u| {
+                    item.range.start <= u.read.range.start && u.read.range.end <= item.range.end
+                });
+            if reads_unknown {
+                continue;
+            }
             let text = node.sql_map.text.get(item.range.start..item.range.end)?;
             let expr = super::sql_edit::item_expression(text, item)?.to_string();
             let mv = MaterializedView::of(p, m, w.target, Some(w.node_id())).ok()?;
@@ -285,4 +294,53 @@ fn schema_mismatch_offer(p: &Project, m: &Migrations, path: &str, d: &Diagnostic
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use analysis::db::ProjectDb;
+    use std::sync::Arc;
+
+    /// The schema-mismatch quick fix is offered for an item reading existing columns only.
+    #[test]
+    fn schema_mismatch_offer_only_for_items_reading_known_columns() {
+        let offered = |item: &str| -> Vec<String> {
+            let mut db = ProjectDb::new("/nonexistent-root", None);
+            db.set_file(
+                "datasources/events.datasource",
+                Arc::from("SCHEMA >\n    `ts` DateTime,\n    `referer` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n"),
+            );
+            db.set_file(
+                "datasources/daily.datasource",
+                Arc::from("SCHEMA >\n    `d` Date,\n    `n` UInt64\n\nENGINE \"SummingMergeTree\"\nENGINE_SORTING_KEY \"d\"\n"),
+            );
+            let pipe = format!("NODE n\nSQL >\n    SELECT toDate(ts) AS d, count() AS n, {item}\n    FROM events\n    GROUP BY d\n\nTYPE materialized\nDATASOURCE daily\n");
+            db.set_file("pipes/daily_mv.pipe", Arc::from(pipe.as_str()));
+            let a = db.analyze(&|_: &str| None);
+            let ds = a
+                .diagnostics
+                .get("pipes/daily_mv.pipe")
+                .cloned()
+                .unwrap_or_default();
+            let at = pipe.find(item).unwrap();
+            offers_at(
+                &a.project,
+                &a.migrations,
+                "pipes/daily_mv.pipe",
+                TextRange::new(at, at + item.len()),
+                &ds,
+            )
+            .into_iter()
+            .map(|o| o.title)
+            .collect()
+        };
+        let known = offered("any(referer) AS ref");
+        assert!(known.iter().any(|t| t.contains("Add `ref`")), "{known:?}");
+        let unknown = offered("any(referrer) AS ref");
+        assert!(
+            !unknown.iter().any(|t| t.contains("Add `ref`")),
+            "{unknown:?}"
+        );
+    }
 }

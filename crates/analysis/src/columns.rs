@@ -16,69 +16,157 @@ pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         .map(|(_, k)| k)
 }
 use project::model::{Project, ResourceId, ResourceKind, Target};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use syntax::sql::scopes::Known;
+
 /// Every column `name` offers, when all of them are known for certain: a datasource's SCHEMA
 /// (and its connector's columns), or a node (of `pipe`, before `before_node`, or a pipe's last)
 /// whose output columns are known in every rendering of its template, from tables whose columns
 /// are known in turn ([`syntax::sql::scopes`]). `None` for anything else: a check built on it
-/// then says nothing.
+/// then says nothing. (One question: [`Columns`] answers many, each table once.)
 pub fn complete_columns(
     p: &Project,
     name: &str,
     pipe: Option<ResourceId>,
     before_node: Option<usize>,
-    depth: usize,
 ) -> Option<Vec<String>> {
-    if depth > 16 {
-        return None;
+    Columns::new(p)
+        .of(name, pipe, before_node)
+        .map(|k| k.names.clone())
+}
+
+/// What each table offers ([`complete_columns`]), each table computed once: the rules asking
+/// about every node of a project share one.
+pub struct Columns<'p> {
+    p: &'p Project,
+    /// By table: (pipe, node) for a node, (resource, None) for a datasource or a pipe; with
+    /// the resources the answer was read from.
+    cache: RefCell<HashMap<(ResourceId, Option<usize>), (Option<Arc<Known>>, Arc<[ResourceId]>)>>,
+    /// The resources read by each question being answered (innermost last).
+    frames: RefCell<Vec<Vec<ResourceId>>>,
+}
+
+impl<'p> Columns<'p> {
+    pub fn new(p: &'p Project) -> Self {
+        Columns {
+            p,
+            cache: RefCell::new(HashMap::new()),
+            frames: RefCell::new(Vec::new()),
+        }
     }
-    let of_node = |pi: ResourceId, ni: usize| -> Option<Vec<String>> {
-        let sql = p.resources[pi].nodes[ni].sql.as_ref()?;
+
+    fn record(&self, deps: &[ResourceId]) {
+        if let Some(frame) = self.frames.borrow_mut().last_mut() {
+            frame.extend_from_slice(deps);
+        }
+    }
+
+    /// Runs `f`, and returns with its result every resource whose files the answers it asked
+    /// for were read from (transitively): while they stay the same, so does the result.
+    pub fn recording<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<ResourceId>) {
+        self.frames.borrow_mut().push(Vec::new());
+        let out = f();
+        let mut deps = self.frames.borrow_mut().pop().unwrap_or_default();
+        deps.sort_unstable();
+        deps.dedup();
+        (out, deps)
+    }
+
+    /// [`complete_columns`].
+    pub fn of(
+        &self,
+        name: &str,
+        pipe: Option<ResourceId>,
+        before_node: Option<usize>,
+    ) -> Option<Arc<Known>> {
+        let key = match self.p.resolve(name, pipe) {
+            Target::Node(ni) if before_node.is_none_or(|b| ni < b) => (pipe?, Some(ni)),
+            Target::Resource(i) => (i, None),
+            _ => return None,
+        };
+        let cached = self.cache.borrow().get(&key).cloned();
+        if let Some((known, deps)) = cached {
+            self.record(&deps);
+            return known;
+        }
+        // A table read through itself is not known (the mark stays if it is).
+        self.cache
+            .borrow_mut()
+            .insert(key, (None, Arc::from(vec![key.0])));
+        let (out, mut deps) = self.recording(|| match key {
+            (pi, Some(ni)) => self.node(pi, ni),
+            (i, None) => self.resource(i),
+        });
+        if !deps.contains(&key.0) {
+            deps.push(key.0);
+        }
+        self.record(&deps);
+        self.cache
+            .borrow_mut()
+            .insert(key, (out.clone(), Arc::from(deps)));
+        out
+    }
+
+    fn node(&self, pi: ResourceId, ni: usize) -> Option<Arc<Known>> {
+        let sql = self.p.resources[pi].nodes[ni].sql.as_ref()?;
         if sql.renderings_truncated {
             return None;
         }
         let table = |db: Option<&str>, t: &str| match db {
-            None => complete_columns(p, t, Some(pi), Some(ni), depth + 1),
+            None => self.of(t, Some(pi), Some(ni)),
             Some(_) => None,
         };
         // Every rendering's columns: a downstream read of a column one branch adds is no error.
         let mut out: Vec<String> = Vec::new();
         for scopes in &sql.column_scopes {
-            for c in scopes.as_ref()?.output_columns(&table)? {
-                if !out.contains(&c) {
-                    out.push(c);
+            for c in &scopes.as_ref()?.output_columns(&table)?.names {
+                if !out.contains(c) {
+                    out.push(c.clone());
                 }
             }
         }
-        (!out.is_empty()).then_some(out)
-    };
-    match p.resolve(name, pipe) {
-        Target::Node(ni) if before_node.is_none_or(|b| ni < b) => of_node(pipe?, ni),
-        Target::Resource(i) => {
-            let r = &p.resources[i];
-            // A file the official parser rejects (an INCLUDE that did not load, ...) may
-            // define fewer columns than meant.
-            if r.defined_by_file() && p.files[r.file].rejected {
-                return None;
-            }
-            match r.kind {
-                ResourceKind::Datasource if r.defined_by_file() => {
-                    let cols = columns(p, i);
-                    if cols.is_empty() {
-                        return None;
-                    }
-                    let df = &p.files[r.file].datafile;
-                    Some(
-                        cols.iter()
-                            .map(|c| c.name.clone())
-                            .chain(df.connector_columns().iter().map(|c| c.to_string()))
-                            .collect(),
-                    )
-                }
-                ResourceKind::Pipe if !r.nodes.is_empty() => of_node(i, r.nodes.len() - 1),
-                _ => None,
-            }
+        (!out.is_empty()).then(|| Arc::new(Known::new(out)))
+    }
+
+    fn resource(&self, i: ResourceId) -> Option<Arc<Known>> {
+        let p = self.p;
+        let r = &p.resources[i];
+        // A file the official parser rejects (an INCLUDE that did not load, ...) may define
+        // fewer columns than meant.
+        if r.defined_by_file() && p.files[r.file].rejected {
+            return None;
         }
-        _ => None,
+        match r.kind {
+            ResourceKind::Datasource if r.defined_by_file() => {
+                let cols = columns(p, i);
+                if cols.is_empty() {
+                    return None;
+                }
+                let df = &p.files[r.file].datafile;
+                Some(Arc::new(Known::new(
+                    cols.iter()
+                        .map(|c| c.name.clone())
+                        .chain(df.connector_columns().iter().map(|c| c.to_string()))
+                        .collect(),
+                )))
+            }
+            ResourceKind::Pipe if !r.nodes.is_empty() => self.node(i, r.nodes.len() - 1),
+            _ => None,
+        }
+    }
+
+    /// What a table named in node `node` of `pipe` offers.
+    fn table_of(
+        &self,
+        pipe: ResourceId,
+        node: usize,
+    ) -> impl Fn(Option<&str>, &str) -> Option<Arc<Known>> + '_ {
+        move |db: Option<&str>, t: &str| match db {
+            None => self.of(t, Some(pipe), Some(node)),
+            Some(_) => None,
+        }
     }
 }
 
@@ -101,45 +189,167 @@ pub struct NodeUnknownRead {
 /// any rendering defines (an alias in one branch) is never one: renderings pair branches as no
 /// real request may.
 pub fn unknown_reads(p: &Project, pipe: ResourceId, node: usize) -> Vec<NodeUnknownRead> {
-    let Some(sql) = p.resources[pipe].nodes[node]
-        .sql
-        .as_ref()
-        .filter(|s| !s.renderings_truncated)
-    else {
-        return vec![];
-    };
-    let table = |db: Option<&str>, t: &str| match db {
-        None => complete_columns(p, t, Some(pipe), Some(node), 0),
-        Some(_) => None,
-    };
-    let defined: Vec<&str> = if sql.templated {
-        sql.column_scopes
-            .iter()
-            .flatten()
-            .flat_map(|s| s.all_names())
-            .collect()
-    } else {
-        vec![]
-    };
-    let mut out: Vec<NodeUnknownRead> = vec![];
-    for (rendering, scopes) in sql.column_scopes.iter().enumerate() {
-        let Some(scopes) = scopes else {
-            continue;
+    Columns::new(p).unknown_reads(pipe, node)
+}
+
+impl Columns<'_> {
+    /// [`unknown_reads`], with this cache.
+    pub fn unknown_reads(&self, pipe: ResourceId, node: usize) -> Vec<NodeUnknownRead> {
+        let p = self.p;
+        let Some(sql) = p.resources[pipe].nodes[node]
+            .sql
+            .as_ref()
+            .filter(|s| !s.renderings_truncated)
+        else {
+            return vec![];
         };
-        for u in scopes.unknown_reads(&table) {
-            if defined.contains(&u.read.name.as_str())
-                || out.iter().any(|o| o.read.range == u.read.range)
-            {
+        let table = self.table_of(pipe, node);
+        let defined: Vec<&str> = if sql.templated {
+            sql.column_scopes
+                .iter()
+                .flatten()
+                .flat_map(|s| s.all_names())
+                .collect()
+        } else {
+            vec![]
+        };
+        let mut out: Vec<NodeUnknownRead> = vec![];
+        for (rendering, scopes) in sql.column_scopes.iter().enumerate() {
+            let Some(scopes) = scopes else {
                 continue;
+            };
+            for u in scopes.unknown_reads(&table) {
+                if defined.contains(&u.read.name.as_str())
+                    || out.iter().any(|o| o.read.range == u.read.range)
+                {
+                    continue;
+                }
+                out.push(NodeUnknownRead {
+                    rendering,
+                    read: u.read.clone(),
+                    table: u.table,
+                    tables: u.tables,
+                    known: u.known,
+                });
             }
-            out.push(NodeUnknownRead {
-                rendering,
-                read: u.read.clone(),
-                table: u.table,
-                tables: u.tables,
-                known: u.known,
-            });
         }
+        out
     }
-    out
+}
+
+/// The columns node `node` of pipe `pipe` reads outside every aggregate call and grouping key
+/// of a SELECT that aggregates ([`syntax::sql::scopes::ColumnScopes::ungrouped_columns`]): the
+/// rendering and the read, once per range. As for [`unknown_reads`], a name any rendering of a
+/// template defines is never one.
+pub fn ungrouped_reads(
+    p: &Project,
+    pipe: ResourceId,
+    node: usize,
+) -> Vec<(usize, syntax::sql::scopes::Read)> {
+    Columns::new(p).ungrouped_reads(pipe, node)
+}
+
+impl Columns<'_> {
+    /// [`ungrouped_reads`], with this cache.
+    pub fn ungrouped_reads(
+        &self,
+        pipe: ResourceId,
+        node: usize,
+    ) -> Vec<(usize, syntax::sql::scopes::Read)> {
+        let p = self.p;
+        let Some(sql) = p.resources[pipe].nodes[node]
+            .sql
+            .as_ref()
+            .filter(|s| !s.renderings_truncated)
+        else {
+            return vec![];
+        };
+        let table = self.table_of(pipe, node);
+        let defined: Vec<&str> = if sql.templated {
+            sql.column_scopes
+                .iter()
+                .flatten()
+                .flat_map(|s| s.all_names())
+                .collect()
+        } else {
+            vec![]
+        };
+        let mut out: Vec<(usize, syntax::sql::scopes::Read)> = vec![];
+        for (rendering, scopes) in sql.column_scopes.iter().enumerate() {
+            let Some(scopes) = scopes else {
+                continue;
+            };
+            for r in scopes.ungrouped_columns(&table) {
+                if defined.contains(&r.name.as_str()) || out.iter().any(|(_, o)| o.range == r.range)
+                {
+                    continue;
+                }
+                out.push((rendering, r.clone()));
+            }
+        }
+        out
+    }
+}
+
+/// What the column rules find in one pipe: each node's unknown reads and ungrouped columns.
+#[derive(Debug, Default)]
+pub struct PipeColumns {
+    pub unknown: Vec<(usize, NodeUnknownRead)>,
+    pub ungrouped: Vec<(usize, syntax::sql::scopes::Read)>,
+}
+
+/// [`PipeColumns`] per pipe, kept across analyses of one project while the pipe's file and
+/// the files of every resource its answers were read from stay the same (an edit re-reads the
+/// edited pipe and the pipes reading what it changed). Cleared when the model is rebuilt
+/// (resource indexes may move).
+#[derive(Default)]
+pub struct PipeColumnsCache {
+    state: std::sync::Mutex<(u64, HashMap<ResourceId, PipeColumnsEntry>)>,
+}
+
+struct PipeColumnsEntry {
+    deps: Vec<(ResourceId, Arc<project::model::SourceFile>)>,
+    facts: Arc<PipeColumns>,
+}
+
+impl PipeColumnsCache {
+    /// The facts of pipe `pipe`; `version` must change whenever the model is rebuilt.
+    pub fn get(&self, columns: &Columns, version: u64, pipe: ResourceId) -> Arc<PipeColumns> {
+        let p = columns.p;
+        let file_of = |r: ResourceId| &p.files[p.resources[r].file];
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.0 != version {
+            *state = (version, HashMap::new());
+        }
+        if let Some(e) = state.1.get(&pipe) {
+            if e.deps.iter().all(|(r, f)| Arc::ptr_eq(f, file_of(*r))) {
+                return e.facts.clone();
+            }
+        }
+        let (facts, mut deps) = columns.recording(|| {
+            let mut facts = PipeColumns::default();
+            for ni in 0..p.resources[pipe].nodes.len() {
+                facts
+                    .unknown
+                    .extend(columns.unknown_reads(pipe, ni).into_iter().map(|u| (ni, u)));
+                facts.ungrouped.extend(
+                    columns
+                        .ungrouped_reads(pipe, ni)
+                        .into_iter()
+                        .map(|(_, u)| (ni, u)),
+                );
+            }
+            Arc::new(facts)
+        });
+        deps.push(pipe);
+        let deps = deps.into_iter().map(|r| (r, file_of(r).clone())).collect();
+        state.1.insert(
+            pipe,
+            PipeColumnsEntry {
+                deps,
+                facts: facts.clone(),
+            },
+        );
+        facts
+    }
 }

@@ -12,6 +12,7 @@ pub(crate) mod forward_query_columns;
 pub(crate) mod missing_target;
 pub(crate) mod reader;
 pub(crate) mod reads_materialized_pipe;
+pub(crate) mod ungrouped_column;
 pub(crate) mod unknown_column;
 pub(crate) mod unknown_function;
 pub(crate) mod unknown_table;
@@ -36,6 +37,23 @@ pub struct ProjectCtx<'a> {
     pub cycles: &'a CycleMemo,
     /// The migration model of the same analysis.
     pub migrations: &'a Migrations,
+    /// What each table offers, computed once for every rule asking.
+    pub columns: crate::columns::Columns<'a>,
+    /// The column rules' facts per pipe, kept across analyses.
+    pub pipe_columns: &'a crate::columns::PipeColumnsCache,
+    /// [`Caches::datasources_version`].
+    pub datasources_version: u64,
+}
+
+impl ProjectCtx<'_> {
+    /// The column rules' facts of pipe `pipe` ([`crate::columns::PipeColumnsCache`]).
+    pub fn pipe_columns(
+        &self,
+        pipe: project::model::ResourceId,
+    ) -> Arc<crate::columns::PipeColumns> {
+        self.pipe_columns
+            .get(&self.columns, self.datasources_version, pipe)
+    }
 }
 
 /// Dependency cycles, each as the resources in order.
@@ -69,6 +87,7 @@ pub struct Caches {
     pub suggestions: Suggestions,
     pub cycles: CycleMemo,
     pub migration: crate::migration::rules::LocalCache,
+    pub pipe_columns: crate::columns::PipeColumnsCache,
     /// Bumped by the owner whenever the model is rebuilt (see
     /// [`crate::migration::rules::check`]).
     pub datasources_version: u64,
@@ -101,6 +120,9 @@ pub fn check_with(
         suggestions,
         cycles: &caches.cycles,
         migrations: &migrations,
+        columns: crate::columns::Columns::new(p),
+        pipe_columns: &caches.pipe_columns,
+        datasources_version: caches.datasources_version,
     };
     for rule in RULES {
         if let Check::Project(check) = rule.check {

@@ -144,8 +144,10 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
         {
             continue;
         }
-        for (ni, n) in r.nodes.iter().enumerate() {
-            for u in crate::columns::unknown_reads(p, ri, ni) {
+        let facts = cx.pipe_columns(ri);
+        for (ni, u) in &facts.unknown {
+            let n = &r.nodes[*ni];
+            {
                 let (read, range) = (&u.read.name, u.read.range);
                 let hint = crate::columns::closest(read, u.known.iter().map(String::as_str))
                     .map(|k| format!(" (did you mean `{k}`?)"))

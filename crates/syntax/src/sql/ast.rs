@@ -43,6 +43,9 @@ pub struct Select {
     pub prewhere: Option<Expr>,
     pub where_: Option<Expr>,
     pub group_by: Vec<Expr>,
+    /// `GROUP BY ALL`, `GROUP BY GROUPING SETS (…)`, or keys the parser could not read: the
+    /// keys are not `group_by` as listed.
+    pub group_by_special: bool,
     pub having: Option<Expr>,
     pub order_by: Vec<Expr>,
     /// LIMIT, LIMIT BY, SETTINGS and other trailing expressions (only walked for subqueries).

@@ -552,7 +552,7 @@ pub fn misplaced_calls(s: &Select, out: &mut Vec<(Ident, &'static str, String)>)
 
 /// What ClickHouse calls for `f`: an aggregate (with or without combinators), a window-only
 /// function, or neither.
-fn call_kind(f: &Function) -> (bool, bool) {
+pub(crate) fn call_kind(f: &Function) -> (bool, bool) {
     // `x = any(SELECT …)`, `all(SELECT …)`: the parser's comparison with a subquery.
     if let [arg] = f.args.as_slice() {
         if matches!(arg.kind, ExprKind::Subquery(_)) {

@@ -12,7 +12,8 @@ use super::ast::{Expr, ExprKind, Query, Select, TableSource, WithItem};
 use super::template::BranchInfo;
 use crate::text::TextRange;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ColumnScopes {
@@ -36,6 +37,9 @@ pub struct SelectScope {
     /// False when part of the select could not be read, or a template expression wrote a name
     /// it defines: nothing is judged in it, and its columns are not known.
     pub certain: bool,
+    /// In a SELECT that aggregates (GROUP BY, or an aggregate call): the reads (indexes into
+    /// `reads`) outside every aggregate call and every grouping key ([`ungrouped`]).
+    pub ungrouped: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -94,7 +98,33 @@ pub struct UnknownRead<'a> {
 }
 
 /// What a table name offers: its columns when all of them are known, else `None`.
-pub type TableColumns<'a> = dyn Fn(Option<&str>, &str) -> Option<Vec<String>> + 'a;
+pub type TableColumns<'a> = dyn Fn(Option<&str>, &str) -> Option<Arc<Known>> + 'a;
+
+/// A table's columns, in order, with a lookup: a name is provided when it is a column, or the
+/// name of a Nested column (`n` for `n.x`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Known {
+    pub names: Vec<String>,
+    lookup: HashSet<String>,
+}
+
+impl Known {
+    pub fn new(names: Vec<String>) -> Known {
+        let mut lookup: HashSet<String> = names.iter().cloned().collect();
+        for n in &names {
+            let mut at = 0;
+            while let Some(i) = n[at..].find('.') {
+                lookup.insert(n[..at + i].to_string());
+                at += i + 1;
+            }
+        }
+        Known { names, lookup }
+    }
+
+    pub fn provides(&self, name: &str) -> bool {
+        self.lookup.contains(name)
+    }
+}
 
 /// Words ClickHouse reads as something else where a name stands: interval units
 /// (`EXTRACT(DAY FROM ts)`, `INTERVAL 1 DAY`), the float literals, `ALL` (`GROUP BY ALL`),
@@ -121,10 +151,11 @@ pub fn not_a_column(name: &str) -> bool {
         "leading",
         "trailing",
     ];
-    let lower = name.to_ascii_lowercase();
+    let singular = name.trim_end_matches(['s', 'S']);
     name.starts_with('_')
-        || WORDS.contains(&lower.as_str())
-        || WORDS.contains(&lower.trim_end_matches('s'))
+        || WORDS
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(name) || w.eq_ignore_ascii_case(singular))
         || name.contains(['(', ')', ' ', '\'', '*'])
 }
 
@@ -196,6 +227,7 @@ impl Builder<'_> {
             reads: vec![],
             outputs: vec![],
             certain: true,
+            ungrouped: vec![],
         });
         let mut ctes = ctes.to_vec();
         let mut c = Collect {
@@ -277,7 +309,16 @@ impl Builder<'_> {
             c.names.extend(skip.names);
         }
         let outputs = s.items.iter().map(|e| self.output(e)).collect();
+        let ungrouped_ranges = ungrouped(s, self.from_template);
+        let ungrouped_reads = c
+            .reads
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| ungrouped_ranges.contains(&r.range))
+            .map(|(i, _)| i)
+            .collect();
         let scope = &mut self.out.selects[id];
+        scope.ungrouped = ungrouped_reads;
         scope.sources = sources;
         scope.names = c.names;
         scope.reads = c.reads;
@@ -376,6 +417,182 @@ impl Builder<'_> {
     }
 }
 
+/// An expression as ClickHouse compares grouping keys, leniently: names without their table,
+/// function names in any case, aliases seen through. Two expressions that may differ for
+/// ClickHouse may compare equal here (a key then covers more): never the other way.
+fn canon(e: &Expr, out: &mut String) {
+    match &e.kind {
+        ExprKind::Ident(parts) => out.push_str(parts.last().map_or("", |p| p.name.as_str())),
+        ExprKind::Alias { expr, .. } => canon(expr, out),
+        ExprKind::Function(f) => {
+            out.push_str(&f.name.name.to_ascii_lowercase());
+            for list in [&f.params, &f.args, &f.over] {
+                out.push('(');
+                for a in list {
+                    canon(a, out);
+                    out.push(',');
+                }
+                out.push(')');
+            }
+        }
+        ExprKind::Binary { op, left, right } => {
+            out.push_str(op);
+            out.push('(');
+            canon(left, out);
+            out.push(',');
+            canon(right, out);
+            out.push(')');
+        }
+        ExprKind::Unary { op, expr } => {
+            out.push_str(op);
+            out.push('(');
+            canon(expr, out);
+            out.push(')');
+        }
+        ExprKind::Group(items) => {
+            out.push('(');
+            for a in items {
+                canon(a, out);
+                out.push(',');
+            }
+            out.push(')');
+        }
+        ExprKind::Lambda { body, .. } => {
+            out.push('λ');
+            canon(body, out);
+        }
+        // Literals, stars, parameters, subqueries: compared by kind only (lenient).
+        ExprKind::Literal(_) => out.push('#'),
+        ExprKind::Star => out.push('*'),
+        ExprKind::Opaque | ExprKind::Subquery(_) | ExprKind::Error => out.push('?'),
+    }
+}
+
+fn canonical(e: &Expr) -> String {
+    let mut s = String::new();
+    canon(e, &mut s);
+    s
+}
+
+/// The ranges of the column names a SELECT that aggregates reads outside every aggregate call
+/// and every grouping key: ClickHouse refuses each (NOT_AN_AGGREGATE, code 215) when it is a
+/// column (the caller checks that). Empty when the SELECT does not aggregate, or when its keys
+/// are not all plain expressions (`GROUP BY ALL`, ROLLUP/CUBE/GROUPING SETS calls, a key a
+/// template wrote, text not read). Names equal to an alias of the SELECT, lambda parameters,
+/// window function calls and subqueries are left alone.
+fn ungrouped(s: &Select, from_template: &dyn Fn(TextRange) -> bool) -> Vec<TextRange> {
+    fn has_aggregate(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Function(f) => {
+                let (aggregate, _) = super::facts::call_kind(f);
+                (aggregate && !f.windowed)
+                    || (!f.windowed && f.args.iter().chain(&f.params).any(has_aggregate))
+            }
+            ExprKind::Subquery(_) => false,
+            _ => e.children().0.into_iter().any(has_aggregate),
+        }
+    }
+    let judged: Vec<&Expr> = s.items.iter().chain(&s.having).chain(&s.order_by).collect();
+    if s.group_by_special || (s.group_by.is_empty() && !judged.iter().any(|e| has_aggregate(e))) {
+        return vec![];
+    }
+    let aliases: Vec<&str> = s
+        .items
+        .iter()
+        .filter_map(|e| e.alias())
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut keys: Vec<String> = vec![];
+    for k in &s.group_by {
+        let k = k.unaliased();
+        if from_template(k.range) {
+            return vec![];
+        }
+        match &k.kind {
+            ExprKind::Error | ExprKind::Star | ExprKind::Opaque => return vec![],
+            ExprKind::Ident(parts)
+                if parts.len() == 1 && parts[0].name.eq_ignore_ascii_case("all") =>
+            {
+                return vec![]
+            }
+            ExprKind::Function(f)
+                if ["rollup", "cube", "grouping sets", "groupingsets"]
+                    .contains(&f.name.name.to_ascii_lowercase().as_str()) =>
+            {
+                return vec![]
+            }
+            // `GROUP BY 1`: the first item (positional arguments).
+            ExprKind::Literal(super::ast::Literal::Number) => return vec![],
+            // `GROUP BY (a, b)`: the tuple and each element.
+            ExprKind::Group(items) => keys.extend(items.iter().map(canonical)),
+            // `GROUP BY d` where `expr AS d`: the expression too.
+            ExprKind::Ident(parts) if parts.len() == 1 => {
+                for item in &s.items {
+                    if item.alias().is_some_and(|a| a.name == parts[0].name) {
+                        keys.push(canonical(item.unaliased()));
+                    }
+                }
+            }
+            _ => {}
+        }
+        keys.push(canonical(k));
+    }
+    let mut out = vec![];
+    // (An explicit stack: expressions nest as deep as the input does.)
+    let mut stack: Vec<(&Expr, Vec<&str>)> = judged.iter().map(|e| (*e, vec![])).collect();
+    while let Some((e, lambda)) = stack.pop() {
+        if !matches!(e.kind, ExprKind::Literal(_)) && keys.contains(&canonical(e.unaliased())) {
+            continue;
+        }
+        match &e.kind {
+            ExprKind::Alias { expr, alias } => {
+                if keys.contains(&alias.name) {
+                    continue;
+                }
+                stack.push((expr, lambda));
+            }
+            ExprKind::Function(f) => {
+                let (aggregate, window_only) = super::facts::call_kind(f);
+                if aggregate || window_only || f.windowed {
+                    continue;
+                }
+                for a in &f.args {
+                    stack.push((a, lambda.clone()));
+                }
+            }
+            ExprKind::Ident(parts) => {
+                let name = match parts.as_slice() {
+                    [one] => one,
+                    [_, col] => col,
+                    _ => continue,
+                };
+                if parts.len() == 1
+                    && (aliases.contains(&name.name.as_str())
+                        || lambda.contains(&name.name.as_str()))
+                {
+                    continue;
+                }
+                out.push(name.range);
+            }
+            ExprKind::Lambda { params, body } => {
+                if params.is_empty() {
+                    continue;
+                }
+                let mut inner = lambda.clone();
+                inner.extend(params.iter().map(|p| p.name.as_str()));
+                stack.push((body, inner));
+            }
+            ExprKind::Subquery(_) | ExprKind::Error => {}
+            _ => {
+                for c in e.children().0 {
+                    stack.push((c, lambda.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `*`, `t.*`, with `EXCEPT (a, b)` / `EXCEPT a`; anything else (`COLUMNS('re')`, `t.* APPLY`)
 /// is not known.
 fn star(text: &str) -> Output {
@@ -430,11 +647,11 @@ fn strip_keyword<'a>(text: &'a str, kw: &str) -> Option<&'a str> {
 struct Resolver<'s, 't> {
     scopes: &'s ColumnScopes,
     table: &'t TableColumns<'t>,
-    outputs: HashMap<usize, Option<Vec<String>>>,
+    outputs: HashMap<usize, Option<Arc<Known>>>,
 }
 
 impl Resolver<'_, '_> {
-    fn source(&mut self, s: &Source, depth: usize) -> Option<Vec<String>> {
+    fn source(&mut self, s: &Source, depth: usize) -> Option<Arc<Known>> {
         match &s.kind {
             SourceKind::Table { database, name } => (self.table)(database.as_deref(), name),
             SourceKind::Query(selects) => self.select_outputs(*selects.first()?, depth + 1),
@@ -442,7 +659,7 @@ impl Resolver<'_, '_> {
         }
     }
 
-    fn select_outputs(&mut self, id: usize, depth: usize) -> Option<Vec<String>> {
+    fn select_outputs(&mut self, id: usize, depth: usize) -> Option<Arc<Known>> {
         if depth > 32 {
             return None;
         }
@@ -451,7 +668,9 @@ impl Resolver<'_, '_> {
         }
         // A select read through itself (a CTE naming itself) is not known.
         self.outputs.insert(id, None);
-        let out = self.compute_outputs(id, depth);
+        let out = self
+            .compute_outputs(id, depth)
+            .map(|n| Arc::new(Known::new(n)));
         self.outputs.insert(id, out.clone());
         out
     }
@@ -473,7 +692,7 @@ impl Resolver<'_, '_> {
                         }
                         any = true;
                         let cols = self.source(s, depth)?;
-                        out.extend(cols.into_iter().filter(|c| !except.contains(c)));
+                        out.extend(cols.names.iter().filter(|c| !except.contains(c)).cloned());
                     }
                     if !any {
                         return None;
@@ -486,10 +705,13 @@ impl Resolver<'_, '_> {
     }
 
     /// The columns of every source of `id`, when all are known (`dummy` for no FROM).
-    fn columns_in(&mut self, id: usize) -> Option<Vec<(Option<String>, Vec<String>)>> {
+    fn columns_in(&mut self, id: usize) -> Option<Vec<(Option<String>, Arc<Known>)>> {
         let scope = &self.scopes.selects[id];
         if scope.sources.is_empty() {
-            return Some(vec![(None, vec!["dummy".to_string()])]);
+            return Some(vec![(
+                None,
+                Arc::new(Known::new(vec!["dummy".to_string()])),
+            )]);
         }
         scope
             .sources
@@ -499,17 +721,9 @@ impl Resolver<'_, '_> {
     }
 }
 
-fn provides(columns: &[String], name: &str) -> bool {
-    columns.iter().any(|c| {
-        c == name
-            || c.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
-}
-
 impl ColumnScopes {
     /// The columns the query outputs (its first select's), when all are known.
-    pub fn output_columns(&self, table: &TableColumns) -> Option<Vec<String>> {
+    pub fn output_columns(&self, table: &TableColumns) -> Option<Arc<Known>> {
         let mut r = Resolver {
             scopes: self,
             table,
@@ -538,20 +752,6 @@ impl ColumnScopes {
             if !scope.certain || scope.reads.is_empty() {
                 continue;
             }
-            // Names: this select's and every enclosing one's (aliases reach into subqueries).
-            let mut names: Vec<&str> = vec![];
-            let mut up = Some(id);
-            while let Some(i) = up {
-                if !self.selects[i].certain {
-                    names.clear();
-                    break;
-                }
-                names.extend(self.selects[i].names.iter().map(String::as_str));
-                up = self.selects[i].parent;
-            }
-            if up.is_some() {
-                continue;
-            }
             // Tables: this select's, and its parents' while it is an expression subquery.
             let Some(mut tables) = r.columns_in(id) else {
                 continue;
@@ -577,6 +777,31 @@ impl ColumnScopes {
             if !all_known {
                 continue;
             }
+            // Most reads are columns of a table in scope: nothing more to look at.
+            let provided = |read: &Read| match &read.qualifier {
+                None => tables.iter().any(|(_, c)| c.provides(&read.name)),
+                Some(q) => tables
+                    .iter()
+                    .any(|(n, c)| n.as_deref() == Some(q) && c.provides(&read.name)),
+            };
+            let rest: Vec<&Read> = scope.reads.iter().filter(|r| !provided(r)).collect();
+            if rest.is_empty() {
+                continue;
+            }
+            // Names: this select's and every enclosing one's (aliases reach into subqueries).
+            let mut names: Vec<&str> = vec![];
+            let mut up = Some(id);
+            while let Some(i) = up {
+                if !self.selects[i].certain {
+                    names.clear();
+                    break;
+                }
+                names.extend(self.selects[i].names.iter().map(String::as_str));
+                up = self.selects[i].parent;
+            }
+            if up.is_some() {
+                continue;
+            }
             let source_names: Vec<&str> = tables.iter().filter_map(|(n, _)| n.as_deref()).collect();
             // (qualifier or alias, table name) of every named table in scope.
             let mut named: Vec<(Option<&str>, &str)> = vec![];
@@ -591,11 +816,11 @@ impl ColumnScopes {
                     .parent
                     .filter(|_| self.selects[i].correlated);
             }
-            for read in &scope.reads {
+            for read in rest {
                 if not_a_column(&read.name) || names.contains(&read.name.as_str()) {
                     continue;
                 }
-                let (judged, table): (Vec<&Vec<String>>, Option<String>) = match &read.qualifier {
+                let (judged, table): (Vec<&Arc<Known>>, Option<String>) = match &read.qualifier {
                     None => {
                         if source_names.contains(&read.name.as_str()) {
                             continue;
@@ -605,7 +830,7 @@ impl ColumnScopes {
                     Some(q) => {
                         // `q.c` where `q` is no table in scope (a tuple, a JSON path) or is
                         // also a column: not judged.
-                        if tables.iter().any(|(_, cols)| provides(cols, q))
+                        if tables.iter().any(|(_, cols)| cols.provides(q))
                             || names.contains(&q.as_str())
                         {
                             continue;
@@ -614,17 +839,19 @@ impl ColumnScopes {
                         else {
                             continue;
                         };
-                        if provides(cols, &format!("{q}.{}", read.name)) {
+                        if cols.provides(&format!("{q}.{}", read.name)) {
                             continue;
                         }
                         (vec![cols], Some(q.clone()))
                     }
                 };
-                if judged.iter().any(|cols| provides(cols, &read.name)) {
+                if judged.iter().any(|cols| cols.provides(&read.name)) {
                     continue;
                 }
-                let mut known: Vec<String> =
-                    judged.iter().flat_map(|c| c.iter().cloned()).collect();
+                let mut known: Vec<String> = judged
+                    .iter()
+                    .flat_map(|c| c.names.iter().cloned())
+                    .collect();
                 known.extend(names.iter().map(|n| n.to_string()));
                 let tables = named
                     .iter()
@@ -637,6 +864,48 @@ impl ColumnScopes {
                     tables,
                     known,
                 });
+            }
+        }
+        out
+    }
+
+    /// The reads ClickHouse refuses as NOT_AN_AGGREGATE (code 215): in a SELECT that
+    /// aggregates, a column of its own tables read outside every aggregate call and grouping
+    /// key ([`SelectScope::ungrouped`]), where every table of the SELECT is known and the name
+    /// is no alias or `WITH` name in scope.
+    pub fn ungrouped_columns(&self, table: &TableColumns) -> Vec<&Read> {
+        let mut r = Resolver {
+            scopes: self,
+            table,
+            outputs: HashMap::new(),
+        };
+        let mut out = vec![];
+        for (id, scope) in self.selects.iter().enumerate() {
+            if !scope.certain || scope.ungrouped.is_empty() {
+                continue;
+            }
+            let mut names: Vec<&str> = vec![];
+            let mut up = Some(id);
+            let mut certain = true;
+            while let Some(i) = up {
+                certain &= self.selects[i].certain;
+                names.extend(self.selects[i].names.iter().map(String::as_str));
+                up = self.selects[i].parent;
+            }
+            let Some(tables) = r.columns_in(id).filter(|_| certain) else {
+                continue;
+            };
+            for &i in &scope.ungrouped {
+                let read = &scope.reads[i];
+                if names.contains(&read.name.as_str()) || not_a_column(&read.name) {
+                    continue;
+                }
+                let provided = tables.iter().any(|(n, cols)| {
+                    (read.qualifier.is_none() || *n == read.qualifier) && cols.provides(&read.name)
+                });
+                if provided {
+                    out.push(read);
+                }
             }
         }
         out
@@ -668,7 +937,7 @@ mod tests {
             tables
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, c)| c.iter().map(|s| s.to_string()).collect())
+                .map(|(_, c)| Arc::new(Known::new(c.iter().map(|s| s.to_string()).collect())))
         };
         scopes
             .unknown_reads(&lookup)
@@ -752,12 +1021,12 @@ mod tests {
         )
         .unwrap();
         let lookup = |_: Option<&str>, n: &str| match n {
-            "t" => Some(vec!["a".to_string()]),
-            "u" => Some(vec!["id".to_string()]),
+            "t" => Some(Arc::new(Known::new(vec!["a".to_string()]))),
+            "u" => Some(Arc::new(Known::new(vec!["id".to_string()]))),
             _ => None,
         };
         assert_eq!(
-            s.output_columns(&lookup).unwrap(),
+            s.output_columns(&lookup).unwrap().names,
             ["a", "id", "k", "count()"]
         );
         assert_eq!(star("COLUMNS('x')"), Output::Unknown);

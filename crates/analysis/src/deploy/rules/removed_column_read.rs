@@ -90,6 +90,23 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.head;
+    // Every node's unknown reads, found once when a datasource loses a column.
+    let reads = std::cell::OnceCell::new();
+    let all_reads = || {
+        let columns = crate::columns::Columns::new(p);
+        let mut all = vec![];
+        for (ri, r) in p.resources.iter_enumerated() {
+            if r.kind != ResourceKind::Pipe || !r.defined_by_file() {
+                continue;
+            }
+            for (ni, n) in r.nodes.iter().enumerate() {
+                for u in columns.unknown_reads(ri, ni) {
+                    all.push((format!("{} (node `{}`)", r.path, n.name), u));
+                }
+            }
+        }
+        all
+    };
     for c in &cx.plan.changes {
         if c.kind != ResourceKind::Datasource || c.change != ChangeKind::Changed {
             continue;
@@ -110,22 +127,14 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             continue;
         }
         let mut readers: Vec<(String, Vec<String>)> = vec![];
-        for (ri, r) in p.resources.iter_enumerated() {
-            if r.kind != ResourceKind::Pipe || !r.defined_by_file() {
+        for (place, u) in reads.get_or_init(all_reads) {
+            if !removed.contains(&u.read.name.as_str()) || !u.tables.contains(&c.resource) {
                 continue;
             }
-            for (ni, n) in r.nodes.iter().enumerate() {
-                for u in crate::columns::unknown_reads(p, ri, ni) {
-                    if !removed.contains(&u.read.name.as_str()) || !u.tables.contains(&c.resource) {
-                        continue;
-                    }
-                    let place = format!("{} (node `{}`)", r.path, n.name);
-                    match readers.iter_mut().find(|(col, _)| *col == u.read.name) {
-                        Some((_, places)) if !places.contains(&place) => places.push(place),
-                        Some(_) => {}
-                        None => readers.push((u.read.name.clone(), vec![place])),
-                    }
-                }
+            match readers.iter_mut().find(|(col, _)| *col == u.read.name) {
+                Some((_, places)) if !places.contains(place) => places.push(place.clone()),
+                Some(_) => {}
+                None => readers.push((u.read.name.clone(), vec![place.clone()])),
             }
         }
         let at = TextRange::new(schema.range.start, schema.range.start + "SCHEMA".len());

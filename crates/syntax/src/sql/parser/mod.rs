@@ -389,11 +389,16 @@ impl<'a> Parser<'a> {
                 self.pos += 2;
                 if self.at_kw("ALL") && !self.nth(1).is_some_and(|t| t.kind == TokenKind::LParen) {
                     self.bump();
+                    s.group_by_special = true;
                 } else {
+                    s.group_by_special = self.at_kw("GROUPING");
                     if self.at_kw("ROLLUP") || self.at_kw("CUBE") {
                         self.bump();
                     }
                     s.group_by = self.expr_list(false);
+                    // No key read (`GROUP BY window`: a keyword where a name stands): the keys
+                    // are not known.
+                    s.group_by_special |= s.group_by.is_empty();
                 }
             } else if self.at_kw("WITH")
                 && (self.nth_kw(1, "ROLLUP") || self.nth_kw(1, "CUBE") || self.nth_kw(1, "TOTALS"))
