@@ -522,13 +522,14 @@ impl Migrations {
     /// after it (`L_2`, `L_v2`, `new_L`, `L_new`). (N, L) pairs.
     pub fn unstarted(&self, p: &Project) -> Vec<(ResourceId, ResourceId)> {
         let fed_from = fed_from(&self.writers);
+        let in_migration: std::collections::HashSet<ResourceId> = self
+            .migrations
+            .iter()
+            .flat_map(|m| std::iter::once(m.new).chain(m.legacy))
+            .collect();
         let mut out = Vec::new();
         for (&target, ws) in &self.by_target {
-            if self
-                .migrations
-                .iter()
-                .any(|m| m.new == target || m.legacy == Some(target))
-            {
+            if in_migration.contains(&target) {
                 continue;
             }
             let plain = ws.iter().all(|&i| {

@@ -5,7 +5,8 @@
 use super::{push, Ctx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
-use project::model::EdgeKind;
+use project::model::{EdgeKind, ResourceId};
+use std::collections::HashMap;
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Hint;
 
@@ -37,9 +38,18 @@ pub const RULE: Rule = Rule {
 
 pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
     let p = cx.p;
+    // The targets of the plain (unbounded) materialized views of each source, found once.
+    let mut plain_views: HashMap<&str, Vec<ResourceId>> = HashMap::new();
+    for w in &cx.m.writers {
+        if w.kind == EdgeKind::MaterializesInto && w.bounds.is_empty() {
+            if let Some(s) = w.source.as_deref() {
+                plain_views.entry(s).or_default().push(w.target);
+            }
+        }
+    }
     for m in &cx.m.migrations {
         let Some(legacy) = m.legacy else {
-            legacy_gone(cx, m, out);
+            legacy_gone(cx, m, &plain_views, out);
             continue;
         };
         if m.live.is_empty()
@@ -87,18 +97,22 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
 /// The legacy side is gone (no datasource is fed any more by a plain view of the live side's
 /// source) and the cutoff has passed: a backfill still attached as a materialized view is
 /// what the migration left behind.
-fn legacy_gone(cx: &Ctx, m: &super::super::Migration, out: &mut FileDiagnostics) {
+fn legacy_gone(
+    cx: &Ctx,
+    m: &super::super::Migration,
+    plain_views: &HashMap<&str, Vec<ResourceId>>,
+    out: &mut FileDiagnostics,
+) {
     let Some(now) = cx.now else { return };
     let sources: Vec<&str> = m
         .live
         .iter()
         .filter_map(|&li| cx.m.writers[li].source.as_deref())
         .collect();
-    let another_view_of_the_source = cx.m.writers.iter().any(|w| {
-        w.kind == EdgeKind::MaterializesInto
-            && w.target != m.new
-            && w.bounds.is_empty()
-            && w.source.as_deref().is_some_and(|s| sources.contains(&s))
+    let another_view_of_the_source = sources.iter().any(|s| {
+        plain_views
+            .get(s)
+            .is_some_and(|targets| targets.iter().any(|t| *t != m.new))
     });
     if m.live.is_empty() || another_view_of_the_source {
         return;
