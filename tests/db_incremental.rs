@@ -119,7 +119,9 @@ fn incremental_analysis_equals_a_fresh_one() {
 /// pipe reading it, and reported no more once it is back.
 #[test]
 fn column_results_follow_upstream_edits() {
-    let ds = |cols: &str| format!("SCHEMA >\n{cols}\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"a\"\n");
+    let ds = |cols: &str| {
+        format!("SCHEMA >\n{cols}\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"a\"\n")
+    };
     let mut db = ProjectDb::new("/nonexistent-root", None);
     db.set_file(
         "datasources/ds.datasource",
@@ -145,7 +147,10 @@ fn column_results_follow_upstream_edits() {
             .collect()
     };
     assert!(unknown(&mut db).is_empty());
-    db.set_file("datasources/ds.datasource", Arc::from(ds("    `a` String").as_str()));
+    db.set_file(
+        "datasources/ds.datasource",
+        Arc::from(ds("    `a` String").as_str()),
+    );
     let after = unknown(&mut db);
     assert!(
         after.len() == 1 && after[0].starts_with("pipes/reader.pipe: `b`"),

@@ -37,13 +37,18 @@ pub fn complete_columns(
         .map(|k| k.names.clone())
 }
 
+/// A table: (pipe, node) for a node, (resource, None) for a datasource or a pipe.
+type TableKey = (ResourceId, Option<usize>);
+/// What a table offers, and the resources that answer was read from.
+type Answer = (Option<Arc<Known>>, Arc<[ResourceId]>);
+
 /// What each table offers ([`complete_columns`]), each table computed once: the rules asking
 /// about every node of a project share one.
 pub struct Columns<'p> {
     p: &'p Project,
     /// By table: (pipe, node) for a node, (resource, None) for a datasource or a pipe; with
     /// the resources the answer was read from.
-    cache: RefCell<HashMap<(ResourceId, Option<usize>), (Option<Arc<Known>>, Arc<[ResourceId]>)>>,
+    cache: RefCell<HashMap<TableKey, Answer>>,
     /// The resources read by each question being answered (innermost last).
     frames: RefCell<Vec<Vec<ResourceId>>>,
 }

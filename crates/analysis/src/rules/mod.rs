@@ -5,6 +5,7 @@
 //! codes the datafile reader and the project database report themselves.
 
 pub(crate) mod aggregation;
+pub(crate) mod argument_count;
 pub(crate) mod dependency_cycle;
 pub(crate) mod duplicate_resource;
 pub(crate) mod files;

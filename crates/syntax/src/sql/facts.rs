@@ -260,6 +260,9 @@ pub struct QueryFacts {
     pub subqueries: Vec<Subquery>,
     /// Every function called (not table functions), with the name's range.
     pub calls: Vec<Ident>,
+    /// Every call with its number of arguments, where the count is as ClickHouse sees it (no
+    /// `*` argument, no SQL-standard form such as `EXTRACT(… FROM …)` or `CAST(… AS …)`).
+    pub counted_calls: Vec<(Ident, usize)>,
     /// Aggregate and window function calls ClickHouse refuses where they are: the name and
     /// why (see [`misplaced_calls`]).
     pub misplaced: Vec<(Ident, &'static str, String)>,
@@ -418,6 +421,11 @@ impl Walker<'_> {
         }
         if let ExprKind::Function(f) = &e.kind {
             self.facts.calls.push(f.name.clone());
+            if counted(f, self.src) {
+                self.facts
+                    .counted_calls
+                    .push((f.name.clone(), f.args.len()));
+            }
         }
         // (Inline, not through `children`: one frame per level of nesting.)
         let (exprs, queries) = e.children();
@@ -548,6 +556,70 @@ pub fn misplaced_calls(s: &Select, out: &mut Vec<(Ident, &'static str, String)>)
     for e in s.array_join.iter().chain(&s.other) {
         nested_aggregates(e, None, out);
     }
+}
+
+/// Whether the parser's argument list of `f` is the one ClickHouse counts: not a form whose
+/// arguments are separated by words (`EXTRACT(DAY FROM d)`, `CAST(x AS T)`,
+/// `SUBSTRING(s FROM 1)`, `trim(BOTH ' ' FROM s)`, `position(a IN b)`), no `*` argument, no
+/// `DISTINCT`/`ALL` modifier.
+fn counted(f: &Function, src: &str) -> bool {
+    let name = f.name.name.to_ascii_lowercase();
+    const WORD_FORMS: &[&str] = &[
+        "cast",
+        "accuratecast",
+        "accuratecastornull",
+        "accuratecastordefault",
+        "extract",
+        "substring",
+        "substr",
+        "trim",
+        "ltrim",
+        "rtrim",
+        "position",
+        "overlay",
+        "interval",
+        "date_add",
+        "date_sub",
+        "dateadd",
+        "datesub",
+        "timestamp_add",
+        "timestamp_sub",
+        "timestampadd",
+        "timestampsub",
+        "date_diff",
+        "datediff",
+        "exists",
+    ];
+    // `x = any(SELECT …)`: the comparison with a subquery, not the aggregate.
+    if f.args
+        .iter()
+        .any(|a| matches!(a.kind, ExprKind::Subquery(_)))
+    {
+        return false;
+    }
+    if WORD_FORMS.contains(&name.as_str()) || super::functions::parser_form(&f.name.name).is_some()
+    {
+        return false;
+    }
+    // A parametric call (`quantile(0.5)(x)`): ClickHouse counts its parameters apart.
+    if !f.params.is_empty()
+        || f.args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Star | ExprKind::Error))
+    {
+        return false;
+    }
+    // Words between the arguments (`FROM`, `FOR`, `AS`, `DISTINCT`): the text between the
+    // parenthesis and the first argument, and between arguments, holds only commas.
+    let mut at = f.name.range.end;
+    for a in &f.args {
+        let gap = src.get(at..a.range.start).unwrap_or("");
+        if gap.chars().any(|c| c.is_alphanumeric()) {
+            return false;
+        }
+        at = a.range.end;
+    }
+    true
 }
 
 /// What ClickHouse calls for `f`: an aggregate (with or without combinators), a window-only

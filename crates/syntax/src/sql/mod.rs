@@ -84,6 +84,9 @@ pub struct SqlAnalysis {
     /// Aggregate and window function calls ClickHouse refuses where they are written
     /// ([`facts::misplaced_calls`]), in every branch: the call's name and why.
     pub misplaced_calls: Vec<MisplacedCall>,
+    /// Calls with a number of arguments ClickHouse refuses for the function whatever the
+    /// arguments ([`functions::refused_argument_counts`]), in every branch.
+    pub argument_count_calls: Vec<MisplacedCall>,
     /// The column scopes of each rendering (the official one first; one for plain SQL), reads
     /// mapped to the node's text; `None` for a rendering that is not one query.
     pub column_scopes: Vec<Option<scopes::ColumnScopes>>,
@@ -288,6 +291,43 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
             name: call.name,
             range,
             branch: branch(range),
+        });
+    }
+    for (call, n) in found.counted_calls {
+        if v.from_expression(call.range) {
+            continue;
+        }
+        // The catalogue's name, or an aggregate with combinators as written (`countIf`).
+        let key: &str = match functions::function(&call.name) {
+            Some(doc) => doc.name,
+            None if functions::resolve_function(&call.name).is_some() => &call.name,
+            None => continue,
+        };
+        if !functions::refused_argument_counts(key).contains(&(n.min(255) as u8)) {
+            continue;
+        }
+        let range = v.to_source(call.range);
+        if out
+            .argument_count_calls
+            .iter()
+            .any(|c| c.call.range == range)
+        {
+            continue;
+        }
+        let message = format!(
+            "`{}` called with {n} argument{}: ClickHouse takes {} (NUMBER_OF_ARGUMENTS_DOESNT_MATCH)",
+            call.name,
+            if n == 1 { "" } else { "s" },
+            functions::accepted_argument_counts(key)
+        );
+        out.argument_count_calls.push(MisplacedCall {
+            call: UnknownCall {
+                name: call.name,
+                range,
+                branch: branch(range),
+            },
+            code: "wrong-argument-count",
+            message,
         });
     }
     for (call, code, message) in found.misplaced {

@@ -485,8 +485,7 @@ fn ungrouped(s: &Select, from_template: &dyn Fn(TextRange) -> bool) -> Vec<TextR
         match &e.kind {
             ExprKind::Function(f) => {
                 let (aggregate, _) = super::facts::call_kind(f);
-                (aggregate && !f.windowed)
-                    || (!f.windowed && f.args.iter().chain(&f.params).any(has_aggregate))
+                !f.windowed && (aggregate || f.args.iter().chain(&f.params).any(has_aggregate))
             }
             ExprKind::Subquery(_) => false,
             _ => e.children().0.into_iter().any(has_aggregate),
