@@ -12,7 +12,6 @@
 mod chdb_project;
 mod common;
 
-use common::shared;
 use project::model::ResourceKind;
 use syntax::sql::ast::{Expr, ExprKind};
 
@@ -49,83 +48,67 @@ fn argument_counts_agree_with_clickhouse() {
     // (statement index of the original, of the mutation, what, ours)
     let mut probes: Vec<(usize, usize, String, bool)> = vec![];
     let mut db_index = 0;
-    for corpus in ["corpus", "corpus-extra"] {
-        let top = shared().join(corpus);
-        let all = disk::walk(&top);
-        let roots = disk::project_roots(&top, &all);
-        for r in &roots {
-            let root = if r.is_empty() {
-                top.clone()
-            } else {
-                top.join(r)
-            };
-            let exclude = disk::nested_in(&roots, r);
-            let listing = if r.is_empty() {
-                all.clone()
-            } else {
-                disk::below(&all, r)
-            };
-            let Ok(mut db) = disk::load_project(&root, &listing, &exclude, None) else {
-                continue;
-            };
-            db.analyze(&disk::disk_loader);
-            let p = &db.analysis().unwrap().project;
-            db_index += 1;
-            statements.push((format!("CREATE DATABASE a{db_index}"), false));
-            statements.push((format!("USE a{db_index}"), false));
-            for s in chdb_project::schema(p) {
-                if s.starts_with("CREATE TABLE") {
-                    statements.push((s, false));
-                }
+    for cp in common::corpus_projects() {
+        let (corpus, root, listing, exclude) = (cp.corpus, cp.root, cp.listing, cp.exclude);
+        let Ok(mut db) = disk::load_project(&root, &listing, &exclude, None) else {
+            continue;
+        };
+        db.analyze(&disk::disk_loader);
+        let p = &db.analysis().unwrap().project;
+        db_index += 1;
+        statements.push((format!("CREATE DATABASE a{db_index}"), false));
+        statements.push((format!("USE a{db_index}"), false));
+        for s in chdb_project::schema(p) {
+            if s.starts_with("CREATE TABLE") {
+                statements.push((s, false));
             }
-            for pi in p.resources.ids() {
-                if p.resources[pi].kind != ResourceKind::Pipe || !p.resources[pi].defined_by_file()
-                {
+        }
+        for pi in p.resources.ids() {
+            if p.resources[pi].kind != ResourceKind::Pipe || !p.resources[pi].defined_by_file() {
+                continue;
+            }
+            for ni in 0..p.resources[pi].nodes.len() {
+                let Some(sql) = chdb_project::expand_rendering(p, pi, ni, 0, 0) else {
                     continue;
-                }
-                for ni in 0..p.resources[pi].nodes.len() {
-                    let Some(sql) = chdb_project::expand_rendering(p, pi, ni, 0, 0) else {
-                        continue;
-                    };
-                    statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
-                    let original = statements.len() - 1;
-                    let parsed = syntax::sql::parser::parse(&sql);
-                    let mut found = vec![];
-                    for q in &parsed.queries {
-                        for s in &q.selects {
-                            for e in s.items.iter().chain(&s.where_).chain(&s.group_by) {
-                                calls(e, &mut found);
-                            }
+                };
+                statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
+                let original = statements.len() - 1;
+                let parsed = syntax::sql::parser::parse(&sql);
+                let mut found = vec![];
+                for q in &parsed.queries {
+                    for s in &q.selects {
+                        for e in s.items.iter().chain(&s.where_).chain(&s.group_by) {
+                            calls(e, &mut found);
                         }
                     }
-                    for (name, name_range, args) in
-                        found.into_iter().filter(|c| !c.2.is_empty()).take(4)
-                    {
-                        // Drop the last argument, with the comma before it.
-                        let last = *args.last().unwrap();
-                        let start = if args.len() > 1 {
-                            args[args.len() - 2].end
-                        } else {
-                            last.start
-                        };
-                        let mut mutated = sql.clone();
-                        mutated.replace_range(start..last.end, "");
-                        let ours = syntax::sql::analyze(&mutated)
-                            .argument_count_calls
-                            .iter()
-                            .any(|c| c.call.range.start == name_range.start);
-                        statements.push((format!("SELECT * FROM ({mutated}) LIMIT 0"), false));
-                        probes.push((
-                            original,
-                            statements.len() - 1,
-                            format!(
-                                "{corpus}/{} node {ni}: `{name}` with {} argument(s)",
-                                p.resources[pi].path,
-                                args.len() - 1
-                            ),
-                            ours,
-                        ));
-                    }
+                }
+                for (name, name_range, args) in
+                    found.into_iter().filter(|c| !c.2.is_empty()).take(4)
+                {
+                    // Drop the last argument, with the comma before it.
+                    let last = *args.last().unwrap();
+                    let start = if args.len() > 1 {
+                        args[args.len() - 2].end
+                    } else {
+                        last.start
+                    };
+                    let mut mutated = sql.clone();
+                    mutated.replace_range(start..last.end, "");
+                    let ours = syntax::sql::analyze(&mutated)
+                        .argument_count_calls
+                        .iter()
+                        .any(|c| c.call.range.start == name_range.start);
+                    statements.push((format!("SELECT * FROM ({mutated}) LIMIT 0"), false));
+                    probes.push((
+                        original,
+                        statements.len() - 1,
+                        format!(
+                            "{corpus}/{} node {ni}: `{name}` with {} argument(s)",
+                            p.resources[pi].path,
+                            args.len() - 1
+                        ),
+                        ours,
+                    ));
                 }
             }
         }

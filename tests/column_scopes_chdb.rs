@@ -21,22 +21,41 @@ const TABLES: &[(&str, &[(&str, &str)])] = &[
     ("u", &[("id", "Int32"), ("a", "Int32"), ("c", "String")]),
 ];
 
+/// What a table of [`TABLES`] offers.
+fn table_columns(
+    db: Option<&str>,
+    name: &str,
+) -> Option<std::sync::Arc<syntax::sql::scopes::Known>> {
+    if db.is_some() {
+        return None;
+    }
+    TABLES.iter().find(|(n, _)| *n == name).map(|(_, cols)| {
+        std::sync::Arc::new(syntax::sql::scopes::Known::new(
+            cols.iter().map(|(c, _)| c.to_string()).collect(),
+        ))
+    })
+}
+
+/// A database `db` holding [`TABLES`].
+fn setup(db: &str) -> Vec<(String, bool)> {
+    let mut statements: Vec<(String, bool)> = vec![(format!("CREATE DATABASE {db}"), false)];
+    statements.push((format!("USE {db}"), false));
+    for (name, cols) in TABLES {
+        let defs: Vec<String> = cols.iter().map(|(c, ty)| format!("`{c}` {ty}")).collect();
+        statements.push((
+            format!("CREATE TABLE {name} ({}) ENGINE = Memory", defs.join(", ")),
+            false,
+        ));
+    }
+    statements
+}
+
 fn ours(sql: &str) -> Option<Vec<String>> {
     let parsed = syntax::sql::parser::parse(sql);
     let scopes = syntax::sql::scopes::column_scopes(sql, &parsed, &|_| false)?;
-    let lookup = |db: Option<&str>, name: &str| {
-        if db.is_some() {
-            return None;
-        }
-        TABLES.iter().find(|(n, _)| *n == name).map(|(_, cols)| {
-            std::sync::Arc::new(syntax::sql::scopes::Known::new(
-                cols.iter().map(|(c, _)| c.to_string()).collect(),
-            ))
-        })
-    };
     Some(
         scopes
-            .unknown_reads(&lookup)
+            .unknown_reads(&table_columns)
             .iter()
             .map(|u| u.read.name.clone())
             .collect(),
@@ -107,15 +126,7 @@ const CONSTRUCTS: &[(&str, &str)] = &[
 
 #[test]
 fn column_scopes_agree_with_clickhouse() {
-    let mut statements: Vec<(String, bool)> = vec![("CREATE DATABASE s".into(), false)];
-    statements.push(("USE s".into(), false));
-    for (name, cols) in TABLES {
-        let defs: Vec<String> = cols.iter().map(|(c, ty)| format!("`{c}` {ty}")).collect();
-        statements.push((
-            format!("CREATE TABLE {name} ({}) ENGINE = Memory", defs.join(", ")),
-            false,
-        ));
-    }
+    let mut statements = setup("s");
     let setup = statements.len();
     let mut cases = vec![];
     for (template, known) in CONSTRUCTS {
@@ -165,18 +176,8 @@ fn ours_ungrouped(sql: &str) -> Vec<String> {
     let Some(scopes) = syntax::sql::scopes::column_scopes(sql, &parsed, &|_| false) else {
         return vec![];
     };
-    let lookup = |db: Option<&str>, name: &str| {
-        if db.is_some() {
-            return None;
-        }
-        TABLES.iter().find(|(n, _)| *n == name).map(|(_, cols)| {
-            std::sync::Arc::new(syntax::sql::scopes::Known::new(
-                cols.iter().map(|(c, _)| c.to_string()).collect(),
-            ))
-        })
-    };
     scopes
-        .ungrouped_columns(&lookup)
+        .ungrouped_columns(&table_columns)
         .iter()
         .map(|r| r.name.clone())
         .collect()
@@ -254,15 +255,7 @@ fn ungrouped_columns_agree_with_clickhouse() {
             &["b"],
         ),
     ];
-    let mut statements: Vec<(String, bool)> = vec![("CREATE DATABASE g".into(), false)];
-    statements.push(("USE g".into(), false));
-    for (name, cols) in TABLES {
-        let defs: Vec<String> = cols.iter().map(|(c, ty)| format!("`{c}` {ty}")).collect();
-        statements.push((
-            format!("CREATE TABLE {name} ({}) ENGINE = Memory", defs.join(", ")),
-            false,
-        ));
-    }
+    let mut statements = setup("g");
     let setup = statements.len();
     for (sql, _) in cases {
         statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));

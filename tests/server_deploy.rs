@@ -171,6 +171,24 @@ fn a_commit_is_seen_without_the_client_watching() {
     assert!(codes(&d).is_empty(), "{d}");
 }
 
+/// A commit made after the first analysis read the base but before the server's own watcher
+/// began is seen all the same: the server looks at HEAD once when it starts watching (under
+/// load, CI saw such a commit go unnoticed). The test widens that moment to 1.5 s.
+#[test]
+fn a_commit_before_the_watch_begins_is_seen() {
+    let dir = repo();
+    let ds_uri = uri(&dir.path().join("datasources/events.datasource"));
+    let mut caps = client_caps(true);
+    caps["workspace"]["didChangeWatchedFiles"] = json!({"dynamicRegistration": false});
+    let mut c = LspClient::spawn(&[("TINYBIRD_LSP_TEST_WATCH_DELAY_MS", "1500")]);
+    c.initialize(dir.path(), caps, options(Value::Null));
+    let d = c.diagnostics_eventually(&ds_uri);
+    assert_eq!(codes(&d), vec!["needs-forward-query"]);
+    git(dir.path(), &["commit", "-q", "-am", "retype"]);
+    let d = c.next_diagnostics(&ds_uri);
+    assert!(codes(&d).is_empty(), "{d}");
+}
+
 /// Outside git: no plan, no message, the rest works.
 #[test]
 fn no_repository_no_plan() {

@@ -12,7 +12,6 @@ mod chdb_project;
 mod common;
 
 use analysis::db::ProjectDb;
-use common::shared;
 use project::model::{Project, ResourceId, ResourceKind};
 use std::sync::Arc;
 use syntax::sql::ast::{Expr, ExprKind};
@@ -146,218 +145,197 @@ fn unknown_columns_agree_with_clickhouse() {
     let mut probes: Vec<(usize, Probe)> = vec![];
     let mut next_key = 0;
     let mut db_index = 0;
-    for corpus in ["corpus", "corpus-extra"] {
-        let top = shared().join(corpus);
-        let all = disk::walk(&top);
-        let roots = disk::project_roots(&top, &all);
-        for r in &roots {
-            let root = if r.is_empty() {
-                top.clone()
-            } else {
-                top.join(r)
-            };
-            let exclude = disk::nested_in(&roots, r);
-            let listing = if r.is_empty() {
-                all.clone()
-            } else {
-                disk::below(&all, r)
-            };
-            let Ok(mut db) = disk::load_project(&root, &listing, &exclude, None) else {
-                continue;
-            };
-            db.analyze(&disk::disk_loader);
-            let a = db.analysis().unwrap();
-            let p = &a.project;
-            db_index += 1;
-            let database = format!("p{db_index}");
-            statements.push((format!("CREATE DATABASE {database}"), false));
-            statements.push((format!("USE {database}"), false));
-            for i in p.resources.ids() {
-                if p.resources[i].kind == ResourceKind::Datasource
-                    && p.resources[i].defined_by_file()
-                {
-                    if let Some(sql) = memory_table(p, i) {
-                        statements.push((sql, false));
-                    }
+    for cp in common::corpus_projects() {
+        let (corpus, root, listing, exclude) = (cp.corpus, cp.root, cp.listing, cp.exclude);
+        let Ok(mut db) = disk::load_project(&root, &listing, &exclude, None) else {
+            continue;
+        };
+        db.analyze(&disk::disk_loader);
+        let a = db.analysis().unwrap();
+        let p = &a.project;
+        db_index += 1;
+        let database = format!("p{db_index}");
+        statements.push((format!("CREATE DATABASE {database}"), false));
+        statements.push((format!("USE {database}"), false));
+        for i in p.resources.ids() {
+            if p.resources[i].kind == ResourceKind::Datasource && p.resources[i].defined_by_file() {
+                if let Some(sql) = memory_table(p, i) {
+                    statements.push((sql, false));
                 }
             }
-            let reported: Vec<(String, syntax::diagnostics::Diagnostic)> = a
-                .diagnostics
-                .iter()
-                .flat_map(|(f, ds)| ds.iter().map(move |d| (f.clone(), d.clone())))
-                .filter(|(_, d)| d.code == "unknown-column")
-                .collect();
-            let reported_ungrouped: Vec<(String, syntax::diagnostics::Diagnostic)> = a
-                .diagnostics
-                .iter()
-                .flat_map(|(f, ds)| ds.iter().map(move |d| (f.clone(), d.clone())))
-                .filter(|(_, d)| d.code == "ungrouped-column")
-                .collect();
-            let mut nodes: Vec<Node> = vec![];
-            for pi in p.resources.ids() {
-                if p.resources[pi].kind != ResourceKind::Pipe || !p.resources[pi].defined_by_file()
-                {
+        }
+        let reported: Vec<(String, syntax::diagnostics::Diagnostic)> = a
+            .diagnostics
+            .iter()
+            .flat_map(|(f, ds)| ds.iter().map(move |d| (f.clone(), d.clone())))
+            .filter(|(_, d)| d.code == "unknown-column")
+            .collect();
+        let reported_ungrouped: Vec<(String, syntax::diagnostics::Diagnostic)> = a
+            .diagnostics
+            .iter()
+            .flat_map(|(f, ds)| ds.iter().map(move |d| (f.clone(), d.clone())))
+            .filter(|(_, d)| d.code == "ungrouped-column")
+            .collect();
+        let mut nodes: Vec<Node> = vec![];
+        for pi in p.resources.ids() {
+            if p.resources[pi].kind != ResourceKind::Pipe || !p.resources[pi].defined_by_file() {
+                continue;
+            }
+            for ni in 0..p.resources[pi].nodes.len() {
+                nodes.push(Node { pipe: pi, node: ni });
+            }
+        }
+        for n in &nodes {
+            let r = &p.resources[n.pipe];
+            let node = &r.nodes[n.node];
+            let place = format!("{corpus}/{r_path} node `{}`", node.name, r_path = r.path);
+            let checked = r.seen_by_cli && !p.files[r.file].rejected;
+            let ours = if checked {
+                analysis::columns::unknown_reads(p, n.pipe, n.node)
+            } else {
+                vec![]
+            };
+            // What the rule says on this node is what `unknown_reads` finds.
+            let fr = node.file_range(syntax::text::TextRange::new(0, node.sql_map.text.len()));
+            for (f, d) in &reported {
+                if **f == *r.path && d.range.start >= fr.start && d.range.end <= fr.end {
+                    assert!(
+                        ours.iter()
+                            .any(|u| node.file_range(u.read.range) == d.range),
+                        "{place}: {} is not one of unknown_reads",
+                        d.message
+                    );
+                }
+            }
+            // `ungrouped-column` on renderings with no unknown read: ClickHouse must refuse
+            // them with NOT_AN_AGGREGATE.
+            let ungrouped = if checked {
+                analysis::columns::ungrouped_reads(p, n.pipe, n.node)
+            } else {
+                vec![]
+            };
+            for (f, d) in &reported_ungrouped {
+                if **f == *r.path && d.range.start >= fr.start && d.range.end <= fr.end {
+                    assert!(
+                        ungrouped
+                            .iter()
+                            .any(|(_, u)| node.file_range(u.range) == d.range),
+                        "{place}: {} is not one of ungrouped_reads",
+                        d.message
+                    );
+                }
+            }
+            let renderings: std::collections::BTreeSet<usize> =
+                ungrouped.iter().map(|(k, _)| *k).collect();
+            for k in renderings {
+                if ours.iter().any(|u| u.rendering == k) {
                     continue;
                 }
-                for ni in 0..p.resources[pi].nodes.len() {
-                    nodes.push(Node { pipe: pi, node: ni });
-                }
+                let Some(sql) = chdb_project::expand_rendering(p, n.pipe, n.node, k, 0) else {
+                    panic!("{place}: rendering {k} cannot be expanded");
+                };
+                statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
+                probes.push((
+                    statements.len() - 1,
+                    Probe::Ungrouped {
+                        place: format!("{place} rendering {k} `{sql}`"),
+                    },
+                ));
             }
-            for n in &nodes {
-                let r = &p.resources[n.pipe];
-                let node = &r.nodes[n.node];
-                let place = format!("{corpus}/{r_path} node `{}`", node.name, r_path = r.path);
-                let checked = r.seen_by_cli && !p.files[r.file].rejected;
-                let ours = if checked {
-                    analysis::columns::unknown_reads(p, n.pipe, n.node)
-                } else {
-                    vec![]
-                };
-                // What the rule says on this node is what `unknown_reads` finds.
-                let fr = node.file_range(syntax::text::TextRange::new(0, node.sql_map.text.len()));
-                for (f, d) in &reported {
-                    if **f == *r.path && d.range.start >= fr.start && d.range.end <= fr.end {
-                        assert!(
-                            ours.iter()
-                                .any(|u| node.file_range(u.read.range) == d.range),
-                            "{place}: {} is not one of unknown_reads",
-                            d.message
-                        );
-                    }
-                }
-                // `ungrouped-column` on renderings with no unknown read: ClickHouse must refuse
-                // them with NOT_AN_AGGREGATE.
-                let ungrouped = if checked {
-                    analysis::columns::ungrouped_reads(p, n.pipe, n.node)
-                } else {
-                    vec![]
-                };
-                for (f, d) in &reported_ungrouped {
-                    if **f == *r.path && d.range.start >= fr.start && d.range.end <= fr.end {
-                        assert!(
-                            ungrouped
-                                .iter()
-                                .any(|(_, u)| node.file_range(u.range) == d.range),
-                            "{place}: {} is not one of ungrouped_reads",
-                            d.message
-                        );
-                    }
-                }
+            if !ours.is_empty() {
                 let renderings: std::collections::BTreeSet<usize> =
-                    ungrouped.iter().map(|(k, _)| *k).collect();
+                    ours.iter().map(|u| u.rendering).collect();
                 for k in renderings {
-                    if ours.iter().any(|u| u.rendering == k) {
-                        continue;
-                    }
                     let Some(sql) = chdb_project::expand_rendering(p, n.pipe, n.node, k, 0) else {
                         panic!("{place}: rendering {k} cannot be expanded");
                     };
                     statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
+                    let query = statements.len() - 1;
+                    let mut claims = vec![];
+                    for u in ours.iter().filter(|u| u.rendering == k) {
+                        if let Some(claim) = claim_probe(p, n, k, &u.read) {
+                            statements.push((claim, false));
+                            claims.push(statements.len() - 1);
+                        } else {
+                            claims.push(usize::MAX);
+                        }
+                    }
                     probes.push((
-                        statements.len() - 1,
-                        Probe::Ungrouped {
+                        query,
+                        Probe::Reported {
                             place: format!("{place} rendering {k} `{sql}`"),
+                            claims,
                         },
                     ));
                 }
-                if !ours.is_empty() {
-                    let renderings: std::collections::BTreeSet<usize> =
-                        ours.iter().map(|u| u.rendering).collect();
-                    for k in renderings {
-                        let Some(sql) = chdb_project::expand_rendering(p, n.pipe, n.node, k, 0)
-                        else {
-                            panic!("{place}: rendering {k} cannot be expanded");
-                        };
-                        statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
-                        let query = statements.len() - 1;
-                        let mut claims = vec![];
-                        for u in ours.iter().filter(|u| u.rendering == k) {
-                            if let Some(claim) = claim_probe(p, n, k, &u.read) {
-                                statements.push((claim, false));
-                                claims.push(statements.len() - 1);
-                            } else {
-                                claims.push(usize::MAX);
-                            }
-                        }
-                        probes.push((
-                            query,
-                            Probe::Reported {
-                                place: format!("{place} rendering {k} `{sql}`"),
-                                claims,
-                            },
-                        ));
-                    }
-                    continue;
-                }
-                // A mutation of this node: its first column read (official rendering) renamed.
-                let Some(sql) = chdb_project::expand_rendering(p, n.pipe, n.node, 0, 0) else {
-                    continue;
-                };
-                let Some(rendered) = syntax::sql::renderings(&node.sql_map.text)
-                    .into_iter()
-                    .next()
-                else {
-                    continue;
-                };
-                let Some((name, rendered_range)) = first_column_read(&rendered.text) else {
-                    continue;
-                };
-                if rendered.from_expression(rendered_range) {
-                    continue;
-                }
-                let range = rendered.to_source(rendered_range);
-                let key = next_key;
-                next_key += 1;
-                statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
-                probes.push((statements.len() - 1, Probe::Original { key }));
-                let new_name = format!("zz_{name}");
-                // Ours on the mutated project.
-                let file_range = node.file_range(range);
-                let Some(file_text) = db.text(&r.path) else {
-                    continue;
-                };
-                if file_text.get(file_range.start..file_range.end) != Some(name.as_str()) {
-                    continue; // written through an include or escaped: not mutated here
-                }
-                let mut mutated_file = file_text.to_string();
-                mutated_file.replace_range(file_range.start..file_range.end, &new_name);
-                let path = r.path.to_string();
-                let mut mdb: ProjectDb =
-                    disk::load_project(&root, &listing, &exclude, None).unwrap();
-                mdb.set_file(&path, Arc::from(mutated_file.as_str()));
-                mdb.analyze(&disk::disk_loader);
-                let ours = mdb
-                    .analysis()
-                    .unwrap()
-                    .diagnostics
-                    .get(&path)
-                    .is_some_and(|ds| {
-                        ds.iter().any(|d| {
-                            d.code == "unknown-column" && d.range.start == file_range.start
-                        })
-                    });
-                // ClickHouse on the mutated node (inlined as the original was).
-                let mp = &mdb.analysis().unwrap().project;
-                // By file: a project may define a pipe twice (the copy in another folder).
-                let Some(mpi) = mp.resources.ids().find(|&i| {
-                    mp.resources[i].kind == ResourceKind::Pipe && *mp.resources[i].path == *r.path
-                }) else {
-                    continue;
-                };
-                let Some(msql) = chdb_project::expand_rendering(mp, mpi, n.node, 0, 0) else {
-                    continue;
-                };
-                statements.push((format!("SELECT * FROM ({msql}) LIMIT 0"), false));
-                probes.push((
-                    statements.len() - 1,
-                    Probe::Mutated {
-                        key,
-                        place: format!("{place} [{root}] `{msql}`", root = root.display()),
-                        ours,
-                        templated: node.sql.as_ref().is_some_and(|s| s.templated),
-                    },
-                ));
+                continue;
             }
+            // A mutation of this node: its first column read (official rendering) renamed.
+            let Some(sql) = chdb_project::expand_rendering(p, n.pipe, n.node, 0, 0) else {
+                continue;
+            };
+            let Some(rendered) = syntax::sql::renderings(&node.sql_map.text)
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let Some((name, rendered_range)) = first_column_read(&rendered.text) else {
+                continue;
+            };
+            if rendered.from_expression(rendered_range) {
+                continue;
+            }
+            let range = rendered.to_source(rendered_range);
+            let key = next_key;
+            next_key += 1;
+            statements.push((format!("SELECT * FROM ({sql}) LIMIT 0"), false));
+            probes.push((statements.len() - 1, Probe::Original { key }));
+            let new_name = format!("zz_{name}");
+            // Ours on the mutated project.
+            let file_range = node.file_range(range);
+            let Some(file_text) = db.text(&r.path) else {
+                continue;
+            };
+            if file_text.get(file_range.start..file_range.end) != Some(name.as_str()) {
+                continue; // written through an include or escaped: not mutated here
+            }
+            let mut mutated_file = file_text.to_string();
+            mutated_file.replace_range(file_range.start..file_range.end, &new_name);
+            let path = r.path.to_string();
+            let mut mdb: ProjectDb = disk::load_project(&root, &listing, &exclude, None).unwrap();
+            mdb.set_file(&path, Arc::from(mutated_file.as_str()));
+            mdb.analyze(&disk::disk_loader);
+            let ours = mdb
+                .analysis()
+                .unwrap()
+                .diagnostics
+                .get(&path)
+                .is_some_and(|ds| {
+                    ds.iter()
+                        .any(|d| d.code == "unknown-column" && d.range.start == file_range.start)
+                });
+            // ClickHouse on the mutated node (inlined as the original was).
+            let mp = &mdb.analysis().unwrap().project;
+            // By file: a project may define a pipe twice (the copy in another folder).
+            let Some(mpi) = mp.resources.ids().find(|&i| {
+                mp.resources[i].kind == ResourceKind::Pipe && *mp.resources[i].path == *r.path
+            }) else {
+                continue;
+            };
+            let Some(msql) = chdb_project::expand_rendering(mp, mpi, n.node, 0, 0) else {
+                continue;
+            };
+            statements.push((format!("SELECT * FROM ({msql}) LIMIT 0"), false));
+            probes.push((
+                statements.len() - 1,
+                Probe::Mutated {
+                    key,
+                    place: format!("{place} [{root}] `{msql}`", root = root.display()),
+                    ours,
+                    templated: node.sql.as_ref().is_some_and(|s| s.templated),
+                },
+            ));
         }
     }
     let out = chdb_project::run(&statements);

@@ -125,3 +125,39 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A project of ../shared/corpus or corpus-extra, read in place: its corpus, root folder, files
+/// (relative to the root) and the folders of projects nested in it (left out).
+pub struct CorpusProject {
+    pub corpus: &'static str,
+    pub root: PathBuf,
+    pub listing: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// Every project of both corpora, in order.
+pub fn corpus_projects() -> Vec<CorpusProject> {
+    let mut out = vec![];
+    for corpus in ["corpus", "corpus-extra"] {
+        let top = shared().join(corpus);
+        let all = disk::walk(&top);
+        let roots = disk::project_roots(&top, &all);
+        for r in &roots {
+            out.push(CorpusProject {
+                corpus,
+                root: if r.is_empty() {
+                    top.clone()
+                } else {
+                    top.join(r)
+                },
+                listing: if r.is_empty() {
+                    all.clone()
+                } else {
+                    disk::below(&all, r)
+                },
+                exclude: disk::nested_in(&roots, r),
+            });
+        }
+    }
+    out
+}

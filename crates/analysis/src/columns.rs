@@ -198,18 +198,19 @@ pub fn unknown_reads(p: &Project, pipe: ResourceId, node: usize) -> Vec<NodeUnkn
 }
 
 impl Columns<'_> {
-    /// [`unknown_reads`], with this cache.
-    pub fn unknown_reads(&self, pipe: ResourceId, node: usize) -> Vec<NodeUnknownRead> {
-        let p = self.p;
-        let Some(sql) = p.resources[pipe].nodes[node]
+    /// The judged renderings of a node (none when its template has more branches than
+    /// renderings), with the names any rendering defines (a template's only): those are never
+    /// unknown, as renderings pair branches no real request may.
+    fn judged(
+        &self,
+        pipe: ResourceId,
+        node: usize,
+    ) -> Option<(&syntax::sql::SqlAnalysis, Vec<&str>)> {
+        let sql = self.p.resources[pipe].nodes[node]
             .sql
             .as_ref()
-            .filter(|s| !s.renderings_truncated)
-        else {
-            return vec![];
-        };
-        let table = self.table_of(pipe, node);
-        let defined: Vec<&str> = if sql.templated {
+            .filter(|s| !s.renderings_truncated)?;
+        let defined = if sql.templated {
             sql.column_scopes
                 .iter()
                 .flatten()
@@ -218,12 +219,18 @@ impl Columns<'_> {
         } else {
             vec![]
         };
+        Some((sql, defined))
+    }
+
+    /// [`unknown_reads`], with this cache.
+    pub fn unknown_reads(&self, pipe: ResourceId, node: usize) -> Vec<NodeUnknownRead> {
+        let Some((sql, defined)) = self.judged(pipe, node) else {
+            return vec![];
+        };
+        let table = self.table_of(pipe, node);
         let mut out: Vec<NodeUnknownRead> = vec![];
         for (rendering, scopes) in sql.column_scopes.iter().enumerate() {
-            let Some(scopes) = scopes else {
-                continue;
-            };
-            for u in scopes.unknown_reads(&table) {
+            for u in scopes.iter().flat_map(|s| s.unknown_reads(&table)) {
                 if defined.contains(&u.read.name.as_str())
                     || out.iter().any(|o| o.read.range == u.read.range)
                 {
@@ -240,6 +247,29 @@ impl Columns<'_> {
         }
         out
     }
+
+    /// [`ungrouped_reads`], with this cache.
+    pub fn ungrouped_reads(
+        &self,
+        pipe: ResourceId,
+        node: usize,
+    ) -> Vec<(usize, syntax::sql::scopes::Read)> {
+        let Some((sql, defined)) = self.judged(pipe, node) else {
+            return vec![];
+        };
+        let table = self.table_of(pipe, node);
+        let mut out: Vec<(usize, syntax::sql::scopes::Read)> = vec![];
+        for (rendering, scopes) in sql.column_scopes.iter().enumerate() {
+            for r in scopes.iter().flat_map(|s| s.ungrouped_columns(&table)) {
+                if defined.contains(&r.name.as_str()) || out.iter().any(|(_, o)| o.range == r.range)
+                {
+                    continue;
+                }
+                out.push((rendering, r.clone()));
+            }
+        }
+        out
+    }
 }
 
 /// The columns node `node` of pipe `pipe` reads outside every aggregate call and grouping key
@@ -252,48 +282,6 @@ pub fn ungrouped_reads(
     node: usize,
 ) -> Vec<(usize, syntax::sql::scopes::Read)> {
     Columns::new(p).ungrouped_reads(pipe, node)
-}
-
-impl Columns<'_> {
-    /// [`ungrouped_reads`], with this cache.
-    pub fn ungrouped_reads(
-        &self,
-        pipe: ResourceId,
-        node: usize,
-    ) -> Vec<(usize, syntax::sql::scopes::Read)> {
-        let p = self.p;
-        let Some(sql) = p.resources[pipe].nodes[node]
-            .sql
-            .as_ref()
-            .filter(|s| !s.renderings_truncated)
-        else {
-            return vec![];
-        };
-        let table = self.table_of(pipe, node);
-        let defined: Vec<&str> = if sql.templated {
-            sql.column_scopes
-                .iter()
-                .flatten()
-                .flat_map(|s| s.all_names())
-                .collect()
-        } else {
-            vec![]
-        };
-        let mut out: Vec<(usize, syntax::sql::scopes::Read)> = vec![];
-        for (rendering, scopes) in sql.column_scopes.iter().enumerate() {
-            let Some(scopes) = scopes else {
-                continue;
-            };
-            for r in scopes.ungrouped_columns(&table) {
-                if defined.contains(&r.name.as_str()) || out.iter().any(|(_, o)| o.range == r.range)
-                {
-                    continue;
-                }
-                out.push((rendering, r.clone()));
-            }
-        }
-        out
-    }
 }
 
 /// What the column rules find in one pipe: each node's unknown reads and ungrouped columns.

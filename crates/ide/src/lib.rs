@@ -383,21 +383,7 @@ impl<'a> NodeSql<'a> {
     }
 }
 
-/// The units `INTERVAL n unit` and `EXTRACT(unit FROM …)` take (ClickHouse accepts them in any
-/// case, singular or plural).
-const INTERVAL_UNITS: &[&str] = &[
-    "nanosecond",
-    "microsecond",
-    "millisecond",
-    "second",
-    "minute",
-    "hour",
-    "day",
-    "week",
-    "month",
-    "quarter",
-    "year",
-];
+use syntax::sql::scopes::INTERVAL_UNITS;
 
 fn is_interval_unit(word: &str) -> bool {
     let w = word.to_ascii_lowercase();

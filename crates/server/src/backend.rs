@@ -68,6 +68,13 @@ impl Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         if !dynamic {
+            // Tests widen the moment between the first analysis and the watch's start.
+            if let Some(ms) = std::env::var("TINYBIRD_LSP_TEST_WATCH_DELAY_MS")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
             let folders = self.folders.get().cloned().unwrap_or_default();
             let watcher = super::watcher::watch(&folders, self.engine.clone());
             if watcher.is_none() {

@@ -116,6 +116,7 @@ pub fn file_events(event: &notify::Event) -> Vec<lsp::FileEvent> {
 
 /// Watches `folders` recursively, sending their relevant changes to the engine.
 pub fn watch(folders: &[PathBuf], engine: EngineHandle) -> Option<ServerWatcher> {
+    let engine_for_heads = engine.clone();
     let mut inner =
         notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
             Ok(event) => {
@@ -138,6 +139,23 @@ pub fn watch(folders: &[PathBuf], engine: EngineHandle) -> Option<ServerWatcher>
     tracing::info!(
         "the client cannot watch files for us: the server watches {watching} folder(s) itself"
     );
+    // A commit made after the first analysis read the base and before the watch began would
+    // go unseen: look at HEAD once now (the base is read again only if the commit moved).
+    let heads: Vec<lsp::FileEvent> = folders
+        .iter()
+        .filter_map(|f| {
+            let git = f.ancestors().map(|a| a.join(".git")).find(|g| g.is_dir())?;
+            Some(lsp::FileEvent {
+                uri: Uri::from_file_path(git.join("HEAD"))?,
+                typ: lsp::FileChangeType::CHANGED,
+            })
+        })
+        .collect();
+    if !heads.is_empty() {
+        engine_for_heads.send(Msg::Watched(lsp::DidChangeWatchedFilesParams {
+            changes: heads,
+        }));
+    }
     (watching > 0).then_some(ServerWatcher { _inner: inner })
 }
 

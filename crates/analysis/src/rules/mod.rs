@@ -207,6 +207,46 @@ pub(crate) fn push_node_calls(
     }
 }
 
+/// Pushes, for every pipe the CLI reads (whose file the parser accepts), each diagnostic
+/// `make` builds from the pipe's column facts ([`ProjectCtx::pipe_columns`]): the node, the
+/// read's range in the node's SQL and the message; placed where the read is written (in the
+/// `.incl` for included text), with the template branch named when the official rendering
+/// skips it.
+pub(crate) fn push_column_reads(
+    cx: &ProjectCtx,
+    out: &mut FileDiagnostics,
+    code: &'static str,
+    make: impl Fn(&crate::columns::PipeColumns) -> Vec<(usize, &syntax::sql::scopes::Read, String)>,
+) {
+    let p = cx.p;
+    for (ri, r) in p.resources.iter_enumerated() {
+        if r.kind != project::model::ResourceKind::Pipe
+            || !r.defined_by_file()
+            || !r.seen_by_cli
+            || p.files[r.file].rejected
+        {
+            continue;
+        }
+        let facts = cx.pipe_columns(ri);
+        for (ni, read, message) in make(&facts) {
+            let n = &r.nodes[ni];
+            let Some(site) = n.written_at(&r.path, read.range) else {
+                continue;
+            };
+            let branch = read
+                .branch
+                .as_ref()
+                .filter(|b| !b.taken_by_official)
+                .map(|b| format!(", in the template branch `{}`", b.label))
+                .unwrap_or_default();
+            let d =
+                Diagnostic::warning(code, n.file_range(read.range), format!("{message}{branch}"));
+            let included = (*site.path != *r.path).then_some(&site);
+            push_at(out, &r.path, d, included);
+        }
+    }
+}
+
 /// Memoised "did you mean" over every resource name of a project: comparing one unknown name
 /// with thousands of resources is the costliest step of the rules, and the answers stay valid
 /// until the set of names changes.

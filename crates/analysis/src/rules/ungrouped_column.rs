@@ -8,11 +8,8 @@
 //! `tests/column_scopes_chdb.rs` and `tests/unknown_column_chdb.rs` hold the verdicts against
 //! ClickHouse.
 
-use super::{FileDiagnostics, ProjectCtx};
+use super::{push_column_reads, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
-use crate::rules::push_at;
-use project::model::ResourceKind;
-use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 
 pub const RULE: Rule = Rule {
@@ -74,39 +71,20 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
-    let p = cx.p;
-    for (ri, r) in p.resources.iter_enumerated() {
-        if r.kind != ResourceKind::Pipe
-            || !r.defined_by_file()
-            || !r.seen_by_cli
-            || p.files[r.file].rejected
-        {
-            continue;
-        }
-        let facts = cx.pipe_columns(ri);
-        for (ni, read) in &facts.ungrouped {
-            let n = &r.nodes[*ni];
-            {
-                let Some(site) = n.written_at(&r.path, read.range) else {
-                    continue;
-                };
-                let branch = read
-                    .branch
-                    .as_ref()
-                    .filter(|b| !b.taken_by_official)
-                    .map(|b| format!(", in the template branch `{}`", b.label))
-                    .unwrap_or_default();
+    push_column_reads(cx, out, "ungrouped-column", |facts| {
+        facts
+            .ungrouped
+            .iter()
+            .map(|(ni, read)| {
                 let name = &read.name;
-                let d = Diagnostic::warning(
-                    "ungrouped-column",
-                    n.file_range(read.range),
+                (
+                    *ni,
+                    read,
                     format!(
-                        "`{name}` is neither in GROUP BY nor inside an aggregate function: ClickHouse refuses the query (NOT_AN_AGGREGATE){branch}; group by it, or aggregate it (`any({name})`)"
+                        "`{name}` is neither in GROUP BY nor inside an aggregate function: ClickHouse refuses the query (NOT_AN_AGGREGATE); group by it, or aggregate it (`any({name})`)"
                     ),
-                );
-                let included = (*site.path != *r.path).then_some(&site);
-                push_at(out, &r.path, d, included);
-            }
-        }
-    }
+                )
+            })
+            .collect()
+    });
 }

@@ -8,11 +8,8 @@
 //! `EXTRACT`, `inf`, `nan`, `ALL`) are never reported.
 //! `tests/unknown_column_chdb.rs` holds every verdict against ClickHouse on the corpora.
 
-use super::{FileDiagnostics, ProjectCtx};
+use super::{push_column_reads, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
-use crate::rules::push_at;
-use project::model::ResourceKind;
-use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 
 pub const RULE: Rule = Rule {
@@ -135,47 +132,27 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
-    let p = cx.p;
-    for (ri, r) in p.resources.iter_enumerated() {
-        if r.kind != ResourceKind::Pipe
-            || !r.defined_by_file()
-            || !r.seen_by_cli
-            || p.files[r.file].rejected
-        {
-            continue;
-        }
-        let facts = cx.pipe_columns(ri);
-        for (ni, u) in &facts.unknown {
-            let n = &r.nodes[*ni];
-            {
-                let (read, range) = (&u.read.name, u.read.range);
+    push_column_reads(cx, out, "unknown-column", |facts| {
+        facts
+            .unknown
+            .iter()
+            .map(|(ni, u)| {
+                let read = &u.read.name;
                 let hint = crate::columns::closest(read, u.known.iter().map(String::as_str))
                     .map(|k| format!(" (did you mean `{k}`?)"))
                     .unwrap_or_default();
-                let Some(site) = n.written_at(&r.path, range) else {
-                    continue;
-                };
                 let of = match &u.table {
                     Some(t) => format!("no column of `{t}`"),
                     None => "no column of the tables the query reads".to_string(),
                 };
-                let branch = u
-                    .read
-                    .branch
-                    .as_ref()
-                    .filter(|b| !b.taken_by_official)
-                    .map(|b| format!(", in the template branch `{}`", b.label))
-                    .unwrap_or_default();
-                let d = Diagnostic::warning(
-                        "unknown-column",
-                        n.file_range(range),
-                        format!(
-                            "`{read}` is {of}{hint}: ClickHouse rejects the query (UNKNOWN_IDENTIFIER){branch}"
-                        ),
-                    );
-                let included = (*site.path != *r.path).then_some(&site);
-                push_at(out, &r.path, d, included);
-            }
-        }
-    }
+                (
+                    *ni,
+                    &u.read,
+                    format!(
+                        "`{read}` is {of}{hint}: ClickHouse rejects the query (UNKNOWN_IDENTIFIER)"
+                    ),
+                )
+            })
+            .collect()
+    });
 }

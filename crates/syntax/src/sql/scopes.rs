@@ -126,35 +126,35 @@ impl Known {
     }
 }
 
+/// The units `INTERVAL n unit` and `EXTRACT(unit FROM …)` take (ClickHouse accepts them in any
+/// case, singular or plural).
+pub const INTERVAL_UNITS: &[&str] = &[
+    "nanosecond",
+    "microsecond",
+    "millisecond",
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+];
+
 /// Words ClickHouse reads as something else where a name stands: interval units
 /// (`EXTRACT(DAY FROM ts)`, `INTERVAL 1 DAY`), the float literals, `ALL` (`GROUP BY ALL`),
 /// `trim(BOTH …)`; and names starting with `_`, which may be virtual columns (`_part`,
 /// Kafka's `__timestamp`).
 pub fn not_a_column(name: &str) -> bool {
     const WORDS: &[&str] = &[
-        "nanosecond",
-        "microsecond",
-        "millisecond",
-        "second",
-        "minute",
-        "hour",
-        "day",
-        "week",
-        "month",
-        "quarter",
-        "year",
-        "inf",
-        "nan",
-        "infinity",
-        "all",
-        "both",
-        "leading",
-        "trailing",
+        "inf", "nan", "infinity", "all", "both", "leading", "trailing",
     ];
     let singular = name.trim_end_matches(['s', 'S']);
     name.starts_with('_')
         || WORDS
             .iter()
+            .chain(INTERVAL_UNITS)
             .any(|w| w.eq_ignore_ascii_case(name) || w.eq_ignore_ascii_case(singular))
         || name.contains(['(', ')', ' ', '\'', '*'])
 }
@@ -731,6 +731,22 @@ impl ColumnScopes {
         r.select_outputs(*self.top.first()?, 0)
     }
 
+    /// The names select `id` sees: its own and every enclosing select's (aliases reach into
+    /// subqueries); `None` when one of those selects is not certain.
+    fn names_in_scope(&self, id: usize) -> Option<Vec<&str>> {
+        let mut names = vec![];
+        let mut up = Some(id);
+        while let Some(i) = up {
+            let s = &self.selects[i];
+            if !s.certain {
+                return None;
+            }
+            names.extend(s.names.iter().map(String::as_str));
+            up = s.parent;
+        }
+        Some(names)
+    }
+
     /// Every name defined anywhere in the query (aliases, WITH names).
     pub fn all_names(&self) -> impl Iterator<Item = &str> {
         self.selects
@@ -787,20 +803,9 @@ impl ColumnScopes {
             if rest.is_empty() {
                 continue;
             }
-            // Names: this select's and every enclosing one's (aliases reach into subqueries).
-            let mut names: Vec<&str> = vec![];
-            let mut up = Some(id);
-            while let Some(i) = up {
-                if !self.selects[i].certain {
-                    names.clear();
-                    break;
-                }
-                names.extend(self.selects[i].names.iter().map(String::as_str));
-                up = self.selects[i].parent;
-            }
-            if up.is_some() {
+            let Some(names) = self.names_in_scope(id) else {
                 continue;
-            }
+            };
             let source_names: Vec<&str> = tables.iter().filter_map(|(n, _)| n.as_deref()).collect();
             // (qualifier or alias, table name) of every named table in scope.
             let mut named: Vec<(Option<&str>, &str)> = vec![];
@@ -883,15 +888,10 @@ impl ColumnScopes {
             if !scope.certain || scope.ungrouped.is_empty() {
                 continue;
             }
-            let mut names: Vec<&str> = vec![];
-            let mut up = Some(id);
-            let mut certain = true;
-            while let Some(i) = up {
-                certain &= self.selects[i].certain;
-                names.extend(self.selects[i].names.iter().map(String::as_str));
-                up = self.selects[i].parent;
-            }
-            let Some(tables) = r.columns_in(id).filter(|_| certain) else {
+            let Some(names) = self.names_in_scope(id) else {
+                continue;
+            };
+            let Some(tables) = r.columns_in(id) else {
                 continue;
             };
             for &i in &scope.ungrouped {
