@@ -54,6 +54,29 @@ pub const RULE: Rule = Rule {
                 GROUP BY bucket, r, h, day, m
         "#,
         ),
+        // Forward, in a template branch.
+        Example::reported(
+            "wrong-argument-count",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime `json:$.ts`,
+                `country` String `json:$.country`
+
+            ENGINE "MergeTree"
+            ENGINE_SORTING_KEY "ts"
+            //- endpoints/daily.pipe
+            NODE daily
+            SQL >
+                %
+                SELECT toDate(ts) AS day, count() AS hits
+                FROM events
+                {% if defined(since) %} WHERE ts > ⟦addDays⟧({{ DateTime(since) }}) {% end %}
+                GROUP BY day
+            TYPE endpoint
+        "#,
+        ),
     ],
 };
 

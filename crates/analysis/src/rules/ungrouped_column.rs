@@ -67,6 +67,29 @@ pub const RULE: Rule = Rule {
                 SELECT user_id, referrer, count() AS hits FROM events GROUP BY ALL
         "#,
         ),
+        // Forward, in a template branch.
+        Example::reported(
+            "ungrouped-column",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime `json:$.ts`,
+                `country` String `json:$.country`
+
+            ENGINE "MergeTree"
+            ENGINE_SORTING_KEY "ts"
+            //- endpoints/daily.pipe
+            NODE daily
+            SQL >
+                %
+                SELECT toDate(ts) AS day, count() AS hits
+                {% if defined(by_country) %}, ⟦country⟧ {% end %}
+                FROM events
+                GROUP BY day
+            TYPE endpoint
+        "#,
+        ),
     ],
 };
 

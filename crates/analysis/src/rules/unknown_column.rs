@@ -128,6 +128,33 @@ pub const RULE: Rule = Rule {
                 {% if defined(g) %} GROUP BY day {% end %}
         "#,
         ),
+        // Forward, in a template branch reading an endpoint's output.
+        Example::reported(
+            "unknown-column",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime `json:$.ts`,
+                `country` String `json:$.country`
+
+            ENGINE "MergeTree"
+            ENGINE_SORTING_KEY "ts"
+            //- endpoints/daily.pipe
+            NODE daily
+            SQL >
+                SELECT toDate(ts) AS day, country, count() AS hits FROM events GROUP BY day, country
+            TYPE endpoint
+            //- endpoints/top.pipe
+            NODE top
+            SQL >
+                %
+                SELECT day, sum(hits) AS hits FROM daily
+                {% if defined(c) %} WHERE ⟦contry⟧ = {{ String(c) }} {% end %}
+                GROUP BY day
+            TYPE endpoint
+        "#,
+        ),
     ],
 };
 
