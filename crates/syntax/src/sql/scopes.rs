@@ -146,7 +146,7 @@ pub const INTERVAL_UNITS: &[&str] = &[
 /// (`EXTRACT(DAY FROM ts)`, `INTERVAL 1 DAY`), the float literals, `ALL` (`GROUP BY ALL`),
 /// `trim(BOTH …)`; and names starting with `_`, which may be virtual columns (`_part`,
 /// Kafka's `__timestamp`).
-pub fn not_a_column(name: &str) -> bool {
+fn not_a_column(name: &str) -> bool {
     const WORDS: &[&str] = &[
         "inf", "nan", "infinity", "all", "both", "leading", "trailing",
     ];
@@ -723,12 +723,16 @@ impl Resolver<'_, '_> {
 impl ColumnScopes {
     /// The columns the query outputs (its first select's), when all are known.
     pub fn output_columns(&self, table: &TableColumns) -> Option<Arc<Known>> {
-        let mut r = Resolver {
+        let mut r = self.resolver(table);
+        r.select_outputs(*self.top.first()?, 0)
+    }
+
+    fn resolver<'s, 't>(&'s self, table: &'t TableColumns<'t>) -> Resolver<'s, 't> {
+        Resolver {
             scopes: self,
             table,
             outputs: HashMap::new(),
-        };
-        r.select_outputs(*self.top.first()?, 0)
+        }
     }
 
     /// The names select `id` sees: its own and every enclosing select's (aliases reach into
@@ -757,11 +761,7 @@ impl ColumnScopes {
     /// The reads no table, alias or name in scope provides, where everything in scope is
     /// known.
     pub fn unknown_reads(&self, table: &TableColumns) -> Vec<UnknownRead<'_>> {
-        let mut r = Resolver {
-            scopes: self,
-            table,
-            outputs: HashMap::new(),
-        };
+        let mut r = self.resolver(table);
         let mut out = vec![];
         for (id, scope) in self.selects.iter().enumerate() {
             if !scope.certain || scope.reads.is_empty() {
@@ -878,11 +878,7 @@ impl ColumnScopes {
     /// key ([`SelectScope::ungrouped`]), where every table of the SELECT is known and the name
     /// is no alias or `WITH` name in scope.
     pub fn ungrouped_columns(&self, table: &TableColumns) -> Vec<&Read> {
-        let mut r = Resolver {
-            scopes: self,
-            table,
-            outputs: HashMap::new(),
-        };
+        let mut r = self.resolver(table);
         let mut out = vec![];
         for (id, scope) in self.selects.iter().enumerate() {
             if !scope.certain || scope.ungrouped.is_empty() {
