@@ -283,15 +283,16 @@ impl Session {
                     uri.as_str()
                 )));
             };
-            let lines = text.split('\n').count() as u32;
+            let lines = lsp_lines(text);
             for d in &diagnostics {
                 let (s, e) = (d.range.start, d.range.end);
                 if (s.line, s.character) > (e.line, e.character) || e.line >= lines.max(1) {
                     return Err(Broken(format!(
-                        "{}: a diagnostic at {:?} outside the document ({lines} lines): {}",
+                        "{}: a diagnostic at {:?} outside the document ({lines} lines): {}; text {:?}",
                         uri.as_str(),
                         d.range,
-                        d.message
+                        d.message,
+                        text
                     )));
                 }
             }
@@ -367,7 +368,7 @@ impl Session {
                     .file_context(&uri)
                     .and_then(|cx| crate::formatting::format_document(&cx));
                 // Formatting edits lie inside the document.
-                let lines = self.docs[i].2.split('\n').count() as u32;
+                let lines = lsp_lines(&self.docs[i].2);
                 for e in edits.into_iter().flatten() {
                     if e.range.start.line > lines || e.range.end.line > lines {
                         return Err(Broken(format!(
@@ -470,6 +471,12 @@ fn inside(e: &lsp::WorkspaceEdit) -> Result<(), Broken> {
         }
     }
     Ok(())
+}
+
+/// The number of lines of `text` as LSP counts them: `\r\n`, `\n` and a lone `\r` each end
+/// one (the session fuzzer found the harness counting `\n` only).
+fn lsp_lines(text: &str) -> u32 {
+    text.replace("\r\n", "\n").split(['\n', '\r']).count() as u32
 }
 
 #[cfg(test)]
@@ -613,6 +620,29 @@ mod tests {
             edits > 50 && actions > 50,
             "{edits} edits, {actions} code actions"
         );
+    }
+
+    /// A lone `\r` ends a line for LSP: a diagnostic after one is inside the document (found
+    /// by the session fuzzer, where the harness counted `\n` only).
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let files = example();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let mut s = Session::new(&refs, true, Value::Null);
+        let ds = files
+            .iter()
+            .position(|(p, _)| p.ends_with(".datasource"))
+            .unwrap();
+        s.step(&Step::Replace {
+            doc: ds,
+            text: "teSELECT\r\0\0\0HEMA >\n \"\nENGINE\0\0\0\055555".to_string(),
+        })
+        .unwrap();
+        s.step(&Step::Analyse)
+            .unwrap_or_else(|Broken(why)| panic!("{why}"));
     }
 
     /// Renaming a datasource or a file to a name that leaves the project is refused or stays
