@@ -155,6 +155,12 @@ impl Fixture {
     }
 }
 
+/// The hover at a marker: the symbol's, or an expression's type ([`ide::hover::hover_at`]).
+fn hover_at(fx: &Fixture, marker: &str) -> Option<(TextRange, String)> {
+    let (path, _, offset) = fx.at(marker);
+    ide::hover::hover_at(&fx.project, path, fx.locate(marker).as_ref(), offset)
+}
+
 fn run(fx: &Fixture, line: &str) -> String {
     let words: Vec<&str> = line.split_whitespace().collect();
     let (req, arg) = (words[0], words.get(1).copied().unwrap_or(""));
@@ -162,13 +168,10 @@ fn run(fx: &Fixture, line: &str) -> String {
     let mut out = String::new();
     let located = || fx.locate(arg);
     match req {
-        "hover" => match located().and_then(|l| {
-            let (path, _, _) = fx.at(arg);
-            ide::hover::hover(p, path, &l).map(|h| (l, h))
-        }) {
-            Some((l, h)) => {
+        "hover" => match hover_at(fx, arg) {
+            Some((range, h)) => {
                 let (path, _, _) = fx.at(arg);
-                let _ = writeln!(out, "{}", fx.range(path, l.range));
+                let _ = writeln!(out, "{}", fx.range(path, range));
                 out.push_str(&h);
                 out.push('\n');
             }

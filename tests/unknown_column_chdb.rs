@@ -16,37 +16,6 @@ use project::model::{Project, ResourceId, ResourceKind};
 use std::sync::Arc;
 use syntax::sql::ast::{Expr, ExprKind};
 
-/// `CREATE TABLE` with the datasource's columns and types only (no keys to get wrong).
-fn memory_table(p: &Project, ds: ResourceId) -> Option<String> {
-    let cols = analysis::migration::columns(p, ds);
-    if cols.is_empty() {
-        return None;
-    }
-    let df = &p.files[p.resources[ds].file].datafile;
-    let mut defs: Vec<String> = cols
-        .iter()
-        .map(|c| {
-            let ty = if c.nullable && !c.ty.starts_with("Nullable(") {
-                format!("Nullable({})", c.ty)
-            } else {
-                c.ty.clone()
-            };
-            format!("`{}` {ty}", c.name)
-        })
-        .collect();
-    for c in df.connector_columns() {
-        if cols.iter().any(|d| d.name == *c) {
-            continue;
-        }
-        defs.push(format!("`{c}` String"));
-    }
-    Some(format!(
-        "CREATE TABLE `{}` ({}) ENGINE = Memory",
-        p.resources[ds].name,
-        defs.join(", ")
-    ))
-}
-
 /// The first plain column read of a query's SELECT list (outside lambdas), by range.
 fn first_column_read(sql: &str) -> Option<(String, syntax::text::TextRange)> {
     fn walk(e: &Expr) -> Option<(String, syntax::text::TextRange)> {
@@ -159,7 +128,7 @@ fn unknown_columns_agree_with_clickhouse() {
         statements.push((format!("USE {database}"), false));
         for i in p.resources.ids() {
             if p.resources[i].kind == ResourceKind::Datasource && p.resources[i].defined_by_file() {
-                if let Some(sql) = memory_table(p, i) {
+                if let Some(sql) = chdb_project::memory_table(p, i) {
                     statements.push((sql, false));
                 }
             }

@@ -78,6 +78,37 @@ pub fn run(statements: &[(String, bool)]) -> Vec<Outcome> {
         .collect()
 }
 
+/// `CREATE TABLE` with the datasource's columns and types only (no keys to get wrong).
+pub fn memory_table(p: &Project, ds: ResourceId) -> Option<String> {
+    let cols = columns(p, ds);
+    if cols.is_empty() {
+        return None;
+    }
+    let df = &p.files[p.resources[ds].file].datafile;
+    let mut defs: Vec<String> = cols
+        .iter()
+        .map(|c| {
+            let ty = if c.nullable && !c.ty.starts_with("Nullable(") {
+                format!("Nullable({})", c.ty)
+            } else {
+                c.ty.clone()
+            };
+            format!("`{}` {ty}", c.name)
+        })
+        .collect();
+    for c in df.connector_columns() {
+        if cols.iter().any(|d| d.name == *c) {
+            continue;
+        }
+        defs.push(format!("`{c}` String"));
+    }
+    Some(format!(
+        "CREATE TABLE `{}` ({}) ENGINE = Memory",
+        p.resources[ds].name,
+        defs.join(", ")
+    ))
+}
+
 /// `CREATE TABLE` for a datasource with a SCHEMA.
 pub fn create_table(p: &Project, ds: ResourceId) -> Option<String> {
     let r = &p.resources[ds];

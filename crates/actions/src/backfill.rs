@@ -146,6 +146,20 @@ pub fn backfill(ws: &Workspace, req: &Backfill, now: i64) -> ActionResult {
         _ => BackfillFrom::Source,
     });
     let form = req.form.unwrap_or(BackfillForm::Copy);
+    if from == BackfillFrom::Source {
+        // The backfill copies the live side's SELECT: a name no table has would move there.
+        let unknown = analysis::columns::unknown_reads(p, live.pipe, live.node);
+        if let Some(u) = unknown.first() {
+            let name = &u.read.name;
+            let hint = analysis::columns::closest(name, u.known.iter().map(String::as_str))
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            return Err(ActionError::new(format!(
+                "the live pipe `{}` reads `{name}`, which no table it reads has{hint}: ClickHouse rejects it (UNKNOWN_IDENTIFIER), and the backfill would copy the error; fix the live pipe first",
+                p.resources[live.pipe].name
+            )));
+        }
+    }
     if from == BackfillFrom::Legacy && form == BackfillForm::Materialized {
         return Err(ActionError::new(
             "a backfill from the legacy target is a copy (a materialized view over it would copy its new rows too)",
@@ -865,6 +879,33 @@ pub(crate) mod step_tests {
             copy.contains("TARGET_DATASOURCE sessions_1\nCOPY_MODE append"),
             "{copy}"
         );
+    }
+
+    /// The live side reading a name no table has: the backfill would copy it (issue 20).
+    #[test]
+    fn refuses_to_copy_a_live_side_reading_an_unknown_column() {
+        let project = step1();
+        // The live pipe: the file writing into `sessions_1` that reads `device`.
+        let files: Vec<usize> = project.match_indices("//- ").map(|(i, _)| i).collect();
+        let live = files
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (i, files.get(k + 1).copied().unwrap_or(project.len())))
+            .find(|&(i, j)| {
+                let f = &project[i..j];
+                f.contains("DATASOURCE sessions_1") && f.contains("device")
+            })
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no live pipe in {project}"));
+        let at = live + project[live..].find("device").expect("device read");
+        let project = format!("{}devise{}", &project[..at], &project[at + 6..]);
+        let e = run_on(&project, &request()).unwrap_err();
+        assert!(
+            e.message.contains("reads `devise`") && e.message.contains("did you mean `device`"),
+            "{}",
+            e.message
+        );
+        assert!(run_on(&step1(), &request()).is_ok());
     }
 
     #[test]

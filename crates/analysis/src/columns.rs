@@ -38,19 +38,21 @@ pub fn complete_columns(
 }
 
 /// A table: (pipe, node) for a node, (resource, None) for a datasource or a pipe.
-type TableKey = (ResourceId, Option<usize>);
+pub(crate) type TableKey = (ResourceId, Option<usize>);
 /// What a table offers, and the resources that answer was read from.
 type Answer = (Option<Arc<Known>>, Arc<[ResourceId]>);
 
 /// What each table offers ([`complete_columns`]), each table computed once: the rules asking
 /// about every node of a project share one.
 pub struct Columns<'p> {
-    p: &'p Project,
+    pub(crate) p: &'p Project,
     /// By table: (pipe, node) for a node, (resource, None) for a datasource or a pipe; with
     /// the resources the answer was read from.
     cache: RefCell<HashMap<TableKey, Answer>>,
     /// The resources read by each question being answered (innermost last).
     frames: RefCell<Vec<Vec<ResourceId>>>,
+    /// Each table's columns with their types ([`crate::types`]), with the resources read.
+    pub(crate) typed: RefCell<HashMap<TableKey, crate::types::TypedAnswer>>,
 }
 
 impl<'p> Columns<'p> {
@@ -59,10 +61,11 @@ impl<'p> Columns<'p> {
             p,
             cache: RefCell::new(HashMap::new()),
             frames: RefCell::new(Vec::new()),
+            typed: RefCell::new(HashMap::new()),
         }
     }
 
-    fn record(&self, deps: &[ResourceId]) {
+    pub(crate) fn record(&self, deps: &[ResourceId]) {
         if let Some(frame) = self.frames.borrow_mut().last_mut() {
             frame.extend_from_slice(deps);
         }
@@ -284,11 +287,14 @@ pub fn ungrouped_reads(
     Columns::new(p).ungrouped_reads(pipe, node)
 }
 
-/// What the column rules find in one pipe: each node's unknown reads and ungrouped columns.
+/// What the column rules find in one pipe: each node's unknown reads, ungrouped columns and
+/// comparisons of types ClickHouse refuses.
 #[derive(Debug, Default)]
 pub struct PipeColumns {
     pub unknown: Vec<(usize, NodeUnknownRead)>,
     pub ungrouped: Vec<(usize, syntax::sql::scopes::Read)>,
+    /// Comparisons ClickHouse refuses for their types ([`crate::types`]).
+    pub refused: Vec<(usize, crate::types::NodeRefusal)>,
 }
 
 /// [`PipeColumns`] per pipe, kept across analyses of one project while the pipe's file and
@@ -330,6 +336,12 @@ impl PipeColumnsCache {
                         .ungrouped_reads(pipe, ni)
                         .into_iter()
                         .map(|(_, u)| (ni, u)),
+                );
+                facts.refused.extend(
+                    columns
+                        .refused_comparisons(pipe, ni)
+                        .into_iter()
+                        .map(|r| (ni, r)),
                 );
             }
             Arc::new(facts)

@@ -14,3 +14,4 @@ pub mod migration;
 pub mod registry;
 pub mod rules;
 pub mod suppress;
+pub mod types;

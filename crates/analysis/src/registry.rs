@@ -132,6 +132,7 @@ pub static RULES: &[Rule] = &[
     crate::rules::unknown_function::RULE,
     crate::rules::unknown_column::RULE,
     crate::rules::ungrouped_column::RULE,
+    crate::rules::incomparable_types::RULE,
     crate::rules::argument_count::RULE,
     crate::rules::aggregation::RULE,
     crate::rules::missing_target::RULE,

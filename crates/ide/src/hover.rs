@@ -8,7 +8,9 @@ use project::model::NodeId;
 use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
 use std::fmt::Write;
+use syntax::chtype::Type;
 use syntax::model::NodeType;
+use syntax::text::TextRange;
 
 /// At most this many readers or writers are listed.
 const LIST_LIMIT: usize = 8;
@@ -79,6 +81,55 @@ pub fn hover(p: &Project, path: &str, l: &Located) -> Option<String> {
             format!("**INCLUDE** `{shown}`: its lines are read in place of this one")
         }
     })
+}
+
+/// The hover at `offset` of the file at `path`: the symbol's ([`hover`]), and on a function
+/// call, an operator or a literal of a pipe node's SQL, the type ClickHouse gives the
+/// expression there (where it is certain: [`analysis::types`]). The range is the symbol's, else
+/// the expression's.
+pub fn hover_at(
+    p: &Project,
+    path: &str,
+    l: Option<&Located>,
+    offset: usize,
+) -> Option<(TextRange, String)> {
+    let symbol = l.and_then(|l| Some((l.range, hover(p, path, l)?)));
+    let wants_type = match l.map(|l| &l.symbol) {
+        None | Some(Symbol::Function(_)) => true,
+        Some(_) => false,
+    };
+    let ty = wants_type
+        .then(|| expression_type(p, path, offset))
+        .flatten();
+    match (symbol, ty) {
+        (Some((r, md)), Some((_, ty))) => Some((r, format!("{md}\n\n---\n\nType here: `{ty}`"))),
+        (Some(s), None) => Some(s),
+        (None, Some((r, ty))) => Some((r, format!("Type: `{ty}`"))),
+        (None, None) => None,
+    }
+}
+
+/// The type of the innermost expression of a pipe node's SQL at `offset` of the file at
+/// `path`, with the expression's range in the file.
+pub fn expression_type(p: &Project, path: &str, offset: usize) -> Option<(TextRange, Type)> {
+    let fi = crate::file_index(p, path)?;
+    let ri = crate::resource_of_file(p, fi)?;
+    if p.resources[ri].kind != ResourceKind::Pipe {
+        return None;
+    }
+    let f = &p.files[fi];
+    let ni = f
+        .datafile
+        .nodes
+        .iter()
+        .position(|n| n.sql.as_ref().is_some_and(|s| s.range.contains(offset)))?;
+    let map = &f.node_sql.get(ni)?.map;
+    let sql = crate::NodeSql::new(map);
+    let token = &sql.tokens[sql.token_at_file(offset)?];
+    let file = map.range_to_file(token.range);
+    let at = token.range.start + offset.saturating_sub(file.start).min(token.range.len());
+    let (range, ty) = analysis::columns::Columns::new(p).type_at(ri, ni, at)?;
+    Some((map.range_to_file(range), ty))
 }
 
 fn list(out: &mut String, title: &str, items: &[String]) {
@@ -307,10 +358,19 @@ fn column(p: &Project, owner: ColumnOwner, name: &str) -> Option<String> {
     let c = columns::columns_of(p, owner)
         .into_iter()
         .find(|c| c.name == name)?;
+    // A node's output: the type ClickHouse gives it where certain ([`analysis::types`]).
+    let inferred = match owner {
+        ColumnOwner::Node(NodeId { pipe, index }) => analysis::columns::Columns::new(p)
+            .node_types(pipe, index)
+            .and_then(|cols| cols.iter().find(|(n, _)| *n == c.name)?.1.clone()),
+        _ => None,
+    };
     let mut out = format!(
         "```sql\n{} {}\n```",
         c.name,
-        c.ty.as_ref()
+        inferred
+            .as_ref()
+            .or(c.ty.as_ref())
             .map_or_else(|| "(type not known)".to_string(), |t| t.to_string())
     );
     let _ = write!(out, "\ncolumn of {}", columns::owner_label(p, owner, None));

@@ -13,8 +13,8 @@ fn locate(cx: &FileContext, pos: lsp::Position) -> Option<Located> {
 /// resource deploys and why.
 pub fn hover(cx: &FileContext, pos: lsp::Position) -> Option<lsp::Hover> {
     let offset = cx.offset(pos);
-    let symbol =
-        locate(cx, pos).and_then(|l| Some((l.range, ide::hover::hover(cx.project, &cx.rel, &l)?)));
+    let located = locate(cx, pos);
+    let symbol = ide::hover::hover_at(cx.project, &cx.rel, located.as_ref(), offset);
     let deploy = cx
         .plan
         .and_then(|plan| ide::deploy::hover(plan, &cx.rel, offset));

@@ -10,6 +10,7 @@ pub(crate) mod dependency_cycle;
 pub(crate) mod duplicate_resource;
 pub(crate) mod files;
 pub(crate) mod forward_query_columns;
+pub(crate) mod incomparable_types;
 pub(crate) mod missing_target;
 pub(crate) mod reader;
 pub(crate) mod reads_materialized_pipe;
@@ -207,6 +208,15 @@ pub(crate) fn push_node_calls(
     }
 }
 
+/// What a column rule found in a node: the node, the range in its SQL text, the template
+/// branch it is written in, the message.
+pub(crate) type ColumnFinding<'a> = (
+    usize,
+    syntax::text::TextRange,
+    Option<&'a syntax::sql::template::BranchInfo>,
+    String,
+);
+
 /// Pushes, for every pipe the CLI reads (whose file the parser accepts), each diagnostic
 /// `make` builds from the pipe's column facts ([`ProjectCtx::pipe_columns`]): the node, the
 /// read's range in the node's SQL and the message; placed where the read is written (in the
@@ -216,7 +226,7 @@ pub(crate) fn push_column_reads(
     cx: &ProjectCtx,
     out: &mut FileDiagnostics,
     code: &'static str,
-    make: impl Fn(&crate::columns::PipeColumns) -> Vec<(usize, &syntax::sql::scopes::Read, String)>,
+    make: impl Fn(&crate::columns::PipeColumns) -> Vec<ColumnFinding<'_>>,
 ) {
     let p = cx.p;
     for (ri, r) in p.resources.iter_enumerated() {
@@ -228,19 +238,16 @@ pub(crate) fn push_column_reads(
             continue;
         }
         let facts = cx.pipe_columns(ri);
-        for (ni, read, message) in make(&facts) {
+        for (ni, range, branch, message) in make(&facts) {
             let n = &r.nodes[ni];
-            let Some(site) = n.written_at(&r.path, read.range) else {
+            let Some(site) = n.written_at(&r.path, range) else {
                 continue;
             };
-            let branch = read
-                .branch
-                .as_ref()
+            let branch = branch
                 .filter(|b| !b.taken_by_official)
                 .map(|b| format!(", in the template branch `{}`", b.label))
                 .unwrap_or_default();
-            let d =
-                Diagnostic::warning(code, n.file_range(read.range), format!("{message}{branch}"));
+            let d = Diagnostic::warning(code, n.file_range(range), format!("{message}{branch}"));
             let included = (*site.path != *r.path).then_some(&site);
             push_at(out, &r.path, d, included);
         }

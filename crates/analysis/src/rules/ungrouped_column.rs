@@ -102,7 +102,8 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
                 let name = &read.name;
                 (
                     *ni,
-                    read,
+                    read.range,
+                    read.branch.as_ref(),
                     format!(
                         "`{name}` is neither in GROUP BY nor inside an aggregate function: ClickHouse refuses the query (NOT_AN_AGGREGATE); group by it, or aggregate it (`any({name})`)"
                     ),

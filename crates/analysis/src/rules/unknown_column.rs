@@ -174,7 +174,8 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
                 };
                 (
                     *ni,
-                    &u.read,
+                    u.read.range,
+                    u.read.branch.as_ref(),
                     format!(
                         "`{read}` is {of}{hint}: ClickHouse rejects the query (UNKNOWN_IDENTIFIER)"
                     ),

@@ -638,7 +638,7 @@ mod tests {
             .unwrap();
         s.step(&Step::Replace {
             doc: ds,
-            text: "teSELECT\r\0\0\0HEMA >\n \"\nENGINE\0\0\0\055555".to_string(),
+            text: "teSELECT\r\0\0\0HEMA >\n \"\nENGINE\0\0\0\x0055555".to_string(),
         })
         .unwrap();
         s.step(&Step::Analyse)

@@ -15,6 +15,7 @@ pub mod lexer;
 pub mod parser;
 pub mod scopes;
 pub mod template;
+pub mod types;
 
 use crate::text::TextRange;
 use facts::{Cte, RefContext, SelectFacts, Subquery};
