@@ -1023,3 +1023,69 @@ fn the_forward_example_plans_as_the_readme_says() {
     let verdict = &common::tb_oracle(&[events.to_string_lossy().into_owned()], "forward")[0];
     assert_eq!(verdict["forward"]["ok"], true, "{fixed}\n{verdict}");
 }
+
+/// `forward-query-conversion`: a FORWARD_QUERY that passes deployed columns through to new
+/// types. As written, ClickHouse fails inserting its rows into the new table (text that is
+/// no number) or turns NULLs into zeros; both quick fixes applied, the warnings go, the
+/// official Forward parser accepts the file, and the query fills the new table from a table
+/// of the base schema holding such values, every row kept.
+#[test]
+fn a_forward_query_converting_with_loss_is_fixed() {
+    let base = "    `ts` DateTime,\n    `n` String,\n    `m` Nullable(Int64)";
+    let head = "    `ts` DateTime,\n    `n` UInt32,\n    `m` Int32";
+    let fixture = format!(
+        "//- dialect: forward\n//- datasources/events.datasource\nSCHEMA >\n{head}\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n\nFORWARD_QUERY >\n    SELECT ts, n, m AS m\n//- base: datasources/events.datasource\nSCHEMA >\n{base}\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n"
+    );
+    let f = Fixture::parse(&fixture);
+    let a = f.analyze();
+    let d: Vec<_> = a.diagnostics["datasources/events.datasource"]
+        .iter()
+        .filter(|d| d.code == "forward-query-conversion")
+        .collect();
+    assert_eq!(d.len(), 2, "{d:?}");
+    let mut text = f.text("datasources/events.datasource").unwrap().to_string();
+    let fq_of = |t: &str| t[t.find("SELECT").unwrap()..].trim().to_string();
+    let written = fq_of(&text);
+    let mut edits: Vec<_> = d.iter().map(|d| d.fixes[0].edits[0].clone()).collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    for e in &edits {
+        text.replace_range(e.range.start..e.range.end, &e.new_text);
+    }
+    let mut fixed = f.clone();
+    fixed.files[0].1 = text.clone();
+    let after = fixed.analyze();
+    assert!(
+        after.diagnostics.is_empty(),
+        "{text}\n{:?}",
+        after.diagnostics
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.datasource");
+    std::fs::write(&path, &text).unwrap();
+    let verdict = &common::tb_oracle(&[path.to_string_lossy().into_owned()], "forward")[0];
+    assert_eq!(verdict["forward"]["ok"], true, "{text}\n{verdict}");
+
+    let (b, h) = (columns(base), columns(head));
+    let outcomes = chdb_project::run(&[
+        (create("b", &b), false),
+        (
+            "INSERT INTO b VALUES ('2026-01-01 00:00:00', '12', 5), ('2026-01-01 00:00:01', 'twelve', NULL)".into(),
+            false,
+        ),
+        (create("h", &h), false),
+        (format!("INSERT INTO h {written} FROM b"), false),
+        (format!("INSERT INTO h {} FROM b", fq_of(&text)), false),
+        ("SELECT count(), sum(n), sum(m) FROM h".into(), true),
+    ]);
+    assert!(outcomes[..3].iter().all(|o| o.ok), "{outcomes:?}");
+    assert!(!outcomes[3].ok, "the query as written inserts: {written}");
+    assert!(outcomes[4].ok, "{}", outcomes[4].error);
+    assert_eq!(
+        outcomes[5].rows,
+        vec![vec![
+            serde_json::json!(2),
+            serde_json::json!(12),
+            serde_json::json!(5)
+        ]]
+    );
+}

@@ -5,7 +5,9 @@
 //!   each rendering of its template. The share of columns typed is printed (BENCHMARKS.md,
 //!   "Fidelity").
 //! - Random expressions over columns of many types and literals: every type we give is the
-//!   one ClickHouse gives.
+//!   one ClickHouse gives; every comparison we call refused, ClickHouse refuses.
+//! - Conversions between column types: every one we call lossy (FORWARD_QUERY rules) loses a
+//!   value on ClickHouse, and widening ones keep every value.
 
 #[path = "support/chdb_project.rs"]
 mod chdb_project;
@@ -496,4 +498,123 @@ fn refused_comparisons_agree_with_clickhouse() {
         false_reports.join("\n")
     );
     assert!(found > 100, "too few refusals found: {found}");
+}
+
+/// Types of a deployed column and of its new SCHEMA column, with values of the first that
+/// show a loss when there is one (extremes, fractions, text that is no number, NULL).
+const CONVERSION_TYPES: &[(&str, &[&str])] = &[
+    ("UInt8", &["0", "255"]),
+    ("UInt16", &["0", "65535"]),
+    ("UInt32", &["0", "4294967295"]),
+    ("UInt64", &["0", "18446744073709551615"]),
+    ("Int8", &["-128", "127"]),
+    ("Int16", &["-32768", "32767"]),
+    ("Int32", &["-2147483648", "2147483647"]),
+    ("Int64", &["-9223372036854775808", "9223372036854775807"]),
+    ("Float32", &["1.5", "-2.25"]),
+    ("Float64", &["1.5", "-1e300"]),
+    ("String", &["'abc'", "''", "'12'"]),
+    ("FixedString(3)", &["'abc'"]),
+    ("LowCardinality(String)", &["'abc'"]),
+    ("Nullable(String)", &["NULL", "'x'"]),
+    ("Nullable(UInt32)", &["NULL", "7"]),
+    ("Date", &["'2024-02-03'"]),
+    ("DateTime", &["'2024-02-03 04:05:06'"]),
+    ("DateTime64(3)", &["'2024-02-03 04:05:06.789'"]),
+    ("UUID", &["'00000000-0000-0000-0000-000000000001'"]),
+    ("Bool", &["true", "false"]),
+];
+
+/// Every conversion `forward-query-type` and `forward-query-conversion` call lossy loses a
+/// value on ClickHouse: inserting the values into a column of the new type fails, or reading
+/// them back gives other values. Widening conversions keep every value.
+#[test]
+fn conversions_called_lossy_lose_values_on_clickhouse() {
+    let mut statements = vec![];
+    let mut cases = vec![];
+    for (fi, (from, values)) in CONVERSION_TYPES.iter().enumerate() {
+        for (ti, (to, _)) in CONVERSION_TYPES.iter().enumerate() {
+            if fi == ti {
+                continue;
+            }
+            let (Some(f), Some(t)) = (Type::parse(from), Type::parse(to)) else {
+                panic!("unparsed {from} or {to}");
+            };
+            let why = syntax::chtype::lossy(&f, &t);
+            let table = format!("conv_{fi}_{ti}");
+            let rows: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(k, v)| format!("SELECT {k} AS k, CAST({v} AS {from}) AS v"))
+                .collect();
+            let source = rows.join(" UNION ALL ");
+            statements.push((
+                format!("CREATE TABLE {table} (k UInt32, c {to}) ENGINE = Memory"),
+                false,
+            ));
+            statements.push((format!("INSERT INTO {table} {source}"), false));
+            let inserted = statements.len() - 1;
+            // Each value kept: the same text, or equal as ClickHouse compares them (a Date
+            // and the DateTime it became); the second query is refused for types that do
+            // not compare, and the first decides.
+            let text = "ifNull(toString(h.c), '<null>') = ifNull(toString(s.v), '<null>')";
+            for same in [text.to_string(), format!("{text} OR ifNull(h.c = s.v, 0)")] {
+                statements.push((
+                    format!(
+                        "SELECT min({same}), count() = {} FROM {table} AS h INNER JOIN ({source}) AS s ON h.k = s.k",
+                        values.len()
+                    ),
+                    true,
+                ));
+            }
+            cases.push((from, to, why, inserted));
+        }
+    }
+    let out = chdb_project::run(&statements);
+    let (mut lossy, mut missed, mut false_claims) = (0, vec![], vec![]);
+    let mut kept_all = HashMap::new();
+    for (from, to, why, i) in &cases {
+        let (insert, text, compared) = (&out[*i], &out[*i + 1], &out[*i + 2]);
+        let same = if compared.ok { compared } else { text };
+        let kept = insert.ok
+            && same.ok
+            && same.rows.first().map(|r| r.as_slice())
+                == Some(&[serde_json::json!(1), serde_json::json!(1)][..]);
+        kept_all.insert((**from, **to), kept);
+        match (why, kept) {
+            (Some(why), true) => false_claims.push(format!("{from} → {to}: we say {why}")),
+            (Some(_), false) => lossy += 1,
+            (None, false) if insert.ok => missed.push(format!("{from} → {to}")),
+            _ => {}
+        }
+    }
+    println!(
+        "conversions: {} pairs, {lossy} called lossy (each confirmed); ClickHouse changes values in {} more we leave alone: {}",
+        cases.len(),
+        missed.len(),
+        missed.join(", ")
+    );
+    assert!(
+        false_claims.is_empty(),
+        "conversions called lossy that keep every value:\n{}",
+        false_claims.join("\n")
+    );
+    assert!(lossy > 100, "too few lossy conversions: {lossy}");
+    for (from, to) in [
+        ("UInt8", "UInt64"),
+        ("Int16", "Int64"),
+        ("UInt32", "Int64"),
+        ("String", "LowCardinality(String)"),
+        ("UInt32", "Nullable(UInt32)"),
+        ("DateTime", "DateTime64(3)"),
+        ("Date", "DateTime"),
+    ] {
+        let (f, t) = (Type::parse(from).unwrap(), Type::parse(to).unwrap());
+        assert_eq!(syntax::chtype::lossy(&f, &t), None, "{from} → {to}");
+        assert_eq!(
+            kept_all.get(&(from, to)),
+            Some(&true),
+            "{from} → {to} loses values on ClickHouse"
+        );
+    }
 }

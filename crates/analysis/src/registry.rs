@@ -165,6 +165,7 @@ pub static RULES: &[Rule] = &[
     crate::rules::forward_query_columns::RULE,
     crate::deploy::rules::needs_forward_query::RULE,
     crate::deploy::rules::forward_query_rewrite::RULE,
+    crate::deploy::rules::forward_query_conversion::RULE,
     crate::deploy::rules::materialized_source_changed::RULE,
     crate::deploy::rules::destructive_change::RULE,
     crate::deploy::rules::removed_column_read::RULE,

@@ -6,7 +6,7 @@ use syntax::chtype::Type;
 use syntax::model::{Column, Datafile};
 use syntax::text::TextRange;
 
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("`{}`", name.replace('`', "\\`"))
 }
 
@@ -42,7 +42,7 @@ fn can_be_inside_nullable(t: &Type) -> bool {
 /// `expr` converted to the column's type, a value that does not fit becoming the type's
 /// default where ClickHouse can tell (`accurateCastOrDefault`), a plain CAST where it cannot
 /// (arrays, maps, tuples, aggregate states: a value that does not fit fails the deploy).
-fn cast(expr: &str, c: &Column) -> String {
+pub(crate) fn cast(expr: &str, c: &Column) -> String {
     let ty = full_type(c);
     let Some(t) = Type::parse(&ty) else {
         return format!("CAST({expr} AS {ty})");

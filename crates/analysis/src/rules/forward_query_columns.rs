@@ -8,7 +8,7 @@ use crate::deploy::forward_query::full_type;
 use crate::deploy::forward_query::outputs;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::ResourceKind;
-use syntax::chtype::Type;
+use syntax::chtype::{lossy, Type};
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::Warning;
 use syntax::model::Datafile;
@@ -199,67 +199,4 @@ fn lossy_types(df: &Datafile, schema: &Schema, path: &str, out: &mut FileDiagnos
             ),
         );
     }
-}
-
-/// Why converting values of type `from` to `to` can fail the deploy or change values, where
-/// it surely can: text to numbers, dates or UUIDs (a value that does not parse), NULL into a
-/// non-Nullable column, an integer into a narrower or differently signed one, a float into
-/// an integer, a date-time into a date or a coarser precision.
-pub(crate) fn lossy(from: &Type, to: &Type) -> Option<&'static str> {
-    let strip_lc = |t: &Type| match t {
-        Type::LowCardinality(i) => (**i).clone(),
-        t => t.clone(),
-    };
-    let (from, to) = (strip_lc(from), strip_lc(to));
-    if from == to {
-        return None;
-    }
-    if let Type::Nullable(f) = &from {
-        return match &to {
-            Type::Nullable(t) => lossy(f, t),
-            _ => Some("its NULLs become the type's default value"),
-        };
-    }
-    let to = match &to {
-        Type::Nullable(t) => strip_lc(t),
-        t => t.clone(),
-    };
-    let int_width = |t: &Type| -> Option<(bool, u32)> {
-        if !t.is_integer() {
-            return None;
-        }
-        let n = t.name();
-        let signed = n.starts_with("Int");
-        let bits = n.trim_start_matches(char::is_alphabetic).parse().ok()?;
-        Some((signed, bits))
-    };
-    let text = matches!(from.name(), "String" | "FixedString");
-    if text && (to.is_numeric() || to.is_time() || matches!(to.name(), "UUID" | "Bool")) {
-        return Some("a value that does not parse as one fails the deploy");
-    }
-    if let (Some((fs, fb)), Some((ts, tb))) = (int_width(&from), int_width(&to)) {
-        let fits = if fs == ts {
-            tb >= fb
-        } else {
-            !fs && ts && tb > fb
-        };
-        return (!fits).then_some("values out of its range wrap around silently");
-    }
-    if from.is_float() && to.is_integer() {
-        return Some("the fractional part is dropped and out-of-range values change");
-    }
-    if from.is_datetime() && to.is_date() {
-        return Some("the time of day is dropped");
-    }
-    let precision = |t: &Type| match t {
-        Type::DateTime { .. } => Some(0),
-        Type::DateTime64 { precision, .. } => Some(*precision),
-        _ => None,
-    };
-    if let (Some(f), Some(t)) = (precision(&from), precision(&to)) {
-        if t < f {
-            return Some("the sub-second precision is cut");
-        }
-    }
-    None
 }

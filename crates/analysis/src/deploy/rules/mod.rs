@@ -7,6 +7,7 @@ pub(crate) mod backfill_run_again;
 pub(crate) mod cutoff_on_deployed_pipe;
 pub(crate) mod cutoff_passed_before_deploy;
 pub(crate) mod destructive_change;
+pub(crate) mod forward_query_conversion;
 pub(crate) mod forward_query_rewrite;
 pub(crate) mod legacy_removed_with_replacement;
 pub(crate) mod materialized_source_changed;

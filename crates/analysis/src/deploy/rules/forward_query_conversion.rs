@@ -1,0 +1,167 @@
+//! `forward-query-conversion`: a changed Forward datasource whose FORWARD_QUERY gives a column,
+//! computed from the deployed table's columns, in a type that converts to the new SCHEMA's with
+//! loss or failure: Tinybird inserts its rows into the new table, converting each value as
+//! ClickHouse does (a `String` that does not parse fails the deploy, a wider integer wraps
+//! around). The types come from the base's SCHEMA; an item whose type needs no column is
+//! `forward-query-type`'s. The fix converts the item with `accurateCastOrDefault`, as the
+//! generated FORWARD_QUERY does.
+
+use super::{push, Ctx};
+use crate::deploy::forward_query::{cast, full_type, quoted};
+use crate::registry::{Check, Code, Example, Rule, Scope};
+use crate::rules::FileDiagnostics;
+use project::model::ResourceKind;
+use syntax::chtype::{lossy, Type};
+use syntax::diagnostics::Severity::Warning;
+use syntax::diagnostics::{Diagnostic, TextEdit};
+use syntax::sql::ast::ExprKind;
+use syntax::sql::types::expr_type;
+use syntax::Dialect;
+
+pub const RULE: Rule = Rule {
+    name: "forward_query_conversion",
+    scope: Scope::Project,
+    check: Check::Deploy(check),
+    codes: &[Code::new(
+        "forward-query-conversion",
+        Warning,
+        "A FORWARD_QUERY column that converts the deployed values with loss or failure",
+    )],
+    examples: &[
+        Example::reported(
+            "forward-query-conversion",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` UInt32
+
+            FORWARD_QUERY >
+                SELECT ts, ⟦n⟧
+            //- base: datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` String
+        "#,
+        ),
+        Example::not_reported(
+            "forward-query-conversion",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` UInt32
+
+            FORWARD_QUERY >
+                SELECT ts, accurateCastOrDefault(n, 'UInt32') AS n
+            //- base: datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` String
+        "#,
+        ),
+        // Widening: every deployed value fits.
+        Example::not_reported(
+            "forward-query-conversion",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime64(3),
+                `n` Int64
+
+            FORWARD_QUERY >
+                SELECT ts, n
+            //- base: datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` UInt32
+        "#,
+        ),
+    ],
+};
+
+fn check(cx: &Ctx, out: &mut FileDiagnostics) {
+    if cx.head.dialect != Dialect::Forward {
+        return;
+    }
+    for c in &cx.plan.changes {
+        if c.kind != ResourceKind::Datasource {
+            continue;
+        }
+        let (Some(df), Some(base)) = (cx.datafile(c), cx.base_datafile(c)) else {
+            continue;
+        };
+        let (Some(fq), Some(schema), Some(base_schema)) =
+            (&df.forward_query, df.schema(), base.schema())
+        else {
+            continue;
+        };
+        if fq.is_template() {
+            continue;
+        }
+        let text = &fq.text.text;
+        let parsed = syntax::sql::parser::parse(text);
+        let Some(select) = parsed.queries.first().and_then(|q| q.selects.first()) else {
+            continue;
+        };
+        if !select.from.is_empty() {
+            continue;
+        }
+        // The live table: the deployed SCHEMA, read unqualified or through the resource's name.
+        let deployed = |table: Option<&str>, name: &str| -> Option<Type> {
+            if table.is_some_and(|t| t != c.resource) {
+                return None;
+            }
+            let col = base_schema.columns.iter().find(|b| b.name == name)?;
+            Type::parse(&full_type(col))
+        };
+        let nothing = |_: Option<&str>, _: &str| None;
+        for item in &select.items {
+            let name = match (&item.kind, item.alias()) {
+                (_, Some(a)) => &a.name,
+                (ExprKind::Ident(parts), None) => match parts.last() {
+                    Some(p) => &p.name,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Some(col) = schema.columns.iter().find(|h| h.name == *name) else {
+                continue;
+            };
+            let Some(want) = Type::parse(&full_type(col)) else {
+                continue;
+            };
+            // Typed without the table: `forward-query-type` reports it.
+            if expr_type(text, item, &nothing).is_some() {
+                continue;
+            }
+            let Some(got) = expr_type(text, item, &deployed) else {
+                continue;
+            };
+            let Some(why) = lossy(&got, &want) else {
+                continue;
+            };
+            let range = fq.text.range_to_file(item.range);
+            let expr = item.unaliased();
+            let expr_text = &text[expr.range.start..expr.range.end];
+            let diag = Diagnostic::warning(
+                "forward-query-conversion",
+                range,
+                format!(
+                    "The FORWARD_QUERY gives `{name}` as `{got}` from the deployed table (base {}), and the new SCHEMA declares `{want}`: {why}",
+                    cx.base_label()
+                ),
+            );
+            let fix = TextEdit {
+                path: None,
+                range,
+                new_text: format!("{} AS {}", cast(expr_text, col), quoted(name)),
+            };
+            let title = format!("Convert `{name}` to `{want}`");
+            push(out, &c.path, diag.with_fix(title, vec![fix]));
+        }
+    }
+}
