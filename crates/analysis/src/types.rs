@@ -159,7 +159,12 @@ impl Columns<'_> {
             let parsed = syntax::sql::parser::parse(&r.text);
             let mut best: Option<(TextRange, &Select, &Expr)> = None;
             for q in &parsed.queries {
-                innermost(q, &r, offset, &mut best);
+                visit(q, &r, &mut |range, select, e| {
+                    let holds = range.start <= offset && offset < range.end;
+                    if holds && best.as_ref().is_none_or(|(b, _, _)| range.len() <= b.len()) {
+                        best = Some((range, select, e));
+                    }
+                });
             }
             let Some((range, select, e)) = best else {
                 continue;
@@ -175,6 +180,36 @@ impl Columns<'_> {
         }
         let (range, ty) = found?;
         Some((range, ty?))
+    }
+
+    /// The type of the expression of node `ni` of pipe `pi` written exactly at `range` (in the
+    /// node's SQL text), where every rendering holding it gives it the same type.
+    pub fn type_of(&self, pi: ResourceId, ni: usize, range: TextRange) -> Option<Type> {
+        let n = self.p.resources[pi].nodes.get(ni)?;
+        let sql = n.sql.as_ref()?;
+        if sql.renderings_truncated {
+            return None;
+        }
+        let tables = self.typed_table_of(pi, ni);
+        let mut found: Option<Option<Type>> = None;
+        for r in syntax::sql::renderings(&n.sql_map.text) {
+            let parsed = syntax::sql::parser::parse(&r.text);
+            let mut at: Option<(&Select, &Expr)> = None;
+            for q in &parsed.queries {
+                visit(q, &r, &mut |src, select, e| {
+                    if src == range && at.is_none() {
+                        at = Some((select, e));
+                    }
+                });
+            }
+            let Some((select, e)) = at else { continue };
+            let ty = select_expr_type(&r.text, select, e, &tables);
+            found = match found {
+                None => Some(ty),
+                Some(f) => Some(if f == ty { f } else { None }),
+            };
+        }
+        found?
     }
 }
 
@@ -228,60 +263,36 @@ impl Columns<'_> {
     }
 }
 
-/// The expression (with its select) of `q` whose written text holds `offset` and is the
-/// narrowest, by range in the template text.
-fn innermost<'q>(
-    q: &'q Query,
-    r: &Rendered,
-    offset: usize,
-    best: &mut Option<(TextRange, &'q Select, &'q Expr)>,
-) {
+/// Every expression of `q` written in the template text (not produced by a `{{ }}`), with its
+/// select and its range in the template text.
+fn visit<'q>(q: &'q Query, r: &Rendered, f: &mut dyn FnMut(TextRange, &'q Select, &'q Expr)) {
     for s in &q.selects {
+        let mut roots: Vec<&'q Expr> = vec![];
         for w in &s.with {
             match w {
-                WithItem::Subquery { query, .. } => innermost(query, r, offset, best),
-                WithItem::Expr { expr, .. } => expr_at(expr, s, r, offset, best),
+                WithItem::Subquery { query, .. } => visit(query, r, f),
+                WithItem::Expr { expr, .. } => roots.push(expr),
             }
         }
         for t in &s.from {
             match &t.source {
-                TableSource::Subquery(q) => innermost(q, r, offset, best),
-                TableSource::Function(e) => expr_at(e, s, r, offset, best),
+                TableSource::Subquery(q) => visit(q, r, f),
+                TableSource::Function(e) => roots.push(e),
                 TableSource::Table { .. } => {}
             }
-            for e in t.join.iter().flatten() {
-                expr_at(e, s, r, offset, best);
+            roots.extend(t.join.iter().flatten());
+        }
+        roots.extend(s.items.iter().chain(s.clause_exprs()));
+        let mut stack = roots;
+        while let Some(e) = stack.pop() {
+            let (exprs, queries) = e.children();
+            stack.extend(exprs);
+            for q in queries {
+                visit(q, r, f);
             }
-        }
-        for e in s.items.iter().chain(s.clause_exprs()) {
-            expr_at(e, s, r, offset, best);
-        }
-    }
-}
-
-fn expr_at<'q>(
-    e: &'q Expr,
-    select: &'q Select,
-    r: &Rendered,
-    offset: usize,
-    best: &mut Option<(TextRange, &'q Select, &'q Expr)>,
-) {
-    let mut stack = vec![e];
-    while let Some(e) = stack.pop() {
-        if r.from_expression(e.range) {
-            continue;
-        }
-        let src = r.to_source(e.range);
-        if !(src.start <= offset && offset < src.end) {
-            continue;
-        }
-        if best.as_ref().is_none_or(|(b, _, _)| src.len() <= b.len()) {
-            *best = Some((src, select, e));
-        }
-        let (exprs, queries) = e.children();
-        stack.extend(exprs);
-        for q in queries {
-            innermost(q, r, offset, best);
+            if !r.from_expression(e.range) {
+                f(r.to_source(e.range), s, e);
+            }
         }
     }
 }

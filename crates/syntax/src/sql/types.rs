@@ -825,7 +825,30 @@ pub fn select_expr_type(
         ctes: RefCell::new(Vec::new()),
     };
     let scope = qt.scope(select, 0)?;
+    // Inside an alias's own expression its name is the column (`anyState(x) AS x`).
+    scope
+        .stack
+        .borrow_mut()
+        .extend(aliases_around(select, e.range));
     qt.expr_in(&scope, e)
+}
+
+/// The aliases of `select` whose expressions hold `range` (an expression inside them).
+fn aliases_around(select: &Select, range: TextRange) -> Vec<String> {
+    let mut out = vec![];
+    let mut stack: Vec<&Expr> = select.items.iter().chain(select.clause_exprs()).collect();
+    while let Some(e) = stack.pop() {
+        if !(e.range.start <= range.start && range.end <= e.range.end) {
+            continue;
+        }
+        if let ExprKind::Alias { expr, alias } = &e.kind {
+            if expr.range.start <= range.start && range.end <= expr.range.end {
+                out.push(alias.name.clone());
+            }
+        }
+        stack.extend(e.children().0);
+    }
+    out
 }
 
 struct QueryTypes<'a> {
@@ -1301,6 +1324,54 @@ mod tests {
         // Columns not known: a table function, a modified star.
         assert_eq!(outputs("SELECT * FROM numbers(3)"), None);
         assert_eq!(outputs("SELECT * EXCEPT (s) FROM t"), None);
+    }
+
+    /// Inside an alias's own expression its name is the column; elsewhere the alias (checked
+    /// on chdb: `SELECT toTypeName(number) AS number` is `UInt64`).
+    #[test]
+    fn a_name_inside_its_own_alias_is_the_column() {
+        let t: Arc<Columns> = Arc::new(vec![("n".into(), Type::parse("UInt8"))]);
+        let tables = move |_: Option<&str>, name: &str| (name == "t").then(|| t.clone());
+        let inner = |sql: &str, at: &str| {
+            let parsed = crate::sql::parser::parse(sql);
+            let select = &parsed.queries[0].selects[0];
+            let start = sql.find(at).unwrap();
+            let mut found = None;
+            let mut stack: Vec<&Expr> = select.items.iter().collect();
+            while let Some(e) = stack.pop() {
+                if e.range == TextRange::new(start, start + at.len()) {
+                    found = Some(e);
+                }
+                stack.extend(e.children().0);
+            }
+            select_expr_type(sql, select, found.unwrap(), &tables).map(|t| t.to_string())
+        };
+        assert_eq!(
+            inner("SELECT anyState(n) AS n FROM t", "anyState(n)").as_deref(),
+            Some("AggregateFunction(any, UInt8)")
+        );
+        let sql = "SELECT anyState(n) AS n FROM t";
+        let parsed = crate::sql::parser::parse(sql);
+        let select = &parsed.queries[0].selects[0];
+        let ExprKind::Alias { expr, .. } = &select.items[0].kind else {
+            panic!()
+        };
+        let ExprKind::Function(f) = &expr.kind else {
+            panic!()
+        };
+        assert_eq!(
+            select_expr_type(sql, select, &f.args[0], &tables).map(|t| t.to_string()),
+            Some("UInt8".into())
+        );
+        // Outside it, the alias.
+        assert_eq!(
+            inner(
+                "SELECT toString(n) AS n, length(n) AS l FROM t",
+                "length(n)"
+            )
+            .as_deref(),
+            Some("UInt64")
+        );
     }
 
     #[test]

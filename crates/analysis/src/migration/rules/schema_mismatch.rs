@@ -16,30 +16,55 @@ use syntax::chtype::Type;
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::{Hint, Warning};
 use syntax::model::Column;
+use syntax::sql::ast::ExprKind;
 use syntax::sql::facts::SelectItem;
+use syntax::text::TextRange;
 
 /// The item's aggregate as the ClickHouse facts key it, with its value arguments' types when
-/// they are all plain columns of the source.
+/// they are all known: `arg_type` gives an argument's type from its range in `expr`, and a
+/// plain column of the source is read from the source's SCHEMA.
 fn aggregate_item(
     item: &SelectItem,
     expr: &str,
     source_cols: &[Column],
+    arg_type: &dyn Fn(TextRange) -> Option<Type>,
 ) -> Option<(AggregateItem, Option<Vec<Type>>)> {
     let aggregate = match item.functions.first() {
         Some(f) => AggregateItem::of(expr, &f.name, f.aggregate.as_ref()?, &f.combinators)?,
         // A source column written as it is.
         None => AggregateItem::column(expr)?,
     };
+    let ranges = argument_ranges(expr);
     let types: Option<Vec<Type>> = aggregate
         .args
         .iter()
-        .map(|a| {
-            let name = a.trim_matches('`');
-            let c = source_cols.iter().find(|c| c.name == name)?;
-            c.parsed.clone()
+        .enumerate()
+        .map(|(i, a)| {
+            let typed = ranges
+                .as_ref()
+                .and_then(|r| r.get(i))
+                .and_then(|r| arg_type(*r));
+            typed.or_else(|| {
+                let name = a.trim_matches('`');
+                let c = source_cols.iter().find(|c| c.name == name)?;
+                c.parsed.clone()
+            })
         })
         .collect();
     Some((aggregate, types))
+}
+
+/// The ranges (in `expr`) of the arguments of the call `expr`, or of `expr` itself when it is
+/// no call (a column written as it is).
+fn argument_ranges(expr: &str) -> Option<Vec<TextRange>> {
+    const PREFIX: &str = "SELECT ";
+    let parsed = syntax::sql::parser::parse(&format!("{PREFIX}{expr}"));
+    let item = parsed.queries.first()?.selects.first()?.items.first()?;
+    let shift = |r: TextRange| TextRange::new(r.start - PREFIX.len(), r.end - PREFIX.len());
+    match &item.kind {
+        ExprKind::Function(f) => Some(f.args.iter().map(|a| shift(a.range)).collect()),
+        _ => Some(vec![shift(item.range)]),
+    }
 }
 
 /// The expression of a SELECT item as written (without its alias).
@@ -88,6 +113,54 @@ pub const RULE: Rule = Rule {
             ),
         ),
         Example::not_reported("materialization-schema-mismatch", migrated!()),
+        // A state of an expression: its type is the expression's (`toUInt32`), not the
+        // source column's.
+        Example::reported(
+            "materialization-schema-mismatch",
+            r#"
+        //- datasources/sales.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `amount` Float64
+        //- datasources/daily.datasource
+        SCHEMA >
+            `date` Date,
+            `total` AggregateFunction(sum, UInt64)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "date"
+        //- pipes/daily_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, ⟦sumState(toUInt32(amount)) AS total⟧
+            FROM sales
+            GROUP BY date
+        TYPE materialized
+        DATASOURCE daily
+        "#,
+        ),
+        Example::not_reported(
+            "materialization-schema-mismatch",
+            r#"
+        //- datasources/sales.datasource
+        SCHEMA >
+            `ts` DateTime,
+            `amount` Float64
+        //- datasources/daily.datasource
+        SCHEMA >
+            `date` Date,
+            `total` AggregateFunction(sum, UInt64)
+        ENGINE "AggregatingMergeTree"
+        ENGINE_SORTING_KEY "date"
+        //- pipes/daily_mv.pipe
+        NODE n
+        SQL >
+            SELECT toDate(ts) AS date, sumState(toUInt64(amount)) AS total
+            FROM sales
+            GROUP BY date
+        TYPE materialized
+        DATASOURCE daily
+        "#,
+        ),
         Example::reported(
             "materialization-select-star",
             concat!(
@@ -217,6 +290,7 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                     .find(|(_, r)| r.kind == project::model::ResourceKind::Datasource)
             })
             .map_or(&[][..], |(i, _)| columns(p, i));
+        let typed = crate::columns::Columns::new(p);
         // A SELECT item at odds with its target column, related to that column.
         let against_column = |item: &SelectItem, col: &Column, message: String| {
             Diagnostic::warning(
@@ -240,7 +314,13 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let Some(expr) = expression(&node.sql_map.text, item) else {
                 continue;
             };
-            let Some((aggregate, arg_types)) = aggregate_item(item, expr, source_cols) else {
+            // Where the expression starts in the node's text, to type its arguments.
+            let at = expr.as_ptr() as usize - node.sql_map.text.as_ptr() as usize;
+            let arg_type = |r: TextRange| {
+                typed.type_of(w.pipe, w.node, TextRange::new(at + r.start, at + r.end))
+            };
+            let Some((aggregate, arg_types)) = aggregate_item(item, expr, source_cols, &arg_type)
+            else {
                 continue;
             };
             let written = item.functions.first().map_or(expr, |f| f.name.as_str());
