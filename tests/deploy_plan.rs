@@ -1089,3 +1089,35 @@ fn a_forward_query_converting_with_loss_is_fixed() {
         ]]
     );
 }
+
+/// `forward-query-order`: the fix puts every column in SCHEMA order, each written as it was;
+/// the hint goes and the official Forward parser accepts the file.
+#[test]
+fn forward_query_columns_are_put_in_schema_order() {
+    let fixture = "//- dialect: forward\n//- datasources/events.datasource\nSCHEMA >\n    `ts` DateTime,\n    `n` UInt32,\n    `country` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"ts\"\n\nFORWARD_QUERY >\n    SELECT country, accurateCastOrDefault(n, 'UInt32') AS n,\n        ts\n";
+    let f = Fixture::parse(fixture);
+    let a = f.analyze();
+    let d: Vec<_> = a.diagnostics["datasources/events.datasource"]
+        .iter()
+        .filter(|d| d.code == "forward-query-order")
+        .collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    let mut text = f.text("datasources/events.datasource").unwrap().to_string();
+    let mut edits = d[0].fixes[0].edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    for e in &edits {
+        text.replace_range(e.range.start..e.range.end, &e.new_text);
+    }
+    assert!(
+        text.ends_with("SELECT ts, accurateCastOrDefault(n, 'UInt32') AS n,\n        country\n"),
+        "{text}"
+    );
+    let mut fixed = f.clone();
+    fixed.files[0].1 = text.clone();
+    assert!(fixed.analyze().diagnostics.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.datasource");
+    std::fs::write(&path, &text).unwrap();
+    let verdict = &common::tb_oracle(&[path.to_string_lossy().into_owned()], "forward")[0];
+    assert_eq!(verdict["forward"]["ok"], true, "{text}\n{verdict}");
+}

@@ -304,7 +304,11 @@ pub fn check_example(e: &Example) -> Result<(), String> {
         for d in ds.iter().filter(|d| d.code == e.code) {
             for fix in &d.fixes {
                 let mut fixed = f.clone();
-                for edit in &fix.edits {
+                // Every range is one of the text before the fix (as in an LSP WorkspaceEdit):
+                // the last first, so that each applies where it was computed.
+                let mut edits: Vec<_> = fix.edits.iter().collect();
+                edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+                for edit in edits {
                     let target = edit.path.as_deref().unwrap_or(path);
                     let Some(slot) = fixed.files.iter_mut().find(|(p, _)| p == target) else {
                         fixed

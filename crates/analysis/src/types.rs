@@ -182,34 +182,41 @@ impl Columns<'_> {
         Some((range, ty?))
     }
 
-    /// The type of the expression of node `ni` of pipe `pi` written exactly at `range` (in the
-    /// node's SQL text), where every rendering holding it gives it the same type.
-    pub fn type_of(&self, pi: ResourceId, ni: usize, range: TextRange) -> Option<Type> {
-        let n = self.p.resources[pi].nodes.get(ni)?;
-        let sql = n.sql.as_ref()?;
-        if sql.renderings_truncated {
-            return None;
+    /// The types of the expressions of node `ni` of pipe `pi` written exactly at `ranges` (in
+    /// the node's SQL text), each where every rendering holding it gives it the same type.
+    pub fn types_of(&self, pi: ResourceId, ni: usize, ranges: &[TextRange]) -> Vec<Option<Type>> {
+        let none = || vec![None; ranges.len()];
+        let Some(n) = self.p.resources[pi].nodes.get(ni) else {
+            return none();
+        };
+        if n.sql.as_ref().is_none_or(|s| s.renderings_truncated) || ranges.is_empty() {
+            return none();
         }
         let tables = self.typed_table_of(pi, ni);
-        let mut found: Option<Option<Type>> = None;
+        // By range: `None` before any rendering holds it, then the type all of them agree on.
+        let mut found: Vec<Option<Option<Type>>> = vec![None; ranges.len()];
         for r in syntax::sql::renderings(&n.sql_map.text) {
             let parsed = syntax::sql::parser::parse(&r.text);
-            let mut at: Option<(&Select, &Expr)> = None;
+            let mut at: Vec<Option<(&Select, &Expr)>> = vec![None; ranges.len()];
             for q in &parsed.queries {
                 visit(q, &r, &mut |src, select, e| {
-                    if src == range && at.is_none() {
-                        at = Some((select, e));
+                    for (k, range) in ranges.iter().enumerate() {
+                        if src == *range && at[k].is_none() {
+                            at[k] = Some((select, e));
+                        }
                     }
                 });
             }
-            let Some((select, e)) = at else { continue };
-            let ty = select_expr_type(&r.text, select, e, &tables);
-            found = match found {
-                None => Some(ty),
-                Some(f) => Some(if f == ty { f } else { None }),
-            };
+            for (k, slot) in at.into_iter().enumerate() {
+                let Some((select, e)) = slot else { continue };
+                let ty = select_expr_type(&r.text, select, e, &tables);
+                found[k] = match found[k].take() {
+                    None => Some(ty),
+                    Some(f) => Some(if f == ty { f } else { None }),
+                };
+            }
         }
-        found?
+        found.into_iter().map(Option::flatten).collect()
     }
 }
 

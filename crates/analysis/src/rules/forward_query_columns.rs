@@ -10,7 +10,8 @@ use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::ResourceKind;
 use syntax::chtype::{lossy, Type};
 use syntax::diagnostics::Diagnostic;
-use syntax::diagnostics::Severity::Warning;
+use syntax::diagnostics::Severity::{Hint, Warning};
+use syntax::diagnostics::TextEdit;
 use syntax::model::Datafile;
 use syntax::model::Schema;
 use syntax::sql::ast::ExprKind;
@@ -26,6 +27,11 @@ pub const RULE: Rule = Rule {
             "forward-query-columns",
             Warning,
             "A FORWARD_QUERY that does not output the SCHEMA's columns",
+        ),
+        Code::new(
+            "forward-query-order",
+            Hint,
+            "A FORWARD_QUERY whose columns are not in SCHEMA order",
         ),
         Code::new(
             "forward-query-type",
@@ -59,6 +65,32 @@ pub const RULE: Rule = Rule {
 
             FORWARD_QUERY >
                 SELECT ts, CAST(accurateCastOrDefault(country, 'String') AS LowCardinality(String)) AS country
+        "#,
+        ),
+        Example::reported(
+            "forward-query-order",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `country` String
+
+            FORWARD_QUERY >
+                SELECT ⟦country⟧, ts
+        "#,
+        ),
+        Example::not_reported(
+            "forward-query-order",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `country` String
+
+            FORWARD_QUERY >
+                SELECT ts, country
         "#,
         ),
         Example::reported(
@@ -119,6 +151,7 @@ fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
             .map(|n| format!("`{n}`"))
             .collect();
         if missing.is_empty() && extra.is_empty() {
+            in_schema_order(fq, &outs, schema, &r.path, out);
             continue;
         }
         let mut parts = vec![];
@@ -147,6 +180,67 @@ fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
             ),
         );
     }
+}
+
+/// `forward-query-order`: the FORWARD_QUERY outputs SCHEMA's columns, each once, in another
+/// order. Reported on the first column out of place, with a fix that puts every column in
+/// SCHEMA order (offered when each column is written on one line).
+fn in_schema_order(
+    fq: &syntax::model::Sql,
+    outs: &[(String, syntax::text::TextRange)],
+    schema: &Schema,
+    path: &str,
+    out: &mut FileDiagnostics,
+) {
+    if outs.len() != schema.columns.len() {
+        return; // a column twice: not a question of order
+    }
+    let Some(first) = outs
+        .iter()
+        .zip(&schema.columns)
+        .position(|((n, _), c)| *n != c.name)
+    else {
+        return;
+    };
+    let sql = syntax::sql::analyze(&fq.text.text);
+    let Some(items) = sql.main.as_ref().map(|m| &m.items) else {
+        return;
+    };
+    let texts: Vec<&str> = items
+        .iter()
+        .filter_map(|i| fq.text.text.get(i.range.start..i.range.end))
+        .collect();
+    let diag = Diagnostic::hint(
+        "forward-query-order",
+        outs[first].1,
+        format!(
+            "The FORWARD_QUERY gives `{}` where SCHEMA has `{}`: its columns are not in SCHEMA order. Listing them in SCHEMA order keeps the query right however its columns are matched to the table's (by name or by position)",
+            outs[first].0, schema.columns[first].name
+        ),
+    );
+    let edits: Option<Vec<TextEdit>> = (texts.len() == outs.len()
+        && texts.iter().all(|t| !t.contains('\n')))
+    .then(|| {
+        schema
+            .columns
+            .iter()
+            .zip(outs)
+            .map(|(c, (_, range))| {
+                let from = outs.iter().position(|(n, _)| *n == c.name)?;
+                Some(TextEdit {
+                    path: None,
+                    range: *range,
+                    new_text: texts[from].to_string(),
+                })
+            })
+            .collect()
+    })
+    .flatten();
+    let diag = match edits {
+        Some(edits) => diag.with_fix("Put the columns in SCHEMA order", edits),
+        None => diag,
+    };
+    super::push(out, path, diag);
 }
 
 /// `forward-query-type`: a FORWARD_QUERY column whose type is certain and converts to the

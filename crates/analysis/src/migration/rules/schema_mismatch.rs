@@ -21,30 +21,26 @@ use syntax::sql::facts::SelectItem;
 use syntax::text::TextRange;
 
 /// The item's aggregate as the ClickHouse facts key it, with its value arguments' types when
-/// they are all known: `arg_type` gives an argument's type from its range in `expr`, and a
-/// plain column of the source is read from the source's SCHEMA.
+/// they are all known: `typed` gives the arguments' types as the node's query types them (in
+/// the order of [`argument_ranges`]), and a plain column of the source is read from the
+/// source's SCHEMA.
 fn aggregate_item(
     item: &SelectItem,
     expr: &str,
     source_cols: &[Column],
-    arg_type: &dyn Fn(TextRange) -> Option<Type>,
+    typed: &[Option<Type>],
 ) -> Option<(AggregateItem, Option<Vec<Type>>)> {
     let aggregate = match item.functions.first() {
         Some(f) => AggregateItem::of(expr, &f.name, f.aggregate.as_ref()?, &f.combinators)?,
         // A source column written as it is.
         None => AggregateItem::column(expr)?,
     };
-    let ranges = argument_ranges(expr);
     let types: Option<Vec<Type>> = aggregate
         .args
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let typed = ranges
-                .as_ref()
-                .and_then(|r| r.get(i))
-                .and_then(|r| arg_type(*r));
-            typed.or_else(|| {
+            typed.get(i).cloned().flatten().or_else(|| {
                 let name = a.trim_matches('`');
                 let c = source_cols.iter().find(|c| c.name == name)?;
                 c.parsed.clone()
@@ -54,16 +50,24 @@ fn aggregate_item(
     Some((aggregate, types))
 }
 
-/// The ranges (in `expr`) of the arguments of the call `expr`, or of `expr` itself when it is
-/// no call (a column written as it is).
-fn argument_ranges(expr: &str) -> Option<Vec<TextRange>> {
+/// The ranges (shifted by `at`) of the arguments of the call `expr`, or of `expr` itself when
+/// it is no call (a column written as it is).
+fn argument_ranges(expr: &str, at: usize) -> Vec<TextRange> {
     const PREFIX: &str = "SELECT ";
     let parsed = syntax::sql::parser::parse(&format!("{PREFIX}{expr}"));
-    let item = parsed.queries.first()?.selects.first()?.items.first()?;
-    let shift = |r: TextRange| TextRange::new(r.start - PREFIX.len(), r.end - PREFIX.len());
+    let Some(item) = parsed
+        .queries
+        .first()
+        .and_then(|q| q.selects.first())
+        .and_then(|s| s.items.first())
+    else {
+        return vec![];
+    };
+    let shift =
+        |r: TextRange| TextRange::new(at + r.start - PREFIX.len(), at + r.end - PREFIX.len());
     match &item.kind {
-        ExprKind::Function(f) => Some(f.args.iter().map(|a| shift(a.range)).collect()),
-        _ => Some(vec![shift(item.range)]),
+        ExprKind::Function(f) => f.args.iter().map(|a| shift(a.range)).collect(),
+        _ => vec![shift(item.range)],
     }
 }
 
@@ -304,22 +308,25 @@ pub fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 "the target column",
             )
         };
-        for item in &main.items {
-            let Some(col) = cols.iter().find(|c| c.name == item.output_name) else {
-                continue;
-            };
-            let Some(declared) = col.parsed.clone() else {
-                continue;
-            };
-            let Some(expr) = expression(&node.sql_map.text, item) else {
-                continue;
-            };
-            // Where the expression starts in the node's text, to type its arguments.
-            let at = expr.as_ptr() as usize - node.sql_map.text.as_ptr() as usize;
-            let arg_type = |r: TextRange| {
-                typed.type_of(w.pipe, w.node, TextRange::new(at + r.start, at + r.end))
-            };
-            let Some((aggregate, arg_types)) = aggregate_item(item, expr, source_cols, &arg_type)
+        // The items written into a typed target column, with their expressions and the ranges
+        // of their arguments in the node's text; the arguments typed in one pass.
+        let sql = &node.sql_map.text;
+        let written: Vec<(&SelectItem, &Column, Type, &str, Vec<TextRange>)> = main
+            .items
+            .iter()
+            .filter_map(|item| {
+                let col = cols.iter().find(|c| c.name == item.output_name)?;
+                let declared = col.parsed.clone()?;
+                let expr = expression(sql, item)?;
+                let at = expr.as_ptr() as usize - sql.as_ptr() as usize;
+                Some((item, col, declared, expr, argument_ranges(expr, at)))
+            })
+            .collect();
+        let all: Vec<TextRange> = written.iter().flat_map(|w| w.4.iter().copied()).collect();
+        let mut types = typed.types_of(w.pipe, w.node, &all).into_iter();
+        for (item, col, declared, expr, ranges) in written {
+            let arg_types: Vec<Option<Type>> = types.by_ref().take(ranges.len()).collect();
+            let Some((aggregate, arg_types)) = aggregate_item(item, expr, source_cols, &arg_types)
             else {
                 continue;
             };
