@@ -597,7 +597,10 @@ fn counted(f: &Function, src: &str) -> bool {
     {
         return false;
     }
-    if WORD_FORMS.contains(&name.as_str()) || super::functions::parser_form(&f.name.name).is_some()
+    // `any(x)` without a subquery is the aggregate (the comparison form is ruled out above).
+    if name != "any"
+        && (WORD_FORMS.contains(&name.as_str())
+            || super::functions::parser_form(&f.name.name).is_some())
     {
         return false;
     }

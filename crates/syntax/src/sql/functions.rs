@@ -237,10 +237,50 @@ pub fn refused_argument_counts(name: &str) -> &'static [u8] {
     table.get(name).map_or(&[], |v| v.as_slice())
 }
 
-/// The argument counts 0 to 8 ClickHouse accepts for `name` (of those probed), in words for a
-/// message: "1 or 2", "at least 2", "none".
+/// The numbers of arguments (0 to 8) ClickHouse refuses for a call of `name` as written,
+/// combinators included, whatever the arguments: a catalogue name's
+/// ([`refused_argument_counts`]); after `Merge` (then only `State`, `OrNull`, `OrDefault`)
+/// anything but the one state; `State`, `SimpleState`, `Distinct` (but `countDistinct`, which
+/// is `count(DISTINCT …)`), `OrNull`, `OrDefault`, `Array` and `ForEach` keep the aggregate's
+/// counts, each `If` adds its condition. Other combinators: none known. Checked on chdb by tests/argument_count_chdb.rs.
+pub fn refused_call_argument_counts(name: &str) -> Vec<u8> {
+    if let Some(doc) = function(name) {
+        return refused_argument_counts(doc.name).to_vec();
+    }
+    let Some(r) = resolve_function(name) else {
+        return vec![];
+    };
+    let after = |i: usize| r.combinators[i + 1..].iter().map(String::as_str);
+    if let Some(m) = r.combinators.iter().rposition(|c| c == "Merge") {
+        if after(m).all(|c| matches!(c, "State" | "OrNull" | "OrDefault")) {
+            return (0..=8).filter(|&n| n != 1).collect();
+        }
+        return vec![];
+    }
+    let base = refused_argument_counts(r.doc.name);
+    if base.is_empty() {
+        return vec![];
+    }
+    let mut conditions = 0u8;
+    for c in &r.combinators {
+        match c.as_str() {
+            "If" => conditions += 1,
+            // `countDistinct` is `count(DISTINCT …)`: any number of columns.
+            "Distinct" if r.doc.name == "count" => return vec![],
+            "State" | "SimpleState" | "Distinct" | "OrNull" | "OrDefault" | "Array" | "ForEach" => {
+            }
+            _ => return vec![],
+        }
+    }
+    (0..=8u8)
+        .filter(|&n| n < conditions || base.contains(&(n - conditions)))
+        .collect()
+}
+
+/// The argument counts 0 to 8 ClickHouse accepts for a call of `name` (of those probed), in
+/// words for a message: "1 or 2", "at least 2", "none".
 pub fn accepted_argument_counts(name: &str) -> String {
-    let refused = refused_argument_counts(name);
+    let refused = refused_call_argument_counts(name);
     let ok: Vec<u8> = (0..=8).filter(|n| !refused.contains(n)).collect();
     match ok.as_slice() {
         [] => "no number of arguments up to 8".to_string(),

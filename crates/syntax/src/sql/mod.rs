@@ -86,7 +86,7 @@ pub struct SqlAnalysis {
     /// ([`facts::misplaced_calls`]), in every branch: the call's name and why.
     pub misplaced_calls: Vec<MisplacedCall>,
     /// Calls with a number of arguments ClickHouse refuses for the function whatever the
-    /// arguments ([`functions::refused_argument_counts`]), in every branch.
+    /// arguments ([`functions::refused_call_argument_counts`]), in every branch.
     pub argument_count_calls: Vec<MisplacedCall>,
     /// The column scopes of each rendering (the official one first; one for plain SQL), reads
     /// mapped to the node's text; `None` for a rendering that is not one query.
@@ -298,13 +298,7 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
         if v.from_expression(call.range) {
             continue;
         }
-        // The catalogue's name, or an aggregate with combinators as written (`countIf`).
-        let key: &str = match functions::function(&call.name) {
-            Some(doc) => doc.name,
-            None if functions::resolve_function(&call.name).is_some() => &call.name,
-            None => continue,
-        };
-        if !functions::refused_argument_counts(key).contains(&(n.min(255) as u8)) {
+        if !functions::refused_call_argument_counts(&call.name).contains(&(n.min(255) as u8)) {
             continue;
         }
         let range = v.to_source(call.range);
@@ -315,11 +309,20 @@ fn add_variant(out: &mut SqlAnalysis, v: &Rendered, template: Option<&Template>,
         {
             continue;
         }
+        // With an `If` combinator ClickHouse reads the last argument as the condition: a
+        // missing one is refused for its type (code 43) or for the count (code 42).
+        let conditional = functions::resolve_function(&call.name)
+            .is_some_and(|r| r.combinators.iter().any(|c| c == "If"));
         let message = format!(
-            "`{}` called with {n} argument{}: ClickHouse takes {} (NUMBER_OF_ARGUMENTS_DOESNT_MATCH)",
+            "`{}` called with {n} argument{}: ClickHouse takes {} ({})",
             call.name,
             if n == 1 { "" } else { "s" },
-            functions::accepted_argument_counts(key)
+            functions::accepted_argument_counts(&call.name),
+            if conditional {
+                "the condition last"
+            } else {
+                "NUMBER_OF_ARGUMENTS_DOESNT_MATCH"
+            }
         );
         out.argument_count_calls.push(MisplacedCall {
             call: UnknownCall {
