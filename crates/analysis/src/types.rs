@@ -249,7 +249,14 @@ impl Columns<'_> {
             let parsed = syntax::sql::parser::parse(&r.text);
             for q in &parsed.queries {
                 for refusal in syntax::sql::types::refused_comparisons(&r.text, q, &tables) {
-                    if r.from_expression(refusal.range) {
+                    // A comparison a `{{ }}` writes, or a string one fills in (its value is the
+                    // caller's, not the rendering's placeholder).
+                    if r.from_expression(refusal.range)
+                        || refusal
+                            .unparsable
+                            .as_ref()
+                            .is_some_and(|(_, lit)| r.touches_expression(*lit))
+                    {
                         continue;
                     }
                     let range = r.to_source(refusal.range);

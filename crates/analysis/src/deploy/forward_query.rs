@@ -122,6 +122,44 @@ pub fn outputs(df: &Datafile) -> Option<Vec<(String, TextRange)>> {
     Some(out)
 }
 
+/// Each column of a FORWARD_QUERY named after a SCHEMA column (by its alias, or as the column
+/// it reads), given to `f` with the query's text, the item, the SCHEMA column and its type.
+/// Nothing for a template, a query with a FROM, or a SCHEMA type not read.
+pub fn schema_items(
+    fq: &syntax::model::Sql,
+    schema: &syntax::model::Schema,
+    mut f: impl FnMut(&str, &syntax::sql::ast::Expr, &Column, Type),
+) {
+    use syntax::sql::ast::ExprKind;
+    if fq.is_template() {
+        return;
+    }
+    let text = &fq.text.text;
+    let parsed = syntax::sql::parser::parse(text);
+    let Some(select) = parsed.queries.first().and_then(|q| q.selects.first()) else {
+        return;
+    };
+    if !select.from.is_empty() {
+        return;
+    }
+    for item in &select.items {
+        let name = match (&item.kind, item.alias()) {
+            (_, Some(a)) => &a.name,
+            (ExprKind::Ident(parts), None) => match parts.last() {
+                Some(p) => &p.name,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let Some(col) = schema.columns.iter().find(|c| c.name == *name) else {
+            continue;
+        };
+        if let Some(want) = Type::parse(&full_type(col)) {
+            f(text, item, col, want);
+        }
+    }
+}
+
 /// The range of the whole `FORWARD_QUERY >` block of a file, through the end of its last line
 /// (its newline included when there is one), for an edit that removes it.
 pub fn block_range(df: &Datafile, text: &str) -> Option<TextRange> {

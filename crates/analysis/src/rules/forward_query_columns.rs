@@ -4,17 +4,16 @@
 //! columns cannot be known (a star, a template) is left alone.
 
 use super::{FileDiagnostics, ProjectCtx};
-use crate::deploy::forward_query::full_type;
 use crate::deploy::forward_query::outputs;
+use crate::deploy::forward_query::schema_items;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::ResourceKind;
-use syntax::chtype::{lossy, Type};
+use syntax::chtype::lossy;
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::{Hint, Warning};
 use syntax::diagnostics::TextEdit;
 use syntax::model::Datafile;
 use syntax::model::Schema;
-use syntax::sql::ast::ExprKind;
 use syntax::sql::types::expr_type;
 use syntax::Dialect;
 
@@ -247,39 +246,14 @@ fn in_schema_order(
 /// SCHEMA column's type with loss or failure ([`lossy`]). Widening conversions are left alone.
 fn lossy_types(df: &Datafile, schema: &Schema, path: &str, out: &mut FileDiagnostics) {
     let Some(fq) = &df.forward_query else { return };
-    if fq.is_template() {
-        return;
-    }
-    let text = &fq.text.text;
-    let parsed = syntax::sql::parser::parse(text);
-    let Some(select) = parsed.queries.first().and_then(|q| q.selects.first()) else {
-        return;
-    };
-    if !select.from.is_empty() {
-        return;
-    }
     // The live table's columns are not known here: only what a cast or a literal fixes.
     let unknown = |_: Option<&str>, _: &str| None;
-    for item in &select.items {
-        let name = match (&item.kind, item.alias()) {
-            (_, Some(a)) => &a.name,
-            (ExprKind::Ident(parts), None) => match parts.last() {
-                Some(p) => &p.name,
-                None => continue,
-            },
-            _ => continue,
-        };
-        let Some(c) = schema.columns.iter().find(|c| c.name == *name) else {
-            continue;
-        };
-        let Some(want) = Type::parse(&full_type(c)) else {
-            continue;
-        };
+    schema_items(fq, schema, |text, item, col, want| {
         let Some(got) = expr_type(text, item, &unknown) else {
-            continue;
+            return;
         };
         let Some(why) = lossy(&got, &want) else {
-            continue;
+            return;
         };
         super::push(
             out,
@@ -288,9 +262,10 @@ fn lossy_types(df: &Datafile, schema: &Schema, path: &str, out: &mut FileDiagnos
                 "forward-query-type",
                 fq.text.range_to_file(item.range),
                 format!(
-                    "The FORWARD_QUERY gives `{name}` as `{got}`, and SCHEMA declares `{want}`: {why}. Convert it yourself, e.g. `accurateCastOrDefault(…, '{want}')`, or fix the SCHEMA type"
+                    "The FORWARD_QUERY gives `{}` as `{got}`, and SCHEMA declares `{want}`: {why}. Convert it yourself, e.g. `accurateCastOrDefault(…, '{want}')`, or fix the SCHEMA type",
+                    col.name
                 ),
             ),
         );
-    }
+    });
 }

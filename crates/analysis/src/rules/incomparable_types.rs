@@ -3,7 +3,10 @@
 //! UInt8", NO_COMMON_TYPE, code 386): it refuses the query, and Tinybird with it. The types
 //! are the ones [`crate::types`] is certain of, and the refusals come from ClickHouse itself
 //! (data/types.tsv: each comparison called on columns and constants of the probe types);
-//! `tests/expression_types_chdb.rs` runs every node we report on chdb.
+//! `tests/expression_types_chdb.rs` runs every node we report on chdb. Also a string constant
+//! without a digit compared with a non-Nullable date or date-time (`ts > 'yesterday'`): no
+//! such string reads as one (CANNOT_PARSE_DATETIME, code 41; CANNOT_PARSE_DATE, 38), unless a
+//! template expression writes part of it.
 
 use super::{push_column_reads, FileDiagnostics, ProjectCtx};
 use crate::registry::{Check, Code, Example, Rule, Scope};
@@ -54,6 +57,25 @@ pub const RULE: Rule = Rule {
                     AND code IN (500, 503)
         "#,
         ),
+        // A string no date-time reads; one a template fills in is the caller's.
+        Example::reported(
+            "incomparable-types",
+            r#"
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `day` Date,
+                `seen` Nullable(DateTime)
+            //- pipes/p.pipe
+            NODE recent
+            SQL >
+                %
+                SELECT count() AS hits FROM events
+                WHERE ⟦ts > 'yesterday'⟧ AND ⟦day != ''⟧ AND seen > 'never'
+                {% if defined(since) %} AND ts > '{{ String(since) }}' {% end %}
+                {% if defined(start) %} AND ts > {{ String(start) }} {% end %}
+        "#,
+        ),
         // Forward, in a template branch.
         Example::reported(
             "incomparable-types",
@@ -85,6 +107,22 @@ pub fn check(cx: &ProjectCtx, out: &mut FileDiagnostics) {
             .iter()
             .map(|(ni, r)| {
                 let c = &r.refusal;
+                if let Some((text, _)) = &c.unparsable {
+                    let (what, name) = if c.code == "38" {
+                        ("date", "CANNOT_PARSE_DATE")
+                    } else {
+                        ("date-time", "CANNOT_PARSE_DATETIME")
+                    };
+                    return (
+                        *ni,
+                        r.range,
+                        r.branch.as_ref(),
+                        format!(
+                            "ClickHouse cannot read '{text}' as a {what} to compare it with `{}` ({name}): the query fails. Write the {what} itself (`'2024-01-31'`), or compute it (`today() - 1`, `now()`)",
+                            if c.left.is_time() { &c.left } else { &c.right }
+                        ),
+                    );
+                }
                 let why = if c.code == "386" {
                     "they have no common type (NO_COMMON_TYPE)"
                 } else {

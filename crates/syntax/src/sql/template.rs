@@ -140,6 +140,13 @@ impl Rendered {
         self.segment_at(r.start, false).is_some_and(|s| !s.exact)
     }
 
+    /// Whether any part of the rendered range comes from a `{{ … }}` expression (`'{{ x }}'`).
+    pub fn touches_expression(&self, r: TextRange) -> bool {
+        self.segments
+            .iter()
+            .any(|s| !s.exact && s.out_start < r.end && r.start < s.out_start + s.out_len)
+    }
+
     fn push_copy(&mut self, src_text: &str, src: TextRange) {
         if src.is_empty() {
             return;

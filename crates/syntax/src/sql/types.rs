@@ -754,6 +754,9 @@ pub struct RefusedComparison {
     pub right: Type,
     /// ClickHouse's error code.
     pub code: &'static str,
+    /// The string constant ClickHouse cannot read as the other side's date or date-time, with
+    /// its range, when that is the refusal (the types alone compare).
+    pub unparsable: Option<(String, TextRange)>,
 }
 
 /// The comparison functions whose refusals data/types.tsv lists.
@@ -777,6 +780,35 @@ fn refused(function: &'static str, left: &Typed, right: &Typed) -> Option<&'stat
     };
     let args = format!("{},{}", probe_key(&left.ty), probe_key(&right.ty));
     table().refusals.get(&(kind, function, args)).copied()
+}
+
+/// A string constant `e` without a digit or a month's name, compared with a non-Nullable date
+/// (code 38, CANNOT_PARSE_DATE) or date-time (code 41, CANNOT_PARSE_DATETIME) of type `other`:
+/// no such string reads as one, and ClickHouse refuses the query (a Nullable side reads it as
+/// NULL).
+/// Checked on chdb by tests/expression_types_chdb.rs.
+fn unparsable_time(e: &Expr, other: &Type) -> Option<(&'static str, (String, TextRange))> {
+    let ExprKind::Literal(Literal::String(s)) = &e.kind else {
+        return None;
+    };
+    // ClickHouse reads a month's name alone as a date-time (`'January'`, `'Jan Feb'`): any
+    // text holding one is left alone.
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = s.to_ascii_lowercase();
+    if s.chars().any(|c| c.is_ascii_digit()) || MONTHS.iter().any(|m| lower.contains(m)) {
+        return None;
+    }
+    let other = match other {
+        Type::LowCardinality(t) => t,
+        t => t,
+    };
+    match other {
+        Type::DateTime { .. } | Type::DateTime64 { .. } => Some(("41", (s.clone(), e.range))),
+        t if matches!(t.name(), "Date" | "Date32") => Some(("38", (s.clone(), e.range))),
+        _ => None,
+    }
 }
 
 /// Every comparison of `q` (parsed from `text`), its subqueries and CTEs included, that
@@ -1042,13 +1074,23 @@ impl QueryTypes<'_> {
                             let l = inference.infer(left, 0);
                             let r = inference.infer(right, 0);
                             if let (Some(l), Some(r)) = (l, r) {
-                                if let Some(code) = refused(function, &l, &r) {
+                                let (code, unparsable) = match refused(function, &l, &r) {
+                                    Some(code) => (Some(code), None),
+                                    None => match unparsable_time(left, &r.ty)
+                                        .or_else(|| unparsable_time(right, &l.ty))
+                                    {
+                                        Some((code, s)) => (Some(code), Some(s)),
+                                        None => (None, None),
+                                    },
+                                };
+                                if let Some(code) = code {
                                     out.push(RefusedComparison {
                                         range: e.range,
                                         function,
                                         left: l.ty,
                                         right: r.ty,
                                         code,
+                                        unparsable,
                                     });
                                 }
                             }

@@ -7,14 +7,13 @@
 //! generated FORWARD_QUERY does.
 
 use super::{push, Ctx};
-use crate::deploy::forward_query::{cast, full_type, quoted};
+use crate::deploy::forward_query::{cast, full_type, quoted, schema_items};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::ResourceKind;
 use syntax::chtype::{lossy, Type};
 use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, TextEdit};
-use syntax::sql::ast::ExprKind;
 use syntax::sql::types::expr_type;
 use syntax::Dialect;
 
@@ -99,17 +98,6 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
         else {
             continue;
         };
-        if fq.is_template() {
-            continue;
-        }
-        let text = &fq.text.text;
-        let parsed = syntax::sql::parser::parse(text);
-        let Some(select) = parsed.queries.first().and_then(|q| q.selects.first()) else {
-            continue;
-        };
-        if !select.from.is_empty() {
-            continue;
-        }
         // The live table: the deployed SCHEMA, read unqualified or through the resource's name.
         let deployed = |table: Option<&str>, name: &str| -> Option<Type> {
             if table.is_some_and(|t| t != c.resource) {
@@ -119,31 +107,18 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             Type::parse(&full_type(col))
         };
         let nothing = |_: Option<&str>, _: &str| None;
-        for item in &select.items {
-            let name = match (&item.kind, item.alias()) {
-                (_, Some(a)) => &a.name,
-                (ExprKind::Ident(parts), None) => match parts.last() {
-                    Some(p) => &p.name,
-                    None => continue,
-                },
-                _ => continue,
-            };
-            let Some(col) = schema.columns.iter().find(|h| h.name == *name) else {
-                continue;
-            };
-            let Some(want) = Type::parse(&full_type(col)) else {
-                continue;
-            };
+        schema_items(fq, schema, |text, item, col, want| {
             // Typed without the table: `forward-query-type` reports it.
             if expr_type(text, item, &nothing).is_some() {
-                continue;
+                return;
             }
             let Some(got) = expr_type(text, item, &deployed) else {
-                continue;
+                return;
             };
             let Some(why) = lossy(&got, &want) else {
-                continue;
+                return;
             };
+            let name = &col.name;
             let range = fq.text.range_to_file(item.range);
             let expr = item.unaliased();
             let expr_text = &text[expr.range.start..expr.range.end];
@@ -162,6 +137,6 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             };
             let title = format!("Convert `{name}` to `{want}`");
             push(out, &c.path, diag.with_fix(title, vec![fix]));
-        }
+        });
     }
 }
