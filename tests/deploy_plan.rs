@@ -117,6 +117,21 @@ fn scenarios() -> Vec<Scenario> {
             )],
             remove: vec![],
         },
+        // A FORWARD_QUERY that passes the deployed String into a UUID: a value that does not
+        // parse fails the deploy.
+        Scenario {
+            name: "forward_retype_with_lossy_forward_query",
+            dialect: "forward",
+            base: forward_base(),
+            change: vec![(
+                "datasources/events.datasource",
+                format!(
+                    "{}\nFORWARD_QUERY >\n    SELECT ts, country\n",
+                    EVENTS.replace("`country` String", "`country` UUID")
+                ),
+            )],
+            remove: vec![],
+        },
         Scenario {
             name: "forward_column_added_with_forward_query",
             dialect: "forward",
@@ -636,6 +651,10 @@ fn generated_forward_queries_run_on_clickhouse() {
             "    `u` String,\n    `d` String",
             "    `u` UUID,\n    `d` Date",
         ),
+        (
+            "    `f` Float64,\n    `g` Nullable(Float32)",
+            "    `f` Int32,\n    `g` Nullable(UInt16)",
+        ),
     ];
     let mut statements = vec![];
     let mut expect = vec![];
@@ -1120,4 +1139,28 @@ fn forward_query_columns_are_put_in_schema_order() {
     std::fs::write(&path, &text).unwrap();
     let verdict = &common::tb_oracle(&[path.to_string_lossy().into_owned()], "forward")[0];
     assert_eq!(verdict["forward"]["ok"], true, "{text}\n{verdict}");
+}
+
+/// A float column made an integer: the generated FORWARD_QUERY keeps each value's integer part
+/// (`accurateCastOrDefault` alone turns 1.5 into 0), and a value out of range becomes the
+/// default instead of wrapping around.
+#[test]
+fn a_float_made_an_integer_keeps_its_integer_part() {
+    let (b, h) = (columns("    `f` Float64"), columns("    `f` Int32"));
+    let items = forward_query::select_items(&b, &h).join(", ");
+    let outcomes = chdb_project::run(&[
+        (create("b", &b), false),
+        ("INSERT INTO b VALUES (1.5), (-2.7), (1e12)".into(), false),
+        (
+            format!("SELECT groupArray(f) FROM (SELECT {items} FROM b ORDER BY f)"),
+            true,
+        ),
+    ]);
+    assert!(outcomes.iter().all(|o| o.ok), "{items}: {outcomes:?}");
+    assert_eq!(
+        outcomes[2].rows,
+        // (sorted by the converted value: -2.7, 1e12, 1.5)
+        vec![vec![serde_json::json!([-2, 0, 1])]],
+        "{items}"
+    );
 }

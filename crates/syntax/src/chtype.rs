@@ -399,35 +399,38 @@ fn single(mut v: Vec<Type>) -> Option<Type> {
     (v.len() == 1).then(|| v.pop())?
 }
 
-/// Why converting values of type `from` to `to` can fail the deploy or change values, where
-/// it surely can: text to numbers, dates or UUIDs (a value that does not parse), NULL into a
-/// non-Nullable column, an integer into a narrower or differently signed one, a float into
-/// an integer, a date-time into a date or a coarser precision.
-pub fn lossy(from: &Type, to: &Type) -> Option<String> {
-    let strip_lc = |t: &Type| match t {
-        Type::LowCardinality(i) => (**i).clone(),
-        t => t.clone(),
-    };
-    let (from, to) = (strip_lc(from), strip_lc(to));
+/// What converting a value to another type can do to it, where it surely can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// Text into a number, a date, a UUID or a Bool: a value that does not parse fails.
+    Parse,
+    /// An integer into a narrower or differently signed one: out-of-range values wrap around.
+    Wrap,
+    /// A float into an integer.
+    Fraction,
+    /// A date-time into a date.
+    Time,
+    /// A date-time into a coarser precision.
+    Precision,
+}
+
+impl Loss {
+    pub fn why(self) -> &'static str {
+        match self {
+            Loss::Parse => "a value that does not parse as one fails the deploy",
+            Loss::Wrap => "values out of its range wrap around silently",
+            Loss::Fraction => "the fractional part is dropped and out-of-range values change",
+            Loss::Time => "the time of day is dropped",
+            Loss::Precision => "the sub-second precision is cut",
+        }
+    }
+}
+
+/// The loss of converting `from` to `to`, both without Nullable and LowCardinality.
+fn value_loss(from: &Type, to: &Type) -> Option<Loss> {
     if from == to {
         return None;
     }
-    if let Type::Nullable(f) = &from {
-        return match &to {
-            Type::Nullable(t) => lossy(f, t),
-            _ => {
-                let nulls = "its NULLs become the type's default value";
-                Some(match lossy(f, &to) {
-                    Some(also) => format!("{nulls}, and {also}"),
-                    None => nulls.to_string(),
-                })
-            }
-        };
-    }
-    let to = match &to {
-        Type::Nullable(t) => strip_lc(t),
-        t => t.clone(),
-    };
     let int_width = |t: &Type| -> Option<(bool, u32)> {
         if !t.is_integer() {
             return None;
@@ -439,33 +442,66 @@ pub fn lossy(from: &Type, to: &Type) -> Option<String> {
     };
     let text = matches!(from.name(), "String" | "FixedString");
     if text && (to.is_numeric() || to.is_time() || matches!(to.name(), "UUID" | "Bool")) {
-        return Some("a value that does not parse as one fails the deploy".into());
+        return Some(Loss::Parse);
     }
-    if let (Some((fs, fb)), Some((ts, tb))) = (int_width(&from), int_width(&to)) {
+    if let (Some((fs, fb)), Some((ts, tb))) = (int_width(from), int_width(to)) {
         let fits = if fs == ts {
             tb >= fb
         } else {
             !fs && ts && tb > fb
         };
-        return (!fits).then(|| "values out of its range wrap around silently".into());
+        return (!fits).then_some(Loss::Wrap);
     }
     if from.is_float() && to.is_integer() {
-        return Some("the fractional part is dropped and out-of-range values change".into());
+        return Some(Loss::Fraction);
     }
     if from.is_datetime() && to.is_date() {
-        return Some("the time of day is dropped".into());
+        return Some(Loss::Time);
     }
     let precision = |t: &Type| match t {
         Type::DateTime { .. } => Some(0),
         Type::DateTime64 { precision, .. } => Some(*precision),
         _ => None,
     };
-    if let (Some(f), Some(t)) = (precision(&from), precision(&to)) {
-        if t < f {
-            return Some("the sub-second precision is cut".into());
-        }
+    match (precision(from), precision(to)) {
+        (Some(f), Some(t)) if t < f => Some(Loss::Precision),
+        _ => None,
     }
-    None
+}
+
+/// `t` without LowCardinality, and whether it was Nullable (then without Nullable too).
+fn bare(t: &Type) -> (bool, Type) {
+    let t = match t {
+        Type::LowCardinality(i) => (**i).clone(),
+        t => t.clone(),
+    };
+    match t {
+        Type::Nullable(i) => (true, bare(&i).1),
+        t => (false, t),
+    }
+}
+
+/// Why inserting values of type `from` into a column of type `to` can fail or change values,
+/// where it surely can ([`Loss`]), NULLs into a non-Nullable column included (they become the
+/// type's default). Checked on chdb by tests/expression_types_chdb.rs.
+pub fn lossy(from: &Type, to: &Type) -> Option<String> {
+    let ((fnull, f), (tnull, t)) = (bare(from), bare(to));
+    let loss = value_loss(&f, &t).map(Loss::why);
+    let nulls = "its NULLs become the type's default value";
+    match (fnull && !tnull, loss) {
+        (true, Some(also)) => Some(format!("{nulls}, and {also}")),
+        (true, None) => Some(nulls.to_string()),
+        (false, loss) => loss.map(str::to_string),
+    }
+}
+
+/// The losses of [`lossy`] that no change of type asks for: a value that does not parse
+/// (the deploy fails) and an integer out of range (it wraps around). Dropping NULLs, a
+/// fraction or the time of day is what the new type means; a FORWARD_QUERY is not asked to
+/// say it again.
+pub fn unwanted_loss(from: &Type, to: &Type) -> Option<Loss> {
+    let ((_, f), (_, t)) = (bare(from), bare(to));
+    value_loss(&f, &t).filter(|l| matches!(l, Loss::Parse | Loss::Wrap))
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ pub(crate) fn cast(expr: &str, c: &Column) -> String {
     }
 }
 
+/// Whether the deployed column `base` holds floats and `head` integers (Nullable or not).
+fn float_to_integer(base: &Column, head: &Column) -> bool {
+    let plain = |c: &Column| Type::parse(&full_type(c)).map(|t| t.plain().clone());
+    matches!((plain(base), plain(head)), (Some(b), Some(h)) if b.is_float() && h.is_integer())
+}
+
 /// The SELECT list that turns rows of the deployed columns `base` into the columns `head`,
 /// in SCHEMA order: an unchanged column by name, a retyped one through
 /// `accurateCastOrDefault` where ClickHouse allows it (a value that does not fit becomes the
@@ -77,6 +83,13 @@ pub fn select_items(base: &[Column], head: &[Column]) -> Vec<String> {
             let ty = full_type(c);
             match base.iter().find(|b| b.name == c.name) {
                 Some(b) if full_type(b) == ty => quoted(&c.name),
+                // A float made an integer: `accurateCastOrDefault` turns every value with a
+                // fraction into the default (1.5 becomes 0); truncated first, 1.5 becomes 1.
+                Some(b) if float_to_integer(b, c) => format!(
+                    "{} AS {}",
+                    cast(&format!("trunc({})", quoted(&c.name)), c),
+                    quoted(&c.name)
+                ),
                 Some(_) => format!("{} AS {}", cast(&quoted(&c.name), c), quoted(&c.name)),
                 None => match &c.default {
                     Some(d) => format!("CAST({} AS {ty}) AS {}", d.text.trim(), quoted(&c.name)),

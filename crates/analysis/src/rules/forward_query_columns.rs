@@ -8,7 +8,7 @@ use crate::deploy::forward_query::outputs;
 use crate::deploy::forward_query::schema_items;
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use project::model::ResourceKind;
-use syntax::chtype::lossy;
+use syntax::chtype::unwanted_loss;
 use syntax::diagnostics::Diagnostic;
 use syntax::diagnostics::Severity::{Hint, Warning};
 use syntax::diagnostics::TextEdit;
@@ -99,10 +99,11 @@ pub const RULE: Rule = Rule {
             //- datasources/events.datasource
             SCHEMA >
                 `ts` DateTime,
-                `country` String
+                `n` UInt32,
+                `code` UInt16
 
             FORWARD_QUERY >
-                SELECT ts, ⟦CAST(country, 'Nullable(String)') AS country⟧
+                SELECT ts, ⟦CAST(n, 'Int64') AS n⟧, ⟦CAST(code, 'String') AS code⟧
         "#,
         ),
         Example::not_reported(
@@ -112,11 +113,15 @@ pub const RULE: Rule = Rule {
             //- datasources/events.datasource
             SCHEMA >
                 `ts` DateTime,
+                `day` Date,
                 `user_id` Nullable(UInt64),
-                `country` LowCardinality(String)
+                `n` UInt8,
+                `country` LowCardinality(String),
+                `city` String
 
             FORWARD_QUERY >
-                SELECT ts, toUInt32(7) AS user_id, 'ES' AS country
+                SELECT ts, toDate(ts) AS day, toUInt32(7) AS user_id, '7' AS n, 'ES' AS country,
+                    CAST(city, 'Nullable(String)') AS city
         "#,
         ),
     ],
@@ -243,16 +248,21 @@ fn in_schema_order(
 }
 
 /// `forward-query-type`: a FORWARD_QUERY column whose type is certain and converts to the
-/// SCHEMA column's type with loss or failure ([`lossy`]). Widening conversions are left alone.
+/// SCHEMA column's type with a loss no change of type asks for ([`unwanted_loss`]: a value
+/// that does not parse, an integer out of range). Only items that read a column: a constant's
+/// value is known, and whether it converts is not a question of types.
 fn lossy_types(df: &Datafile, schema: &Schema, path: &str, out: &mut FileDiagnostics) {
     let Some(fq) = &df.forward_query else { return };
     // The live table's columns are not known here: only what a cast or a literal fixes.
     let unknown = |_: Option<&str>, _: &str| None;
     schema_items(fq, schema, |text, item, col, want| {
+        if !reads_a_column(item) {
+            return;
+        }
         let Some(got) = expr_type(text, item, &unknown) else {
             return;
         };
-        let Some(why) = lossy(&got, &want) else {
+        let Some(why) = unwanted_loss(&got, &want).map(|l| l.why()) else {
             return;
         };
         super::push(
@@ -268,4 +278,16 @@ fn lossy_types(df: &Datafile, schema: &Schema, path: &str, out: &mut FileDiagnos
             ),
         );
     });
+}
+
+/// Whether `e` reads a column (a name, not only constants).
+fn reads_a_column(e: &syntax::sql::ast::Expr) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if matches!(e.kind, syntax::sql::ast::ExprKind::Ident(_)) {
+            return true;
+        }
+        stack.extend(e.children().0);
+    }
+    false
 }

@@ -1,17 +1,18 @@
 //! `forward-query-conversion`: a changed Forward datasource whose FORWARD_QUERY gives a column,
-//! computed from the deployed table's columns, in a type that converts to the new SCHEMA's with
-//! loss or failure: Tinybird inserts its rows into the new table, converting each value as
-//! ClickHouse does (a `String` that does not parse fails the deploy, a wider integer wraps
-//! around). The types come from the base's SCHEMA; an item whose type needs no column is
-//! `forward-query-type`'s. The fix converts the item with `accurateCastOrDefault`, as the
-//! generated FORWARD_QUERY does.
+//! computed from the deployed table's columns, in a type whose conversion to the new SCHEMA's
+//! no change of type asks for: Tinybird inserts its rows into the new table, converting each
+//! value as ClickHouse does, so a `String` that does not parse fails the deploy and an integer
+//! out of the new range wraps around ([`syntax::chtype::unwanted_loss`]). Dropping NULLs, a
+//! fraction or the time of day is what the new type means, and is left alone. The types come
+//! from the base's SCHEMA; an item whose type needs no column is `forward-query-type`'s. The
+//! fix converts the item with `accurateCastOrDefault`, as the generated FORWARD_QUERY does.
 
 use super::{push, Ctx};
 use crate::deploy::forward_query::{cast, full_type, quoted, schema_items};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::ResourceKind;
-use syntax::chtype::{lossy, Type};
+use syntax::chtype::{unwanted_loss, Type};
 use syntax::diagnostics::Severity::Warning;
 use syntax::diagnostics::{Diagnostic, TextEdit};
 use syntax::sql::types::expr_type;
@@ -59,6 +60,24 @@ pub const RULE: Rule = Rule {
             SCHEMA >
                 `ts` DateTime,
                 `n` String
+        "#,
+        ),
+        // What the new type means: the time of day dropped, NULLs become defaults.
+        Example::not_reported(
+            "forward-query-conversion",
+            r#"
+            //- dialect: forward
+            //- datasources/events.datasource
+            SCHEMA >
+                `ts` Date,
+                `n` UInt32
+
+            FORWARD_QUERY >
+                SELECT ts, n
+            //- base: datasources/events.datasource
+            SCHEMA >
+                `ts` DateTime,
+                `n` Nullable(UInt32)
         "#,
         ),
         // Widening: every deployed value fits.
@@ -115,7 +134,7 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
             let Some(got) = expr_type(text, item, &deployed) else {
                 return;
             };
-            let Some(why) = lossy(&got, &want) else {
+            let Some(why) = unwanted_loss(&got, &want).map(|l| l.why()) else {
                 return;
             };
             let name = &col.name;
