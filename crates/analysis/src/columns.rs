@@ -42,6 +42,9 @@ pub(crate) type TableKey = (ResourceId, Option<usize>);
 /// What a table offers, and the resources that answer was read from.
 type Answer = (Option<Arc<Known>>, Arc<[ResourceId]>);
 
+/// Answers by table, each with the resources it was read from ([`Columns::memoised`]).
+pub(crate) type TableMemo<T> = RefCell<HashMap<TableKey, (Option<T>, Arc<[ResourceId]>)>>;
+
 /// What each table offers ([`complete_columns`]), each table computed once: the rules asking
 /// about every node of a project share one.
 pub struct Columns<'p> {
@@ -89,29 +92,51 @@ impl<'p> Columns<'p> {
         pipe: Option<ResourceId>,
         before_node: Option<usize>,
     ) -> Option<Arc<Known>> {
-        let key = match self.p.resolve(name, pipe) {
-            Target::Node(ni) if before_node.is_none_or(|b| ni < b) => (pipe?, Some(ni)),
-            Target::Resource(i) => (i, None),
-            _ => return None,
-        };
-        let cached = self.cache.borrow().get(&key).cloned();
-        if let Some((known, deps)) = cached {
-            self.record(&deps);
-            return known;
-        }
-        // A table read through itself is not known (the mark stays if it is).
-        self.cache
-            .borrow_mut()
-            .insert(key, (None, Arc::from(vec![key.0])));
-        let (out, mut deps) = self.recording(|| match key {
+        let key = self.table_key(name, pipe, before_node)?;
+        self.memoised(&self.cache, key, || match key {
             (pi, Some(ni)) => self.node(pi, ni),
             (i, None) => self.resource(i),
-        });
+        })
+    }
+
+    /// The table `name` read from node `before_node` of `pipe` (or from outside a pipe): a
+    /// node before it, or a resource.
+    pub(crate) fn table_key(
+        &self,
+        name: &str,
+        pipe: Option<ResourceId>,
+        before_node: Option<usize>,
+    ) -> Option<TableKey> {
+        match self.p.resolve(name, pipe) {
+            Target::Node(ni) if before_node.is_none_or(|b| ni < b) => Some((pipe?, Some(ni))),
+            Target::Resource(i) => Some((i, None)),
+            _ => None,
+        }
+    }
+
+    /// `compute`'s answer for the table `key`, kept in `cache` with the resources it was read
+    /// from (recorded for the question being answered). A table read through itself is not
+    /// known (the mark stays if it is).
+    pub(crate) fn memoised<T: Clone>(
+        &self,
+        cache: &TableMemo<T>,
+        key: TableKey,
+        compute: impl FnOnce() -> Option<T>,
+    ) -> Option<T> {
+        let cached = cache.borrow().get(&key).cloned();
+        if let Some((answer, deps)) = cached {
+            self.record(&deps);
+            return answer;
+        }
+        cache
+            .borrow_mut()
+            .insert(key, (None, Arc::from(vec![key.0])));
+        let (out, mut deps) = self.recording(compute);
         if !deps.contains(&key.0) {
             deps.push(key.0);
         }
         self.record(&deps);
-        self.cache
+        cache
             .borrow_mut()
             .insert(key, (out.clone(), Arc::from(deps)));
         out

@@ -5,7 +5,7 @@
 //! their types are found per node.
 
 use crate::columns::{Columns, TableKey};
-use project::model::{ResourceId, ResourceKind, Target};
+use project::model::{ResourceId, ResourceKind};
 use std::sync::Arc;
 use syntax::chtype::Type;
 use syntax::sql::ast::{Expr, Query, Select, TableSource, WithItem};
@@ -25,36 +25,15 @@ impl Columns<'_> {
         pipe: Option<ResourceId>,
         before_node: Option<usize>,
     ) -> Option<Arc<TypedColumns>> {
-        let key = match self.p.resolve(name, pipe) {
-            Target::Node(ni) if before_node.is_none_or(|b| ni < b) => (pipe?, Some(ni)),
-            Target::Resource(i) => (i, None),
-            _ => return None,
-        };
+        let key = self.table_key(name, pipe, before_node)?;
         self.typed_key(key)
     }
 
     fn typed_key(&self, key: TableKey) -> Option<Arc<TypedColumns>> {
-        let cached = self.typed.borrow().get(&key).cloned();
-        if let Some((t, deps)) = cached {
-            self.record(&deps);
-            return t;
-        }
-        // A table read through itself is not known (the mark stays if it is).
-        self.typed
-            .borrow_mut()
-            .insert(key, (None, Arc::from(vec![key.0])));
-        let (out, mut deps) = self.recording(|| match key {
+        self.memoised(&self.typed, key, || match key {
             (pi, Some(ni)) => self.node_types(pi, ni),
             (i, None) => self.resource_types(i),
-        });
-        if !deps.contains(&key.0) {
-            deps.push(key.0);
-        }
-        self.record(&deps);
-        self.typed
-            .borrow_mut()
-            .insert(key, (out.clone(), Arc::from(deps)));
-        out
+        })
     }
 
     /// What a table named in node `ni` of `pi` offers, typed.
@@ -120,16 +99,7 @@ impl Columns<'_> {
                 let df = &p.files[r.file].datafile;
                 let mut out: TypedColumns = cols
                     .iter()
-                    .map(|c| {
-                        let ty = Type::parse(&c.ty).map(|t| {
-                            if c.nullable && !matches!(t, Type::Nullable(_)) {
-                                Type::Nullable(Box::new(t))
-                            } else {
-                                t
-                            }
-                        });
-                        (c.name.clone(), ty)
-                    })
+                    .map(|c| (c.name.clone(), c.parsed.clone()))
                     .collect();
                 for c in df.connector_columns() {
                     if !out.iter().any(|(n, _)| n == c) {

@@ -68,7 +68,7 @@ pub(crate) fn cast(expr: &str, c: &Column) -> String {
 
 /// Whether the deployed column `base` holds floats and `head` integers (Nullable or not).
 fn float_to_integer(base: &Column, head: &Column) -> bool {
-    let plain = |c: &Column| Type::parse(&full_type(c)).map(|t| t.plain().clone());
+    let plain = |c: &Column| c.parsed.as_ref().map(|t| t.plain().clone());
     matches!((plain(base), plain(head)), (Some(b), Some(h)) if b.is_float() && h.is_integer())
 }
 
@@ -167,8 +167,8 @@ pub fn schema_items(
         let Some(col) = schema.columns.iter().find(|c| c.name == *name) else {
             continue;
         };
-        if let Some(want) = Type::parse(&full_type(col)) {
-            f(text, item, col, want);
+        if let Some(want) = &col.parsed {
+            f(text, item, col, want.clone());
         }
     }
 }

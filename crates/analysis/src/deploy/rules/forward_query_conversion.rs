@@ -8,7 +8,7 @@
 //! fix converts the item with `accurateCastOrDefault`, as the generated FORWARD_QUERY does.
 
 use super::{push, Ctx};
-use crate::deploy::forward_query::{cast, full_type, quoted, schema_items};
+use crate::deploy::forward_query::{cast, quoted, schema_items};
 use crate::registry::{Check, Code, Example, Rule, Scope};
 use crate::rules::FileDiagnostics;
 use project::model::ResourceKind;
@@ -123,7 +123,7 @@ fn check(cx: &Ctx, out: &mut FileDiagnostics) {
                 return None;
             }
             let col = base_schema.columns.iter().find(|b| b.name == name)?;
-            Type::parse(&full_type(col))
+            col.parsed.clone()
         };
         let nothing = |_: Option<&str>, _: &str| None;
         schema_items(fq, schema, |text, item, col, want| {
