@@ -143,6 +143,9 @@ fn conformance_files_agree_with_the_official_parsers() {
         let text = std::fs::read_to_string(&path).unwrap();
         let index = LineIndex::new(&text);
         for (dialect, dname) in dialects() {
+            if !official_reads(&path, dialect) {
+                continue;
+            }
             let official = &verdicts[dname];
             let official_ok = official["ok"].as_bool().unwrap();
             let parsed = parse_file(&path, dialect).expect("a datafile");

@@ -77,6 +77,9 @@ fn agree_with_the_official_parsers(corpus_name: &str, at_least: usize) {
         let dialect = *dialects
             .entry(root.clone())
             .or_insert_with(|| dialect_of(&root));
+        if !official_reads(&path, dialect) {
+            continue;
+        }
         let dname = dialect.name();
         let official = &v[dname];
         let official_ok = official["ok"].as_bool().unwrap();
@@ -199,6 +202,9 @@ fn corpus_files_agree_in_the_other_dialect_too() {
                 Dialect::Classic => Dialect::Forward,
                 Dialect::Forward => Dialect::Classic,
             };
+            if !official_reads(&path, dialect) {
+                continue;
+            }
             let official = &v[dialect.name()];
             let Some(official_ok) = official["ok"].as_bool() else {
                 continue;

@@ -38,6 +38,15 @@ pub fn parse_file(path: &Path, dialect: Dialect) -> Option<Parsed> {
     ))
 }
 
+/// Whether the official CLI of `dialect` reads this file at all. The Classic CLI has no reader
+/// for `.connection` files: its `tb connection create` writes one holding `TYPE` alone beside
+/// the datafiles, and no command reads it back (the recorded Classic verdicts of such files
+/// come from reading them as a pipe, which the CLI never does). What we say about them is the
+/// `connection-in-classic` rule's examples.
+pub fn official_reads(path: &Path, dialect: Dialect) -> bool {
+    !(dialect == Dialect::Classic && path.extension().is_some_and(|e| e == "connection"))
+}
+
 pub fn errors(d: &[Diagnostic]) -> Vec<&Diagnostic> {
     d.iter().filter(|d| d.severity == Severity::Error).collect()
 }

@@ -90,12 +90,6 @@ pub fn path_signals(p: &str) -> Vec<DialectSignal> {
             format!("{p} (.token files are Classic-only)"),
         ));
     }
-    if p.ends_with(".connection") {
-        out.push(signal(
-            Dialect::Forward,
-            format!("{p} (.connection files are Forward-only)"),
-        ));
-    }
     if p.contains('/')
         && matches!(
             first,
@@ -153,6 +147,18 @@ pub fn content_signals(path: &str, text: &str) -> Vec<DialectSignal> {
             out.push(signal(
                 Dialect::Forward,
                 format!("{path} ({word} is Forward-only)"),
+            ));
+        } else if col0
+            && path.ends_with(".connection")
+            && !word.is_empty()
+            && word != "TYPE"
+            && !word.starts_with('#')
+        {
+            // The Classic CLI writes a `.connection` holding only `TYPE` (and never reads
+            // one): settings are Forward's.
+            out.push(signal(
+                Dialect::Forward,
+                format!("{path} (a .connection with settings is Forward's)"),
             ));
         } else if line.contains("tb_secret(") && !path.ends_with(".pipe") {
             out.push(signal(
@@ -225,6 +231,21 @@ mod tests {
         assert_eq!(g.dialect, Dialect::Forward);
         let g = detect_dialect(&[".tinyenv".into()], std::iter::empty());
         assert_eq!(g.dialect, Dialect::Classic);
+    }
+
+    #[test]
+    fn a_connection_file_is_forward_evidence_only_with_settings() {
+        // What the Classic CLI's `tb connection create` writes beside the datafiles.
+        let note = "TYPE bigquery\n\n";
+        let forward = "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS localhost:9092\n";
+        let files = [
+            "bigquery.connection".to_string(),
+            "datasources/a.datasource".to_string(),
+        ];
+        let g = detect_dialect(&files, [("bigquery.connection", note)].into_iter());
+        assert_eq!(g.dialect, Dialect::Classic, "{}", g.reason);
+        let g = detect_dialect(&files, [("bigquery.connection", forward)].into_iter());
+        assert_eq!(g.dialect, Dialect::Forward, "{}", g.reason);
     }
 
     #[test]

@@ -31,13 +31,62 @@ pub(super) struct Builder<'a> {
 }
 
 fn did_you_mean(word: &str, candidates: &[&'static str]) -> String {
+    // The distance is at least the difference of the lengths: a word much longer than every
+    // keyword (a line of SQL read as a keyword) costs no distance computation.
+    let close = |c: &str| 2.max(c.len() / 4);
+    let chars = word.chars().count();
     candidates
         .iter()
+        .filter(|c| chars.abs_diff(c.len()) <= close(c))
         .map(|c| (strsim::levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .filter(|(d, c)| *d <= close(c))
         .min()
         .map(|(_, c)| format!(" Did you mean `{}`?", c.to_uppercase()))
         .unwrap_or_default()
+}
+
+/// What Python's `int(text)` makes of a text, for a value that must be a whole number ≥ 0.
+#[derive(Debug, PartialEq)]
+enum PyInt {
+    Value(u64),
+    /// Python raises, or the number is negative.
+    Invalid,
+    /// Python reads a number we cannot judge: digits outside ASCII (Python reads any decimal
+    /// digit) or one past `u64`.
+    Unknown,
+}
+
+/// `int(text)`: white space around, an optional sign, decimal digits with single underscores
+/// between them.
+fn python_int(text: &str) -> PyInt {
+    let t = text.trim_matches(|c: char| c.is_whitespace());
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let well_formed = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__");
+    if !well_formed {
+        return PyInt::Invalid;
+    }
+    if digits.chars().any(|c| c != '_' && !c.is_ascii_digit()) {
+        return if digits.chars().all(|c| c == '_' || c.is_numeric()) {
+            PyInt::Unknown
+        } else {
+            PyInt::Invalid
+        };
+    }
+    let plain: String = digits.chars().filter(|c| *c != '_').collect();
+    match plain.parse::<u64>() {
+        Ok(0) => PyInt::Value(0),
+        Ok(_) if negative => PyInt::Invalid,
+        Ok(n) => PyInt::Value(n),
+        Err(_) if negative => PyInt::Invalid,
+        Err(_) => PyInt::Unknown,
+    }
 }
 
 fn kind_name(kind: FileKind) -> &'static str {
@@ -536,6 +585,17 @@ impl<'a> Builder<'a> {
                 }
             }
         };
+        if self.kind == FileKind::Datasource {
+            // Classic reads it into the datasource's node and never uses it: the datasource is
+            // made of its SCHEMA, ENGINE and settings (Forward rejects the keyword). Not
+            // analysed: what it reads or calls is nobody's concern.
+            self.warning(
+                "datasource-node",
+                keyword.range,
+                "Tinybird ignores SQL in a .datasource file: a query belongs in a .pipe file",
+            );
+            return;
+        }
         self.node().expect("checked").sql = Some(sql);
     }
 
@@ -677,21 +737,39 @@ impl<'a> Builder<'a> {
             );
             return;
         }
-        let Some(v) = self.value(keyword, &arg) else {
-            return;
+        // Classic reads `int()` of the first word as written (quotes included) or of the
+        // block; words after the first are ignored.
+        let (raw, range) = match &arg {
+            Arg::Words(words) => match words.first() {
+                Some(w) => (w.text.clone(), w.range),
+                None => {
+                    self.value(keyword, &arg);
+                    return;
+                }
+            },
+            Arg::Block { lines, range } => {
+                (MappedText::from_lines(lines.iter().copied()).text, *range)
+            }
         };
-        if v.text.parse::<u64>().is_err() {
-            self.error(
+        match python_int(&raw) {
+            PyInt::Value(n) => {
+                self.doc.version = Some(Value {
+                    text: n.to_string(),
+                    range,
+                })
+            }
+            PyInt::Invalid => self.error(
                 "invalid-version",
-                v.range,
+                range,
                 format!(
                     "VERSION must be a whole number ≥ 0, e.g. `VERSION 2` (found `{}`)",
-                    v.text
+                    raw.trim()
                 ),
-            );
-            return;
+            ),
+            // A number Python reads that we do not (digits of another script, or too large
+            // to be a version here): no verdict, no version.
+            PyInt::Unknown => {}
         }
-        self.doc.version = Some(v);
     }
 
     fn setting(&mut self, keyword: &Word, cmd: &str, arg: Arg) {
@@ -822,4 +900,48 @@ fn forward_deprecation(cmd: &str) -> Option<(bool, &'static str)> {
         "export_service" => (false, "Tinybird Forward ignores `EXPORT_SERVICE`: the connection decides the service"),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{did_you_mean, python_int, PyInt};
+
+    #[test]
+    fn python_int_reads_what_python_reads() {
+        for (text, want) in [
+            ("2", PyInt::Value(2)),
+            ("+1", PyInt::Value(1)),
+            ("01", PyInt::Value(1)),
+            ("1_0", PyInt::Value(10)),
+            ("-0", PyInt::Value(0)),
+            (" 3\n", PyInt::Value(3)),
+            ("-1", PyInt::Invalid),
+            ("1__0", PyInt::Invalid),
+            ("_1", PyInt::Invalid),
+            ("1_", PyInt::Invalid),
+            ("1.0", PyInt::Invalid),
+            ("\"1\"", PyInt::Invalid),
+            ("", PyInt::Invalid),
+            ("+", PyInt::Invalid),
+            ("1 2", PyInt::Invalid),
+            ("\u{661}", PyInt::Unknown),
+            ("99999999999999999999", PyInt::Unknown),
+        ] {
+            assert_eq!(python_int(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn did_you_mean_suggests_close_keywords_only() {
+        let known = ["schema", "engine", "engine_sorting_key"];
+        assert_eq!(did_you_mean("schem", &known), " Did you mean `SCHEMA`?");
+        assert_eq!(
+            did_you_mean("engine_sortin_key", &known),
+            " Did you mean `ENGINE_SORTING_KEY`?"
+        );
+        assert_eq!(did_you_mean("schemä", &known), " Did you mean `SCHEMA`?");
+        assert_eq!(did_you_mean("token", &known), "");
+        // Far longer than any keyword: no suggestion (and no distance computed).
+        assert_eq!(did_you_mean(&"schema".repeat(10_000), &known), "");
+    }
 }

@@ -30,7 +30,6 @@ pub mod types;
 mod validate;
 
 use crate::diagnostics::Diagnostic;
-use crate::text::TextRange;
 use model::Datafile;
 use serde::Serialize;
 
@@ -137,20 +136,39 @@ fn sql_syntax(datafile: &Datafile, dialect: Dialect, out: &mut Vec<Diagnostic>) 
     }
 }
 
+/// A `.connection` file in a Classic project. The Classic CLI never reads one; its
+/// `tb connection create` writes `<name>.connection` holding only `TYPE <service>` as a note
+/// of the connection it made in the workspace. Such a note is fine; a file with settings
+/// besides `TYPE` is written for Forward, and none of it is deployed from a Classic project.
+fn classic_connection(text: &str) -> Option<Diagnostic> {
+    let lines = reader::split_lines(text);
+    let mut statements = lines.iter().filter(|l| {
+        let t = l.text.trim();
+        !t.is_empty() && !t.starts_with('#')
+    });
+    let first = statements.next()?;
+    let is_type = |t: &str| {
+        let mut words = t.split_whitespace();
+        words.next().is_some_and(|w| w.eq_ignore_ascii_case("type")) && words.count() == 1
+    };
+    let setting = if is_type(first.text.trim()) {
+        statements.next()?
+    } else {
+        first
+    };
+    Some(Diagnostic::warning(
+        "connection-in-classic",
+        setting.range,
+        "The Classic CLI does not read .connection files (its `tb connection create` writes one holding only `TYPE`): these settings are not deployed; set the dialect to forward if this is a Forward project",
+    ))
+}
+
 /// Parses one datafile. Never fails and never panics: problems become diagnostics.
 pub fn parse(text: &str, opts: &ParseOptions) -> Parsed {
     if opts.dialect == Dialect::Classic && opts.kind == FileKind::Connection {
-        let first = reader::split_lines(text)
-            .into_iter()
-            .find(|l| !l.text.trim().is_empty())
-            .map_or(TextRange::empty(0), |l| l.range);
         return Parsed {
             datafile: Datafile::empty(opts.kind, opts.dialect),
-            diagnostics: vec![Diagnostic::error(
-                "connection-in-classic",
-                first,
-                ".connection files belong to Tinybird Forward: the Classic CLI cannot read them (set the dialect to forward if this is a Forward project)",
-            )],
+            diagnostics: classic_connection(text).into_iter().collect(),
             includes: vec![],
         };
     }

@@ -58,8 +58,10 @@ const PART_KEYWORDS: &[&str] = &[
     "NOT",
 ];
 
+/// The characters of an unquoted column name (the official parsers' `valid_chars_name`: a
+/// backtick inside a name is part of it, `` b` Int32 `` is a column named `` b` ``).
 fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '*' | '<' | '>' | '+' | '-' | '\'')
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '`' | '*' | '<' | '>' | '+' | '-' | '\'')
 }
 
 struct P<'a> {
@@ -235,19 +237,21 @@ pub fn parse_schema(map: &MappedText, dialect: Dialect) -> SchemaParse {
                 .take_while(|c| is_name_char(*c))
                 .map(char::len_utf8)
                 .sum();
+            // The official parsers end an unquoted name at a space, tab or line break only:
+            // anything else there (a comma too) is "wrong value".
             let bad = r[n..]
                 .chars()
                 .next()
-                .filter(|c| !c.is_whitespace() && *c != ',' && *c != '`');
+                .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'));
             if n == 0 || bad.is_some() {
                 let at = p.pos + n;
                 let c = r[n..].chars().next().unwrap_or(' ');
-                p.error(
-                    "schema-syntax",
-                    at,
-                    at + c.len_utf8(),
-                    format!("Column names cannot contain `{c}`: quote the name in backticks, or use letters, digits and `_`"),
-                );
+                let message = if c == ',' && n > 0 {
+                    format!("Column `{}` has no type: write its type before the comma (Tinybird rejects a comma right after an unquoted name)", &r[..n])
+                } else {
+                    format!("Column names cannot contain `{c}`: quote the name in backticks, or use letters, digits and `_`")
+                };
+                p.error("schema-syntax", at, at + c.len_utf8(), message);
                 break;
             }
             name = r[..n].to_string();

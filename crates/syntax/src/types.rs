@@ -260,7 +260,15 @@ impl Checker<'_> {
             self.argument(family, index)?;
             index += 1;
             match self.peek() {
-                Some(Tok::Comma) => self.pos += 1,
+                Some(Tok::Comma) => {
+                    self.pos += 1;
+                    // ClickHouse takes a comma after the last argument (chdb:
+                    // `Tuple(Int32, String,)` is `Tuple(Int32, String)`), as do both parsers.
+                    if self.peek() == Some(&Tok::Close) {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                }
                 Some(Tok::Close) => {
                     self.pos += 1;
                     return Ok(());

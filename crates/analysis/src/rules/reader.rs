@@ -64,7 +64,12 @@ pub const RULE: Rule = Rule {
             Error,
             "A value the keyword does not accept",
         ),
-        code("datasource-node", Error, "A `NODE` in a datasource file"),
+        code(
+            "datasource-node",
+            Error,
+            "A `NODE` or `SQL` in a datasource file",
+        )
+        .varies("an error for a `NODE` (Classic rejects a second node); a warning for `SQL`, which Classic reads and ignores"),
         code(
             "include-not-found",
             Error,
@@ -317,6 +322,16 @@ const EXAMPLES: &[Example] = &[
         SCHEMA >
             `x` String
         ⟦NODE⟧ n
+    "#,
+    ),
+    Example::reported(
+        "datasource-node",
+        r#"
+        //- datasources/a.datasource
+        SCHEMA >
+            `x` String
+        ⟦SQL⟧ >
+            SELECT nope FROM nowhere
     "#,
     ),
     Example::not_reported(

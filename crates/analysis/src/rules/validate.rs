@@ -124,8 +124,8 @@ pub const RULE: Rule = Rule {
         ),
         code(
             "connection-in-classic",
-            Error,
-            "A .connection file in a Classic project",
+            Warning,
+            "A .connection file with settings in a Classic project, which never reads one",
         ),
         code(
             "secret-without-default",
@@ -718,8 +718,19 @@ const EXAMPLES: &[Example] = &[
         "connection-in-classic",
         r#"
         //- dialect: classic
-        //- connections/k.connection
+        //- k.connection
         TYPE kafka
+        ⟦KAFKA_BOOTSTRAP_SERVERS localhost:9092⟧
+    "#,
+    ),
+    // What the Classic CLI's `tb connection create` writes.
+    Example::not_reported(
+        "connection-in-classic",
+        r#"
+        //- dialect: classic
+        //- bigquery.connection
+        TYPE bigquery
+
     "#,
     ),
     Example::not_reported(

@@ -1,0 +1,98 @@
+//! Datafile shapes a differential run found (the `datafile` fuzz target's corpus through the
+//! official parsers and through ours), with their neighbours: each file gets the official
+//! verdict in both dialects, and ours must be the same (an error exactly where the official
+//! parser rejects the file). The generated cases are written in a temporary folder.
+
+mod common;
+
+use common::*;
+use syntax::Dialect;
+
+const SCHEMA: &str = "SCHEMA >\n    `a` Int32\n";
+
+fn cases() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![];
+    let ds = |text: String| ("datasources/a.datasource".to_string(), text);
+    // VERSION: Classic reads Python's int() of the first word as written; the rest is ignored.
+    for v in [
+        "2", "1 # note", "+1", "01", "1_0", "-0", "2 3", "\"1\"", "'1'", "1.0", "-1", "1__0", "x",
+    ] {
+        out.push(ds(format!("VERSION {v}\n\n{SCHEMA}")));
+    }
+    // Column names: a backtick inside an unquoted name is part of it; a comma right after an
+    // unquoted name is not.
+    for col in [
+        "b` Int32",
+        "c`d Int32",
+        "e`f` String",
+        "`b`,\n    c Int32",
+        "b,\n    c Int32",
+        ".b Int32",
+        "b",
+        "a Int32,b Int32",
+    ] {
+        out.push(ds(format!("SCHEMA >\n    {col}\n")));
+    }
+    // Types: ClickHouse (and both parsers) take a comma after the last argument.
+    for ty in [
+        "AggregateFunction(uniq, String,)",
+        "Tuple(Int32, String,)",
+        "Decimal(10, 2,)",
+        "Int32()",
+        "Tuple(,)",
+        "Tuple(Int32,,)",
+    ] {
+        out.push(ds(format!("SCHEMA >\n    `a` {ty}\n")));
+    }
+    // SQL in a datasource: Classic reads it and never uses it (nor checks it).
+    for sql in [
+        "SQL >\n    SELECT (1\n",
+        "SQL >\n    SELECT nope FROM nowhere\n",
+        "SQL SELECT1\n",
+        "SQL SELECT 1\n",
+    ] {
+        out.push(ds(format!("{SCHEMA}\n{sql}")));
+        out.push(ds(format!("{sql}\n{SCHEMA}")));
+    }
+    out
+}
+
+#[test]
+fn our_verdicts_are_the_official_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = cases();
+    let mut wrong = vec![];
+    for (dialect, cli) in dialects() {
+        let mut paths = vec![];
+        for (i, (rel, text)) in cases.iter().enumerate() {
+            let path = dir.path().join(cli).join(i.to_string()).join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            paths.push(path.to_string_lossy().to_string());
+        }
+        let answers = tb_oracle(&paths, cli);
+        for ((path, answer), (_, text)) in paths.iter().zip(&answers).zip(&cases) {
+            let official = answer[cli]["ok"].as_bool().expect("a verdict");
+            let parsed = parse_file(std::path::Path::new(path), dialect).unwrap();
+            let ours = errors(&parsed.diagnostics);
+            if official != ours.is_empty() {
+                wrong.push(format!(
+                    "{cli}: {text:?}\n  official: {}\n  ours: {:?}",
+                    if official {
+                        "accepted".to_string()
+                    } else {
+                        answer[cli]["error"]["message"].to_string()
+                    },
+                    ours.iter().map(|d| &d.message).collect::<Vec<_>>()
+                ));
+            }
+            if official && dialect == Dialect::Classic && text.starts_with("VERSION") {
+                // The version read is the one Classic names the resource with.
+                let version = answer[cli]["doc"]["version"].as_u64();
+                let ours = parsed.datafile.version.as_ref().map(|v| v.text.clone());
+                assert_eq!(ours, version.map(|v| v.to_string()), "{text:?}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
