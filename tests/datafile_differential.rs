@@ -54,6 +54,40 @@ fn cases() -> Vec<(String, String)> {
         out.push(ds(format!("{SCHEMA}\n{sql}")));
         out.push(ds(format!("{sql}\n{SCHEMA}")));
     }
+    // Templates: the official reader's first error (unknown or forbidden operators, tags never
+    // closed, blocks attached to the wrong block, expressions Python cannot read), and what it
+    // takes.
+    let pipe = |sql: &str| {
+        (
+            "pipes/p.pipe".to_string(),
+            format!("NODE n\nSQL >\n    %\n    {sql}\n"),
+        )
+    };
+    for sql in [
+        "SELECT 1 {% elsif defined(x) %}",
+        "SELECT 1 {% if\tdefined(x) %} 2 {% end %}",
+        "SELECT 1 {% import os %}",
+        "SELECT 1 {% if defined(a) %}{% for x in [1] %}{% elif defined(b) %}{% end %}{% end %}",
+        "SELECT 1 {% break %}",
+        "SELECT 1 {% whitespace tidy %}",
+        "SELECT 1 {% if defined(x) %} 2 {% end",
+        "SELECT 1 {# a note",
+        "SELECT {{ }}",
+        "SELECT 1 {% %}",
+        "SELECT {{ Int32(x, 1)) }}",
+        "SELECT {{ Int32(x, 1 }}",
+        "SELECT {{ [x) }}",
+        "SELECT {{ String(x, 'a) }}",
+        "SELECT {{ $x }}",
+        "SELECT '{% end %}'",
+        // Taken.
+        "SELECT {{ String(x, 'a)') }}",
+        "SELECT {{ Int32(x, 1) }} {% if defined(a) %}{% for i in [1] %}{% break %}{% end %}{% else %}, 3{% end %}",
+        "SELECT 1 {% set x = 1 %}{% comment anything %}{% whitespace all %}",
+        "SELECT {{ column(x, 'a') }} {# a note #}",
+    ] {
+        out.push(pipe(sql));
+    }
     out
 }
 

@@ -868,7 +868,8 @@ impl<'a> Builder<'a> {
                 let errors = super::template::block_errors(text)
                     .into_iter()
                     .chain(super::template::keyword_names(text))
-                    .chain(super::template::expression_errors(text));
+                    .chain(super::template::expression_errors(text))
+                    .chain(super::template::reader_error(text));
                 for e in errors {
                     diags.push(Diagnostic::error(
                         "template-syntax",

@@ -204,6 +204,316 @@ pub fn expression_errors(sql: &str) -> Vec<TemplateError> {
     out
 }
 
+/// Python's white space (`str.strip`): Unicode white space and the separators U+001C-U+001F.
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// The first template error the official reader (`tornado_template._parse`, the same loop in
+/// both CLIs) raises that [`block_errors`] and [`expression_errors`] do not report: an unknown
+/// or forbidden `{% %}` operator, an empty tag, `{% %}` or `{# #}` never closed, `else`/`elif`/
+/// `except`/`finally` attached to the wrong block, `break`/`continue` outside a loop, an
+/// invalid `{% whitespace %}` mode, and `{{ }}` expressions Python cannot read for certain
+/// (brackets that do not pair, a string never closed, a character Python never takes). The
+/// reader stops at its first error, so at most one is reported. `sql` is a node's SQL with its
+/// leading `%`.
+pub fn reader_error(sql: &str) -> Option<TemplateError> {
+    let start = sql.find('%')? + 1;
+    let mut r = Reader {
+        text: sql,
+        pos: start,
+    };
+    match r.parse(None, None) {
+        Err(Some(e)) => Some(e),
+        _ => None,
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// `Err(None)`: an error the other checks report (a block or `{{` never closed, an `end` or
+/// an `else` outside any block).
+type Parse = Result<(), Option<TemplateError>>;
+
+const INTERMEDIATE: &[(&str, &[&str])] = &[
+    ("else", &["if", "for", "while", "try"]),
+    ("elif", &["if"]),
+    ("except", &["try"]),
+    ("finally", &["try"]),
+];
+
+/// Every operator the reader knows (for "did you mean").
+const OPERATORS: &[&str] = &[
+    "if",
+    "elif",
+    "else",
+    "end",
+    "for",
+    "while",
+    "try",
+    "except",
+    "finally",
+    "set",
+    "comment",
+    "whitespace",
+    "break",
+    "continue",
+];
+
+impl Reader<'_> {
+    fn error(&self, at: usize, end: usize, message: String) -> Parse {
+        Err(Some(TemplateError {
+            range: TextRange::new(at, end.max(at)),
+            message,
+        }))
+    }
+
+    fn parse(&mut self, in_block: Option<&str>, in_loop: Option<&str>) -> Parse {
+        let b = self.text.as_bytes();
+        loop {
+            // The next directive: `{` then `{`, `%` or `#`; of three `{` the innermost two.
+            let mut curly = self.pos;
+            let at = loop {
+                let Some(off) = self.text[curly..].find('{') else {
+                    return if in_block.is_some() {
+                        Err(None)
+                    } else {
+                        Ok(())
+                    };
+                };
+                let c = curly + off;
+                if c + 1 == b.len() {
+                    return if in_block.is_some() {
+                        Err(None)
+                    } else {
+                        Ok(())
+                    };
+                }
+                if !matches!(b[c + 1], b'{' | b'%' | b'#') {
+                    curly = c + 1;
+                    continue;
+                }
+                if c + 2 < b.len() && b[c + 1] == b'{' && b[c + 2] == b'{' {
+                    curly = c + 1;
+                    continue;
+                }
+                break c;
+            };
+            let brace = &self.text[at..at + 2];
+            self.pos = at + 2;
+            if b.get(self.pos) == Some(&b'!') {
+                self.pos += 1;
+                continue;
+            }
+            let close = match brace {
+                "{#" => "#}",
+                "{{" => "}}",
+                _ => "%}",
+            };
+            let Some(end) = self.text[self.pos..].find(close).map(|i| self.pos + i) else {
+                return match brace {
+                    "{{" => Err(None),
+                    "{#" => self.error(at, self.text.len(), "`{#` is never closed with `#}`: the official parsers reject the node (Missing end comment #})".into()),
+                    _ => self.error(at, self.text.len(), "`{%` is never closed with `%}`: the official parsers reject the node (Missing end block %})".into()),
+                };
+            };
+            let raw = &self.text[self.pos..end];
+            let contents = raw.trim_matches(py_space);
+            let inner = self.pos + (raw.len() - raw.trim_start_matches(py_space).len());
+            self.pos = end + 2;
+            let tag_end = self.pos;
+            match brace {
+                "{#" => continue,
+                "{{" => {
+                    if contents.is_empty() {
+                        return self.error(at, tag_end, "An empty `{{ }}`: the official parsers reject the node (Empty expression)".into());
+                    }
+                    if let Some((range, why)) = python_unreadable(contents) {
+                        return self.error(
+                            inner + range.start,
+                            inner + range.end,
+                            format!("Python cannot read this `{{{{ }}}}` expression: {why}, and the official parsers reject the node"),
+                        );
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if contents.is_empty() {
+                return self.error(
+                    at,
+                    tag_end,
+                    "An empty `{% %}`: the official parsers reject the node (Empty block tag)"
+                        .into(),
+                );
+            }
+            let (operator, suffix) = match contents.split_once(' ') {
+                Some((o, s)) => (o, s.trim_matches(py_space)),
+                None => (contents, ""),
+            };
+            let op_range = (inner, inner + operator.len());
+            if let Some((_, parents)) = INTERMEDIATE.iter().find(|(o, _)| *o == operator) {
+                match in_block {
+                    // Reported by block_errors for `else`/`elif`.
+                    None if matches!(operator, "else" | "elif") => return Err(None),
+                    None => {
+                        return self.error(op_range.0, op_range.1, format!("`{{% {operator} %}}` outside a `{{% try %}}` block: the official parsers reject the node"));
+                    }
+                    Some(b) if !parents.contains(&b) => {
+                        return self.error(op_range.0, op_range.1, format!("`{{% {operator} %}}` cannot be attached to the `{{% {b} %}}` block it is in: the official parsers reject the node"));
+                    }
+                    Some(_) => continue,
+                }
+            }
+            let forbidden = |me: &Self, what: &str| {
+                me.error(op_range.0, op_range.1, format!("`{{% {what} %}}` is forbidden in Tinybird templates: the official parsers reject the node"))
+            };
+            match operator {
+                "end" => {
+                    return if in_block.is_some() {
+                        Ok(())
+                    } else {
+                        Err(None)
+                    }
+                }
+                "comment" => continue,
+                "extends" | "include" | "import" | "from" | "autoescape" | "raw" | "module" => {
+                    return forbidden(self, operator)
+                }
+                "set" if suffix.is_empty() => {
+                    return self.error(
+                        op_range.0,
+                        op_range.1,
+                        "`{% set %}` needs a statement: the official parsers reject the node"
+                            .into(),
+                    );
+                }
+                "set" => continue,
+                "whitespace" => {
+                    if matches!(suffix, "all" | "single" | "oneline") {
+                        continue;
+                    }
+                    return self.error(op_range.0, inner + contents.len(), format!("`{suffix}` is not a whitespace mode (`all`, `single` or `oneline`): the official parsers reject the node"));
+                }
+                "for" | "while" => self.parse(Some(operator), Some(operator))?,
+                "try" | "if" => self.parse(Some(operator), in_loop)?,
+                "apply" | "block" => {
+                    self.parse(Some(operator), in_loop)?;
+                    return forbidden(self, operator);
+                }
+                "break" | "continue" if in_loop.is_none() => {
+                    return self.error(op_range.0, op_range.1, format!("`{{% {operator} %}}` outside a `{{% for %}}` or `{{% while %}}` loop: the official parsers reject the node"));
+                }
+                "break" | "continue" => continue,
+                _ => {
+                    let mut m = format!("`{operator}` is not a template operator");
+                    if let Some(s) = similar(operator, OPERATORS) {
+                        m.push_str(&format!(" (did you mean `{s}`?)"));
+                    }
+                    return self.error(
+                        op_range.0,
+                        op_range.1,
+                        format!("{m}: the official parsers reject the node (unknown operator)"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where Python certainly cannot read `expr` (a `{{ }}` expression), and why: brackets that do
+/// not pair, a string never closed, a character no Python source takes outside a string (a
+/// control character, `$`, `?`, a backtick, `!` not before `=`). `None` when unsure: a
+/// comment, a line continuation, triple quotes or an f-string (whose fields hold code) give no
+/// verdict.
+fn python_unreadable(expr: &str) -> Option<(TextRange, &'static str)> {
+    let b = expr.as_bytes();
+    let mut open: Vec<(u8, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'#' | b'\\' => return None,
+            b'\'' | b'"' => {
+                // A string, after any prefix letters (read as a name just before).
+                let prefix_start = expr[..i]
+                    .char_indices()
+                    .rev()
+                    .find(|(_, ch)| !ch.is_ascii_alphabetic())
+                    .map_or(0, |(p, ch)| p + ch.len_utf8());
+                if expr[prefix_start..i].to_ascii_lowercase().contains('f') {
+                    return None;
+                }
+                if b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c) {
+                    return None;
+                }
+                let raw = expr[prefix_start..i].to_ascii_lowercase().contains('r');
+                let start = i;
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None | Some(b'\n') => {
+                            return Some((TextRange::new(start, i), "a string is never closed"))
+                        }
+                        Some(b'\\') if !raw => i += 2,
+                        Some(b'\\') => return None,
+                        Some(q) if *q == c => break,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'(' | b'[' | b'{' => open.push((c, i)),
+            b')' | b']' | b'}' => {
+                let want = match c {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                match open.pop() {
+                    None => {
+                        return Some((
+                            TextRange::new(i, i + 1),
+                            "a closing bracket has no opening one",
+                        ))
+                    }
+                    Some((o, _)) if o != want => {
+                        return Some((
+                            TextRange::new(i, i + 1),
+                            "a closing bracket does not match the opening one",
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+            b'$' | b'?' | b'`' => {
+                return Some((
+                    TextRange::new(i, i + 1),
+                    "this character is no Python outside a string",
+                ))
+            }
+            b'!' if b.get(i + 1) != Some(&b'=') => {
+                return Some((
+                    TextRange::new(i, i + 1),
+                    "this character is no Python outside a string",
+                ))
+            }
+            0..=8 | 11 | 14..=31 | 127 => {
+                return Some((
+                    TextRange::new(i, i + 1),
+                    "a control character is no Python outside a string",
+                ))
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.last()
+        .map(|(_, at)| (TextRange::new(*at, *at + 1), "a bracket is never closed"))
+}
+
 /// The candidate closest to `name`: the same ignoring case, else the most similar.
 fn similar<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
@@ -304,6 +614,61 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].message.contains("never closed"));
         assert!(block_errors("{% if a %}x{% elif b %}y{% else %}z{% end %}").is_empty());
+    }
+
+    #[test]
+    fn the_official_readers_first_error() {
+        let found =
+            |sql: &str| reader_error(sql).map(|e| sql[e.range.start..e.range.end].to_string());
+        // Unknown and forbidden operators, at the operator.
+        assert_eq!(
+            found("%\nSELECT {% elsif x %}1{% end %}"),
+            Some("elsif".into())
+        );
+        assert_eq!(
+            found("%\nSELECT {% if\tx %}1{% end %}"),
+            Some("if\tx".into())
+        );
+        assert_eq!(found("%\n{% import os %}"), Some("import".into()));
+        assert_eq!(
+            found("%\n{% if a %}{% for x in y %}{% elif b %}{% end %}{% end %}"),
+            Some("elif".into())
+        );
+        assert_eq!(found("%\n{% break %}"), Some("break".into()));
+        assert_eq!(
+            found("%\n{% whitespace tidy %}"),
+            Some("whitespace tidy".into())
+        );
+        assert!(found("%\nSELECT 1 {% if x").is_some());
+        assert!(found("%\nSELECT 1 {# note").is_some());
+        assert!(found("%\nSELECT {{ }}").is_some());
+        assert!(found("%\nSELECT {% %}").is_some());
+        // Expressions Python cannot read.
+        assert_eq!(found("%\nSELECT {{ Int32(x, 1)) }}"), Some(")".into()));
+        assert_eq!(found("%\nSELECT {{ Int32(x, 1 }}"), Some("(".into()));
+        assert_eq!(found("%\nSELECT {{ [a) }}"), Some(")".into()));
+        assert_eq!(found("%\nSELECT {{ String(x, 'a) }}"), Some("'a)".into()));
+        assert_eq!(found("%\nSELECT {{ $x }}"), Some("$".into()));
+        // What Python reads, or what we cannot be sure of, is left alone.
+        for sql in [
+            "%\nSELECT {{ String(x, 'a)') }} {{ y != 1 }}",
+            "%\nSELECT {{ x # note }}",
+            "%\nSELECT {{ f'{x' }}",
+            "%\nSELECT {{ column(x, é'a') }}",
+            "%\nSELECT {{ r'a\\'b' }}",
+            "%\nSELECT {{ {'a': 1} }}x",
+            "%\n{% if a %}{% for x in y %}{% break %}{% end %}{% else %}{% end %}",
+            "%\n{% try %}1{% except %}2{% finally %}3{% end %}",
+            "%\n{% set x = 1 %}{% comment anything %}{% whitespace all %}{{! raw }}",
+            "%\nSELECT '{{{ x }}}'",
+            // Reported by the other checks.
+            "%\n{% if x %}",
+            "%\n{% end %}",
+            "%\n{% else %}",
+            "%\nSELECT {{ x",
+        ] {
+            assert_eq!(found(sql), None, "{sql}");
+        }
     }
 
     #[test]
