@@ -54,6 +54,14 @@ fn cases() -> Vec<(String, String)> {
         out.push(ds(format!("{SCHEMA}\n{sql}")));
         out.push(ds(format!("{sql}\n{SCHEMA}")));
     }
+    // SHARED_WITH without a workspace: Classic shares with nobody, Forward asks for one.
+    for text in [
+        format!("SHARED_WITH\n\n{SCHEMA}"),
+        format!("{SCHEMA}\nSHARED_WITH >\n\nENGINE MergeTree\n"),
+        format!("{SCHEMA}\nSHARED_WITH other_workspace\n"),
+    ] {
+        out.push(ds(text));
+    }
     // Templates: the official reader's first error (unknown or forbidden operators, tags never
     // closed, blocks attached to the wrong block, expressions Python cannot read), and what it
     // takes.

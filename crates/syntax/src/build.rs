@@ -223,6 +223,8 @@ impl<'a> Builder<'a> {
 
     fn empty_block_ok(&self, keyword: &Word) -> bool {
         keyword.text.eq_ignore_ascii_case("description")
+            // Classic's handler loops over what it is given: nothing shares with nobody.
+            || (self.classic() && keyword.text.eq_ignore_ascii_case("shared_with"))
     }
 
     /// The single-line value: `_unquote(" ".join(args).strip())`, or the stripped block text.
@@ -398,6 +400,10 @@ impl<'a> Builder<'a> {
                 // Classic: already expanded by the reader.
             }
             "shared_with" => {
+                if self.classic() && matches!(&arg, Arg::Words(w) if w.is_empty()) {
+                    // Accepted by Classic (it shares with nobody); Forward asks for a name.
+                    return;
+                }
                 let Some(v) = self.value(keyword, &arg) else {
                     return;
                 };
