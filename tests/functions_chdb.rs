@@ -47,32 +47,17 @@ fn parser_forms_run_on_clickhouse_in_the_cases_they_claim() {
 /// words that are not (types, engines, keywords), which the differential handles as well.
 fn called_names() -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for corpus in ["corpus", "corpus-extra"] {
-        let root = common::shared().join(corpus);
-        let mut stack = vec![root];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let path = e.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("");
-                if !matches!(ext, "pipe" | "incl" | "datasource") {
-                    continue;
-                }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let tokens = tokenize(&text);
-                for w in tokens.windows(2) {
-                    if w[0].kind == TokenKind::Word
-                        && w[1].kind == TokenKind::LParen
-                        && w[0].range.end == w[1].range.start
-                    {
-                        names.insert(w[0].text(&text).to_string());
-                    }
-                }
+    for path in common::corpus_files(&["pipe", "incl", "datasource"]) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let tokens = tokenize(&text);
+        for w in tokens.windows(2) {
+            if w[0].kind == TokenKind::Word
+                && w[1].kind == TokenKind::LParen
+                && w[0].range.end == w[1].range.start
+            {
+                names.insert(w[0].text(&text).to_string());
             }
         }
     }

@@ -16,33 +16,20 @@ use syntax::Dialect;
 /// The types of every SCHEMA column of the corpora's datasources, `Nullable` included.
 fn corpus_types() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for corpus in ["corpus", "corpus-extra"] {
-        let mut stack = vec![common::shared().join(corpus)];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let path = e.path();
-                if path.is_dir() {
-                    stack.push(path);
+    for path in common::corpus_files(&["datasource"]) {
+        let Some(parsed) = common::parse_file(&path, Dialect::Classic) else {
+            continue;
+        };
+        for node in &parsed.datafile.nodes {
+            for c in node.schema.iter().flat_map(|s| &s.columns) {
+                if c.ty.is_empty() {
                     continue;
                 }
-                if path.extension().and_then(|x| x.to_str()) != Some("datasource") {
-                    continue;
-                }
-                let Some(parsed) = common::parse_file(&path, Dialect::Classic) else {
-                    continue;
-                };
-                for node in &parsed.datafile.nodes {
-                    for c in node.schema.iter().flat_map(|s| &s.columns) {
-                        if c.ty.is_empty() {
-                            continue;
-                        }
-                        out.insert(if c.nullable {
-                            format!("Nullable({})", c.ty)
-                        } else {
-                            c.ty.clone()
-                        });
-                    }
-                }
+                out.insert(if c.nullable {
+                    format!("Nullable({})", c.ty)
+                } else {
+                    c.ty.clone()
+                });
             }
         }
     }

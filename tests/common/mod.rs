@@ -38,6 +38,30 @@ pub fn parse_file(path: &Path, dialect: Dialect) -> Option<Parsed> {
     ))
 }
 
+/// Every file of ../shared/corpus and corpus-extra whose extension is one of `extensions`.
+pub fn corpus_files(extensions: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for corpus in ["corpus", "corpus-extra"] {
+        let mut stack = vec![shared().join(corpus)];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| extensions.contains(&x))
+                {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Whether the official CLI of `dialect` reads this file at all. The Classic CLI has no reader
 /// for `.connection` files: its `tb connection create` writes one holding `TYPE` alone beside
 /// the datafiles, and no command reads it back (the recorded Classic verdicts of such files
