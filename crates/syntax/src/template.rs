@@ -1,5 +1,7 @@
 //! Just enough of Tornado templates to find the datafile-level template errors of the official
-//! parsers: `{{`/`{%` in SQL that does not start with `%`, and blocks that are never closed.
+//! parsers: `{{`/`{%` in SQL that does not start with `%`, blocks that are never closed, the
+//! `{{ }}` allowlist, and the first error the official template reader raises
+//! ([`reader_error`]: its `_parse` loop, operators and expressions Python cannot read).
 //! (The full template-aware SQL layer lives with the SQL analysis.)
 
 use crate::text::TextRange;
