@@ -165,6 +165,9 @@ fn editor_features_on_nested_subqueries() {
         "WITH c AS (SELECT user_id FROM (SELECT user_id FROM other) AS o) SELECT * FROM c JOIN (SELECT user_id, max(ts) AS m FROM events GROUP BY user_id) AS e ON e.user_id = c.user_id",
         "SELECT (SELECT max(ts) FROM events WHERE user_id IN (SELECT user_id FROM first)) AS last, x FROM first",
         "SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT path FROM events)))",
+        // A node reading its own pipe (a cycle) twice, beside nested subqueries reading two
+        // tables each: once seconds per request (issue 19's `ide` fuzz target).
+        "SELECT user_id, uniq(s) AS u, (SELECT max(ts) FROM p) AS m FROM (SELECT path, x.user_id, count() AS s FROM p AS x, (SELECT user_id FROM (SELECT user_id, path FROM p, first) AS y, p) AS z GROUP BY path, x.user_id), p AS w WHERE user_id NOT IN (SELECT user_id FROM p WHERE path IN (SELECT path FROM p))",
     ] {
         check(sql);
     }

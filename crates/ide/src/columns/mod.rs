@@ -13,7 +13,7 @@ use project::model::NodeId;
 use project::model::ResourceId;
 use project::model::{EdgeKind, Project, ResourceKind, Source, Target};
 use project::types::{fixed_return_type, infer_type, item_expression, scalar_subquery_type};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use syntax::chtype::Type;
@@ -519,13 +519,39 @@ pub fn definition(p: &Project, owner: ColumnOwner, name: &str) -> Option<Site> {
 
 /// The columns an owner defines, in order.
 pub fn columns_of(p: &Project, owner: ColumnOwner) -> Vec<ColumnDef> {
-    columns_at_depth(p, owner, 0)
+    columns_at_depth(p, owner, 0, &Walk::default())
 }
 
-fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<ColumnDef> {
+/// One computation of an owner's columns: each owner it reads is computed once (SELECTs read
+/// each other in a graph that fans out: computed again for every path, a few nested
+/// subqueries reading two tables each cost seconds), and an owner being computed reads
+/// nothing from itself (a node reading its own pipe: no columns through the cycle, as
+/// ClickHouse has none).
+#[derive(Default)]
+struct Walk {
+    done: RefCell<HashMap<ColumnOwner, Vec<ColumnDef>>>,
+    active: RefCell<HashSet<ColumnOwner>>,
+}
+
+fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize, walk: &Walk) -> Vec<ColumnDef> {
     if depth > MAX_DEPTH {
         return Vec::new();
     }
+    if let Some(done) = walk.done.borrow().get(&owner) {
+        return done.clone();
+    }
+    if !walk.active.borrow_mut().insert(owner) {
+        return Vec::new();
+    }
+    let out = owner_columns(p, owner, depth, walk);
+    walk.active.borrow_mut().remove(&owner);
+    walk.done.borrow_mut().insert(owner, out.clone());
+    out
+}
+
+fn owner_columns(p: &Project, owner: ColumnOwner, depth: usize, walk: &Walk) -> Vec<ColumnDef> {
+    #[cfg(test)]
+    tests::COMPUTED.with(|c| c.set(c.get() + 1));
     match owner {
         ColumnOwner::Datasource(i) => {
             let Some(r) = p.resources.get(i) else {
@@ -535,7 +561,7 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 // Created by a Classic materialized node's ENGINE: that node's columns.
                 return creating_node(p, i)
                     .map(|n| {
-                        columns_at_depth(p, ColumnOwner::Node(n), depth + 1)
+                        columns_at_depth(p, ColumnOwner::Node(n), depth + 1, walk)
                             .into_iter()
                             .map(|c| ColumnDef {
                                 passthrough: false,
@@ -574,7 +600,7 @@ fn columns_at_depth(p: &Project, owner: ColumnOwner, depth: usize) -> Vec<Column
                 .collect()
         }
         scope => match select_of(p, scope) {
-            Some(select) => select_columns(p, scope, select, &scope_sources(p, scope), depth),
+            Some(select) => select_columns(p, scope, select, &scope_sources(p, scope), depth, walk),
             None => Vec::new(),
         },
     }
@@ -630,12 +656,14 @@ struct SourceColumns<'p> {
     scope: ColumnOwner,
     sources: &'p [(ColumnOwner, TextRange)],
     depth: usize,
+    walk: &'p Walk,
     cache: Vec<OnceCell<Vec<ColumnDef>>>,
 }
 
 impl<'p> SourceColumns<'p> {
     fn columns(&self, k: usize) -> &[ColumnDef] {
-        self.cache[k].get_or_init(|| columns_at_depth(self.p, self.sources[k].0, self.depth + 1))
+        self.cache[k]
+            .get_or_init(|| columns_at_depth(self.p, self.sources[k].0, self.depth + 1, self.walk))
     }
 
     /// The source column `name` is read from: the table `qualifier` names, else the first
@@ -665,6 +693,7 @@ fn select_columns(
     select: &SelectFacts,
     sources: &[(ColumnOwner, TextRange)],
     depth: usize,
+    walk: &Walk,
 ) -> Vec<ColumnDef> {
     let Some(NodeId {
         pipe: ri,
@@ -682,6 +711,7 @@ fn select_columns(
         scope,
         sources,
         depth,
+        walk,
         cache: (0..sources.len()).map(|_| OnceCell::new()).collect(),
     };
     let text = &node.sql_map.text;
@@ -725,7 +755,7 @@ fn select_columns(
                 src.find(c, None).and_then(|(_, d)| d.ty.clone())
             })
             .or_else(|| fixed_return_type(item, e))
-            .or_else(|| scalar_subquery_column_type(p, scope, item.range, e, text, depth))
+            .or_else(|| scalar_subquery_column_type(p, scope, item.range, e, text, depth, walk))
         });
         // The alias, or the column name of a plain read (`t.x` → `x`), else the item.
         let def_range = match item.alias.as_deref().or(plain) {
@@ -756,6 +786,7 @@ fn scalar_subquery_column_type(
     expr: &str,
     text: &str,
     depth: usize,
+    walk: &Walk,
 ) -> Option<Type> {
     let inner = expr.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
     let NodeId {
@@ -778,6 +809,7 @@ fn scalar_subquery_column_type(
             si,
         ),
         depth + 1,
+        walk,
     )
     .into_iter()
     .next()?;
@@ -837,4 +869,46 @@ pub fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// How many owners' columns were computed (`owner_columns` calls) on this thread.
+        pub(super) static COMPUTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    const EVENTS: &str = "SCHEMA >\n    `ts` DateTime,\n    `user_id` String,\n    `path` String\n";
+
+    /// Found by the `ide` fuzz target: a node reading its own pipe beside nested subqueries
+    /// made every request on it take 15 seconds (each source's columns computed again on every
+    /// path, round the cycle down to the depth bound).
+    #[test]
+    fn each_owner_is_computed_once_and_a_cycle_is_cut() {
+        let pipe = "NODE a\nSQL >\n    SELECT user_id, path FROM events\n\nNODE b\nSQL >\n    \
+                    SELECT x.user_id, y.path, (SELECT max(ts) FROM events) AS m \
+                    FROM (SELECT user_id FROM (SELECT user_id FROM a, p), p) AS x, p AS y\n";
+        let mut db = analysis::db::ProjectDb::new("/t", None);
+        db.set_file("datasources/events.datasource", Arc::from(EVENTS));
+        db.set_file("pipes/p.pipe", Arc::from(pipe));
+        db.analyze(&|_: &str| None);
+        let p = db.take_analysis().unwrap().project;
+        let (ri, _) = p
+            .resources
+            .iter_enumerated()
+            .find(|(_, r)| r.kind == ResourceKind::Pipe)
+            .unwrap();
+        COMPUTED.with(|c| c.set(0));
+        let columns = columns_of(&p, ColumnOwner::Node(NodeId::new(ri, 1)));
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["user_id", "path", "m"]);
+        // The node, its three subqueries, node `a`, `events`: each once (the pipe read
+        // through the cycle reads nothing).
+        let computed = COMPUTED.with(|c| c.get());
+        assert!(computed <= 8, "{computed} computations");
+        // A type through a plain source still comes through.
+        assert!(columns[2].ty.is_some(), "{columns:?}");
+    }
 }
