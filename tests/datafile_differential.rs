@@ -138,3 +138,71 @@ fn our_verdicts_are_the_official_ones() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Characters the SQL lexer refuses outside quotes (`&`, `\`, `#` that starts no comment, `!`
+/// outside `!=`, control characters, letters outside ASCII), the Unicode white space it skips
+/// and the Unicode quotes and minus it reads: in a node's plain SQL, `sql-syntax` reports exactly the files the official parsers
+/// reject (an error in Classic, a warning in Forward).
+#[test]
+fn sql_lexical_errors_are_the_official_ones() {
+    let sqls = [
+        // Refused.
+        "SELECT count() AS количество FROM t",
+        "SELECT a FROM t WHERE número = 1",
+        "SELECT 1 & 2 FROM t",
+        "SELECT a FROM t WHERE b = 1 && c = 2",
+        "SELECT a\\b FROM t",
+        "SELECT a FROM t WHERE x != 1 AND ! y",
+        "SELECT a FROM t WHERE x !~ 'a'",
+        "SELECT a #x FROM t",
+        "SELECT a,\u{1680}b FROM t",
+        "SELECT a\u{7f} FROM t",
+        "SELECT a,\u{e9} FROM t",
+        "SELECT a’ FROM t",
+        "SELECT ‘it’s’ AS a FROM t",
+        // Taken.
+        "SELECT a FROM t # c",
+        "SELECT a FROM t #! c",
+        "SELECT 'é' AS a, `é`, \"ü\" FROM t -- é",
+        "SELECT a FROM t /* é */",
+        "SELECT a,\u{a0}b FROM t",
+        "SELECT\u{3000}a FROM t",
+        "SELECT a,\u{85}b\u{2028}FROM\u{feff}t",
+        "SELECT a$b FROM t WHERE x != 1",
+        "SELECT {x:String} AS a FROM t",
+        "SELECT ‘x y’ AS a, “b c”, 2 − 1 AS d FROM t",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut wrong = vec![];
+    for (dialect, cli) in dialects() {
+        let mut paths = vec![];
+        for (i, sql) in sqls.iter().enumerate() {
+            let path = dir.path().join(cli).join(format!("p{i}.pipe"));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, format!("NODE n\nSQL >\n    {sql}\n")).unwrap();
+            paths.push(path.to_string_lossy().to_string());
+        }
+        let answers = tb_oracle(&paths, cli);
+        for ((path, answer), sql) in paths.iter().zip(&answers).zip(&sqls) {
+            let official = answer[cli]["ok"].as_bool().expect("a verdict");
+            let parsed = parse_file(std::path::Path::new(path), dialect).unwrap();
+            let ours: Vec<&str> = parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "sql-syntax")
+                .map(|d| d.message.as_str())
+                .collect();
+            if official != ours.is_empty() {
+                wrong.push(format!(
+                    "{cli}: {sql:?}\n  official: {}\n  ours: {ours:?}",
+                    if official {
+                        "accepted".to_string()
+                    } else {
+                        answer[cli]["error"]["message"].to_string()
+                    }
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

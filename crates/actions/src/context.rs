@@ -121,8 +121,8 @@ impl<'a> MaterializedView<'a> {
             let word = match t.kind {
                 TokenKind::Word => t.text(expr),
                 TokenKind::QuotedIdent => {
-                    let q = t.text(expr);
-                    q.get(1..q.len().saturating_sub(1)).unwrap_or("")
+                    let r = syntax::sql::lexer::inner_range(expr, t);
+                    &expr[r.start..r.end]
                 }
                 _ => continue,
             };

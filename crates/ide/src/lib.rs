@@ -139,19 +139,14 @@ impl<'a> NodeSql<'a> {
     }
 
     pub fn word(&self, t: &Token) -> &str {
-        let w = t.text(&self.map.text);
-        match t.kind {
-            TokenKind::QuotedIdent if w.len() >= 2 => &w[1..w.len() - 1],
-            _ => w,
-        }
+        let r = self.word_range(t);
+        &self.map.text[r.start..r.end]
     }
 
     /// A word token's range in the SQL text without the quotes of a quoted identifier.
     pub fn word_range(&self, t: &Token) -> TextRange {
         match t.kind {
-            TokenKind::QuotedIdent if t.range.len() >= 2 => {
-                TextRange::new(t.range.start + 1, t.range.end - 1)
-            }
+            TokenKind::QuotedIdent => syntax::sql::lexer::inner_range(&self.map.text, t),
             _ => t.range,
         }
     }

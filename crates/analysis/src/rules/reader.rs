@@ -116,7 +116,7 @@ pub const RULE: Rule = Rule {
         code(
             "sql-syntax",
             Error,
-            "SQL that ClickHouse is sure to reject (brackets, literals)",
+            "SQL that ClickHouse is sure to reject (brackets, literals, characters it does not read)",
         )
         .varies("an error in Classic, whose parser checks the SQL; a warning in Forward"),
     ],
@@ -583,6 +583,24 @@ const EXAMPLES: &[Example] = &[
         NODE n
         SQL >
             SELECT count() FROM (SELECT 1)
+    "#,
+    ),
+    Example::reported(
+        "sql-syntax",
+        r#"
+        //- pipes/p.pipe
+        NODE n
+        SQL >
+            SELECT count() AS número FROM (SELECT 1)
+    "#,
+    ),
+    Example::not_reported(
+        "sql-syntax",
+        r#"
+        //- pipes/p.pipe
+        NODE n
+        SQL >
+            SELECT count() AS `número` FROM (SELECT 1)
     "#,
     ),
 ];

@@ -777,7 +777,10 @@ pub(super) fn datasource_expression_sites(p: &Project, ds: ResourceId, name: &st
             let word = &v.text[t.range.start..t.range.end];
             let hit = match t.kind {
                 TokenKind::Word => word == name,
-                TokenKind::QuotedIdent => word.get(1..word.len() - 1) == Some(name),
+                TokenKind::QuotedIdent => {
+                    let r = syntax::sql::lexer::inner_range(&v.text, &t);
+                    v.text.get(r.start..r.end) == Some(name)
+                }
                 _ => false,
             };
             if hit {

@@ -1,8 +1,14 @@
 //! ClickHouse SQL tokens (the lexical rules of ClickHouse's `Lexer.cpp`, enough to parse the SQL
 //! of datafiles). The lexer never fails: an unterminated literal or comment becomes an
 //! [`TokenKind::Unterminated`] token that runs to the end of the text.
+//!
+//! Outside quotes ClickHouse reads ASCII only, save for the Unicode white space it skips (the
+//! generated list `data/unicode_whitespace.txt`). Other non-ASCII letters stay in the word they
+//! are written in, so that the analysis reads `count() AS número` as an alias all the same;
+//! [`first_refused`] finds them for the syntax check.
 
 use crate::text::TextRange;
+use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
@@ -100,12 +106,40 @@ pub fn tokenize(src: &str) -> Vec<Token> {
                     TokenKind::String
                 }
                 None => {
-                    i = word_end(b, i + 1);
+                    i = word_end(src, i + 1);
                     TokenKind::Word
                 }
             },
+            // ClickHouse reads `‘text’` as a string, `“name”` as a quoted identifier (no
+            // escapes inside: they end at the first closing quote) and `−` as a minus.
+            0xE2 if src[i..].starts_with(['\u{2018}', '\u{201C}']) => {
+                let (open, close, kind) = if src[i..].starts_with('\u{2018}') {
+                    ('\u{2018}', '\u{2019}', TokenKind::String)
+                } else {
+                    ('\u{201C}', '\u{201D}', TokenKind::QuotedIdent)
+                };
+                let body = i + open.len_utf8();
+                match src[body..].find(close) {
+                    Some(k) => {
+                        i = body + k + close.len_utf8();
+                        kind
+                    }
+                    None => {
+                        i = b.len();
+                        TokenKind::Unterminated
+                    }
+                }
+            }
+            0xE2 if src[i..].starts_with('\u{2212}') => {
+                i += '\u{2212}'.len_utf8();
+                TokenKind::Op
+            }
+            c if c >= 0x80 && unicode_space_len(src, i) > 0 => {
+                i += unicode_space_len(src, i);
+                continue;
+            }
             c if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
-                i = word_end(b, i);
+                i = word_end(src, i);
                 TokenKind::Word
             }
             b'(' => single(&mut i, TokenKind::LParen),
@@ -243,13 +277,82 @@ fn number_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len()
-        && (b[i] == b'_' || b[i] == b'$' || b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
-    {
-        i += 1;
+/// The end of a word: ASCII letters, digits, `_` and `$`, and (for the analysis' sake, see the
+/// module's doc) any non-ASCII character ClickHouse does not read as white space.
+fn word_end(src: &str, mut i: usize) -> usize {
+    let b = src.as_bytes();
+    while i < b.len() {
+        match b[i] {
+            b'_' | b'$' => i += 1,
+            c if c.is_ascii_alphanumeric() => i += 1,
+            c if c >= 0x80 && src.is_char_boundary(i) => {
+                if unicode_space_len(src, i) > 0 || src[i..].starts_with(UNICODE_TOKENS) {
+                    break;
+                }
+                i += src[i..].chars().next().map_or(1, char::len_utf8);
+            }
+            _ => break,
+        }
     }
     i
+}
+
+/// The non-ASCII characters that start a token of ClickHouse's: `‘string’`, `“identifier”`,
+/// `−` (minus). Checked against ClickHouse's list (`data/unicode_tokens.txt`) by a test.
+pub const UNICODE_TOKENS: [char; 3] = ['\u{2018}', '\u{201C}', '\u{2212}'];
+
+/// The range of a string's or quoted identifier's text inside its quotes (ASCII or Unicode);
+/// the token's range when it is not quoted.
+pub fn inner_range(src: &str, t: &Token) -> TextRange {
+    let text = t.text(src);
+    if !matches!(t.kind, TokenKind::String | TokenKind::QuotedIdent) || text.starts_with('$') {
+        return t.range;
+    }
+    let open = text.chars().next().map_or(0, char::len_utf8);
+    let close = text.chars().next_back().map_or(0, char::len_utf8);
+    if open + close > text.len() {
+        return t.range;
+    }
+    TextRange::new(t.range.start + open, t.range.end - close)
+}
+
+/// The non-ASCII characters ClickHouse's lexer skips as white space (generated from ClickHouse
+/// by scripts/gen-sql-data.py: every code point tried outside quotes).
+fn unicode_whitespace() -> &'static [char] {
+    static CELL: OnceLock<Vec<char>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        include_str!("data/unicode_whitespace.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| u32::from_str_radix(l.trim().trim_start_matches("U+"), 16).ok())
+            .filter_map(char::from_u32)
+            .collect()
+    })
+}
+
+/// The length in bytes of the Unicode white space at `i`, 0 when there is none.
+fn unicode_space_len(src: &str, i: usize) -> usize {
+    match src.get(i..).and_then(|s| s.chars().next()) {
+        Some(c) if !c.is_ascii() && unicode_whitespace().contains(&c) => c.len_utf8(),
+        _ => 0,
+    }
+}
+
+/// The first character of a token that ClickHouse's lexer refuses ("Unrecognized token"),
+/// with its range: any [`TokenKind::Unknown`] (a control character, `\`, `#` that starts no
+/// comment), `&`, and a non-ASCII character in a word. `!` outside `!=` is refused as well, but
+/// with its own message, by the caller.
+pub fn first_refused(src: &str, t: &Token) -> Option<(TextRange, char)> {
+    let text = t.text(src);
+    let at = match t.kind {
+        TokenKind::Unknown => 0,
+        TokenKind::Op if text == "&" => 0,
+        TokenKind::Word => text.find(|c: char| !c.is_ascii())?,
+        _ => return None,
+    };
+    let c = text[at..].chars().next()?;
+    let start = t.range.start + at;
+    Some((TextRange::new(start, start + c.len_utf8()), c))
 }
 
 /// `$tag$ … $tag$` (the tag may be empty).
@@ -314,6 +417,76 @@ mod tests {
             kinds("1 + .5"),
             vec![(Number, "1"), (Op, "+"), (Number, ".5")]
         );
+    }
+
+    #[test]
+    fn unicode_white_space_separates_and_letters_stay_in_words() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("SELECT\u{a0}a,\u{3000}número$1 \u{1680}"),
+            vec![
+                (Word, "SELECT"),
+                (Word, "a"),
+                (Comma, ","),
+                (Word, "número$1"),
+                (Word, "\u{1680}")
+            ]
+        );
+        let src = "SELECT número & 1 \\ #x #y";
+        let refused: Vec<&str> = tokenize(src)
+            .iter()
+            .filter_map(|t| first_refused(src, t))
+            .map(|(r, _)| &src[r.start..r.end])
+            .collect();
+        assert_eq!(refused, ["ú", "&", "\\", "#", "#"]);
+    }
+
+    #[test]
+    fn the_unicode_tokens_are_clickhouse_s() {
+        for line in include_str!("data/unicode_tokens.txt").lines() {
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let code = line.split_whitespace().next().unwrap();
+            let c = char::from_u32(u32::from_str_radix(&code[2..], 16).unwrap()).unwrap();
+            assert!(UNICODE_TOKENS.contains(&c), "{line}");
+        }
+    }
+
+    #[test]
+    fn unicode_quotes_and_minus() {
+        use TokenKind::*;
+        let src = "SELECT ‘it\\’s’, “a b”−1, x−y FROM t WHERE s = ‘open";
+        assert_eq!(
+            kinds(src),
+            vec![
+                (Word, "SELECT"),
+                (String, "‘it\\’"),
+                (Word, "s’"),
+                (Comma, ","),
+                (QuotedIdent, "“a b”"),
+                (Op, "−"),
+                (Number, "1"),
+                (Comma, ","),
+                (Word, "x"),
+                (Op, "−"),
+                (Word, "y"),
+                (Word, "FROM"),
+                (Word, "t"),
+                (Word, "WHERE"),
+                (Word, "s"),
+                (Op, "="),
+                (Unterminated, "‘open"),
+            ]
+        );
+        let tokens = tokenize(src);
+        let inner = |t: &Token| {
+            let r = inner_range(src, t);
+            &src[r.start..r.end]
+        };
+        assert_eq!(inner(&tokens[1]), "it\\");
+        assert_eq!(inner(&tokens[4]), "a b");
+        assert_eq!(inner(&tokens[8]), "x");
     }
 
     #[test]

@@ -139,8 +139,8 @@ pub fn qualifiers(text: &str, analysis: &SqlAnalysis, table: &str) -> Vec<TextRa
     let name = |t: &lexer::Token| match t.kind {
         lexer::TokenKind::Word => Some(t.text(text)),
         lexer::TokenKind::QuotedIdent => {
-            let q = t.text(text);
-            q.get(1..q.len().saturating_sub(1))
+            let r = lexer::inner_range(text, t);
+            text.get(r.start..r.end)
         }
         _ => None,
     };
@@ -391,15 +391,29 @@ fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
     for t in tokens {
         match t.kind {
             TokenKind::Unterminated => {
-                let what = match src.as_bytes()[t.range.start] {
-                    b'\'' => "string literal",
-                    b'/' => "comment",
+                let what = match t.text(src).chars().next() {
+                    Some('\'' | '\u{2018}') => "string literal",
+                    Some('/') => "comment",
                     _ => "quoted identifier",
                 };
+                let first = t.text(src).chars().next().map_or(1, char::len_utf8);
                 errors.push(SqlError {
-                    range: TextRange::new(t.range.start, t.range.start + 1),
+                    range: TextRange::new(t.range.start, t.range.start + first),
                     message: format!("Unterminated {what}: it runs to the end of the query"),
                 });
+            }
+            TokenKind::Op if t.text(src) == "!" => errors.push(SqlError {
+                range: t.range,
+                message: "`!` is an operator only in `!=` for Tinybird's SQL parser (write `NOT`)"
+                    .into(),
+            }),
+            TokenKind::Unknown | TokenKind::Op | TokenKind::Word => {
+                if let Some((range, c)) = lexer::first_refused(src, t) {
+                    errors.push(SqlError {
+                        range,
+                        message: refused_message(c),
+                    });
+                }
             }
             TokenKind::LParen | TokenKind::LBracket => stack.push(*t),
             TokenKind::RParen | TokenKind::RBracket => {
@@ -440,6 +454,21 @@ fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
         });
     }
     errors
+}
+
+/// Why ClickHouse refuses the character `c` ("Unrecognized token").
+fn refused_message(c: char) -> String {
+    let what = match c {
+        '&' => "ClickHouse has no `&` operator (write `AND`, or `bitAnd(a, b)`)".to_string(),
+        '\\' => "a backslash escapes a character only inside quotes".to_string(),
+        '#' => "`#` starts a comment only before a space or `!`".to_string(),
+        c if c.is_ascii_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!(
+            "ClickHouse reads `{c}` (U+{:04X}) only inside quotes: quote a name that holds it with backticks",
+            c as u32
+        ),
+    };
+    format!("Unrecognized token: {what}")
 }
 
 #[cfg(test)]
@@ -540,6 +569,32 @@ mod tests {
         let c = &a.main.unwrap().where_[0].comparisons[0];
         assert_eq!(c.value, "2024-01-01 00:00:00");
         assert!(sql[c.value_range.start..c.value_range.end].starts_with("{{"));
+    }
+
+    #[test]
+    fn characters_clickhouse_does_not_read_are_reported() {
+        let errors = |sql: &str| -> Vec<(String, String)> {
+            check_syntax(sql)
+                .into_iter()
+                .map(|e| (sql[e.range.start..e.range.end].to_string(), e.message))
+                .collect()
+        };
+        let e = errors("SELECT count() AS número FROM t WHERE a & b AND ! c");
+        let found: Vec<&str> = e.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(found, ["ú", "&", "!"], "{e:?}");
+        assert!(e[0].1.contains("backticks"), "{e:?}");
+        let e = errors("SELECT ‘it’s’ FROM t");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].0, "’");
+        for fine in [
+            "SELECT `número`, 'ü', \"é\" FROM t -- ß",
+            "SELECT a /* ü */ FROM t # x",
+            "SELECT\u{a0}a,\u{3000}b FROM t WHERE x != 1",
+            "%\nSELECT número FROM t",
+            "SELECT ‘é’ AS a, “ü”−1 FROM t",
+        ] {
+            assert_eq!(errors(fine), vec![], "{fine}");
+        }
     }
 
     #[test]
