@@ -112,11 +112,15 @@ pub fn tokenize(src: &str) -> Vec<Token> {
             },
             // ClickHouse reads `‘text’` as a string, `“name”` as a quoted identifier (no
             // escapes inside: they end at the first closing quote) and `−` as a minus.
-            0xE2 if src[i..].starts_with(['\u{2018}', '\u{201C}']) => {
-                let (open, close, kind) = if src[i..].starts_with('\u{2018}') {
-                    ('\u{2018}', '\u{2019}', TokenKind::String)
+            0xE2 if UNICODE_QUOTES.iter().any(|(o, _)| src[i..].starts_with(*o)) => {
+                let (open, close) = *UNICODE_QUOTES
+                    .iter()
+                    .find(|(o, _)| src[i..].starts_with(*o))
+                    .expect("the guard found it");
+                let kind = if open == UNICODE_QUOTES[0].0 {
+                    TokenKind::String
                 } else {
-                    ('\u{201C}', '\u{201D}', TokenKind::QuotedIdent)
+                    TokenKind::QuotedIdent
                 };
                 let body = i + open.len_utf8();
                 match src[body..].find(close) {
@@ -297,6 +301,9 @@ fn word_end(src: &str, mut i: usize) -> usize {
     i
 }
 
+/// ClickHouse's Unicode quotes, opening and closing: a string, an identifier.
+pub const UNICODE_QUOTES: [(char, char); 2] = [('\u{2018}', '\u{2019}'), ('\u{201C}', '\u{201D}')];
+
 /// The non-ASCII characters that start a token of ClickHouse's: `‘string’`, `“identifier”`,
 /// `−` (minus). Checked against ClickHouse's list (`data/unicode_tokens.txt`) by a test.
 pub const UNICODE_TOKENS: [char; 3] = ['\u{2018}', '\u{201C}', '\u{2212}'];
@@ -340,13 +347,12 @@ fn unicode_space_len(src: &str, i: usize) -> usize {
 
 /// The first character of a token that ClickHouse's lexer refuses ("Unrecognized token"),
 /// with its range: any [`TokenKind::Unknown`] (a control character, `\`, `#` that starts no
-/// comment), `&`, and a non-ASCII character in a word. `!` outside `!=` is refused as well, but
-/// with its own message, by the caller.
+/// comment), `&`, `!` outside `!=`, and a non-ASCII character in a word.
 pub fn first_refused(src: &str, t: &Token) -> Option<(TextRange, char)> {
     let text = t.text(src);
     let at = match t.kind {
         TokenKind::Unknown => 0,
-        TokenKind::Op if text == "&" => 0,
+        TokenKind::Op if text == "&" || text == "!" => 0,
         TokenKind::Word => text.find(|c: char| !c.is_ascii())?,
         _ => return None,
     };

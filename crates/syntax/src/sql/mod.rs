@@ -402,11 +402,6 @@ fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
                     message: format!("Unterminated {what}: it runs to the end of the query"),
                 });
             }
-            TokenKind::Op if t.text(src) == "!" => errors.push(SqlError {
-                range: t.range,
-                message: "`!` is an operator only in `!=` for Tinybird's SQL parser (write `NOT`)"
-                    .into(),
-            }),
             TokenKind::Unknown | TokenKind::Op | TokenKind::Word => {
                 if let Some((range, c)) = lexer::first_refused(src, t) {
                     errors.push(SqlError {
@@ -456,9 +451,12 @@ fn syntax_errors(src: &str, tokens: &[Token]) -> Vec<SqlError> {
     errors
 }
 
-/// Why ClickHouse refuses the character `c` ("Unrecognized token").
+/// Why ClickHouse refuses the character `c` ("Unrecognized token"; `!` has its own error).
 fn refused_message(c: char) -> String {
     let what = match c {
+        '!' => {
+            return "`!` is an operator only in `!=` for Tinybird's SQL parser (write `NOT`)".into()
+        }
         '&' => "ClickHouse has no `&` operator (write `AND`, or `bitAnd(a, b)`)".to_string(),
         '\\' => "a backslash escapes a character only inside quotes".to_string(),
         '#' => "`#` starts a comment only before a space or `!`".to_string(),

@@ -788,7 +788,7 @@ const MAX_CHAIN: usize = 256;
 /// The text of a quoted identifier or string without its quotes and escapes.
 pub fn unquote(s: &str) -> String {
     // `‘text’` and `“name”`: no escapes, they end at the first closing quote.
-    for (open, close) in [('\u{2018}', '\u{2019}'), ('\u{201C}', '\u{201D}')] {
+    for (open, close) in crate::sql::lexer::UNICODE_QUOTES {
         if let Some(inner) = s.strip_prefix(open) {
             return inner.strip_suffix(close).unwrap_or(inner).to_string();
         }
