@@ -264,7 +264,7 @@ fn keyword_at(df: &Datafile, text: &str, offset: usize) -> Option<Located> {
         return None;
     }
     let word = line[..word_len].to_ascii_lowercase();
-    let k = keyword_union().into_iter().find(|k| *k == word)?;
+    let k = keyword_union().iter().copied().find(|k| *k == word)?;
     if !syntax::keywords::is_keyword(df.dialect, df.kind, k) {
         return None;
     }

@@ -250,26 +250,31 @@ pub fn forward_accepts_block(word: &str) -> bool {
     FORWARD_BLOCK_OK.contains(&word) || ENGINE_KEYWORDS.contains(&word)
 }
 
-/// Every keyword of every dialect and kind: the set the tree-sitter scanner ends blocks on.
-pub fn keyword_union() -> Vec<&'static str> {
-    let mut all: Vec<&'static str> = ENGINE_KEYWORDS
-        .iter()
-        .chain(LEGACY_KEYS)
-        .chain(CLASSIC_OTHER)
-        .chain(FORWARD_DATASOURCE)
-        .chain(FORWARD_PIPE)
-        .chain(FORWARD_CONNECTION)
-        .copied()
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    all
+/// Every keyword of every dialect and kind, sorted: the set the tree-sitter scanner ends blocks
+/// on. Built once.
+pub fn keyword_union() -> &'static [&'static str] {
+    static ALL: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static str> = ENGINE_KEYWORDS
+            .iter()
+            .chain(LEGACY_KEYS)
+            .chain(CLASSIC_OTHER)
+            .chain(FORWARD_DATASOURCE)
+            .chain(FORWARD_PIPE)
+            .chain(FORWARD_CONNECTION)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    })
 }
 
 /// All keywords valid for a dialect and kind (for did-you-mean suggestions).
 pub fn keywords_for(dialect: Dialect, kind: FileKind) -> Vec<&'static str> {
     keyword_union()
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|k| is_keyword(dialect, kind, k))
         .collect()
 }
@@ -320,7 +325,8 @@ mod tests {
         let mut listed: Vec<&str> = list.split('|').collect();
         listed.sort_unstable();
         let expected: Vec<&str> = keyword_union()
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|k| *k != "from")
             .collect();
         assert_eq!(
