@@ -117,10 +117,12 @@ pub struct Parsed {
     pub includes: Vec<reader::IncludeFile>,
 }
 
-/// SQL syntax errors ClickHouse is sure to report, in node SQL that is not a template. The
-/// Classic CLI parses every node's SQL with ClickHouse when it reads the file (an error);
-/// Forward leaves it to the server (a warning: rejected at build/deploy time).
-fn sql_syntax(datafile: &Datafile, dialect: Dialect, out: &mut Vec<Diagnostic>) {
+/// SQL syntax errors ClickHouse is sure to report, in node SQL that is not a template: an
+/// error in both dialects. Both CLIs parse every node's SQL with ClickHouse when they read the
+/// file (datafile-spec, "SQL syntax"; tests/datafile_differential.rs proves the verdicts), and
+/// where a CLI installed without `lru-dict` skips that check, `tb build` and `tb deploy` still
+/// reject the SQL on the server.
+fn sql_syntax(datafile: &Datafile, out: &mut Vec<Diagnostic>) {
     for node in &datafile.nodes {
         let Some(sql) = node.sql.as_ref().filter(|s| !s.is_template()) else {
             continue;
@@ -128,10 +130,7 @@ fn sql_syntax(datafile: &Datafile, dialect: Dialect, out: &mut Vec<Diagnostic>) 
         for e in crate::sql::check_syntax(&sql.text.text) {
             let range = sql.text.range_to_file(e.range);
             let message = format!("SQL syntax error in node `{}`: {}", node.name, e.message);
-            out.push(match dialect {
-                Dialect::Classic => Diagnostic::error("sql-syntax", range, message),
-                Dialect::Forward => Diagnostic::warning("sql-syntax", range, message),
-            });
+            out.push(Diagnostic::error("sql-syntax", range, message));
         }
     }
 }
@@ -185,7 +184,7 @@ pub fn parse(text: &str, opts: &ParseOptions) -> Parsed {
         build::Builder::new(&read, opts.dialect, opts.kind, opts.fragment).build();
     let mut all = read.diagnostics.clone();
     all.append(&mut diagnostics);
-    sql_syntax(&datafile, opts.dialect, &mut all);
+    sql_syntax(&datafile, &mut all);
     if opts.dialect == Dialect::Forward
         && !opts.fragment
         && matches!(opts.kind, FileKind::Datasource | FileKind::Connection)

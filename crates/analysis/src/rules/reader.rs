@@ -117,8 +117,7 @@ pub const RULE: Rule = Rule {
             "sql-syntax",
             Error,
             "SQL that ClickHouse is sure to reject (brackets, literals, characters it does not read)",
-        )
-        .varies("an error in Classic, whose parser checks the SQL; a warning in Forward"),
+        ),
     ],
     examples: EXAMPLES,
 };
