@@ -224,16 +224,28 @@ pub fn reader_error(sql: &str) -> Option<TemplateError> {
     let mut r = Reader {
         text: sql,
         pos: start,
+        code: Vec::new(),
     };
     match r.parse(None, None) {
         Err(Some(e)) => Some(e),
-        _ => None,
+        Err(None) => None,
+        // Read whole: the generated Python is compiled, and a name character Python refuses
+        // in a `{% if/elif/for/while/set %}` fails it.
+        Ok(()) => r.code.iter().find_map(|&(at, end)| {
+            let (range, why) = invalid_name_character(&sql[at..end])?;
+            Some(TemplateError {
+                range: TextRange::new(at + range.start, at + range.end),
+                message: format!("Python cannot read this `{{% %}}` tag: {why}, and the official parsers reject the node"),
+            })
+        }),
     }
 }
 
 struct Reader<'a> {
     text: &'a str,
     pos: usize,
+    /// The Python of the `{% %}` tags read (`if`, `elif`, `for`, `while`, `set`), as ranges.
+    code: Vec<(usize, usize)>,
 }
 
 /// `Err(None)`: an error the other checks report (a block or `{{` never closed, an `end` or
@@ -340,6 +352,13 @@ impl Reader<'_> {
                             format!("Python cannot read this `{{{{ }}}}` expression: {why}, and the official parsers reject the node"),
                         );
                     }
+                    if let Some((range, why)) = invalid_name_character(contents) {
+                        return self.error(
+                            inner + range.start,
+                            inner + range.end,
+                            format!("Python cannot read this `{{{{ }}}}` expression: {why}, and the official parsers reject the node"),
+                        );
+                    }
                     continue;
                 }
                 _ => {}
@@ -357,6 +376,12 @@ impl Reader<'_> {
                 None => (contents, ""),
             };
             let op_range = (inner, inner + operator.len());
+            if matches!(operator, "if" | "elif" | "for" | "while" | "set") {
+                self.code.push((
+                    inner + contents.len() - suffix.len(),
+                    inner + contents.len(),
+                ));
+            }
             if let Some((_, parents)) = INTERMEDIATE.iter().find(|(o, _)| *o == operator) {
                 match in_block {
                     // Reported by block_errors for `else`/`elif`.
@@ -516,6 +541,86 @@ fn python_unreadable(expr: &str) -> Option<(TextRange, &'static str)> {
         .map(|(_, at)| (TextRange::new(*at, *at + 1), "a bracket is never closed"))
 }
 
+/// The first character outside a string that Python's tokenizer refuses in a name, with a
+/// description. Python reads a run of ASCII letters, digits, `_` and any non-ASCII characters
+/// as one name and then requires its first character to be `_` or XID_Start and the others
+/// XID_Continue (`verify_identifier`), so `a–b`, `número·` pass or fail by character; the
+/// official parsers report `invalid character '–' (U+2013)` and reject the node. `None` when
+/// every name is valid or the reader is unsure (a comment, a line continuation, triple quotes,
+/// an f-string).
+fn invalid_name_character(expr: &str) -> Option<(TextRange, String)> {
+    let b = expr.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'#' | b'\\' => return None,
+            b'\'' | b'"' => {
+                let prefix = expr[..i]
+                    .bytes()
+                    .rev()
+                    .take_while(u8::is_ascii_alphabetic)
+                    .map(|p| p.to_ascii_lowercase())
+                    .collect::<Vec<u8>>();
+                if prefix.contains(&b'f') || (b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c))
+                {
+                    return None;
+                }
+                let raw = prefix.contains(&b'r');
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None | Some(b'\n') => return None,
+                        Some(b'\\') if !raw => i += 2,
+                        Some(b'\\') => return None,
+                        Some(q) if *q == c => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'0'..=b'9' => {
+                // A number (`1e5`, `0x1f`, `1_000`): its letters are no name.
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.')
+                {
+                    i += 1;
+                }
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' | 0x80.. => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                for (k, ch) in expr[start..i].char_indices() {
+                    let ok = if k == 0 {
+                        ch == '_' || unicode_ident::is_xid_start(ch)
+                    } else {
+                        unicode_ident::is_xid_continue(ch)
+                    };
+                    if !ok {
+                        let at = start + k;
+                        let invisible = ch.is_whitespace()
+                            || ch.is_control()
+                            || matches!(ch, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}');
+                        let shown = if invisible {
+                            format!("U+{:04X}, an invisible character,", ch as u32)
+                        } else {
+                            format!("`{ch}` (U+{:04X})", ch as u32)
+                        };
+                        return Some((
+                            TextRange::new(at, at + ch.len_utf8()),
+                            format!("{shown} is no Python outside a string"),
+                        ));
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// The candidate closest to `name`: the same ignoring case, else the most similar.
 fn similar<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
@@ -651,6 +756,17 @@ mod tests {
         assert_eq!(found("%\nSELECT {{ [a) }}"), Some(")".into()));
         assert_eq!(found("%\nSELECT {{ String(x, 'a) }}"), Some("'a)".into()));
         assert_eq!(found("%\nSELECT {{ $x }}"), Some("$".into()));
+        // A name character Python refuses (not XID), in `{{ }}` and in a `{% %}` tag's Python.
+        assert_eq!(found("%\nSELECT {{ String(a – b) }}"), Some("–".into()));
+        assert_eq!(
+            found("%\nSELECT {{ String(ab\u{a0}) }}"),
+            Some("\u{a0}".into())
+        );
+        assert_eq!(found("%\nSELECT {{ String(·b) }}"), Some("·".into()));
+        assert_eq!(
+            found("%\n{% if defined(a) %}{% set x = a – 1 %}{% end %}"),
+            Some("–".into())
+        );
         // What Python reads, or what we cannot be sure of, is left alone.
         for sql in [
             "%\nSELECT {{ String(x, 'a)') }} {{ y != 1 }}",
@@ -663,6 +779,10 @@ mod tests {
             "%\n{% try %}1{% except %}2{% finally %}3{% end %}",
             "%\n{% set x = 1 %}{% comment anything %}{% whitespace all %}{{! raw }}",
             "%\nSELECT '{{{ x }}}'",
+            "%\nSELECT {{ String(a·b, 'é – ü') }} {# – #} {% comment – %}",
+            "%\nSELECT {{ String(ªº) }} {{ String(℘x) }} {{ _ñ1 }} {{ 1e5 }} {{ 0x1f }}",
+            "%\nSELECT {{ x # – }}",
+            "%\nSELECT {{ f'{x – 1}' }}",
             // Reported by the other checks.
             "%\n{% if x %}",
             "%\n{% end %}",
