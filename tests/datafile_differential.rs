@@ -100,11 +100,16 @@ fn cases() -> Vec<(String, String)> {
         "SELECT 1 {% if defined(a) and a – 1 %}, 2{% end %}",
         "SELECT 1 {% set x = ’y’ %}",
         "SELECT 1 {% for v in [1, 2]\u{2003} %}, 2{% end %}",
+        // The reader strips a tag as Python's str.strip() does (U+000B, U+001C-U+001F and
+        // Unicode white space) before it checks the expression.
+        "SELECT {{ \u{b}ABLE(1) }}",
+        "SELECT {{\u{a0}x.upper()\u{3000}}}",
         // Taken.
         "SELECT {{ String(a·b, 'x') }}, {{ String(número, 'é – ü') }}",
         "SELECT {{ String(ªº, 'x') }}, {{ String(℘x, 'x') }}, {{ Int32(_ñ1, 2) }}",
         "SELECT {{ String(a, 'x') }} {# a – note #} {% comment – %}",
         "SELECT {{\u{a0}String(a, 'x')\u{a0}}}",
+        "SELECT {{\u{1f}Int32(x, 1)\u{b}}}",
         "SELECT 1 {% if defined(número) %}, 2{% end %}",
         "SELECT {{ Float64(x, 1e5) }}, {{ Int32(y, 0x1f) }}",
         "SELECT {{ String(x, 'a)') }}",

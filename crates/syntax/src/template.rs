@@ -174,10 +174,14 @@ pub fn expression_errors(sql: &str) -> Vec<TemplateError> {
         if kind != '{' || inner.starts_with('!') || !sql[..range.end].ends_with("}}") {
             continue;
         }
-        let Some(r) = crate::pyexpr::rejection(inner) else {
+        // The official reader strips the tag with Python's `str.strip()` (Unicode white
+        // space, U+000B and U+001C-U+001F included) before it parses the expression.
+        let lead = inner.len() - inner.trim_start_matches(py_space).len();
+        let expr = inner.trim_matches(py_space);
+        let Some(r) = crate::pyexpr::rejection(expr) else {
             continue;
         };
-        let base = range.start + 2;
+        let base = range.start + 2 + lead;
         let at = TextRange::new(base + r.range.start, base + r.range.end);
         let meaning = match &r.name {
             Some(name) if r.message.starts_with("Invalid function name") => {
@@ -192,7 +196,7 @@ pub fn expression_errors(sql: &str) -> Vec<TemplateError> {
             ),
             None => format!(
                 "`{}` is not allowed in a `{{{{ }}}}` expression, which takes template function calls, names, constants, `+`, `-`, `*`, `not`, subscripts, lists, dicts and `x if c else y`",
-                &inner[r.range.start..r.range.end]
+                &expr[r.range.start..r.range.end]
             ),
         };
         out.push(TemplateError {
@@ -791,6 +795,17 @@ mod tests {
         ] {
             assert_eq!(found(sql), None, "{sql}");
         }
+    }
+
+    #[test]
+    fn expressions_are_stripped_as_python_strips_them() {
+        let sql =
+            "%\nSELECT {{ \u{b}ABLE(1) }}, {{\u{a0}x.upper()\u{3000}}}, {{\u{1f}Int32(x, 1) }}";
+        let found: Vec<&str> = expression_errors(sql)
+            .iter()
+            .map(|e| &sql[e.range.start..e.range.end])
+            .collect();
+        assert_eq!(found, ["ABLE", "upper"]);
     }
 
     #[test]
