@@ -875,6 +875,7 @@ impl<'a> Builder<'a> {
                     .into_iter()
                     .chain(super::template::keyword_names(text))
                     .chain(super::template::expression_errors(text))
+                    .chain(super::template::default_errors(text))
                     .chain(super::template::reader_error(text));
                 for e in errors {
                     diags.push(Diagnostic::error(

@@ -105,6 +105,181 @@ pub fn rejection(expr: &str) -> Option<Rejection> {
     check(&e, expr)
 }
 
+/// A typed parameter call with a literal default, `Int32(x, 1e5)` or `Date(d, default='…')`:
+/// what the official rendering validates (`transform_type` of sql_template.py: in test mode an
+/// undefined parameter takes its default when the default is truthy, and the type's tester
+/// must accept `str(default)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypedDefault {
+    /// The function called (`Int`, `Int32`, `DateTime`...).
+    pub function: String,
+    /// The parameter (the first argument, a plain name).
+    pub param: String,
+    /// The default as written: its range in the expression.
+    pub literal: TextRange,
+    pub value: DefaultValue,
+}
+
+/// A literal default, as Python holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultValue {
+    /// An integer: `str()` is its decimal digits, after `-` when negative.
+    Int { negative: bool, digits: String },
+    /// A float (its `str()` always holds `.`, `e`, `inf` or `nan`); `zero` when it is 0.0.
+    Float { zero: bool },
+    /// A string without escapes.
+    Str(String),
+    /// `True`.
+    True,
+}
+
+/// The keyword arguments of the typed parameter functions (`transform_type`'s `_f`).
+const TYPED_KEYWORDS: &[&str] = &[
+    "default",
+    "defined",
+    "required",
+    "description",
+    "enum",
+    "example",
+    "format",
+];
+
+/// `expr` read as one call whose first argument is a plain name and whose default (second
+/// positional argument or `default=`) is a literal, when it is exactly that; `None` otherwise,
+/// or when a part is not read with certainty (escapes, prefixes, `*args`, unknown keywords).
+pub fn typed_default(expr: &str) -> Option<TypedDefault> {
+    let toks = tokenize(expr)?;
+    let text = |t: &Token| &expr[t.range.start..t.range.end];
+    let is_op = |t: &Token, s: &str| t.kind == Tok::Op && text(t) == s;
+    let first = toks.first()?;
+    if first.kind != Tok::Name
+        || !toks.get(1).is_some_and(|t| is_op(t, "("))
+        || !toks.last().is_some_and(|t| is_op(t, ")"))
+        || toks.len() < 3
+    {
+        return None;
+    }
+    // The arguments: token slices between depth-0 commas.
+    let body = &toks[2..toks.len() - 1];
+    let mut args: Vec<&[Token]> = vec![];
+    let (mut depth, mut from) = (0i32, 0);
+    for (i, t) in body.iter().enumerate() {
+        if t.kind != Tok::Op {
+            continue;
+        }
+        match text(t) {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth -= 1;
+                if depth < 0 {
+                    return None; // the call closes before the end
+                }
+            }
+            "," if depth == 0 => {
+                args.push(&body[from..i]);
+                from = i + 1;
+            }
+            "*" | "**" if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    if from < body.len() {
+        args.push(&body[from..]);
+    }
+    let mut positional: Vec<&[Token]> = vec![];
+    let mut keyword_default = None;
+    for a in args {
+        match a {
+            [] => return None,
+            [k, eq, value @ ..] if k.kind == Tok::Name && is_op(eq, "=") => {
+                if !TYPED_KEYWORDS.contains(&text(k)) || value.is_empty() {
+                    return None;
+                }
+                if text(k) == "default" {
+                    keyword_default = Some(value);
+                }
+            }
+            _ if keyword_default.is_none() => positional.push(a),
+            _ => return None, // a positional argument after a keyword one: a SyntaxError
+        }
+    }
+    let param = match positional.first()? {
+        [t] if t.kind == Tok::Name
+            && !KEYWORDS.contains(&text(t))
+            && !matches!(text(t), "True" | "False" | "None") =>
+        {
+            text(t)
+        }
+        _ => return None,
+    };
+    let default = match (positional.get(1), keyword_default) {
+        (Some(d), None) => *d,
+        (None, Some(d)) => d,
+        _ => return None, // no default, or two of them (a TypeError)
+    };
+    let literal = TextRange::new(default.first()?.range.start, default.last()?.range.end);
+    let value = match default {
+        [t] if t.kind == Tok::Name && text(t) == "True" => DefaultValue::True,
+        [t] if t.kind
+            == (Tok::Str {
+                bytes: false,
+                fields: false,
+            }) =>
+        {
+            let raw = text(t);
+            let q = raw.chars().next()?;
+            let triple = raw.len() >= 6 && raw[1..].starts_with(q) && raw[2..].starts_with(q);
+            if !matches!(q, '\'' | '"') || raw.contains('\\') || raw.len() < 2 || triple {
+                return None;
+            }
+            DefaultValue::Str(raw[1..raw.len() - 1].to_string())
+        }
+        [t] if t.kind == (Tok::Number { complex: false }) => number(text(t), false)?,
+        [sign, t]
+            if sign.kind == Tok::Op
+                && matches!(text(sign), "-" | "+")
+                && t.kind == (Tok::Number { complex: false }) =>
+        {
+            number(text(t), text(sign) == "-")?
+        }
+        _ => return None,
+    };
+    Some(TypedDefault {
+        function: text(first).to_string(),
+        param: param.to_string(),
+        literal,
+        value,
+    })
+}
+
+/// A Python number literal's value (integers exactly while they fit 128 bits).
+fn number(lit: &str, negative: bool) -> Option<DefaultValue> {
+    let t = lit.to_ascii_lowercase();
+    let radix = match t.get(..2) {
+        Some("0x") => 16,
+        Some("0o") => 8,
+        Some("0b") => 2,
+        _ => 10,
+    };
+    if radix == 10 && (t.contains('.') || t.contains('e')) {
+        let mantissa = t.split('e').next().unwrap_or("");
+        let zero = mantissa.chars().all(|c| matches!(c, '0' | '.' | '_'));
+        return Some(DefaultValue::Float { zero });
+    }
+    let digits: String = t[if radix == 10 { 0 } else { 2 }..]
+        .chars()
+        .filter(|c| *c != '_')
+        .collect();
+    let v = u128::from_str_radix(&digits, radix).ok()?;
+    Some(DefaultValue::Int {
+        negative: negative && v != 0,
+        digits: v.to_string(),
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tok {
     Name,

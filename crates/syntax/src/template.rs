@@ -4,6 +4,7 @@
 //! ([`reader_error`]: its `_parse` loop, operators and expressions Python cannot read).
 //! (The full template-aware SQL layer lives with the SQL analysis.)
 
+use crate::pyexpr::DefaultValue;
 use crate::text::TextRange;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,6 +209,209 @@ pub fn expression_errors(sql: &str) -> Vec<TemplateError> {
         });
     }
     out
+}
+
+/// `{{ Type(param, default) }}` tags the official rendering evaluates whose literal default the
+/// type's validator refuses (`Int32(x, 1e5)`, `DateTime(t, '2026-01-01')`): in test mode an
+/// undefined parameter takes its default when the default is truthy, `str(default)` must pass
+/// the type's tester (datatypes.py `testers`), and both official parsers reject the node with
+/// "Error validating '…' to type …". Only tags outside every `{% %}` block are checked (the
+/// official rendering evaluates them whatever the conditions), and only parameters no
+/// `{% set %}` or `{% for %}` of the node names; a default the reader cannot be sure of gives no
+/// verdict.
+pub fn default_errors(sql: &str) -> Vec<TemplateError> {
+    let tags = tags(sql);
+    let assigned: Vec<&str> = tags
+        .iter()
+        .filter(|(_, kind, inner)| {
+            *kind == '%' && matches!(inner.split_whitespace().next(), Some("set" | "for"))
+        })
+        .map(|(_, _, inner)| *inner)
+        .collect();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    for (range, kind, inner) in &tags {
+        match kind {
+            '%' => match inner.split_whitespace().next() {
+                Some("if" | "for" | "while" | "try" | "apply" | "block") => depth += 1,
+                Some("end") => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+            '{' if depth == 0 && !inner.starts_with('!') && sql[..range.end].ends_with("}}") => {
+                let lead = inner.len() - inner.trim_start_matches(py_space).len();
+                let expr = inner.trim_matches(py_space);
+                if crate::pyexpr::rejection(expr).is_some() {
+                    continue; // reported by expression_errors
+                }
+                let Some(d) = crate::pyexpr::typed_default(expr) else {
+                    continue;
+                };
+                let named = |t: &str| {
+                    t.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|w| w == d.param)
+                };
+                if assigned.iter().any(|t| named(t)) {
+                    continue;
+                }
+                let Some((tester, shown)) = refused_default(&d.function, &d.value) else {
+                    continue;
+                };
+                let base = range.start + 2 + lead;
+                let literal = &expr[d.literal.start..d.literal.end];
+                let official = match shown {
+                    Some(s) => format!("Error validating '{s}' to type {tester}"),
+                    None => format!("Error validating … to type {tester}"),
+                };
+                out.push(TemplateError {
+                    range: TextRange::new(base + d.literal.start, base + d.literal.end),
+                    message: format!(
+                        "`{literal}` is not a valid {tester} default for `{}`: the official parsers render the node with it and reject it (Template Syntax Error: {official})",
+                        d.param
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// When the tester of `function`'s type refuses `value`: the tester's name and `str(value)`
+/// when it is known exactly. `None` when it accepts it, when the value is falsy (the
+/// placeholder is used instead) or when unsure.
+fn refused_default(function: &str, value: &DefaultValue) -> Option<(&'static str, Option<String>)> {
+    let tester = TESTED
+        .iter()
+        .find(|(f, _)| *f == function)
+        .map(|(_, t)| *t)?;
+    let text = match value {
+        DefaultValue::Float { zero: true } => return None,
+        DefaultValue::Float { zero: false } => {
+            // str() of a float holds `.`, `e`, `inf` or `nan`: no integer, date or date-time.
+            return (!tester.starts_with("Float")).then_some((tester, None));
+        }
+        DefaultValue::Int { digits, .. } if digits == "0" => return None,
+        DefaultValue::Int { negative, digits } => {
+            format!("{}{digits}", if *negative { "-" } else { "" })
+        }
+        DefaultValue::Str(s) if s.is_empty() => return None,
+        DefaultValue::Str(s) => s.clone(),
+        DefaultValue::True => "True".to_string(),
+    };
+    // Python's `\d`, `\s` and str.strip() read Unicode; only ASCII is judged.
+    if !text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return None;
+    }
+    let accepted = match tester {
+        "Date" => date_re().is_match(&text),
+        "DateTime" => datetime_re().is_match(&text),
+        "DateTime64" => datetime64_re().is_match(&text),
+        "Float32" | "Float64" => !text.contains('_') && python_float(&text),
+        int => int_accepts(int, &text)?,
+    };
+    (!accepted).then_some((tester, Some(text)))
+}
+
+/// The typed parameter functions and their testers (sql_template.py `get_transform_types`).
+const TESTED: &[(&str, &str)] = &[
+    ("Date", "Date"),
+    ("DateTime", "DateTime"),
+    ("DateTime64", "DateTime64"),
+    ("Float32", "Float32"),
+    ("Float64", "Float64"),
+    ("Int", "Int32"),
+    ("Integer", "Int32"),
+    ("Int8", "Int8"),
+    ("Int16", "Int16"),
+    ("Int32", "Int32"),
+    ("Int64", "Int64"),
+    ("Int128", "Int128"),
+    ("Int256", "Int256"),
+    ("UInt8", "UInt8"),
+    ("UInt16", "UInt16"),
+    ("UInt32", "UInt32"),
+    ("UInt64", "UInt64"),
+    ("UInt128", "UInt128"),
+    ("UInt256", "UInt256"),
+];
+
+/// datatypes.py's patterns, matched from the start as `re.match` does.
+fn date_re() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| regex::Regex::new(r"^\d\d\d\d-\d\d-\d\d$").expect("a valid pattern"))
+}
+fn datetime_re() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?:\d\d\d\d.\d\d.\d\d(?:T|\s)\d\d:\d\d:\d\d|\d\d.\d\d.\d\d\d\d.\d{1,2}:\d{1,2}:\d{1,2})",
+        )
+        .expect("a valid pattern")
+    })
+}
+fn datetime64_re() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        regex::Regex::new(
+            r"^(?:\d\d\d\d.\d\d.\d\d(?:T|\s)\d\d:\d\d:\d\d.\d\d\d|\d\d.\d\d.\d\d\d\d.\d{1,2}:\d{1,2}:\d{1,2}.\d{1,3})",
+        )
+        .expect("a valid pattern")
+    })
+}
+
+/// Python's `float(s)` succeeds, for printable ASCII `s` without `_`.
+fn python_float(s: &str) -> bool {
+    let t = s.trim_matches(' ');
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if matches!(t.to_ascii_lowercase().as_str(), "inf" | "infinity" | "nan") {
+        return true;
+    }
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = digits(int) && digits(frac) && !(int.is_empty() && frac.is_empty());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// The integer testers (`^[+-]?\d+$` or `^\d+$`, then the range); `None` when unsure (a
+/// 256-bit range beyond what 128 bits hold).
+fn int_accepts(tester: &str, s: &str) -> Option<bool> {
+    let (signed, bits) = match tester.strip_prefix("UInt") {
+        Some(b) => (false, b),
+        None => (true, tester.strip_prefix("Int")?),
+    };
+    let bits: u32 = bits.parse().ok()?;
+    let (negative, mag) = match s.as_bytes().first() {
+        Some(b'-') if signed => (true, &s[1..]),
+        Some(b'+') if signed => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if mag.is_empty() || !mag.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(false);
+    }
+    let Ok(v) = mag.parse::<u128>() else {
+        return if bits == 256 { None } else { Some(false) };
+    };
+    Some(match (signed, bits) {
+        (_, 256) => true,
+        (false, 128) => true,
+        (false, b) => v < 1u128 << b,
+        (true, b) => {
+            let half = 1u128 << (b - 1);
+            if negative {
+                v <= half
+            } else {
+                v < half
+            }
+        }
+    })
 }
 
 /// Python's white space (`str.strip`): Unicode white space and the separators U+001C-U+001F.
@@ -806,6 +1010,35 @@ mod tests {
             .map(|e| &sql[e.range.start..e.range.end])
             .collect();
         assert_eq!(found, ["ABLE", "upper"]);
+    }
+
+    #[test]
+    fn literal_defaults_their_type_refuses() {
+        let found = |sql: &str| -> Vec<String> {
+            default_errors(sql)
+                .iter()
+                .map(|e| sql[e.range.start..e.range.end].to_string())
+                .collect()
+        };
+        assert_eq!(
+            found("%\nSELECT {{ Int32(x, 1e5) }}, {{ DateTime(t, default='2026-01-01') }}"),
+            ["1e5", "'2026-01-01'"]
+        );
+        assert_eq!(
+            found("%\nSELECT {{ UInt8(u, -1) }}, {{ Int8(v, 128) }}"),
+            ["-1", "128"]
+        );
+        // Valid, falsy, inside a block, set by the template, or not read with certainty.
+        for sql in [
+            "%\nSELECT {{ Int8(x, -128) }}, {{ Date(d, '2026-01-01') }}, {{ Float32(f, 'nan') }}",
+            "%\nSELECT {{ Int32(x, 0) }}, {{ Date(d, '') }}, {{ Int32(y, 0.0) }}",
+            "%\n{% if defined(x) %}{{ Int32(x, 1e5) }}{% end %}",
+            "%\n{% set x = 1 %}{{ Int32(x, 1e5) }}",
+            "%\nSELECT {{ Int32(x, 'a\\tb') }}, {{ Int32(y, r'1') }}, {{ Int32(z, f(1)) }}",
+            "%\nSELECT {{ Int32(x, 1e5, default=2) }}, {{ Int32(**kw) }}, {{ Int128(y, '\u{661}') }}",
+        ] {
+            assert_eq!(found(sql), Vec::<String>::new(), "{sql}");
+        }
     }
 
     #[test]

@@ -548,6 +548,17 @@ const EXAMPLES: &[Example] = &[
     "#,
     ),
     Example::reported(
+        "template-syntax",
+        r#"
+        //- pipes/p.pipe
+        NODE n
+        SQL >
+            %
+            SELECT 1 WHERE ts > {{ DateTime(start, ⟦'2024-01-01'⟧) }} AND n < {{ Int32(limit, ⟦1e3⟧) }}
+                AND price > {{ Float32(min_price, '0.5') }} AND day = {{ Date(day, '2024-01-01') }}
+    "#,
+    ),
+    Example::reported(
         "template-without-percent",
         r#"
         //- pipes/p.pipe
