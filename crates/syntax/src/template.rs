@@ -303,9 +303,7 @@ fn refused_default(function: &str, value: &DefaultValue) -> Option<(&'static str
         return None;
     }
     let accepted = match tester {
-        "Date" => date_re().is_match(&text),
-        "DateTime" => datetime_re().is_match(&text),
-        "DateTime64" => datetime64_re().is_match(&text),
+        "Date" | "DateTime" | "DateTime64" => date_pattern(tester)?.is_match(&text),
         "Float32" | "Float64" => !text.contains('_') && python_float(&text),
         int => int_accepts(int, &text)?,
     };
@@ -335,28 +333,26 @@ const TESTED: &[(&str, &str)] = &[
     ("UInt256", "UInt256"),
 ];
 
-/// datatypes.py's patterns, matched from the start as `re.match` does.
-fn date_re() -> &'static regex::Regex {
-    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    R.get_or_init(|| regex::Regex::new(r"^\d\d\d\d-\d\d-\d\d$").expect("a valid pattern"))
-}
-fn datetime_re() -> &'static regex::Regex {
-    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    R.get_or_init(|| {
-        regex::Regex::new(
-            r"^(?:\d\d\d\d.\d\d.\d\d(?:T|\s)\d\d:\d\d:\d\d|\d\d.\d\d.\d\d\d\d.\d{1,2}:\d{1,2}:\d{1,2})",
-        )
-        .expect("a valid pattern")
-    })
-}
-fn datetime64_re() -> &'static regex::Regex {
-    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    R.get_or_init(|| {
-        regex::Regex::new(
-            r"^(?:\d\d\d\d.\d\d.\d\d(?:T|\s)\d\d:\d\d:\d\d.\d\d\d|\d\d.\d\d.\d\d\d\d.\d{1,2}:\d{1,2}:\d{1,2}.\d{1,3})",
-        )
-        .expect("a valid pattern")
-    })
+/// datatypes.py's date and date-time patterns, matched from the start as `re.match` does.
+fn date_pattern(tester: &str) -> Option<&'static regex::Regex> {
+    static PATTERNS: std::sync::OnceLock<Vec<(&str, regex::Regex)>> = std::sync::OnceLock::new();
+    let all = PATTERNS.get_or_init(|| {
+        [
+            ("Date", r"^\d\d\d\d-\d\d-\d\d$"),
+            (
+                "DateTime",
+                r"^(?:\d\d\d\d.\d\d.\d\d(?:T|\s)\d\d:\d\d:\d\d|\d\d.\d\d.\d\d\d\d.\d{1,2}:\d{1,2}:\d{1,2})",
+            ),
+            (
+                "DateTime64",
+                r"^(?:\d\d\d\d.\d\d.\d\d(?:T|\s)\d\d:\d\d:\d\d.\d\d\d|\d\d.\d\d.\d\d\d\d.\d{1,2}:\d{1,2}:\d{1,2}.\d{1,3})",
+            ),
+        ]
+        .into_iter()
+        .map(|(t, p)| (t, regex::Regex::new(p).expect("a valid pattern")))
+        .collect()
+    });
+    all.iter().find(|(t, _)| *t == tester).map(|(_, r)| r)
 }
 
 /// Python's `float(s)` succeeds, for printable ASCII `s` without `_`.
@@ -659,6 +655,43 @@ impl Reader<'_> {
     }
 }
 
+/// A Python string literal of an expression, read from its quote.
+enum PyString {
+    /// It ends before this offset.
+    End(usize),
+    /// A line or the text ends at this offset first.
+    Unclosed(usize),
+    /// Triple quotes, an f-string (whose fields hold code) or a backslash in a raw string.
+    Unsure,
+}
+
+/// The string literal whose quote is at `q` in `expr`, after any prefix letters (read as a
+/// name just before it).
+fn python_string(expr: &str, q: usize) -> PyString {
+    let b = expr.as_bytes();
+    let quote = b[q];
+    let prefix: Vec<u8> = b[..q]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if prefix.contains(&b'f') || (b.get(q + 1) == Some(&quote) && b.get(q + 2) == Some(&quote)) {
+        return PyString::Unsure;
+    }
+    let raw = prefix.contains(&b'r');
+    let mut i = q + 1;
+    loop {
+        match b.get(i) {
+            None | Some(b'\n') => return PyString::Unclosed(i.min(b.len())),
+            Some(b'\\') if !raw => i += 2,
+            Some(b'\\') => return PyString::Unsure,
+            Some(c) if *c == quote => return PyString::End(i + 1),
+            Some(_) => i += 1,
+        }
+    }
+}
+
 /// Where Python certainly cannot read `expr` (a `{{ }}` expression), and why: brackets that do
 /// not pair, a string never closed, a character no Python source takes outside a string (a
 /// control character, `$`, `?`, a backtick, `!` not before `=`). `None` when unsure: a
@@ -672,34 +705,13 @@ fn python_unreadable(expr: &str) -> Option<(TextRange, &'static str)> {
         let c = b[i];
         match c {
             b'#' | b'\\' => return None,
-            b'\'' | b'"' => {
-                // A string, after any prefix letters (read as a name just before).
-                let prefix_start = expr[..i]
-                    .char_indices()
-                    .rev()
-                    .find(|(_, ch)| !ch.is_ascii_alphabetic())
-                    .map_or(0, |(p, ch)| p + ch.len_utf8());
-                if expr[prefix_start..i].to_ascii_lowercase().contains('f') {
-                    return None;
+            b'\'' | b'"' => match python_string(expr, i) {
+                PyString::End(end) => i = end - 1,
+                PyString::Unclosed(end) => {
+                    return Some((TextRange::new(i, end), "a string is never closed"))
                 }
-                if b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c) {
-                    return None;
-                }
-                let raw = expr[prefix_start..i].to_ascii_lowercase().contains('r');
-                let start = i;
-                i += 1;
-                loop {
-                    match b.get(i) {
-                        None | Some(b'\n') => {
-                            return Some((TextRange::new(start, i), "a string is never closed"))
-                        }
-                        Some(b'\\') if !raw => i += 2,
-                        Some(b'\\') => return None,
-                        Some(q) if *q == c => break,
-                        Some(_) => i += 1,
-                    }
-                }
-            }
+                PyString::Unsure => return None,
+            },
             b'(' | b'[' | b'{' => open.push((c, i)),
             b')' | b']' | b'}' => {
                 let want = match c {
@@ -763,30 +775,10 @@ fn invalid_name_character(expr: &str) -> Option<(TextRange, String)> {
         let c = b[i];
         match c {
             b'#' | b'\\' => return None,
-            b'\'' | b'"' => {
-                let prefix = expr[..i]
-                    .bytes()
-                    .rev()
-                    .take_while(u8::is_ascii_alphabetic)
-                    .map(|p| p.to_ascii_lowercase())
-                    .collect::<Vec<u8>>();
-                if prefix.contains(&b'f') || (b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c))
-                {
-                    return None;
-                }
-                let raw = prefix.contains(&b'r');
-                i += 1;
-                loop {
-                    match b.get(i) {
-                        None | Some(b'\n') => return None,
-                        Some(b'\\') if !raw => i += 2,
-                        Some(b'\\') => return None,
-                        Some(q) if *q == c => break,
-                        Some(_) => i += 1,
-                    }
-                }
-                i += 1;
-            }
+            b'\'' | b'"' => match python_string(expr, i) {
+                PyString::End(end) => i = end,
+                PyString::Unclosed(_) | PyString::Unsure => return None,
+            },
             b'0'..=b'9' => {
                 // A number (`1e5`, `0x1f`, `1_000`): its letters are no name.
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.')
@@ -897,14 +889,17 @@ pub fn block_errors(sql: &str) -> Vec<TemplateError> {
 #[cfg(test)]
 mod tests {
 
+    /// The text each error covers.
+    fn texts(sql: &str, errors: Vec<TemplateError>) -> Vec<String> {
+        errors
+            .iter()
+            .map(|e| sql[e.range.start..e.range.end].to_string())
+            .collect()
+    }
+
     #[test]
     fn python_keywords_where_names_go() {
-        let found = |sql: &str| -> Vec<String> {
-            keyword_names(sql)
-                .into_iter()
-                .map(|e| sql[e.range.start..e.range.end].to_string())
-                .collect()
-        };
+        let found = |sql: &str| texts(sql, keyword_names(sql));
         assert_eq!(
             found("%\nSELECT {{ DateTime(from, '2024-01-01') }}"),
             ["from"]
@@ -935,46 +930,35 @@ mod tests {
     fn the_official_readers_first_error() {
         let found =
             |sql: &str| reader_error(sql).map(|e| sql[e.range.start..e.range.end].to_string());
-        // Unknown and forbidden operators, at the operator.
-        assert_eq!(
-            found("%\nSELECT {% elsif x %}1{% end %}"),
-            Some("elsif".into())
-        );
-        assert_eq!(
-            found("%\nSELECT {% if\tx %}1{% end %}"),
-            Some("if\tx".into())
-        );
-        assert_eq!(found("%\n{% import os %}"), Some("import".into()));
-        assert_eq!(
-            found("%\n{% if a %}{% for x in y %}{% elif b %}{% end %}{% end %}"),
-            Some("elif".into())
-        );
-        assert_eq!(found("%\n{% break %}"), Some("break".into()));
-        assert_eq!(
-            found("%\n{% whitespace tidy %}"),
-            Some("whitespace tidy".into())
-        );
+        // Each error's text: unknown and forbidden operators at the operator, expressions
+        // Python cannot read at the part it cannot read, a name character Python refuses (not
+        // XID) in `{{ }}` and in a `{% %}` tag's Python.
+        for (sql, want) in [
+            ("%\nSELECT {% elsif x %}1{% end %}", "elsif"),
+            ("%\nSELECT {% if\tx %}1{% end %}", "if\tx"),
+            ("%\n{% import os %}", "import"),
+            (
+                "%\n{% if a %}{% for x in y %}{% elif b %}{% end %}{% end %}",
+                "elif",
+            ),
+            ("%\n{% break %}", "break"),
+            ("%\n{% whitespace tidy %}", "whitespace tidy"),
+            ("%\nSELECT {{ Int32(x, 1)) }}", ")"),
+            ("%\nSELECT {{ Int32(x, 1 }}", "("),
+            ("%\nSELECT {{ [a) }}", ")"),
+            ("%\nSELECT {{ String(x, 'a) }}", "'a)"),
+            ("%\nSELECT {{ $x }}", "$"),
+            ("%\nSELECT {{ String(a – b) }}", "–"),
+            ("%\nSELECT {{ String(ab\u{a0}) }}", "\u{a0}"),
+            ("%\nSELECT {{ String(·b) }}", "·"),
+            ("%\n{% if defined(a) %}{% set x = a – 1 %}{% end %}", "–"),
+        ] {
+            assert_eq!(found(sql).as_deref(), Some(want), "{sql}");
+        }
         assert!(found("%\nSELECT 1 {% if x").is_some());
         assert!(found("%\nSELECT 1 {# note").is_some());
         assert!(found("%\nSELECT {{ }}").is_some());
         assert!(found("%\nSELECT {% %}").is_some());
-        // Expressions Python cannot read.
-        assert_eq!(found("%\nSELECT {{ Int32(x, 1)) }}"), Some(")".into()));
-        assert_eq!(found("%\nSELECT {{ Int32(x, 1 }}"), Some("(".into()));
-        assert_eq!(found("%\nSELECT {{ [a) }}"), Some(")".into()));
-        assert_eq!(found("%\nSELECT {{ String(x, 'a) }}"), Some("'a)".into()));
-        assert_eq!(found("%\nSELECT {{ $x }}"), Some("$".into()));
-        // A name character Python refuses (not XID), in `{{ }}` and in a `{% %}` tag's Python.
-        assert_eq!(found("%\nSELECT {{ String(a – b) }}"), Some("–".into()));
-        assert_eq!(
-            found("%\nSELECT {{ String(ab\u{a0}) }}"),
-            Some("\u{a0}".into())
-        );
-        assert_eq!(found("%\nSELECT {{ String(·b) }}"), Some("·".into()));
-        assert_eq!(
-            found("%\n{% if defined(a) %}{% set x = a – 1 %}{% end %}"),
-            Some("–".into())
-        );
         // What Python reads, or what we cannot be sure of, is left alone.
         for sql in [
             "%\nSELECT {{ String(x, 'a)') }} {{ y != 1 }}",
@@ -1014,12 +998,7 @@ mod tests {
 
     #[test]
     fn literal_defaults_their_type_refuses() {
-        let found = |sql: &str| -> Vec<String> {
-            default_errors(sql)
-                .iter()
-                .map(|e| sql[e.range.start..e.range.end].to_string())
-                .collect()
-        };
+        let found = |sql: &str| texts(sql, default_errors(sql));
         assert_eq!(
             found("%\nSELECT {{ Int32(x, 1e5) }}, {{ DateTime(t, default='2026-01-01') }}"),
             ["1e5", "'2026-01-01'"]
