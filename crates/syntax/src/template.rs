@@ -175,14 +175,10 @@ pub fn expression_errors(sql: &str) -> Vec<TemplateError> {
         if kind != '{' || inner.starts_with('!') || !sql[..range.end].ends_with("}}") {
             continue;
         }
-        // The official reader strips the tag with Python's `str.strip()` (Unicode white
-        // space, U+000B and U+001C-U+001F included) before it parses the expression.
-        let lead = inner.len() - inner.trim_start_matches(py_space).len();
-        let expr = inner.trim_matches(py_space);
+        let (base, expr) = stripped(range, inner);
         let Some(r) = crate::pyexpr::rejection(expr) else {
             continue;
         };
-        let base = range.start + 2 + lead;
         let at = TextRange::new(base + r.range.start, base + r.range.end);
         let meaning = match &r.name {
             Some(name) if r.message.starts_with("Invalid function name") => {
@@ -228,52 +224,56 @@ pub fn default_errors(sql: &str) -> Vec<TemplateError> {
         })
         .map(|(_, _, inner)| *inner)
         .collect();
+    // The tags outside every block: the template model's top-level expressions.
+    let start = sql.find('%').map_or(0, |p| p + 1);
+    let template = crate::sql::template::Template::parse(sql, start);
     let mut out = Vec::new();
-    let mut depth = 0usize;
-    for (range, kind, inner) in &tags {
-        match kind {
-            '%' => match inner.split_whitespace().next() {
-                Some("if" | "for" | "while" | "try" | "apply" | "block") => depth += 1,
-                Some("end") => depth = depth.saturating_sub(1),
-                _ => {}
-            },
-            '{' if depth == 0 && !inner.starts_with('!') && sql[..range.end].ends_with("}}") => {
-                let lead = inner.len() - inner.trim_start_matches(py_space).len();
-                let expr = inner.trim_matches(py_space);
-                if crate::pyexpr::rejection(expr).is_some() {
-                    continue; // reported by expression_errors
-                }
-                let Some(d) = crate::pyexpr::typed_default(expr) else {
-                    continue;
-                };
-                let named = |t: &str| {
-                    t.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .any(|w| w == d.param)
-                };
-                if assigned.iter().any(|t| named(t)) {
-                    continue;
-                }
-                let Some((tester, shown)) = refused_default(&d.function, &d.value) else {
-                    continue;
-                };
-                let base = range.start + 2 + lead;
-                let literal = &expr[d.literal.start..d.literal.end];
-                let official = match shown {
-                    Some(s) => format!("Error validating '{s}' to type {tester}"),
-                    None => format!("Error validating … to type {tester}"),
-                };
-                out.push(TemplateError {
-                    range: TextRange::new(base + d.literal.start, base + d.literal.end),
-                    message: format!(
-                        "`{literal}` is not a valid {tester} default for `{}`: the official parsers render the node with it and reject it (Template Syntax Error: {official})",
-                        d.param
-                    ),
-                });
-            }
-            _ => {}
+    for piece in &template.pieces {
+        let crate::sql::template::Piece::Expr { range, inner } = piece else {
+            continue;
+        };
+        if !sql[..range.end].ends_with("}}") {
+            continue;
         }
+        let (base, expr) = stripped(*range, &sql[inner.start..inner.end]);
+        if crate::pyexpr::rejection(expr).is_some() {
+            continue; // reported by expression_errors
+        }
+        let Some(d) = crate::pyexpr::typed_default(expr) else {
+            continue;
+        };
+        let named = |t: &str| {
+            t.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| w == d.param)
+        };
+        if assigned.iter().any(|t| named(t)) {
+            continue;
+        }
+        let Some((tester, shown)) = refused_default(&d.function, &d.value) else {
+            continue;
+        };
+        let literal = &expr[d.literal.start..d.literal.end];
+        let official = match shown {
+            Some(s) => format!("Error validating '{s}' to type {tester}"),
+            None => format!("Error validating … to type {tester}"),
+        };
+        out.push(TemplateError {
+            range: TextRange::new(base + d.literal.start, base + d.literal.end),
+            message: format!(
+                "`{literal}` is not a valid {tester} default for `{}`: the official parsers render the node with it and reject it (Template Syntax Error: {official})",
+                d.param
+            ),
+        });
     }
     out
+}
+
+/// A `{{ }}` tag's expression as the official reader takes it, stripped with Python's
+/// `str.strip()` (Unicode white space, U+000B and U+001C-U+001F included), and the offset of
+/// its first character.
+fn stripped(range: TextRange, inner: &str) -> (usize, &str) {
+    let lead = inner.len() - inner.trim_start_matches(py_space).len();
+    (range.start + 2 + lead, inner.trim_matches(py_space))
 }
 
 /// When the tester of `function`'s type refuses `value`: the tester's name and `str(value)`
